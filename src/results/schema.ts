@@ -1,0 +1,147 @@
+// The versioned results file (`swarm-bench-results.json`): the one contract between the engine, the comparison,
+// the renderers and the baseline artifact. Validated on write and on read; nothing downstream trusts raw JSON.
+import { z } from 'zod'
+
+export const SCHEMA_VERSION = 1
+export const RESULTS_FILE = 'swarm-bench-results.json'
+export const REPORT_FILE = 'SWARM_BENCHMARKS_REPORT.md'
+/** Raw samples kept per metric; the summary is computed from all samples before capping. */
+export const MAX_SAMPLES = 1000
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number')
+
+export const Direction = z.enum(['lower', 'higher'])
+export type Direction = z.infer<typeof Direction>
+
+export const BenchmarkStatus = z.enum(['passed', 'failed', 'error', 'skipped'])
+export type BenchmarkStatus = z.infer<typeof BenchmarkStatus>
+
+export const Category = z.enum(['creation', 'scalability', 'trading', 'communication', 'resources', 'costs'])
+export type Category = z.infer<typeof Category>
+
+export const Summary = z.object({
+  n: z.number().int().nonnegative(),
+  mean: finite,
+  median: finite,
+  stddev: finite,
+  min: finite,
+  max: finite,
+  p50: finite,
+  p95: finite,
+  p99: finite,
+  /** Which statistic the interval is for: median for times, mean for rates. */
+  headline: z.enum(['median', 'mean']),
+  ci: z.object({ level: finite, low: finite, high: finite })
+})
+export type Summary = z.infer<typeof Summary>
+
+export const Target = z.object({
+  op: z.enum(['<', '<=', '>', '>=']),
+  value: finite,
+  /** Which statistic is held against the target. */
+  stat: z.enum(['median', 'mean', 'p95', 'p99', 'max', 'min']),
+  source: z.enum(['seed', 'user'])
+})
+export type Target = z.infer<typeof Target>
+
+export const Metric = z.object({
+  /** Unique within its benchmark, e.g. `host_rtt_ms` or `consensus_ms.mesh`. */
+  name: z.string().min(1).max(200),
+  unit: z.string().max(40),
+  direction: Direction,
+  /** Where the figure was taken: inside the agent, by the host, by the provider, or derived from others. */
+  source: z.enum(['agent', 'host', 'provider', 'derived']),
+  description: z.string().max(500).optional(),
+  labels: z.record(z.string(), z.union([z.string(), finite])).optional(),
+  samples: z.array(finite).max(MAX_SAMPLES),
+  summary: Summary,
+  target: Target.optional(),
+  /** Set when a target exists: whether the run met it. */
+  targetMet: z.boolean().optional(),
+  /** Headline metrics take part in regression gating; context metrics are reported only. */
+  gate: z.boolean().default(true)
+})
+export type Metric = z.infer<typeof Metric>
+
+export const BenchmarkResult = z.object({
+  id: z.string().regex(/^[a-z]+\.[a-z0-9-]+$/),
+  category: Category,
+  title: z.string().max(200),
+  status: BenchmarkStatus,
+  params: z.record(z.string(), z.unknown()),
+  metrics: z.array(Metric),
+  /** Measured facts that are not samples (fitted exponents, topology winners, hop counts). */
+  facts: z.record(z.string(), z.union([z.string(), finite, z.boolean()])).default({}),
+  error: z.string().max(4000).optional(),
+  durationMs: finite
+})
+export type BenchmarkResult = z.infer<typeof BenchmarkResult>
+
+export const Environment = z.object({
+  node: z.string(),
+  python: z.string().optional(),
+  platform: z.string(),
+  arch: z.string(),
+  cpus: z.number().int().positive(),
+  cpuModel: z.string(),
+  memoryTotalBytes: finite,
+  providerDetails: z.record(z.string(), z.union([z.string(), finite, z.boolean()]))
+})
+export type Environment = z.infer<typeof Environment>
+
+export const Pricing = z.object({
+  usdPerVcpuSecond: finite,
+  usdPerGibSecond: finite
+})
+export type Pricing = z.infer<typeof Pricing>
+
+export const CostTotals = z.object({
+  pricing: Pricing,
+  sandboxes: z.number().int().nonnegative(),
+  sandboxSeconds: finite,
+  vcpuSeconds: finite,
+  gibSeconds: finite,
+  usd: finite,
+  /** True on the local provider: allocation is nominal, figures are "estimated as if on E2B". */
+  estimated: z.boolean()
+})
+export type CostTotals = z.infer<typeof CostTotals>
+
+/** One earlier default-branch run, condensed: what between-run noise is estimated from. */
+export const HistoryEntry = z.object({
+  runId: z.string().optional(),
+  sha: z.string().optional(),
+  startedAt: z.string(),
+  /** `benchmarkId/metricName` → headline statistic of that run. */
+  values: z.record(z.string(), finite)
+})
+export type HistoryEntry = z.infer<typeof HistoryEntry>
+
+export const RunInfo = z.object({
+  provider: z.enum(['local', 'e2b']),
+  profile: z.string(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  durationMs: finite,
+  environment: Environment,
+  git: z
+    .object({ sha: z.string().optional(), ref: z.string().optional(), runId: z.string().optional() })
+    .optional(),
+  /** False when the run was interrupted or a fatal error stopped it: the results are partial. */
+  complete: z.boolean()
+})
+export type RunInfo = z.infer<typeof RunInfo>
+
+export const Results = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  tool: z.object({ name: z.literal('swarm-bench'), version: z.string() }),
+  run: RunInfo,
+  benchmarks: z.array(BenchmarkResult),
+  cost: CostTotals,
+  /** Rolling history of earlier baseline runs (newest first), carried forward by baseline uploads. */
+  history: z.array(HistoryEntry).max(50).default([])
+})
+export type Results = z.infer<typeof Results>
+
+/** Key of a metric across runs. */
+export const metricKey = (benchmarkId: string, metricName: string): string => `${benchmarkId}/${metricName}`
