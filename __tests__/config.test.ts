@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest'
+import { parseRunConfig } from '../src/config/config.js'
+import { parseActionConfig } from '../src/config/action-config.js'
+import { InputError } from '../src/config/inputs.js'
+
+const reader = (inputs: Record<string, string>) => (name: string) => inputs[name] ?? ''
+
+describe('parseRunConfig', () => {
+  it('defaults to a quick local run when no key is present', () => {
+    const c = parseRunConfig(reader({}), {})
+    expect(c.provider).toBe('local')
+    expect(c.providerReason).toMatch(/no E2B API key/)
+    expect(c.profile).toBe('quick')
+    expect(c.topologies).toEqual(['mesh', 'hierarchical', 'ring'])
+    expect(c.only).toHaveLength(18)
+    expect(c.e2b.maxConcurrency).toBe(20)
+    expect(c.e2b.createPerSecond).toBe(1)
+  })
+
+  it('auto picks e2b when a key is in the environment, and applies plan presets and overrides', () => {
+    const c = parseRunConfig(reader({ 'e2b-plan': 'pro', 'create-rate': '2' }), { E2B_API_KEY: 'k' })
+    expect(c.provider).toBe('e2b')
+    expect(c.e2b.apiKey).toBe('k')
+    expect(c.e2b.maxConcurrency).toBe(100)
+    expect(c.e2b.createPerSecond).toBe(2)
+  })
+
+  it('parses lists, all, and de-duplicates', () => {
+    expect(parseRunConfig(reader({ topologies: 'all' }), {}).topologies).toEqual([
+      'mesh',
+      'hierarchical',
+      'ring',
+      'star'
+    ])
+    expect(parseRunConfig(reader({ topologies: 'ring, Mesh,ring' }), {}).topologies).toEqual(['ring', 'mesh'])
+    expect(parseRunConfig(reader({ only: 'trading.consensus' }), {}).only).toEqual(['trading.consensus'])
+  })
+
+  const bad: [string, Record<string, string>, RegExp][] = [
+    ['unknown provider', { provider: 'docker' }, /'provider'.*"docker".*auto, local, e2b/],
+    ['e2b without key', { provider: 'e2b' }, /'e2b-api-key'.*E2B_API_KEY/],
+    ['unknown profile', { profile: 'fast' }, /'profile'.*"fast".*quick, full/],
+    [
+      'unknown topology',
+      { topologies: 'mesh,torus' },
+      /'topologies'.*"torus".*mesh, hierarchical, ring, star/
+    ],
+    ['unknown benchmark id', { only: 'trading.nope' }, /'only'.*"trading.nope".*creation.swarm-init/],
+    ['negative concurrency', { 'max-concurrency': '-1' }, /'max-concurrency'.*integer from 1 to 1000/],
+    ['fractional concurrency', { 'max-concurrency': '2.5' }, /'max-concurrency'/],
+    ['huge concurrency', { 'max-concurrency': '1e12' }, /'max-concurrency'/],
+    ['non-numeric rate', { 'create-rate': 'fast' }, /'create-rate'.*number from 0.01 to 100/],
+    ['hex number', { 'price-vcpu-second': '0x10' }, /'price-vcpu-second'/],
+    ['Infinity', { 'cost-window-seconds': 'Infinity' }, /'cost-window-seconds'/],
+    ['bad boolean', { 'fail-on-target': 'maybe' }, /'fail-on-target'.*true or false/],
+    ['bad template', { template: 'a b' }, /'template'/],
+    ['bad url', { 'e2b-api-url': 'ftp://x' }, /'e2b-api-url'.*http/],
+    ['unknown plan', { 'e2b-plan': 'enterprise' }, /'e2b-plan'.*hobby, pro/]
+  ]
+  it.each(bad)('rejects %s with a message naming the input', (_label, inputs, message) => {
+    let err: unknown
+    try {
+      parseRunConfig(reader(inputs), {})
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(InputError)
+    expect((err as Error).message).toMatch(message)
+  })
+})
+
+describe('parseActionConfig', () => {
+  it('has action defaults', () => {
+    const c = parseActionConfig(reader({}), {})
+    expect(c.outDir).toBe('swarm-bench')
+    expect(c.comment).toBe('always')
+    expect(c.failOnRegression).toBe(true)
+    expect(c.regressionThresholdPct).toBe(10)
+    expect(c.retentionDays).toBe(30)
+  })
+
+  it.each([
+    ['comment', 'sometimes', /'comment'.*always, on-change, never/],
+    ['retention-days', '365', /'retention-days'.*1 to 90/],
+    ['regression-threshold', '-5', /'regression-threshold'/],
+    ['artifact-name', 'a/b', /'artifact-name'/],
+    ['fail-on-regression', 'yes please', /'fail-on-regression'/]
+  ])('rejects %s=%s', (name, value, message) => {
+    expect(() => parseActionConfig(reader({ [name]: value }), {})).toThrow(message)
+  })
+})

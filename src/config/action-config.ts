@@ -1,0 +1,42 @@
+// Action-only inputs (GitHub side) on top of the engine's RunConfig; same validation rules and messages.
+import { parseRunConfig, type RunConfig } from './config.js'
+import { readBoolean, readEnum, readNumber, readString, type InputReader } from './inputs.js'
+
+export const COMMENT_MODES = ['always', 'on-change', 'never'] as const
+export type CommentMode = (typeof COMMENT_MODES)[number]
+
+const ARTIFACT_NAME = {
+  pattern: /^[^"<>:|*?\\/\r\n]{1,200}$/,
+  accepted: 'an artifact name without " < > : | * ? \\ /'
+}
+
+export interface ActionConfig extends RunConfig {
+  githubToken: string
+  baselineArtifact: string
+  /** Empty: the repository's default branch, resolved later from the event or the API. */
+  baselineBranch: string
+  regressionThresholdPct: number
+  failOnRegression: boolean
+  comment: CommentMode
+  artifactName: string
+  retentionDays: number
+}
+
+export function parseActionConfig(read: InputReader, env: NodeJS.ProcessEnv = process.env): ActionConfig {
+  // The action writes into a subfolder by default so the workspace root stays clean.
+  const readWithDefaults: InputReader = name => (name === 'out' ? read(name) || 'swarm-bench' : read(name))
+  return {
+    ...parseRunConfig(readWithDefaults, env),
+    githubToken: read('github-token').trim() || env.GITHUB_TOKEN || '',
+    baselineArtifact: readString(read, 'baseline-artifact', 'swarm-bench-baseline', ARTIFACT_NAME),
+    baselineBranch: readString(read, 'baseline-branch', '', {
+      pattern: /^[^\s~^:?*[\\]{1,250}$/,
+      accepted: 'a git branch name'
+    }),
+    regressionThresholdPct: readNumber(read, 'regression-threshold', 10, { min: 0, max: 1000 }),
+    failOnRegression: readBoolean(read, 'fail-on-regression', true),
+    comment: readEnum(read, 'comment', COMMENT_MODES, 'always'),
+    artifactName: readString(read, 'artifact-name', 'swarm-bench-results', ARTIFACT_NAME),
+    retentionDays: readNumber(read, 'retention-days', 30, { min: 1, max: 90, integer: true })
+  }
+}

@@ -1,0 +1,153 @@
+// Inputs → a validated RunConfig: what the engine needs to run the matrix, shared by the CLI and the action.
+import { randomBytes } from 'node:crypto'
+import { BENCHMARK_IDS } from '../bench/catalog.js'
+import {
+  InputError,
+  readBoolean,
+  readEnum,
+  readList,
+  readNumber,
+  readString,
+  type InputReader
+} from './inputs.js'
+
+export const PROVIDERS = ['auto', 'local', 'e2b'] as const
+export const PROFILES = ['quick', 'full'] as const
+export const TOPOLOGIES = ['mesh', 'hierarchical', 'ring', 'star'] as const
+export const PLANS = ['hobby', 'pro'] as const
+
+export type Profile = (typeof PROFILES)[number]
+export type Topology = (typeof TOPOLOGIES)[number]
+export type Plan = (typeof PLANS)[number]
+
+/** E2B's published prices (per second of allocated size); inputs, not constants, since prices change. */
+export const DEFAULT_PRICING = { usdPerVcpuSecond: 0.000014, usdPerGibSecond: 0.0000045 }
+
+/** Published plan limits: concurrent sandboxes and sandbox creations per second. */
+export const PLAN_LIMITS: Record<Plan, { maxConcurrency: number; createPerSecond: number }> = {
+  hobby: { maxConcurrency: 20, createPerSecond: 1 },
+  pro: { maxConcurrency: 100, createPerSecond: 5 }
+}
+
+export interface E2BConfig {
+  apiKey: string
+  apiUrl?: string
+  sandboxUrl?: string
+  domain?: string
+  template: string
+  plan: Plan
+  maxConcurrency: number
+  createPerSecond: number
+  sandboxTimeoutMs: number
+}
+
+export interface RunConfig {
+  provider: 'local' | 'e2b'
+  /** Why the provider was chosen, for a notice when `auto` fell back to local. */
+  providerReason: string
+  profile: Profile
+  topologies: Topology[]
+  /** Benchmark ids to run; all when the input was empty. */
+  only: string[]
+  outDir: string
+  strategyPath?: string
+  pricing: { usdPerVcpuSecond: number; usdPerGibSecond: number }
+  /** Window over which costs.by-topology measures a workload (the seed used 60 s). */
+  costWindowSeconds: number
+  e2b: E2BConfig
+  /** Tag put on every sandbox and agent process of this run, so sweeps find them. */
+  runTag: string
+  failOnTarget: boolean
+}
+
+export function parseRunConfig(read: InputReader, env: NodeJS.ProcessEnv = process.env): RunConfig {
+  const providerInput = readEnum(read, 'provider', PROVIDERS, 'auto')
+  const apiKey = read('e2b-api-key').trim() || env.E2B_API_KEY?.trim() || ''
+  let provider: 'local' | 'e2b'
+  let providerReason: string
+  if (providerInput === 'auto') {
+    provider = apiKey ? 'e2b' : 'local'
+    providerReason = apiKey
+      ? 'provider auto: an E2B API key is set, running on E2B'
+      : 'provider auto: no E2B API key (input e2b-api-key or env E2B_API_KEY), running on the local provider'
+  } else {
+    provider = providerInput
+    providerReason = `provider ${providerInput} requested`
+  }
+  if (provider === 'e2b' && !apiKey) {
+    throw new InputError(
+      'e2b-api-key',
+      '',
+      'an E2B API key when provider is e2b (or set the E2B_API_KEY env var)'
+    )
+  }
+  const plan = readEnum(read, 'e2b-plan', PLANS, 'hobby')
+  const limits = PLAN_LIMITS[plan]
+  const e2b: E2BConfig = {
+    apiKey,
+    apiUrl: optionalUrl(read, 'e2b-api-url', env.E2B_API_URL),
+    sandboxUrl: optionalUrl(read, 'e2b-sandbox-url', env.E2B_SANDBOX_URL),
+    domain:
+      readString(read, 'e2b-domain', env.E2B_DOMAIN ?? '', {
+        pattern: /^[a-z0-9.-]+$/i,
+        accepted: 'a domain name such as e2b.app'
+      }) || undefined,
+    template: readString(read, 'template', 'base', {
+      pattern: /^[A-Za-z0-9_./:-]{1,128}$/,
+      accepted: 'an E2B template name or id (letters, digits, - _ . / :)'
+    }),
+    plan,
+    maxConcurrency: readNumber(read, 'max-concurrency', limits.maxConcurrency, {
+      min: 1,
+      max: 1000,
+      integer: true
+    }),
+    createPerSecond: readNumber(read, 'create-rate', limits.createPerSecond, { min: 0.01, max: 100 }),
+    sandboxTimeoutMs:
+      readNumber(read, 'sandbox-timeout-seconds', 900, { min: 60, max: 86_400, integer: true }) * 1000
+  }
+  const onlyRaw = read('only').trim()
+  return {
+    provider,
+    providerReason,
+    profile: readEnum(read, 'profile', PROFILES, 'quick'),
+    topologies: readList(read, 'topologies', TOPOLOGIES, ['mesh', 'hierarchical', 'ring']),
+    only: onlyRaw ? readList(read, 'only', BENCHMARK_IDS, BENCHMARK_IDS) : [...BENCHMARK_IDS],
+    outDir: readString(read, 'out', '.', { maxLength: 4096 }),
+    strategyPath: readString(read, 'strategy-path', '', { maxLength: 4096 }) || undefined,
+    pricing: {
+      usdPerVcpuSecond: readNumber(read, 'price-vcpu-second', DEFAULT_PRICING.usdPerVcpuSecond, {
+        min: 0,
+        max: 1
+      }),
+      usdPerGibSecond: readNumber(read, 'price-gib-second', DEFAULT_PRICING.usdPerGibSecond, {
+        min: 0,
+        max: 1
+      })
+    },
+    costWindowSeconds: readNumber(read, 'cost-window-seconds', 0, { min: 0, max: 3600 }),
+    e2b,
+    runTag: readString(read, 'run-tag', defaultRunTag(env), {
+      pattern: /^[A-Za-z0-9_.-]{1,64}$/,
+      accepted: 'up to 64 letters, digits, - _ .'
+    }),
+    failOnTarget: readBoolean(read, 'fail-on-target', false)
+  }
+}
+
+function optionalUrl(read: InputReader, name: string, fallback: string | undefined): string | undefined {
+  const raw = read(name).trim() || fallback?.trim() || ''
+  if (!raw) return undefined
+  try {
+    const u = new URL(raw)
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol')
+    return raw.replace(/\/+$/, '')
+  } catch {
+    throw new InputError(name, raw, 'an http:// or https:// URL')
+  }
+}
+
+function defaultRunTag(env: NodeJS.ProcessEnv): string {
+  if (env.GITHUB_RUN_ID) return `gh-${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`
+  return `local-${randomBytes(4).toString('hex')}`
+}
