@@ -1,0 +1,94 @@
+// One sticky pull-request comment per marker: found across every page of comments, updated in place, created
+// when absent. Permission errors (fork pull requests) come back as `forbidden` for the caller to warn about.
+import { describeApiError } from './errors.js'
+import type { GitHubClient } from './octokit.js'
+
+/** GitHub refuses comment bodies longer than this (422 "Body is too long"). */
+export const MAX_COMMENT_CHARS = 65536
+export const DEFAULT_COMMENT_MARKER = '<!-- swarm-bench-action:pr-comment -->'
+
+export type CommentMode = 'always' | 'on-change' | 'never'
+
+export interface StickyCommentOptions {
+  owner: string
+  repo: string
+  issueNumber: number
+  /** A hidden HTML comment identifying our comment; prepended to the body when the body lacks it. */
+  marker: string
+  body: string
+  /** `on-change` posts only when `changed` is true; `never` posts nothing. */
+  mode: CommentMode
+  /** Whether the results differ from what the previous comment said (the caller decides). */
+  changed: boolean
+}
+
+export type StickyCommentResult =
+  | { action: 'created' | 'updated'; id: number; url: string }
+  | { action: 'skipped'; reason: string; id?: number; url?: string }
+  | { action: 'failed'; reason: string; forbidden: boolean }
+
+interface CommentItem {
+  id: number
+  body?: string | null
+  html_url: string
+  user?: { type?: string } | null
+}
+
+export function withMarker(body: string, marker: string): string {
+  return body.includes(marker) ? body : `${marker}\n${body}`
+}
+
+export async function upsertStickyComment(
+  octokit: GitHubClient,
+  opts: StickyCommentOptions
+): Promise<StickyCommentResult> {
+  if (opts.mode === 'never') return { action: 'skipped', reason: "comment mode is 'never'" }
+  if (opts.mode === 'on-change' && !opts.changed) {
+    return { action: 'skipped', reason: "comment mode is 'on-change' and nothing changed" }
+  }
+  if (!opts.marker)
+    return { action: 'failed', reason: 'a sticky comment needs a non-empty marker', forbidden: false }
+  const body = withMarker(opts.body, opts.marker)
+  if (body.length > MAX_COMMENT_CHARS) {
+    return {
+      action: 'failed',
+      reason: `comment body has ${body.length} characters; GitHub accepts at most ${MAX_COMMENT_CHARS}`,
+      forbidden: false
+    }
+  }
+  const where = { owner: opts.owner, repo: opts.repo }
+  let step = `listing the comments of #${opts.issueNumber}`
+  try {
+    const comments = (await octokit.paginate(octokit.rest.issues.listComments, {
+      ...where,
+      issue_number: opts.issueNumber,
+      per_page: 100
+    })) as CommentItem[]
+    const ours = comments.filter(c => c.body?.includes(opts.marker))
+    // If several carry the marker, a bot's (ours) wins over a human quoting it.
+    const existing = ours.find(c => c.user?.type === 'Bot') ?? ours[0]
+    if (existing) {
+      if (existing.body === body) {
+        return {
+          action: 'skipped',
+          reason: 'the comment already says this',
+          id: existing.id,
+          url: existing.html_url
+        }
+      }
+      step = `updating comment ${existing.id}`
+      const { data } = await octokit.rest.issues.updateComment({ ...where, comment_id: existing.id, body })
+      return { action: 'updated', id: data.id, url: data.html_url }
+    }
+    step = `creating a comment on #${opts.issueNumber}`
+    const { data } = await octokit.rest.issues.createComment({
+      ...where,
+      issue_number: opts.issueNumber,
+      body
+    })
+    return { action: 'created', id: data.id, url: data.html_url }
+  } catch (err) {
+    const p = describeApiError(err, step)
+    return { action: 'failed', reason: p.reason, forbidden: p.forbidden }
+  }
+}
