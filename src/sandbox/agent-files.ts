@@ -1,0 +1,74 @@
+// What gets uploaded into every sandbox: the agent package and, optionally, the user's strategy module, plus the
+// command that starts the agent. Shared by every provider so local and E2B run exactly the same files.
+import { readdir, readFile } from 'node:fs/promises'
+import { join, posix, relative, sep } from 'node:path'
+import { agentDir } from '../paths.js'
+import type { SandboxFile, StartCommand } from './types.js'
+
+/** Folder (relative to the sandbox workdir) the agent package is uploaded into; the agent runs from it. */
+export const AGENT_UPLOAD_DIR = 'agent'
+/** Fixed place of the user's strategy module inside the sandbox, relative to the workdir. */
+export const USER_STRATEGY_PATH = 'user_strategy/strategy.py'
+/** Env var every agent process carries, so sweeps and tests can find the processes of one run. */
+export const RUN_TAG_ENV = 'SWARM_BENCH_RUN'
+/** Sandbox metadata key carrying the run tag (E2B metadata; the post-step sweep filters on it). */
+export const RUN_TAG_METADATA = 'swarm-bench-run'
+
+export interface AgentFiles {
+  files: SandboxFile[]
+  /** Total bytes uploaded per sandbox. */
+  bytes: number
+  /** Workdir-relative path of the user strategy when one was given (pass `workdir + '/' + this` to `init`). */
+  strategyPath?: string
+}
+
+async function listPython(root: string, dir: string, out: string[]): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true })
+  for (const e of entries) {
+    const full = join(dir, e.name)
+    if (e.isDirectory()) {
+      if (e.name !== '__pycache__' && !e.name.startsWith('.')) await listPython(root, full, out)
+    } else if (e.isFile() && e.name.endsWith('.py')) {
+      out.push(relative(root, full))
+    }
+  }
+}
+
+/** Read `swarm_agent/**\/*.py` (and the user strategy, if any) into upload-ready files with POSIX paths. */
+export async function collectAgentFiles(
+  opts: { strategyPath?: string; agentDir?: string } = {}
+): Promise<AgentFiles> {
+  const root = opts.agentDir ?? agentDir()
+  const rel: string[] = []
+  await listPython(root, join(root, 'swarm_agent'), rel)
+  rel.sort()
+  const files: SandboxFile[] = []
+  for (const r of rel) {
+    files.push({ path: posix.join(AGENT_UPLOAD_DIR, ...r.split(sep)), data: await readFile(join(root, r)) })
+  }
+  let strategyPath: string | undefined
+  if (opts.strategyPath) {
+    let data: Buffer
+    try {
+      data = await readFile(opts.strategyPath)
+    } catch (err) {
+      throw new Error(`cannot read strategy module ${opts.strategyPath}: ${(err as Error).message}`, {
+        cause: err
+      })
+    }
+    files.push({ path: USER_STRATEGY_PATH, data })
+    strategyPath = USER_STRATEGY_PATH
+  }
+  const bytes = files.reduce((s, f) => s + Buffer.byteLength(f.data), 0)
+  return { files, bytes, strategyPath }
+}
+
+/** The agent's start command: unbuffered, run as a module from the uploaded agent folder, tagged with the run. */
+export function agentStartCommand(runTag: string, python = 'python3'): StartCommand {
+  return {
+    command: python,
+    args: ['-u', '-m', 'swarm_agent'],
+    cwd: AGENT_UPLOAD_DIR,
+    env: { [RUN_TAG_ENV]: runTag, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' }
+  }
+}
