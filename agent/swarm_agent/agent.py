@@ -1,0 +1,544 @@
+"""The agent's state and its operations: control ops (called from control.py) and peer routes (called by peer.py)."""
+
+import hmac
+import sys
+import threading
+import time
+
+from .errors import AgentError, bad_request, req_dict, req_int, req_num, req_str
+from .peer import Counters, PeerError, PeerLink, PeerServer
+from .workers import Pool
+
+_now = time.perf_counter_ns
+DECISIONS = ('buy', 'sell', 'hold')
+_VOTE_ROUNDS_KEPT = 256
+
+
+def log(msg):
+    try:
+        sys.stderr.write('swarm_agent: %s\n' % msg)
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _int(obj, key):
+    v = obj.get(key)
+    if type(v) is not int:
+        raise ValueError('%s must be an integer' % key)
+    return v
+
+
+class Agent:
+    def __init__(self, host='0.0.0.0', port=0, body_limit=None):
+        from .peer import DEFAULT_BODY_LIMIT
+
+        self.started = time.monotonic()
+        self.counters = Counters()
+        self.cond = threading.Condition()
+        self.id = None
+        self.token = None
+        self.agent_count = 0
+        self.links = {}
+        self.next_hop = {}
+        self.adjacency = {}
+        self.strategy = None
+        self.portfolio = None
+        self.peer_timeout = 30.0
+        self.votes = {}  # round -> {origin: (decision, weight)}
+        self.state_version = 0
+        self.state_origin = None
+        self.state_blob = None
+        self.state_seen = set()  # (version, origin)
+        self.acks = {}  # (version, origin) -> set of agents that acked
+        self.fwd = Pool('forward')
+        routes = {
+            b'/hello': self.p_hello,
+            b'/ping': self.p_ping,
+            b'/msg': self.p_msg,
+            b'/vote': self.p_vote,
+            b'/state': self.p_state,
+            b'/ack': self.p_ack,
+        }
+        self.server = PeerServer(
+            routes, self.check_token, self.counters, host, port, body_limit or DEFAULT_BODY_LIMIT
+        )
+        self.ops = {
+            'init': self.op_init,
+            'link': self.op_link,
+            'ping': self.op_ping,
+            'send': self.op_send,
+            'consensus': self.op_consensus,
+            'state_sync': self.op_state_sync,
+            'execute_strategy': self.op_execute_strategy,
+            'run_task': self.op_run_task,
+            'metrics': self.op_metrics,
+            'reset_counters': self.op_reset_counters,
+        }
+        self.needs_init = {'link', 'ping', 'send', 'consensus', 'state_sync', 'execute_strategy', 'run_task'}
+
+    # ---- helpers -------------------------------------------------------------------------------------------
+
+    def check_token(self, tok):
+        t = self.token
+        return t is not None and tok is not None and hmac.compare_digest(tok, t)
+
+    def _via(self, dest):
+        """The neighbour link that leads to `dest` (next hop from the host's topology)."""
+        hop = self.next_hop.get(dest)
+        if hop is None and dest in self.links:
+            hop = dest
+        link = self.links.get(hop) if hop is not None else None
+        if link is None:
+            raise PeerError('agent %s has no route to agent %s' % (self.id, dest))
+        return link
+
+    def _flood(self, kind, obj, sender):
+        """Forward an item on first receipt to neighbours that are neither the sender nor its neighbours.
+
+        Sent asynchronously: the inbound request is answered at once, so cycles cannot deadlock."""
+        if sender is None:
+            targets = list(self.links)
+        else:
+            s_adj = self.adjacency.get(sender, ())
+            targets = [n for n in self.links if n != sender and n not in s_adj]
+        if not targets:
+            return 0
+        out = dict(obj)
+        out['from'] = self.id
+        for t in targets:
+            self.fwd.submit(self._push, self.links[t], kind, out, sender is not None)
+        return len(targets)
+
+    def _push(self, link, kind, obj, forwarded):
+        if forwarded:
+            self.counters.forward()
+        try:
+            link.request(kind, obj)
+        except PeerError as e:
+            log('%s to %s failed: %s' % (kind, link.id, e))
+
+    def _relay(self, kind, obj, dest):
+        """Synchronous hop-by-hop forwarding (msg, ack): the answer travels back along the same links."""
+        out = dict(obj)
+        out['hops'] = obj.get('hops', 0) + 1
+        out['from'] = self.id
+        if 'path' in obj:
+            out['path'] = list(obj['path']) + [self.id]
+        try:
+            link = self._via(dest)
+            self.counters.forward()
+            return 200, link.request(kind, out, self.peer_timeout)
+        except PeerError as e:
+            return 502, {'error': str(e)}
+
+    # ---- peer routes ---------------------------------------------------------------------------------------
+
+    def p_hello(self, obj):
+        return 200, {'id': self.id}
+
+    def p_ping(self, obj):
+        return 200, {'id': self.id}
+
+    def p_msg(self, obj):
+        try:
+            to = _int(obj, 'to')
+            _int(obj, 'hops')
+            path = obj.get('path')
+            if not isinstance(path, list):
+                raise ValueError('path must be a list')
+        except ValueError as e:
+            return 400, {'error': str(e)}
+        if to == self.id:
+            return 200, {'delivered': True, 'to': self.id, 'hops': obj['hops'], 'path': path + [self.id], 'seq': obj.get('seq')}
+        return self._relay('msg', obj, to)
+
+    def p_vote(self, obj):
+        try:
+            rnd = _int(obj, 'round')
+            origin = _int(obj, 'origin')
+            sender = _int(obj, 'from')
+            decision = obj.get('decision')
+            weight = obj.get('weight')
+            if decision not in DECISIONS:
+                raise ValueError('decision must be buy, sell or hold')
+            if type(weight) not in (int, float):
+                raise ValueError('weight must be a number')
+        except ValueError as e:
+            return 400, {'error': str(e)}
+        first = self._store_vote(rnd, origin, decision, weight)
+        if first:
+            self._flood('vote', obj, sender)
+        return 200, {'stored': first}
+
+    def _store_vote(self, rnd, origin, decision, weight):
+        with self.cond:
+            votes = self.votes.get(rnd)
+            if votes is None:
+                votes = self.votes[rnd] = {}
+                if len(self.votes) > _VOTE_ROUNDS_KEPT:
+                    for r in sorted(self.votes)[: len(self.votes) - _VOTE_ROUNDS_KEPT]:
+                        del self.votes[r]
+            if origin in votes:
+                return False
+            votes[origin] = (decision, weight)
+            self.cond.notify_all()
+            return True
+
+    def p_state(self, obj):
+        try:
+            version = _int(obj, 'version')
+            origin = _int(obj, 'origin')
+            sender = _int(obj, 'from')
+            blob = obj.get('blob')
+            if not isinstance(blob, str):
+                raise ValueError('blob must be a base64 string')
+        except ValueError as e:
+            return 400, {'error': str(e)}
+        key = (version, origin)
+        with self.cond:
+            first = key not in self.state_seen
+            if first:
+                self.state_seen.add(key)
+        if not first:
+            return 200, {'stored': False}
+        import base64
+
+        try:
+            data = base64.b64decode(blob, validate=True)
+        except ValueError as e:
+            return 400, {'error': 'blob is not base64: %s' % e}
+        with self.cond:
+            if version >= self.state_version:
+                self.state_version, self.state_origin, self.state_blob = version, origin, data
+        self._flood('state', obj, sender)
+        self.fwd.submit(self._send_ack, origin, version)
+        return 200, {'stored': True, 'sizeBytes': len(data)}
+
+    def _send_ack(self, origin, version):
+        try:
+            self._via(origin).request(
+                'ack', {'origin': self.id, 'to': origin, 'version': version, 'from': self.id, 'hops': 1}
+            )
+        except PeerError as e:
+            log('ack of state %d to %d failed: %s' % (version, origin, e))
+
+    def p_ack(self, obj):
+        try:
+            to = _int(obj, 'to')
+            origin = _int(obj, 'origin')
+            version = _int(obj, 'version')
+            hops = _int(obj, 'hops')
+        except ValueError as e:
+            return 400, {'error': str(e)}
+        if to == self.id:
+            with self.cond:
+                self.acks.setdefault((version, self.id), set()).add(origin)
+                self.cond.notify_all()
+            return 200, {'acked': True, 'hops': hops}
+        return self._relay('ack', obj, to)
+
+    # ---- control ops ---------------------------------------------------------------------------------------
+
+    def op_init(self, args):
+        from . import strategies
+
+        agent_id = req_int(args, 'agentId', minimum=0)
+        token = req_str(args, 'token')
+        if not token:
+            raise bad_request('args.token must not be empty')
+        count = req_int(args, 'agentCount', minimum=1)
+        strat = req_dict(args, 'strategy')
+        name = req_str(strat, 'name')
+        params = strat.get('params') or {}
+        if not isinstance(params, dict):
+            raise bad_request('args.strategy.params must be an object')
+        path = req_str(args, 'strategyPath', required=False)
+        capital = req_num(args, 'capital', default=100000.0, minimum=0)
+        timeout_ms = req_int(args, 'strategyTimeoutMs', minimum=1, default=5000)
+        peer_timeout_ms = req_int(args, 'peerTimeoutMs', minimum=1, default=30000)
+        strategy = strategies.make(name, params, path, timeout_ms)
+        from .portfolio import Portfolio
+
+        with self.cond:
+            self.id = agent_id
+            self.agent_count = count
+            self.strategy = strategy
+            self.portfolio = Portfolio(float(capital))
+            self.peer_timeout = peer_timeout_ms / 1000.0
+            self.votes.clear()
+            self.acks.clear()
+            self.state_seen.clear()
+            self.token = token.encode('latin-1', 'replace')
+        return {'agentId': agent_id, 'strategy': strategy.describe()}
+
+    def op_link(self, args):
+        neighbors = args.get('neighbors')
+        if not isinstance(neighbors, list):
+            raise bad_request('args.neighbors must be a list of {id, url, headers}')
+        links = {}
+        for i, n in enumerate(neighbors):
+            if not isinstance(n, dict):
+                raise bad_request('args.neighbors[%d] must be an object' % i)
+            nid = n.get('id')
+            url = n.get('url')
+            headers = n.get('headers') or {}
+            if type(nid) is not int or not isinstance(url, str) or not isinstance(headers, dict):
+                raise bad_request('args.neighbors[%d] needs id (integer), url (string), headers (object)' % i)
+            try:
+                links[nid] = PeerLink(nid, url, headers, self.token.decode('latin-1'), self.counters, self.peer_timeout)
+            except ValueError as e:
+                raise bad_request('args.neighbors[%d]: %s' % (i, e))
+        next_hop = {}
+        for k, v in (req_dict(args, 'nextHop', required=False) or {}).items():
+            try:
+                next_hop[int(k)] = int(v)
+            except (TypeError, ValueError):
+                raise bad_request('args.nextHop must map agent ids to agent ids, got %r: %r' % (k, v))
+        adjacency = {}
+        for k, v in (req_dict(args, 'adjacency', required=False) or {}).items():
+            if not isinstance(v, list):
+                raise bad_request('args.adjacency[%s] must be a list of ids' % k)
+            try:
+                adjacency[int(k)] = frozenset(int(x) for x in v)
+            except (TypeError, ValueError):
+                raise bad_request('args.adjacency[%s] must be a list of integer ids' % k)
+        old = self.links
+        self.links, self.next_hop, self.adjacency = links, next_hop, adjacency
+        for link in old.values():
+            link.close()
+
+        results = {}
+
+        def hello(link):
+            t0 = _now()
+            try:
+                res = link.request('hello', {'from': self.id}, self.peer_timeout)
+                rtt = _now() - t0
+                if res.get('id') != link.id:
+                    results[link.id] = ('failed', 'answered as agent %r, expected %d' % (res.get('id'), link.id))
+                else:
+                    results[link.id] = ('ok', rtt)
+            except PeerError as e:
+                results[link.id] = ('failed', str(e))
+
+        threads = [threading.Thread(target=hello, args=(link,), daemon=True) for link in links.values()]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        verified, failed = [], []
+        for nid in links:
+            status, v = results.get(nid, ('failed', 'no result'))
+            if status == 'ok':
+                verified.append({'id': nid, 'rttNs': v})
+            else:
+                failed.append({'id': nid, 'error': v})
+        return {'verified': verified, 'failed': failed}
+
+    def op_ping(self, args):
+        count = req_int(args, 'count', minimum=1)
+        size = req_int(args, 'payloadBytes', minimum=0, default=0)
+        peers = args.get('peers')
+        if peers is None:
+            peers = list(self.links)
+        elif not isinstance(peers, list) or any(type(p) is not int for p in peers):
+            raise bad_request('args.peers must be a list of integer ids')
+        for p in peers:
+            if p not in self.links:
+                raise bad_request('agent %d is not a neighbour of agent %d' % (p, self.id))
+        body = {'from': self.id, 'payload': 'x' * size}
+        out = {}
+        for p in peers:
+            link = self.links[p]
+            samples = []
+            request = link.request
+            for _ in range(count):
+                t0 = _now()
+                try:
+                    request('ping', body)
+                except PeerError as e:
+                    raise AgentError('PeerError', str(e))
+                samples.append(_now() - t0)
+            out[str(p)] = samples
+        return {'rttNs': out}
+
+    def op_send(self, args):
+        to = req_int(args, 'to', minimum=0)
+        count = req_int(args, 'count', minimum=1)
+        size = req_int(args, 'payloadBytes', minimum=0, default=0)
+        if to == self.id:
+            raise bad_request('args.to is this agent (%d)' % to)
+        try:
+            link = self._via(to)
+        except PeerError as e:
+            raise AgentError('PeerError', str(e))
+        payload = 'x' * size
+        latencies = []
+        delivered = 0
+        hops = None
+        path = None
+        t_all = _now()
+        for seq in range(count):
+            msg = {'origin': self.id, 'to': to, 'seq': seq, 'hops': 1, 'path': [self.id], 'payload': payload, 'from': self.id}
+            t0 = _now()
+            try:
+                res = link.request('msg', msg, self.peer_timeout)
+            except PeerError as e:
+                raise AgentError('PeerError', str(e))
+            latencies.append(_now() - t0)
+            if res.get('delivered') is True:
+                delivered += 1
+                hops = res.get('hops')
+                path = res.get('path')
+        return {
+            'delivered': delivered,
+            'elapsedNs': _now() - t_all,
+            'hops': hops,
+            'path': path,
+            'latencyNs': latencies,
+        }
+
+    def op_consensus(self, args):
+        from . import consensus, market
+
+        t0 = _now()
+        rnd = req_int(args, 'round', minimum=0)
+        timeout_ms = req_int(args, 'timeoutMs', minimum=1, default=10000)
+        window = req_dict(args, 'window', required=False) or consensus.round_window(rnd)
+        bars = market.load_window(window)
+        signal, confidence = self.strategy.decide(bars, self._strategy_state(bars))
+        if self._store_vote(rnd, self.id, signal, confidence):
+            self._flood(
+                'vote',
+                {'round': rnd, 'origin': self.id, 'decision': signal, 'weight': confidence},
+                None,
+            )
+        deadline = time.monotonic() + timeout_ms / 1000.0
+        need = self.agent_count
+        with self.cond:
+            while len(self.votes.get(rnd, ())) < need:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AgentError(
+                        'Timeout',
+                        'round %d: %d of %d votes arrived within %d ms'
+                        % (rnd, len(self.votes.get(rnd, ())), need, timeout_ms),
+                    )
+                self.cond.wait(left)
+            votes = dict(self.votes[rnd])
+        decision, tally, counts = consensus.decide(votes)
+        return {
+            'round': rnd,
+            'proposal': {'signal': signal, 'confidence': confidence},
+            'decision': decision,
+            'tally': tally,
+            'counts': counts,
+            'votes': len(votes),
+            'decisionNs': _now() - t0,
+        }
+
+    def op_state_sync(self, args):
+        import base64
+        import random
+
+        version = req_int(args, 'version', minimum=1)
+        size = req_int(args, 'sizeBytes', minimum=0)
+        timeout_ms = req_int(args, 'timeoutMs', minimum=1, default=30000)
+        rng = random.Random(version)
+        data = rng.getrandbits(size * 8).to_bytes(size, 'little') if size else b''
+        blob = base64.b64encode(data).decode('ascii')
+        key = (version, self.id)
+        t0 = _now()
+        with self.cond:
+            if key in self.state_seen:
+                raise bad_request('state version %d was already synced from agent %d' % (version, self.id))
+            self.state_seen.add(key)
+            self.acks[key] = set()
+            if version >= self.state_version:
+                self.state_version, self.state_origin, self.state_blob = version, self.id, data
+        self._flood('state', {'version': version, 'origin': self.id, 'blob': blob}, None)
+        need = self.agent_count - 1
+        deadline = time.monotonic() + timeout_ms / 1000.0
+        with self.cond:
+            while len(self.acks[key]) < need:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AgentError(
+                        'Timeout',
+                        'state %d: %d of %d acks arrived within %d ms' % (version, len(self.acks[key]), need, timeout_ms),
+                    )
+                self.cond.wait(left)
+            acks = len(self.acks[key])
+        return {'version': version, 'acks': acks, 'syncNs': _now() - t0, 'sizeBytes': size}
+
+    def _strategy_state(self, bars):
+        p = self.portfolio
+        return {'cash': p.cash, 'position': p.position(bars.symbol), 'params': self.strategy.params}
+
+    def op_execute_strategy(self, args):
+        from . import market
+
+        window = req_dict(args, 'window')
+        repeat = req_int(args, 'repeat', minimum=1, default=1)
+        bars = market.load_window(window)
+        if not bars:
+            raise bad_request('args.window has no bars')
+        samples = []
+        signal = confidence = None
+        for _ in range(repeat):
+            t0 = _now()
+            signal, confidence = self.strategy.decide(bars, self._strategy_state(bars))
+            samples.append(_now() - t0)
+        trade = self.portfolio.apply(bars.symbol, signal, confidence, bars[-1]['c'])
+        out = {
+            'signal': signal,
+            'confidence': confidence,
+            'computeNs': samples[-1],
+            'bars': len(bars),
+            'trade': trade,
+            'portfolio': self.portfolio.snapshot(),
+        }
+        if repeat > 1:
+            out['computeNsSamples'] = samples
+        return out
+
+    def op_run_task(self, args):
+        from . import market, strategies
+        from .portfolio import backtest
+
+        task_id = args.get('taskId')
+        if not isinstance(task_id, (int, str)) or isinstance(task_id, bool):
+            raise bad_request('args.taskId must be an integer or a string')
+        window = req_dict(args, 'window')
+        spec = req_dict(args, 'strategy', required=False)
+        if spec is None:
+            strategy = self.strategy
+        else:
+            name = req_str(spec, 'name')
+            params = spec.get('params') or {}
+            if not isinstance(params, dict):
+                raise bad_request('args.strategy.params must be an object')
+            if name == 'custom' and self.strategy.name == 'custom':
+                strategy = self.strategy.with_params(params)
+            else:
+                strategy = strategies.make(name, params, None, self.strategy.timeout_ms)
+        bars = market.load_window(window)
+        t0 = _now()
+        res = backtest(strategy, bars, self.portfolio.initial)
+        res['computeNs'] = _now() - t0
+        res['taskId'] = task_id
+        return res
+
+    def op_metrics(self, args):
+        from . import resources
+
+        out = resources.read()
+        out['uptimeS'] = time.monotonic() - self.started
+        out['stateVersion'] = self.state_version
+        out['counters'] = self.counters.snapshot()
+        return out
+
+    def op_reset_counters(self, args):
+        self.counters.reset()
+        return {}

@@ -1,0 +1,529 @@
+"""Peer channel: a minimal HTTP/1.1 keep-alive server and client on raw sockets.
+
+Hand-written rather than http.server/http.client: the benchmark compares agent-to-agent round trips with a bare
+socket echo, so the hot path is one recv, a few splits, one json.loads/dumps and one sendall per side.
+Bytes are counted exactly where they are read from / written to sockets, on both sides, per message kind.
+"""
+
+import json
+import socket
+import threading
+
+HEADER_LIMIT = 64 * 1024
+DEFAULT_BODY_LIMIT = 16 * 1024 * 1024
+KINDS = ('hello', 'ping', 'msg', 'vote', 'state', 'ack')
+_IDLE_PER_PEER = 4  # idle keep-alive connections kept per neighbour; busier moments open more
+
+_enc = json.JSONEncoder(separators=(',', ':'), allow_nan=False).encode
+_REASONS = {
+    200: b'OK',
+    400: b'Bad Request',
+    401: b'Unauthorized',
+    404: b'Not Found',
+    405: b'Method Not Allowed',
+    411: b'Length Required',
+    413: b'Payload Too Large',
+    500: b'Internal Server Error',
+    502: b'Bad Gateway',
+}
+
+
+class PeerError(Exception):
+    pass
+
+
+class Counters:
+    """Message/byte counters. A message is one HTTP request; bytes include requests and responses."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        with self._lock:
+            self.t = [0, 0, 0, 0]  # messagesSent, messagesReceived, bytesSent, bytesReceived
+            self.forwarded = 0
+            self.refused = 0
+            self.kinds = {}
+
+    def _k(self, kind):
+        k = self.kinds.get(kind)
+        if k is None:
+            k = self.kinds[kind] = [0, 0, 0, 0]
+        return k
+
+    def sent(self, kind, nbytes, message):
+        with self._lock:
+            k = self._k(kind)
+            m = 1 if message else 0
+            k[0] += m
+            k[2] += nbytes
+            self.t[0] += m
+            self.t[2] += nbytes
+
+    def received(self, kind, nbytes, message):
+        with self._lock:
+            k = self._k(kind)
+            m = 1 if message else 0
+            k[1] += m
+            k[3] += nbytes
+            self.t[1] += m
+            self.t[3] += nbytes
+
+    def refuse(self, nbytes):
+        with self._lock:
+            self.refused += 1
+            self.t[3] += nbytes
+
+    def forward(self, n=1):
+        with self._lock:
+            self.forwarded += n
+
+    def snapshot(self):
+        with self._lock:
+            t = self.t
+            return {
+                'messagesSent': t[0],
+                'messagesReceived': t[1],
+                'bytesSent': t[2],
+                'bytesReceived': t[3],
+                'forwarded': self.forwarded,
+                'refused': self.refused,
+                'byKind': {
+                    name: {'sent': k[0], 'received': k[1], 'bytesSent': k[2], 'bytesReceived': k[3]}
+                    for name, k in self.kinds.items()
+                },
+            }
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Reader:
+    """Buffered reads from one socket; `nread` is the exact number of bytes received from it."""
+
+    __slots__ = ('sock', 'buf', 'nread')
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = bytearray()
+        self.nread = 0
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError('connection closed by peer')
+        self.nread += len(chunk)
+        self.buf += chunk
+
+    def head(self, limit):
+        """The header block without its blank line, or None on a clean EOF before any byte."""
+        start = 0
+        buf = self.buf
+        while True:
+            i = buf.find(b'\r\n\r\n', start)
+            if i >= 0:
+                h = bytes(buf[:i])
+                del buf[: i + 4]
+                return h
+            if len(buf) > limit:
+                raise _TooLarge('header block over %d bytes' % limit)
+            start = max(0, len(buf) - 3)
+            try:
+                self._fill()
+            except EOFError:
+                if not buf:
+                    return None
+                raise
+
+    def exact(self, n):
+        buf = self.buf
+        if len(buf) >= n:
+            out = bytes(buf[:n])
+            del buf[:n]
+            return out
+        out = bytearray(n)
+        have = len(buf)
+        out[:have] = buf
+        buf.clear()
+        mv = memoryview(out)
+        recv_into = self.sock.recv_into
+        while have < n:
+            k = recv_into(mv[have:], min(n - have, 1 << 20))
+            if not k:
+                raise EOFError('connection closed mid-body')
+            have += k
+            self.nread += k
+        return out
+
+    def line(self, limit):
+        buf = self.buf
+        while True:
+            i = buf.find(b'\r\n')
+            if i >= 0:
+                out = bytes(buf[:i])
+                del buf[: i + 2]
+                return out
+            if len(buf) > limit:
+                raise _TooLarge('line over %d bytes' % limit)
+            self._fill()
+
+    def chunked(self, limit):
+        parts = []
+        total = 0
+        while True:
+            size = int(self.line(1024).split(b';', 1)[0].strip() or b'0', 16)
+            if size == 0:
+                while self.line(HEADER_LIMIT):  # trailers
+                    pass
+                return b''.join(parts)
+            total += size
+            if total > limit:
+                raise _TooLarge('chunked body over %d bytes' % limit)
+            parts.append(bytes(self.exact(size)))
+            self.exact(2)
+
+
+def _parse_headers(lines):
+    h = {}
+    for line in lines:
+        k, sep, v = line.partition(b':')
+        if sep:
+            h[k.strip().lower()] = v.strip()
+    return h
+
+
+def _response(status, body):
+    return (
+        b'HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n'
+        % (status, _REASONS.get(status, b'Status'), len(body))
+        + body
+    )
+
+
+def _nodelay(sock):
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError:
+        pass
+
+
+class PeerServer:
+    """HTTP/1.1 keep-alive server; one thread per connection (not per request).
+
+    routes: {b'/path': handler(obj) -> (status, obj)}. check_token(bytes|None) -> bool.
+    """
+
+    def __init__(self, routes, check_token, counters, host='0.0.0.0', port=0, body_limit=DEFAULT_BODY_LIMIT):
+        self.routes = routes
+        self.check_token = check_token
+        self.counters = counters
+        self.body_limit = body_limit
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((host, port))
+        s.listen(256)
+        self.sock = s
+        self.port = s.getsockname()[1]
+        self._closed = False
+        self._conns = set()
+        self._lock = threading.Lock()
+
+    def start(self):
+        threading.Thread(target=self._accept_loop, name='peer-accept', daemon=True).start()
+
+    def close(self):
+        self._closed = True
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        with self._lock:
+            conns = list(self._conns)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+                c.close()
+            except OSError:
+                pass
+
+    def _accept_loop(self):
+        while not self._closed:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                if self._closed:
+                    return
+                continue
+            _nodelay(conn)
+            with self._lock:
+                self._conns.add(conn)
+            try:
+                threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+            except RuntimeError:  # cannot start a thread (resource limit): drop the connection, stay alive
+                self._drop(conn)
+
+    def _drop(self, conn):
+        with self._lock:
+            self._conns.discard(conn)
+        try:
+            conn.close()
+        except OSError:
+            pass
+
+    def _serve(self, conn):
+        r = _Reader(conn)
+        counters = self.counters
+        routes = self.routes
+        try:
+            while True:
+                before = r.nread - len(r.buf)
+                try:
+                    head = r.head(HEADER_LIMIT)
+                except _TooLarge:
+                    counters.refuse(r.nread - before)
+                    self._send(conn, 413, {'error': 'header block over %d bytes' % HEADER_LIMIT}, None, True)
+                    return
+                if head is None:
+                    return
+                lines = head.split(b'\r\n')
+                parts = lines[0].split(b' ')
+                if len(parts) != 3:
+                    self._send(conn, 400, {'error': 'malformed request line'}, None, True)
+                    return
+                method, target, version = parts
+                h = _parse_headers(lines[1:])
+                path = target.split(b'?', 1)[0]
+                route = routes.get(path)
+                kind = path[1:].decode('ascii', 'replace') if route is not None else None
+                close = h.get(b'connection', b'').lower() == b'close' or version == b'HTTP/1.0'
+                if not self.check_token(h.get(b'x-swarm-token')):
+                    # the body is not read: answer and close so no bytes of it are taken as a request
+                    counters.refuse(r.nread - before)
+                    self._send(conn, 401, {'error': 'missing or wrong X-Swarm-Token'}, None, True)
+                    return
+                te = h.get(b'transfer-encoding', b'').lower()
+                cl = h.get(b'content-length')
+                try:
+                    n = int(cl) if cl is not None else 0
+                except ValueError:
+                    self._send(conn, 400, {'error': 'bad Content-Length'}, kind, True)
+                    return
+                if n > self.body_limit or n < 0:
+                    counters.refuse(r.nread - before)
+                    self._send(conn, 413, {'error': 'body of %d bytes over limit %d' % (n, self.body_limit)}, None, True)
+                    return
+                try:
+                    body = r.chunked(self.body_limit) if te == b'chunked' else (r.exact(n) if n else b'')
+                except _TooLarge as e:
+                    counters.refuse(r.nread - before)
+                    self._send(conn, 413, {'error': str(e)}, None, True)
+                    return
+                nbytes = r.nread - len(r.buf) - before
+                if route is None:
+                    counters.received('other', nbytes, True)
+                    self._send(conn, 404, {'error': 'unknown path %s' % path.decode('ascii', 'replace')}, 'other', close)
+                    if close:
+                        return
+                    continue
+                counters.received(kind, nbytes, True)
+                if method != b'POST':
+                    self._send(conn, 405, {'error': 'use POST'}, kind, close)
+                    if close:
+                        return
+                    continue
+                try:
+                    obj = json.loads(body) if body else {}
+                    if not isinstance(obj, dict):
+                        raise ValueError('body must be a JSON object')
+                except (ValueError, RecursionError) as e:
+                    status, res = 400, {'error': 'bad JSON body: %s' % e}
+                else:
+                    try:
+                        status, res = route(obj)
+                    except Exception as e:  # a handler bug must not kill the connection thread silently
+                        status, res = 500, {'error': '%s: %s' % (type(e).__name__, e)}
+                self._send(conn, status, res, kind, close)
+                if close:
+                    return
+        except (OSError, EOFError, ValueError):
+            pass
+        finally:
+            self._drop(conn)
+
+    def _send(self, conn, status, obj, kind, close):
+        data = _response(status, _enc(obj).encode())
+        if close:
+            data = data.replace(b'\r\n\r\n', b'\r\nConnection: close\r\n\r\n', 1)
+        try:
+            conn.sendall(data)
+        except OSError:
+            return
+        self.counters.sent(kind or 'other', len(data), False)
+
+
+class _Conn:
+    __slots__ = ('sock', 'reader')
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.reader = _Reader(sock)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+_ssl_ctx = None
+_ssl_lock = threading.Lock()
+
+
+def _ssl_context():
+    global _ssl_ctx
+    with _ssl_lock:
+        if _ssl_ctx is None:
+            import os
+            import ssl  # lazy: costs ~10 ms of start-up and is only needed for https peers (E2B)
+
+            ctx = ssl.create_default_context()
+            if os.environ.get('SWARM_TLS_INSECURE') == '1':
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            _ssl_ctx = ctx
+        return _ssl_ctx
+
+
+class PeerLink:
+    """Client side of one neighbour: a small pool of persistent keep-alive connections."""
+
+    def __init__(self, peer_id, url, headers, token, counters, timeout=30.0):
+        from urllib.parse import urlsplit
+
+        u = urlsplit(url)
+        if u.scheme not in ('http', 'https') or not u.hostname:
+            raise ValueError('peer url must be http:// or https://, got %r' % url)
+        self.id = peer_id
+        self.url = url
+        self.tls = u.scheme == 'https'
+        self.host = u.hostname
+        self.port = u.port or (443 if self.tls else 80)
+        self.prefix = u.path.rstrip('/').encode()
+        default_port = self.port == (443 if self.tls else 80)
+        host_hdr = self.host if default_port else '%s:%d' % (self.host, self.port)
+        extra = b''.join(
+            b'%s: %s\r\n' % (str(k).encode('latin-1'), str(v).encode('latin-1')) for k, v in (headers or {}).items()
+        )
+        self.static = (
+            b'Host: %s\r\nX-Swarm-Token: %s\r\nContent-Type: application/json\r\n'
+            % (host_hdr.encode('idna'), token.encode('latin-1'))
+            + extra
+        )
+        self.counters = counters
+        self.timeout = timeout
+        self._idle = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _connect(self, timeout):
+        sock = socket.create_connection((self.host, self.port), timeout=timeout)
+        _nodelay(sock)
+        if self.tls:
+            sock = _ssl_context().wrap_socket(sock, server_hostname=self.host)
+        return _Conn(sock)
+
+    def close(self):
+        self._closed = True
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for c in idle:
+            c.close()
+
+    def request(self, kind, obj, timeout=None):
+        """POST /<kind> and return the decoded JSON answer; raises PeerError on transport or HTTP errors."""
+        body = _enc(obj).encode()
+        msg = (
+            b'POST %s/%s HTTP/1.1\r\n' % (self.prefix, kind.encode())
+            + self.static
+            + b'Content-Length: %d\r\n\r\n' % len(body)
+            + body
+        )
+        timeout = self.timeout if timeout is None else timeout
+        counters = self.counters
+        for attempt in (0, 1):
+            conn = None
+            with self._lock:
+                if self._idle:
+                    conn = self._idle.pop()
+            reused = conn is not None
+            try:
+                if conn is None:
+                    conn = self._connect(timeout)
+                conn.sock.settimeout(timeout)
+                conn.sock.sendall(msg)
+            except OSError as e:
+                if conn is not None:
+                    conn.close()
+                if reused and attempt == 0:
+                    continue  # stale keep-alive connection: reconnect once
+                raise PeerError('peer %s (%s): cannot send: %s' % (self.id, self.url, e))
+            counters.sent(kind, len(msg), True)
+            r = conn.reader
+            before = r.nread - len(r.buf)
+            try:
+                status, close, data = self._read_response(r)
+            except (OSError, EOFError, ValueError, _TooLarge) as e:
+                conn.close()
+                counters.received(kind, r.nread - before, False)
+                if reused and attempt == 0 and r.nread == before and not isinstance(e, socket.timeout):
+                    continue  # closed before answering: the server never saw it on that connection
+                raise PeerError('peer %s (%s): no answer to /%s: %s' % (self.id, self.url, kind, e))
+            counters.received(kind, r.nread - len(r.buf) - before, False)
+            if close or self._closed:
+                conn.close()
+            else:
+                with self._lock:
+                    if len(self._idle) < _IDLE_PER_PEER:
+                        self._idle.append(conn)
+                        conn = None
+                if conn is not None:
+                    conn.close()
+            try:
+                res = json.loads(data) if data else {}
+            except ValueError:
+                res = {'error': data[:200].decode('utf-8', 'replace')}
+            if status != 200:
+                err = res.get('error') if isinstance(res, dict) else None
+                raise PeerError('peer %s answered /%s with HTTP %d: %s' % (self.id, kind, status, err or res))
+            return res
+        raise PeerError('peer %s (%s): connection failed' % (self.id, self.url))
+
+    @staticmethod
+    def _read_response(r):
+        head = r.head(HEADER_LIMIT)
+        if head is None:
+            raise EOFError('connection closed before the answer')
+        lines = head.split(b'\r\n')
+        status = int(lines[0].split(b' ', 2)[1])
+        h = _parse_headers(lines[1:])
+        close = h.get(b'connection', b'').lower() == b'close'
+        if h.get(b'transfer-encoding', b'').lower() == b'chunked':
+            data = r.chunked(1 << 31)
+        elif b'content-length' in h:
+            n = int(h[b'content-length'])
+            data = r.exact(n) if n else b''
+        else:
+            # no length: body runs to EOF (HTTP/1.0 style)
+            parts = [bytes(r.buf)]
+            r.buf.clear()
+            while True:
+                chunk = r.sock.recv(65536)
+                if not chunk:
+                    break
+                r.nread += len(chunk)
+                parts.append(chunk)
+            data = b''.join(parts)
+            close = True
+        return status, close, data
