@@ -200,6 +200,24 @@ describe('envd', () => {
     await expect(h.sendStdin('late\n')).rejects.toThrow(/not found/)
   })
 
+  it('attaches a second stream to a running process with Connect', async () => {
+    const sb = await create()
+    await sb.files.write('/home/user/echo.py', ECHO_PY)
+    const first = await sb.commands.run('python3 -u echo.py', { background: true, stdin: true, timeoutMs: 0 })
+    let seen = ''
+    const second = await sb.commands.connect(first.pid, {
+      timeoutMs: 0,
+      onStdout: d => {
+        seen += d
+      }
+    })
+    await first.sendStdin('via-first\n')
+    await waitFor(() => seen.includes('echo:via-first'), 'output on the attached stream')
+    await second.disconnect()
+    await expect(sb.commands.connect(999_999)).rejects.toThrow(/not found/)
+    await first.kill()
+  })
+
   it('kills a process by signal and on its Connect-Timeout-Ms deadline', async () => {
     const sb = await create()
     const h = await sb.commands.run('sleep 60', { background: true, timeoutMs: 0 })
@@ -231,6 +249,40 @@ describe('envd', () => {
     const sb = await create({ timeoutMs: 1000 })
     await sb.commands.run('sleep 60', { background: true, timeoutMs: 0 })
     await waitFor(() => !emu.sandboxIds().includes(sb.sandboxId), 'expiry')
+    expect(await sb.isRunning()).toBe(false)
+  })
+
+  it('adds the configured latency to control-plane and daemon calls', async () => {
+    const sb = await create()
+    emu.faults.controlLatencyMs = 250
+    let t0 = performance.now()
+    await sb.getInfo()
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(245)
+    emu.faults.controlLatencyMs = 0
+    emu.faults.envdLatencyMs = 250
+    t0 = performance.now()
+    await sb.isRunning()
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(245)
+  })
+
+  it('exposes state and fault switches over HTTP for standalone use', async () => {
+    const headers = { 'X-API-KEY': API_KEY, 'content-type': 'application/json' }
+    expect((await fetch(`${emu.url}/_emulator/state`)).status).toBe(401)
+    const set = await fetch(`${emu.url}/_emulator/faults`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ busyNext: 1, bogus: 5 })
+    })
+    expect(await set.json()).toMatchObject({ busyNext: 1 })
+    await expect(create()).rejects.toMatchObject({ name: 'ServiceBusyError' })
+    const sb = await create()
+    const state = (await (await fetch(`${emu.url}/_emulator/state`, { headers })).json()) as {
+      stats: { live: number }
+      sandboxes: string[]
+    }
+    expect(state.sandboxes).toEqual([sb.sandboxId])
+    expect(state.stats.live).toBe(1)
+    await fetch(`${emu.url}/_emulator/sandboxes/${sb.sandboxId}/expire`, { method: 'POST', headers })
     expect(await sb.isRunning()).toBe(false)
   })
 
