@@ -1,6 +1,5 @@
 """The agent's state and its operations: control ops (called from control.py) and peer routes (called by peer.py)."""
 
-import hmac
 import sys
 import threading
 import time
@@ -8,6 +7,11 @@ import time
 from .errors import AgentError, bad_request, req_dict, req_int, req_num, req_str
 from .peer import Counters, PeerError, PeerLink, PeerServer
 from .workers import Pool
+
+try:  # hmac would load OpenSSL (~2 ms, ~2 MiB per agent) just for this constant-time compare
+    from _operator import _compare_digest as compare_digest
+except ImportError:  # pragma: no cover
+    from hmac import compare_digest
 
 _now = time.perf_counter_ns
 DECISIONS = ('buy', 'sell', 'hold')
@@ -81,7 +85,7 @@ class Agent:
 
     def check_token(self, tok):
         t = self.token
-        return t is not None and tok is not None and hmac.compare_digest(tok, t)
+        return t is not None and tok is not None and compare_digest(tok, t)
 
     def _via(self, dest):
         """The neighbour link that leads to `dest` (next hop from the host's topology)."""

@@ -7,6 +7,7 @@ Bytes are counted exactly where they are read from / written to sockets, on both
 
 import json
 import socket
+import struct
 import threading
 
 HEADER_LIMIT = 64 * 1024
@@ -123,6 +124,8 @@ class _Reader:
         buf = self.buf
         while True:
             i = buf.find(b'\r\n\r\n', start)
+            if i > limit:
+                raise _TooLarge('header block over %d bytes' % limit)
             if i >= 0:
                 h = bytes(buf[:i])
                 del buf[: i + 4]
@@ -185,13 +188,16 @@ class _Reader:
             self.exact(2)
 
 
-def _parse_headers(lines):
-    h = {}
-    for line in lines:
-        k, sep, v = line.partition(b':')
-        if sep:
-            h[k.strip().lower()] = v.strip()
-    return h
+def _hdr(head, low, name):
+    """Value of header `name` (given as b'\\r\\nname:' in lower case) from a header block, or None.
+
+    A targeted search instead of building a dict: peers send four or five headers and we need three."""
+    i = low.find(name)
+    if i < 0:
+        return None
+    i += len(name)
+    j = head.find(b'\r\n', i)
+    return head[i:j].strip() if j >= 0 else head[i:].strip()
 
 
 def _response(status, body):
@@ -216,7 +222,7 @@ class PeerServer:
     """
 
     def __init__(self, routes, check_token, counters, host='0.0.0.0', port=0, body_limit=DEFAULT_BODY_LIMIT):
-        self.routes = routes
+        self.routes = {p: (p[1:].decode('ascii'), fn) for p, fn in routes.items()}
         self.check_token = check_token
         self.counters = counters
         self.body_limit = body_limit
@@ -287,24 +293,27 @@ class PeerServer:
                     return
                 if head is None:
                     return
-                lines = head.split(b'\r\n')
-                parts = lines[0].split(b' ')
-                if len(parts) != 3:
+                low = head.lower()
+                sp1 = head.find(b' ')
+                sp2 = head.find(b' ', sp1 + 1)
+                eol = head.find(b'\r\n')
+                if eol < 0:
+                    eol = len(head)
+                if sp1 <= 0 or sp2 < 0 or sp2 > eol:
                     self._send(conn, 400, {'error': 'malformed request line'}, None, True)
                     return
-                method, target, version = parts
-                h = _parse_headers(lines[1:])
-                path = target.split(b'?', 1)[0]
+                method = head[:sp1]
+                path = head[sp1 + 1 : sp2].split(b'?', 1)[0]
                 route = routes.get(path)
-                kind = path[1:].decode('ascii', 'replace') if route is not None else None
-                close = h.get(b'connection', b'').lower() == b'close' or version == b'HTTP/1.0'
-                if not self.check_token(h.get(b'x-swarm-token')):
+                kind = route[0] if route is not None else 'other'
+                close = head.endswith(b'HTTP/1.0', 0, eol) or _hdr(head, low, b'\r\nconnection:') == b'close'
+                if not self.check_token(_hdr(head, low, b'\r\nx-swarm-token:')):
                     # the body is not read: answer and close so no bytes of it are taken as a request
                     counters.refuse(r.nread - before)
                     self._send(conn, 401, {'error': 'missing or wrong X-Swarm-Token'}, None, True)
                     return
-                te = h.get(b'transfer-encoding', b'').lower()
-                cl = h.get(b'content-length')
+                te = _hdr(low, low, b'\r\ntransfer-encoding:')
+                cl = _hdr(low, low, b'\r\ncontent-length:')
                 try:
                     n = int(cl) if cl is not None else 0
                 except ValueError:
@@ -322,8 +331,8 @@ class PeerServer:
                     return
                 nbytes = r.nread - len(r.buf) - before
                 if route is None:
-                    counters.received('other', nbytes, True)
-                    self._send(conn, 404, {'error': 'unknown path %s' % path.decode('ascii', 'replace')}, 'other', close)
+                    counters.received(kind, nbytes, True)
+                    self._send(conn, 404, {'error': 'unknown path %s' % path.decode('ascii', 'replace')[:100]}, kind, close)
                     if close:
                         return
                     continue
@@ -341,7 +350,7 @@ class PeerServer:
                     status, res = 400, {'error': 'bad JSON body: %s' % e}
                 else:
                     try:
-                        status, res = route(obj)
+                        status, res = route[1](obj)
                     except Exception as e:  # a handler bug must not kill the connection thread silently
                         status, res = 500, {'error': '%s: %s' % (type(e).__name__, e)}
                 self._send(conn, status, res, kind, close)
@@ -364,11 +373,26 @@ class PeerServer:
 
 
 class _Conn:
-    __slots__ = ('sock', 'reader')
+    __slots__ = ('sock', 'reader', 'timeout', 'kernel_timeout')
 
-    def __init__(self, sock):
+    def __init__(self, sock, kernel_timeout):
         self.sock = sock
         self.reader = _Reader(sock)
+        self.timeout = None
+        self.kernel_timeout = kernel_timeout
+
+    def set_timeout(self, timeout):
+        if timeout == self.timeout:
+            return
+        self.timeout = timeout
+        if self.kernel_timeout:
+            # A Python-level timeout turns every recv/send into poll()+syscall; a kernel SO_RCVTIMEO keeps the
+            # socket blocking (one syscall per op, like the bare echo floor) and still bounds each wait.
+            tv = struct.pack('ll', int(timeout), int((timeout % 1) * 1e6))
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, tv)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, tv)
+        else:
+            self.sock.settimeout(timeout)
 
     def close(self):
         try:
@@ -423,6 +447,7 @@ class PeerLink:
         )
         self.counters = counters
         self.timeout = timeout
+        self._pre = {}
         self._idle = []
         self._lock = threading.Lock()
         self._closed = False
@@ -431,8 +456,11 @@ class PeerLink:
         sock = socket.create_connection((self.host, self.port), timeout=timeout)
         _nodelay(sock)
         if self.tls:
-            sock = _ssl_context().wrap_socket(sock, server_hostname=self.host)
-        return _Conn(sock)
+            return _Conn(_ssl_context().wrap_socket(sock, server_hostname=self.host), False)
+        kernel = hasattr(socket, 'SO_RCVTIMEO')
+        if kernel:
+            sock.settimeout(None)
+        return _Conn(sock, kernel)
 
     def close(self):
         self._closed = True
@@ -444,12 +472,10 @@ class PeerLink:
     def request(self, kind, obj, timeout=None):
         """POST /<kind> and return the decoded JSON answer; raises PeerError on transport or HTTP errors."""
         body = _enc(obj).encode()
-        msg = (
-            b'POST %s/%s HTTP/1.1\r\n' % (self.prefix, kind.encode())
-            + self.static
-            + b'Content-Length: %d\r\n\r\n' % len(body)
-            + body
-        )
+        pre = self._pre.get(kind)
+        if pre is None:
+            pre = self._pre[kind] = b'POST %s/%s HTTP/1.1\r\n' % (self.prefix, kind.encode()) + self.static
+        msg = b'%sContent-Length: %d\r\n\r\n%s' % (pre, len(body), body)
         timeout = self.timeout if timeout is None else timeout
         counters = self.counters
         for attempt in (0, 1):
@@ -461,7 +487,7 @@ class PeerLink:
             try:
                 if conn is None:
                     conn = self._connect(timeout)
-                conn.sock.settimeout(timeout)
+                conn.set_timeout(timeout)
                 conn.sock.sendall(msg)
             except OSError as e:
                 if conn is not None:
@@ -477,7 +503,10 @@ class PeerLink:
             except (OSError, EOFError, ValueError, _TooLarge) as e:
                 conn.close()
                 counters.received(kind, r.nread - before, False)
-                if reused and attempt == 0 and r.nread == before and not isinstance(e, socket.timeout):
+                timed_out = isinstance(e, (socket.timeout, BlockingIOError))
+                if timed_out:
+                    e = 'no answer within %.1f s' % timeout
+                if reused and attempt == 0 and r.nread == before and not timed_out:
                     continue  # closed before answering: the server never saw it on that connection
                 raise PeerError('peer %s (%s): no answer to /%s: %s' % (self.id, self.url, kind, e))
             counters.received(kind, r.nread - len(r.buf) - before, False)
@@ -505,14 +534,15 @@ class PeerLink:
         head = r.head(HEADER_LIMIT)
         if head is None:
             raise EOFError('connection closed before the answer')
-        lines = head.split(b'\r\n')
-        status = int(lines[0].split(b' ', 2)[1])
-        h = _parse_headers(lines[1:])
-        close = h.get(b'connection', b'').lower() == b'close'
-        if h.get(b'transfer-encoding', b'').lower() == b'chunked':
+        low = head.lower()
+        sp = head.find(b' ')
+        status = int(head[sp + 1 : sp + 4])
+        close = _hdr(low, low, b'\r\nconnection:') == b'close'
+        cl = _hdr(low, low, b'\r\ncontent-length:')
+        if _hdr(low, low, b'\r\ntransfer-encoding:') == b'chunked':
             data = r.chunked(1 << 31)
-        elif b'content-length' in h:
-            n = int(h[b'content-length'])
+        elif cl is not None:
+            n = int(cl)
             data = r.exact(n) if n else b''
         else:
             # no length: body runs to EOF (HTTP/1.0 style)
