@@ -134,7 +134,7 @@ describe('control plane', () => {
     expect(m.cpuCount).toBe(2)
     expect(m.memTotal).toBe(512 * 1024 * 1024)
     expect(m.memUsed).toBeGreaterThan(30_000_000)
-    expect(m.cpuUsedPct).toBeGreaterThan(5)
+    expect(m.cpuUsedPct).toBeGreaterThan(2)
     expect(m.diskUsed).toBeGreaterThan(0)
   })
 })

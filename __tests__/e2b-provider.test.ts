@@ -234,11 +234,13 @@ describe('E2BProvider', () => {
   })
 
   it('keeps a sandbox alive past its safety timeout while it is in use', async () => {
-    const sb = await provider({ timeoutMs: 3000 }).create({ label: 'long' })
+    // 4 s lifetime, extended every 2 s: the slack keeps this safe on a loaded machine.
+    const sb = await provider({ timeoutMs: 4000 }).create({ label: 'long' })
     const firstEnd = emu.sandbox(sb.id)!.endAt.getTime()
     await waitFor(() => emu.sandbox(sb.id)!.endAt.getTime() > firstEnd || undefined, 'a lifetime extension')
-    await new Promise(r => setTimeout(r, 3500))
+    await waitFor(() => Date.now() > firstEnd + 500 || undefined, 'the original end of life to pass')
     expect(emu.sandboxIds()).toContain(sb.id)
+    expect(sb.alive).toBe(true)
   })
 
   it('ends a process and fails every call clearly once the sandbox expires', async () => {
