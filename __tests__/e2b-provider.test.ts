@@ -91,6 +91,15 @@ describe('E2BProvider', () => {
 
     const proc = await sb.start({ command: 'python3', args: ['-u', 'echo.py'], env: { X: '1' } })
     expect(proc.pid).toBeGreaterThan(0)
+    // What the daemon was asked for: bash -l -c, stdin open, and no deadline (the SDK default would be 60 s).
+    expect(emu.sandbox(sb.id)?.processes).toEqual([
+      {
+        pid: proc.pid,
+        args: ['-l', '-c', 'mkdir -p /home/user/swarm && cd /home/user/swarm && exec python3 -u echo.py'],
+        stdin: true,
+        deadlineMs: undefined
+      }
+    ])
     // Subscribe late: the ready line printed before anyone listened must still arrive, exactly once.
     await new Promise(r => setTimeout(r, 300))
     const out = lines(proc)
@@ -257,6 +266,16 @@ describe('E2BProvider', () => {
     await expect(sb.start({ command: 'true', args: [] })).rejects.toThrow(/no longer running/)
     expect(await sb.metrics()).toBeUndefined()
     await sb.kill() // already gone on the service: still resolves
+    expect(sb.alive).toBe(false)
+  })
+
+  it('survives its sandbox being killed from elsewhere', async () => {
+    const sb = await provider().create({ label: 'swept' })
+    const { proc } = await startEcho(sb)
+    expect(await emu.kill(sb.id)).toBe(true)
+    expect((await proc.exited).error).toMatch(/swept .*no longer running/)
+    await expect(proc.writeLine('x')).rejects.toThrow(/has exited/)
+    await sb.kill()
     expect(sb.alive).toBe(false)
   })
 

@@ -99,6 +99,8 @@ interface EmuProcess {
   subscribers: Set<Subscriber>
   closed: boolean
   deadline?: NodeJS.Timeout
+  /** The Connect-Timeout-Ms the Start call carried (undefined = no deadline). */
+  deadlineMs?: number
   deadlineHit: boolean
 }
 
@@ -311,6 +313,7 @@ export class E2BEmulator {
         endAt: Date
         root: string
         pids: number[]
+        processes: { pid: number; args: string[]; stdin: boolean; deadlineMs?: number }[]
         restricted: boolean
       }
     | undefined {
@@ -322,6 +325,9 @@ export class E2BEmulator {
       endAt: sb.endAt,
       root: sb.root,
       pids: [...sb.processes.values()].filter(p => !p.closed).map(p => p.pid),
+      processes: [...sb.processes.values()]
+        .filter(p => !p.closed)
+        .map(p => ({ pid: p.pid, args: p.config.args, stdin: p.stdin, deadlineMs: p.deadlineMs })),
       restricted: sb.trafficAccessToken !== undefined
     }
   }
@@ -336,6 +342,14 @@ export class E2BEmulator {
     const sb = this.sandboxes.get(id)
     if (!sb) return false
     await this.destroy(sb, 'expired')
+    return true
+  }
+
+  /** Fault: the sandbox is killed now, as if by someone else (another job's sweep, the dashboard). */
+  async kill(id: string): Promise<boolean> {
+    const sb = this.sandboxes.get(id)
+    if (!sb) return false
+    await this.destroy(sb, 'killed')
     return true
   }
 
@@ -993,6 +1007,7 @@ export class E2BEmulator {
       // Connect-Timeout-Ms on Start is the process deadline: envd kills the command when it passes.
       const deadlineMs = Number(header(req, 'connect-timeout-ms'))
       if (Number.isFinite(deadlineMs) && deadlineMs > 0) {
+        proc.deadlineMs = deadlineMs
         proc.deadline = setTimeout(() => {
           proc.deadlineHit = true
           killGroup(pid, 'SIGKILL')
