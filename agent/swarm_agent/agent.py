@@ -5,7 +5,7 @@ import threading
 import time
 
 from .errors import AgentError, bad_request, req_dict, req_int, req_num, req_str
-from .peer import Counters, PeerError, PeerLink, PeerServer
+from .peer import Counters, PeerError, PeerLink, PeerServer, encode
 from .workers import Pool
 
 try:  # hmac would load OpenSSL (~2 ms, ~2 MiB per agent) just for this constant-time compare
@@ -16,6 +16,7 @@ except ImportError:  # pragma: no cover
 _now = time.perf_counter_ns
 DECISIONS = ('buy', 'sell', 'hold')
 _VOTE_ROUNDS_KEPT = 256
+_FLOOD_PARALLEL = 4
 
 
 def log(msg):
@@ -110,17 +111,23 @@ class Agent:
             return 0
         out = dict(obj)
         out['from'] = self.id
-        for t in targets:
-            self.fwd.submit(self._push, self.links[t], kind, out, sender is not None)
-        return len(targets)
+        out = encode(out).encode()
+        links = [self.links[t] for t in targets]
+        forwarded = sender is not None
+        # at most _FLOOD_PARALLEL threads per item: enough to overlap network waits, bounded in a wide mesh
+        k = min(len(links), _FLOOD_PARALLEL)
+        for i in range(k):
+            self.fwd.submit(self._push, links[i::k], kind, out, forwarded)
+        return len(links)
 
-    def _push(self, link, kind, obj, forwarded):
-        if forwarded:
-            self.counters.forward()
-        try:
-            link.request(kind, obj)
-        except PeerError as e:
-            log('%s to %s failed: %s' % (kind, link.id, e))
+    def _push(self, links, kind, obj, forwarded):
+        for link in links:
+            if forwarded:
+                self.counters.forward()
+            try:
+                link.request(kind, obj)
+            except PeerError as e:
+                log('%s to %s failed: %s' % (kind, link.id, e))
 
     def _relay(self, kind, obj, dest):
         """Synchronous hop-by-hop forwarding (msg, ack): the answer travels back along the same links."""

@@ -16,6 +16,7 @@ KINDS = ('hello', 'ping', 'msg', 'vote', 'state', 'ack')
 _IDLE_PER_PEER = 4  # idle keep-alive connections kept per neighbour; busier moments open more
 
 _enc = json.JSONEncoder(separators=(',', ':'), allow_nan=False).encode
+encode = _enc
 _REASONS = {
     200: b'OK',
     400: b'Bad Request',
@@ -470,8 +471,10 @@ class PeerLink:
             c.close()
 
     def request(self, kind, obj, timeout=None):
-        """POST /<kind> and return the decoded JSON answer; raises PeerError on transport or HTTP errors."""
-        body = _enc(obj).encode()
+        """POST /<kind> and return the decoded JSON answer; raises PeerError on transport or HTTP errors.
+
+        `obj` may be pre-encoded JSON bytes (a flood encodes its item once for all neighbours)."""
+        body = obj if isinstance(obj, bytes) else _enc(obj).encode()
         pre = self._pre.get(kind)
         if pre is None:
             pre = self._pre[kind] = b'POST %s/%s HTTP/1.1\r\n' % (self.prefix, kind.encode()) + self.static
