@@ -1,0 +1,86 @@
+// The two profiles in one table: `full` carries the seed's parameters, `quick` the smaller ones a pull request can
+// afford (all 18 benchmarks well under a minute on a 2-core machine with the local provider). Benchmarks read
+// their own block; nothing else decides sizes.
+import type { Profile } from '../config/config.js'
+
+export interface ProfileParams {
+  swarmInit: { size: number; runs: number }
+  agentDeploy: { size: number; runs: number }
+  parallelSpeedup: { size: number; runs: number }
+  agentCount: { sizes: number[]; executionsPerAgent: number; bars: number }
+  linear: { sizes: number[] }
+  topologyCompare: { size: number; consensusRounds: number; pings: number; sends: number }
+  strategyExecution: { executions: number; throughputBatches: number; bars: number; agents: number }
+  taskDistribution: { tasks: number; agents: number; repetitions: number; bars: number }
+  consensus: { rounds: number; agents: number }
+  interAgentLatency: { agents: number; pingsPerEdge: number; payloadBytes: number }
+  stateSync: { size: number; syncs: number; stateBytes: number }
+  messageThroughput: { agents: number; batches: number; messagesPerBatch: number; payloadBytes: number }
+  memory: { sizes: number[] }
+  cpu: {
+    size: number
+    consensusRounds: number
+    executionsPerAgent: number
+    tasksPerAgent: number
+    pings: number
+    bars: number
+  }
+  network: { size: number; batches: number; opsPerBatch: number; stateBytes: number; payloadBytes: number }
+  costPerOperation: { agents: number; batches: number; opsPerBatch: number; bars: number }
+  costByTopology: { size: number; repetitions: number; consensusRounds: number; tasks: number; bars: number }
+  costScaling: {
+    sizes: number[]
+    batches: number
+    tasksPerAgent: number
+    consensusRounds: number
+    bars: number
+  }
+}
+
+const FULL: ProfileParams = {
+  swarmInit: { size: 3, runs: 5 },
+  agentDeploy: { size: 5, runs: 2 },
+  parallelSpeedup: { size: 8, runs: 3 },
+  agentCount: { sizes: [1, 5, 10], executionsPerAgent: 10, bars: 500 },
+  linear: { sizes: [2, 4, 8, 12, 16, 20] },
+  topologyCompare: { size: 8, consensusRounds: 10, pings: 10, sends: 10 },
+  strategyExecution: { executions: 50, throughputBatches: 5, bars: 500, agents: 3 },
+  taskDistribution: { tasks: 100, agents: 6, repetitions: 3, bars: 400 },
+  consensus: { rounds: 20, agents: 6 },
+  interAgentLatency: { agents: 6, pingsPerEdge: 30, payloadBytes: 1024 },
+  stateSync: { size: 8, syncs: 10, stateBytes: 10 * 1024 },
+  messageThroughput: { agents: 6, batches: 5, messagesPerBatch: 100, payloadBytes: 256 },
+  memory: { sizes: [1, 5, 10] },
+  cpu: { size: 8, consensusRounds: 10, executionsPerAgent: 10, tasksPerAgent: 10, pings: 10, bars: 500 },
+  network: { size: 8, batches: 5, opsPerBatch: 5, stateBytes: 10 * 1024, payloadBytes: 256 },
+  costPerOperation: { agents: 6, batches: 5, opsPerBatch: 10, bars: 400 },
+  costByTopology: { size: 8, repetitions: 3, consensusRounds: 5, tasks: 24, bars: 400 },
+  costScaling: { sizes: [2, 5, 10, 15], batches: 3, tasksPerAgent: 4, consensusRounds: 3, bars: 400 }
+}
+
+const QUICK: ProfileParams = {
+  swarmInit: { size: 3, runs: 3 },
+  agentDeploy: { size: 4, runs: 1 },
+  parallelSpeedup: { size: 4, runs: 2 },
+  agentCount: { sizes: [1, 2, 4], executionsPerAgent: 5, bars: 300 },
+  linear: { sizes: [2, 4, 6] },
+  topologyCompare: { size: 5, consensusRounds: 3, pings: 5, sends: 5 },
+  strategyExecution: { executions: 20, throughputBatches: 3, bars: 300, agents: 3 },
+  taskDistribution: { tasks: 30, agents: 4, repetitions: 2, bars: 200 },
+  consensus: { rounds: 8, agents: 4 },
+  interAgentLatency: { agents: 4, pingsPerEdge: 10, payloadBytes: 1024 },
+  stateSync: { size: 5, syncs: 4, stateBytes: 10 * 1024 },
+  messageThroughput: { agents: 4, batches: 3, messagesPerBatch: 40, payloadBytes: 256 },
+  memory: { sizes: [1, 2, 4] },
+  cpu: { size: 5, consensusRounds: 4, executionsPerAgent: 5, tasksPerAgent: 8, pings: 5, bars: 300 },
+  network: { size: 5, batches: 3, opsPerBatch: 3, stateBytes: 10 * 1024, payloadBytes: 256 },
+  costPerOperation: { agents: 4, batches: 3, opsPerBatch: 5, bars: 200 },
+  costByTopology: { size: 5, repetitions: 2, consensusRounds: 2, tasks: 10, bars: 200 },
+  costScaling: { sizes: [2, 3, 4], batches: 2, tasksPerAgent: 3, consensusRounds: 2, bars: 200 }
+}
+
+export const PROFILES: Record<Profile, ProfileParams> = { quick: QUICK, full: FULL }
+
+export function profileParams(profile: Profile): ProfileParams {
+  return PROFILES[profile]
+}

@@ -1,0 +1,92 @@
+// Typed views of swarm readings the benchmarks need: counter snapshots and their deltas, the agents' resource
+// readings with missing values reported (never silently turned into 0), and execution results.
+import type { AgentMetrics, CounterTotals, RunTasksResult, Swarm, Task } from '../swarm/swarm.js'
+
+export type CounterSnapshot = CounterTotals
+
+/** Peer message kinds the agents count; used to wait until floods have gone quiet. */
+export const PEER_KINDS = ['hello', 'ping', 'msg', 'vote', 'state', 'ack'] as const
+
+export const readCounters = (swarm: Swarm): Promise<CounterSnapshot> => swarm.counters()
+
+/** Counters once every message of every kind that was sent has also been received (floods finish async). */
+export async function readSettledCounters(swarm: Swarm): Promise<CounterSnapshot> {
+  return (await swarm.settledCounters([...PEER_KINDS])).totals
+}
+
+export interface CounterDelta {
+  messagesSent: number
+  bytesSent: number
+  byKind: Record<string, { sent: number; bytesSent: number }>
+}
+
+export function counterDelta(before: CounterSnapshot, after: CounterSnapshot): CounterDelta {
+  const byKind: CounterDelta['byKind'] = {}
+  for (const [kind, a] of Object.entries(after.byKind)) {
+    const b = before.byKind[kind]
+    byKind[kind] = { sent: a.sent - (b?.sent ?? 0), bytesSent: a.bytesSent - (b?.bytesSent ?? 0) }
+  }
+  return {
+    messagesSent: after.messagesSent - before.messagesSent,
+    bytesSent: after.bytesSent - before.bytesSent,
+    byKind
+  }
+}
+
+export interface Resources {
+  agentId: number
+  rssBytes: number
+  peakRssBytes: number
+  cpuS: number
+  provider?: AgentMetrics['provider']
+}
+
+/** The readings every resource figure needs; an agent that could not read one is an error naming it. */
+export async function readResources(swarm: Swarm): Promise<Resources[]> {
+  const all = await swarm.metrics()
+  return all.map(m => {
+    const a = m.agent
+    const missing = (['rssBytes', 'peakRssBytes', 'cpuUserS', 'cpuSysS'] as const).filter(
+      k => typeof a[k] !== 'number' || !Number.isFinite(a[k])
+    )
+    if (missing.length > 0) {
+      throw new Error(`agent ${m.agentId} (${m.label}) reported no ${missing.join(', ')}`)
+    }
+    return {
+      agentId: m.agentId,
+      rssBytes: a.rssBytes!,
+      peakRssBytes: a.peakRssBytes!,
+      cpuS: a.cpuUserS! + a.cpuSysS!,
+      provider: m.provider
+    }
+  })
+}
+
+export interface Execution {
+  signal: string
+  computeNs: number
+}
+
+export async function execute(
+  swarm: Swarm,
+  agentId: number,
+  window: { seed: number; length: number }
+): Promise<Execution> {
+  const r = await swarm.executeStrategy(agentId, window)
+  if (typeof r.computeNs !== 'number' || typeof r.signal !== 'string') {
+    throw new Error(`agent ${agentId}: execute_strategy answered without computeNs/signal`)
+  }
+  return { signal: r.signal, computeNs: r.computeNs }
+}
+
+/** Runs tasks over the swarm's work queue; any task that failed makes the whole batch an error naming it. */
+export async function runTasksChecked(swarm: Swarm, tasks: Task[]): Promise<RunTasksResult> {
+  const out = await swarm.runTasks(tasks)
+  const failed = out.results.filter(t => t.error !== undefined || !t.result)
+  if (failed.length > 0) {
+    throw new Error(
+      `${failed.length} of ${tasks.length} tasks failed; first: task ${failed[0].taskId}: ${failed[0].error ?? 'no result'}`
+    )
+  }
+  return out
+}

@@ -1,0 +1,58 @@
+// What a benchmark is and what the runner hands it. A benchmark measures; the runner isolates, times, reuses
+// swarms and turns outputs into results. Benchmarks never touch the SDK or a provider directly: only swarms.
+import type { RunConfig, Profile, Topology as TopologyName } from '../config/config.js'
+import type { BenchmarkStatus, Metric } from '../results/schema.js'
+import type { Swarm } from '../swarm/swarm.js'
+
+export type Facts = Record<string, string | number | boolean>
+
+export interface BenchOutput {
+  metrics: Metric[]
+  facts?: Facts
+  /** Extra parameters discovered while running (e.g. which swarms were reused); merged over the declared ones. */
+  params?: Record<string, unknown>
+}
+
+export interface SwarmRequest {
+  topology: TopologyName
+  size: number
+  deploy?: 'parallel' | 'sequential'
+}
+
+export interface BenchContext<P> {
+  readonly config: RunConfig
+  readonly profile: Profile
+  readonly params: P
+  readonly signal: AbortSignal
+  /** A progress line within a long benchmark (shown by the CLI). */
+  progress(message: string): void
+  /** Throws when the run was interrupted; call between steps. */
+  checkAbort(): void
+  /** A swarm of this shape: borrowed from the pool when one is idle (counters reset), deployed otherwise. */
+  swarm(req: SwarmRequest): Promise<Swarm>
+  /** Always deploys a new swarm (creation benchmarks must measure a real deployment). */
+  deploy(req: SwarmRequest): Promise<Swarm>
+  /** Hand a swarm back to the pool for later benchmarks (or tear it down when the pool is full). */
+  release(swarm: Swarm): Promise<void>
+  /** Tear a swarm down now (its sandboxes are killed). */
+  discard(swarm: Swarm): Promise<void>
+}
+
+export interface Benchmark<P extends object = Record<string, unknown>> {
+  id: string
+  params(profile: Profile, config: RunConfig): P
+  /** Swarm shapes this benchmark borrows with ctx.swarm(); the pool keeps idle swarms only while one is due. */
+  borrows?(params: P): SwarmRequest[]
+  run(ctx: BenchContext<P>): Promise<BenchOutput>
+}
+
+export type ProgressEvent =
+  | { type: 'run-start'; provider: string; profile: string; ids: string[] }
+  | { type: 'start'; id: string; title: string; index: number; total: number }
+  | { type: 'step'; id: string; message: string }
+  | { type: 'done'; id: string; status: BenchmarkStatus; seconds: number; error?: string }
+  | { type: 'run-done'; complete: boolean; seconds: number }
+
+/** Every benchmark is typed on its own params; the registry only needs the erased shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyBenchmark = Benchmark<any>
