@@ -78,11 +78,10 @@ class ControlTest(unittest.TestCase):
     def test_concurrent_requests_out_of_order(self):
         a = self.a
         a.ok('init', {'agentId': 0, 'token': 't', 'agentCount': 2, 'strategy': {'name': 'momentum'}})
-        slow = a.submit('consensus', {'round': 1, 'timeoutMs': 1500})  # waits for a vote that never comes
-        t0 = time.monotonic()
+        slow = a.submit('consensus', {'round': 1, 'timeoutMs': 3000})  # waits for a vote that never comes
         self.assertEqual(a.ok('echo', {'x': 1}), {'x': 1})
         self.assertIn('rssBytes', a.ok('metrics'))
-        self.assertLess(time.monotonic() - t0, 1.4, 'fast ops must not queue behind a blocked one')
+        self.assertTrue(slow.empty(), 'fast ops must not queue behind a blocked one')
         r = slow.get(timeout=10)
         self.assertEqual(r['error']['type'], 'Timeout')
         self.assertIn('1 of 2 votes', r['error']['message'])

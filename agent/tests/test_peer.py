@@ -108,6 +108,14 @@ class ServerTest(unittest.TestCase):
         self.assertTrue(r.startswith(b'HTTP/1.1 413 '), r[:60])
         self.assertEqual(self.a.ok('echo', {}), {})
 
+    def test_chunked_request_body_is_accepted(self):
+        body = b'{"from":' + b'3}'
+        req = (b'POST /hello HTTP/1.1\r\nX-Swarm-Token: %s\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n'
+               % TOKEN.encode()) + b'8\r\n' + body[:8] + b'\r\n2\r\n' + body[8:] + b'\r\n0\r\n\r\n'
+        r = _raw(self.a.port, req)
+        self.assertTrue(r.startswith(b'HTTP/1.1 200 '), r[:60])
+        self.assertEqual(json.loads(r.split(b'\r\n\r\n', 1)[1]), {'id': 0})
+
     def test_unknown_path_is_404(self):
         r = _raw(self.a.port, _post('/nope', b'{}'))
         self.assertTrue(r.startswith(b'HTTP/1.1 404 '), r[:60])
