@@ -1,0 +1,243 @@
+// Communication: messages that really cross sockets between agents. Round trips and delivery times are timed
+// inside the agents; bytes and message counts come from the agents' socket counters.
+import { makeMetric } from '../results/metric.js'
+import type { Metric } from '../results/schema.js'
+import { predictStateSyncMessages } from '../swarm/topology.js'
+import { bestOf, farthestFrom, median, nextVersion, nsToMs, seedTarget, stopwatch, sum } from './measure.js'
+import { profileParams } from './profiles.js'
+import type { Benchmark, Facts } from './types.js'
+
+type Topo = 'mesh' | 'hierarchical' | 'ring' | 'star'
+
+export const interAgentLatency: Benchmark<{
+  topology: string
+  agents: number
+  pingsPerEdge: number
+  payloadBytes: number
+}> = {
+  id: 'communication.inter-agent-latency',
+  borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
+  params: (profile, config) => ({
+    topology: config.topologies[0],
+    ...profileParams(profile).interAgentLatency
+  }),
+  async run(ctx) {
+    const { agents, pingsPerEdge, payloadBytes } = ctx.params
+    const topology = ctx.params.topology as Topo
+    const swarm = await ctx.swarm({ topology, size: agents })
+    ctx.progress(`${pingsPerEdge} pings per link, empty and ${payloadBytes}-byte payloads`)
+    const empty = await swarm.ping({ count: pingsPerEdge })
+    ctx.checkAbort()
+    const loaded = await swarm.ping({ count: pingsPerEdge, payloadBytes })
+    ctx.checkAbort()
+    const far = farthestFrom(swarm.topology.hops, 0)
+    const hop = far !== 0 ? await swarm.send(0, far, pingsPerEdge) : undefined
+    await ctx.release(swarm)
+    const labels = { topology, agents }
+    const metrics: Metric[] = [
+      makeMetric({
+        name: 'rtt_ms',
+        unit: 'ms',
+        direction: 'lower',
+        source: 'agent',
+        samples: empty.edges.flatMap(e => e.rttNs.map(nsToMs)),
+        labels,
+        target: seedTarget('<', 50),
+        description: 'agent-to-agent round trip (POST /ping) over every link, timed inside the sending agent'
+      }),
+      makeMetric({
+        name: `rtt_ms.payload_${payloadBytes}b`,
+        unit: 'ms',
+        direction: 'lower',
+        source: 'agent',
+        samples: loaded.edges.flatMap(e => e.rttNs.map(nsToMs)),
+        labels: { ...labels, payloadBytes },
+        gate: false,
+        description: `the same with a ${payloadBytes}-byte payload`
+      })
+    ]
+    const facts: Facts = { links: empty.edges.length }
+    if (hop) {
+      metrics.push(
+        makeMetric({
+          name: 'multi_hop_ms',
+          unit: 'ms',
+          direction: 'lower',
+          source: 'agent',
+          samples: hop.latencyNs.map(nsToMs),
+          labels: { ...labels, hops: hop.hops ?? swarm.topology.hops[0][far] },
+          gate: false,
+          description: `delivery from agent 0 to agent ${far}, forwarded hop by hop along the topology`
+        })
+      )
+      facts['multi_hop.hops'] = hop.hops ?? swarm.topology.hops[0][far]
+      facts['multi_hop.path'] = (hop.path ?? []).join('→')
+    }
+    return { metrics, facts }
+  }
+}
+
+export const stateSync: Benchmark<{ topologies: string[]; size: number; syncs: number; stateBytes: number }> =
+  {
+    id: 'communication.state-sync',
+    borrows: p => p.topologies.map(t => ({ topology: t as Topo, size: p.size })),
+    params: (profile, config) => ({ topologies: config.topologies, ...profileParams(profile).stateSync }),
+    async run(ctx) {
+      const { size, syncs, stateBytes } = ctx.params
+      const metrics: Metric[] = []
+      const facts: Facts = {}
+      const syncByTopology: Record<string, number> = {}
+      const bytesByTopology: Record<string, number> = {}
+      for (const t of ctx.params.topologies as Topo[]) {
+        ctx.progress(`${t} of ${size}: ${syncs} syncs of ${stateBytes} bytes`)
+        const swarm = await ctx.swarm({ topology: t, size })
+        const syncMs: number[] = []
+        const hostMs: number[] = []
+        const bytes: number[] = []
+        const messages: number[] = []
+        for (let i = 0; i < syncs; i++) {
+          ctx.checkAbort()
+          const r = await swarm.stateSync(0, nextVersion(swarm), stateBytes)
+          if (r.acks !== size - 1) throw new Error(`${t}: state sync got ${r.acks} of ${size - 1} acks`)
+          syncMs.push(nsToMs(r.syncNs))
+          hostMs.push(r.hostMs)
+          bytes.push(r.bytes)
+          messages.push(r.messages)
+        }
+        const predicted = predictStateSyncMessages(swarm.topology, 0)
+        facts[`predicted_messages.${t}`] = predicted.state + predicted.ack
+        facts[`measured_messages.${t}`] = median(messages)
+        await ctx.release(swarm)
+        const labels = { topology: t, agents: size }
+        metrics.push(
+          makeMetric({
+            name: `sync_ms.${t}`,
+            unit: 'ms',
+            direction: 'lower',
+            source: 'agent',
+            samples: syncMs,
+            labels,
+            description: `origin's time from flooding a ${stateBytes}-byte state until every agent acknowledged it`
+          }),
+          makeMetric({
+            name: `sync_host_ms.${t}`,
+            unit: 'ms',
+            direction: 'lower',
+            source: 'host',
+            samples: hostMs,
+            labels,
+            gate: false,
+            description: 'host round trip of the whole sync'
+          }),
+          makeMetric({
+            name: `bytes_per_sync.${t}`,
+            unit: 'bytes',
+            direction: 'lower',
+            source: 'agent',
+            samples: bytes,
+            labels,
+            gate: false,
+            description: 'bytes written to sockets by all agents for one sync (state flood + acks)'
+          }),
+          makeMetric({
+            name: `messages_per_sync.${t}`,
+            unit: 'messages',
+            direction: 'lower',
+            source: 'agent',
+            samples: messages,
+            labels,
+            gate: false,
+            description: `messages sent for one sync (predicted ${predicted.state} state + ${predicted.ack} ack)`
+          })
+        )
+        syncByTopology[t] = median(syncMs)
+        bytesByTopology[t] = median(bytes)
+      }
+      const w1 = bestOf(syncByTopology, 'lower')
+      const w2 = bestOf(bytesByTopology, 'lower')
+      if (w1) facts['winner.sync_ms'] = w1
+      if (w2) facts['winner.bytes_per_sync'] = w2
+      return { metrics, facts }
+    }
+  }
+
+export const messageThroughput: Benchmark<{
+  topology: string
+  agents: number
+  batches: number
+  messagesPerBatch: number
+  payloadBytes: number
+}> = {
+  id: 'communication.message-throughput',
+  borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
+  params: (profile, config) => ({
+    topology: config.topologies[0],
+    ...profileParams(profile).messageThroughput
+  }),
+  async run(ctx) {
+    const { agents, batches, messagesPerBatch, payloadBytes } = ctx.params
+    const topology = ctx.params.topology as Topo
+    const swarm = await ctx.swarm({ topology, size: agents })
+    const neighbour = swarm.topology.adjacency[0][0]
+    const single: number[] = []
+    const latency: number[] = []
+    const aggregate: number[] = []
+    for (let b = 0; b < batches; b++) {
+      ctx.checkAbort()
+      ctx.progress(
+        `batch ${b + 1}/${batches}: ${messagesPerBatch} messages on one link, then on all agents at once`
+      )
+      const one = await swarm.send(0, neighbour, messagesPerBatch, payloadBytes)
+      if (one.delivered !== messagesPerBatch) {
+        throw new Error(`${one.delivered} of ${messagesPerBatch} messages were delivered`)
+      }
+      single.push(one.delivered / (one.elapsedNs / 1e9))
+      latency.push(...one.latencyNs.map(nsToMs))
+      // Every agent sends to the next one at once (forwarded where they are not neighbours).
+      const elapsed = stopwatch()
+      const all = await Promise.all(
+        Array.from({ length: agents }, (_, a) =>
+          swarm.send(a, (a + 1) % agents, messagesPerBatch, payloadBytes)
+        )
+      )
+      aggregate.push(sum(all.map(r => r.delivered)) / (elapsed() / 1000))
+    }
+    await ctx.release(swarm)
+    const labels = { topology, agents, payloadBytes }
+    const metrics = [
+      makeMetric({
+        name: 'msg_per_s',
+        unit: 'msg/s',
+        direction: 'higher',
+        source: 'agent',
+        samples: single,
+        headline: 'mean',
+        labels,
+        target: seedTarget('>', 50, 'mean'),
+        description: `messages per second from agent 0 to neighbour ${neighbour}, each awaited (timed in the agent)`
+      }),
+      makeMetric({
+        name: 'message_ms',
+        unit: 'ms',
+        direction: 'lower',
+        source: 'agent',
+        samples: latency,
+        labels,
+        gate: false,
+        description: 'delivery time of each message on that link'
+      }),
+      makeMetric({
+        name: 'aggregate_msg_per_s',
+        unit: 'msg/s',
+        direction: 'higher',
+        source: 'host',
+        samples: aggregate,
+        headline: 'mean',
+        labels,
+        gate: false,
+        description: `messages per second with all ${agents} agents sending at once, timed by the host`
+      })
+    ]
+    return { metrics, facts: { link: `0→${neighbour}` } }
+  }
+}

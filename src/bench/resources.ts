@@ -1,0 +1,283 @@
+// Resources: what each agent costs the machine, read by the agents themselves (/proc, resource) and, where the
+// provider measures its sandboxes (E2B), by the provider too. CPU is a delta over a host-timed window.
+import { makeMetric } from '../results/metric.js'
+import type { Metric } from '../results/schema.js'
+import { predictConsensusMessages, predictStateSyncMessages } from '../swarm/topology.js'
+import { scalingFacts } from './creation.js'
+import {
+  STRATEGIES,
+  bestOf,
+  bytesToMiB,
+  farthestFrom,
+  marketWindow,
+  median,
+  nextRound,
+  nextVersion,
+  stopwatch,
+  sum
+} from './measure.js'
+import { profileParams } from './profiles.js'
+import {
+  counterDelta,
+  execute,
+  readCounters,
+  readResources,
+  readSettledCounters,
+  runTasksChecked
+} from './swarm-ops.js'
+import type { Benchmark, Facts } from './types.js'
+
+type Topo = 'mesh' | 'hierarchical' | 'ring' | 'star'
+
+export const memory: Benchmark<{ topology: string; sizes: number[] }> = {
+  id: 'resources.memory',
+  borrows: p => p.sizes.map(n => ({ topology: p.topology as Topo, size: n })),
+  params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).memory }),
+  async run(ctx) {
+    const topology = ctx.params.topology as Topo
+    const metrics: Metric[] = []
+    const totals: number[] = []
+    const facts: Facts = {}
+    for (const n of ctx.params.sizes) {
+      ctx.progress(`${n} agent(s): read memory`)
+      const swarm = await ctx.swarm({ topology, size: n })
+      const readings = await readResources(swarm)
+      await ctx.release(swarm)
+      const labels = { topology, agents: n }
+      const rss = readings.map(r => bytesToMiB(r.rssBytes))
+      totals.push(sum(rss))
+      metrics.push(
+        makeMetric({
+          name: `rss_mib.n${n}`,
+          unit: 'MiB',
+          direction: 'lower',
+          source: 'agent',
+          samples: rss,
+          labels,
+          description: 'resident memory of each agent process'
+        }),
+        makeMetric({
+          name: `peak_rss_mib.n${n}`,
+          unit: 'MiB',
+          direction: 'lower',
+          source: 'agent',
+          samples: readings.map(r => bytesToMiB(r.peakRssBytes)),
+          labels,
+          gate: false,
+          description: 'peak resident memory of each agent process since it started'
+        })
+      )
+      const sandboxMem = readings.flatMap(r =>
+        r.provider?.memUsedBytes !== undefined ? [r.provider.memUsedBytes] : []
+      )
+      if (sandboxMem.length > 0) {
+        metrics.push(
+          makeMetric({
+            name: `sandbox_mem_mib.n${n}`,
+            unit: 'MiB',
+            direction: 'lower',
+            source: 'provider',
+            samples: sandboxMem.map(bytesToMiB),
+            labels,
+            gate: false,
+            description: 'memory used in each sandbox as the provider measures it'
+          })
+        )
+      }
+      facts[`total_rss_mib.n${n}`] = Number(sum(rss).toFixed(2))
+    }
+    scalingFacts('total_rss_mib', ctx.params.sizes, totals, facts)
+    return { metrics, facts }
+  }
+}
+
+export const cpu: Benchmark<{
+  topologies: string[]
+  size: number
+  consensusRounds: number
+  executionsPerAgent: number
+  tasksPerAgent: number
+  pings: number
+  bars: number
+}> = {
+  id: 'resources.cpu',
+  borrows: p => p.topologies.map(t => ({ topology: t as Topo, size: p.size })),
+  params: (profile, config) => ({ topologies: config.topologies, ...profileParams(profile).cpu }),
+  async run(ctx) {
+    const { size, consensusRounds, executionsPerAgent, tasksPerAgent, pings, bars } = ctx.params
+    const metrics: Metric[] = []
+    const facts: Facts = {}
+    const cpuByTopology: Record<string, number> = {}
+    for (const t of ctx.params.topologies as Topo[]) {
+      ctx.progress(
+        `${t} of ${size}: fixed workload (${consensusRounds} rounds, ${executionsPerAgent} executions and ${tasksPerAgent} backtests per agent, pings)`
+      )
+      const swarm = await ctx.swarm({ topology: t, size })
+      const before = await readResources(swarm)
+      const elapsed = stopwatch()
+      for (let i = 0; i < consensusRounds; i++) {
+        ctx.checkAbort()
+        await swarm.consensusRound(nextRound(swarm))
+      }
+      await Promise.all(
+        Array.from({ length: size }, async (_, a) => {
+          for (let i = 0; i < executionsPerAgent; i++) await execute(swarm, a, marketWindow(3000 + i, bars))
+        })
+      )
+      await runTasksChecked(
+        swarm,
+        Array.from({ length: size * tasksPerAgent }, (_, i) => ({
+          taskId: i,
+          strategy: { name: STRATEGIES[i % STRATEGIES.length] },
+          window: marketWindow(3500 + i, bars)
+        }))
+      )
+      await swarm.ping({ count: pings })
+      const windowS = elapsed() / 1000
+      const after = await readResources(swarm)
+      await ctx.release(swarm)
+      const cpuS = after.map((m, i) => m.cpuS - before[i].cpuS)
+      const labels = { topology: t, agents: size }
+      metrics.push(
+        makeMetric({
+          name: `cpu_s.${t}`,
+          unit: 's',
+          direction: 'lower',
+          source: 'agent',
+          samples: cpuS,
+          labels,
+          description: 'CPU seconds (user + system) each agent spent on the fixed workload'
+        }),
+        makeMetric({
+          name: `cpu_pct.${t}`,
+          unit: '%',
+          direction: 'lower',
+          source: 'agent',
+          samples: cpuS.map(c => (c / windowS) * 100),
+          labels,
+          gate: false,
+          description:
+            'each agent’s CPU seconds over the host-timed workload window, as a percent of one core'
+        })
+      )
+      const providerCpu = after.flatMap(m =>
+        m.provider?.cpuUsedPct !== undefined ? [m.provider.cpuUsedPct] : []
+      )
+      if (providerCpu.length > 0) {
+        metrics.push(
+          makeMetric({
+            name: `sandbox_cpu_pct.${t}`,
+            unit: '%',
+            direction: 'lower',
+            source: 'provider',
+            samples: providerCpu,
+            labels,
+            gate: false,
+            description: 'sandbox CPU use as the provider reports it right after the workload'
+          })
+        )
+      }
+      facts[`window_s.${t}`] = Number(windowS.toFixed(3))
+      cpuByTopology[t] = sum(cpuS)
+    }
+    const w = bestOf(cpuByTopology, 'lower')
+    if (w) facts['winner.cpu_s'] = w
+    return { metrics, facts }
+  }
+}
+
+type NetOp = 'ping' | 'send' | 'vote' | 'state'
+
+export const network: Benchmark<{
+  topology: string
+  size: number
+  batches: number
+  opsPerBatch: number
+  stateBytes: number
+  payloadBytes: number
+}> = {
+  id: 'resources.network',
+  borrows: p => [{ topology: p.topology as Topo, size: p.size }],
+  params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).network }),
+  async run(ctx) {
+    const { size, batches, opsPerBatch, stateBytes, payloadBytes } = ctx.params
+    const topology = ctx.params.topology as Topo
+    const swarm = await ctx.swarm({ topology, size })
+    const far = farthestFrom(swarm.topology.hops, 0)
+    const neighbours = swarm.topology.adjacency[0]
+    // Each operation, and how many of it one batch performs.
+    const ops: Record<NetOp, () => Promise<number>> = {
+      ping: async () => {
+        await swarm.ping({ count: opsPerBatch, payloadBytes, agents: [0] })
+        return opsPerBatch * neighbours.length
+      },
+      send: async () => {
+        await swarm.send(0, far, opsPerBatch, payloadBytes)
+        return opsPerBatch
+      },
+      vote: async () => {
+        for (let i = 0; i < opsPerBatch; i++) await swarm.consensusRound(nextRound(swarm))
+        return opsPerBatch
+      },
+      state: async () => {
+        for (let i = 0; i < opsPerBatch; i++) await swarm.stateSync(0, nextVersion(swarm), stateBytes)
+        return opsPerBatch
+      }
+    }
+    const bytes: Record<NetOp, number[]> = { ping: [], send: [], vote: [], state: [] }
+    const messages: Record<NetOp, number[]> = { ping: [], send: [], vote: [], state: [] }
+    for (const op of Object.keys(ops) as NetOp[]) {
+      ctx.progress(`${op}: ${batches} batches of ${opsPerBatch}`)
+      for (let b = 0; b < batches; b++) {
+        ctx.checkAbort()
+        const before = await readCounters(swarm)
+        const count = await ops[op]()
+        const d = counterDelta(before, await readSettledCounters(swarm))
+        bytes[op].push(d.bytesSent / count)
+        messages[op].push(d.messagesSent / count)
+      }
+    }
+    await ctx.release(swarm)
+    const describe: Record<NetOp, string> = {
+      ping: `one ping (${payloadBytes}-byte payload) on one link and its answer`,
+      send: `one ${payloadBytes}-byte message from agent 0 to agent ${far} (${swarm.topology.hops[0][far]} hop(s)) with its delivery answer`,
+      vote: 'one consensus round: every agent floods its vote',
+      state: `one ${stateBytes}-byte state flooded from agent 0, with every ack routed back`
+    }
+    const labels = { topology, agents: size }
+    const metrics: Metric[] = []
+    for (const op of Object.keys(ops) as NetOp[]) {
+      metrics.push(
+        makeMetric({
+          name: `bytes_per_op.${op}`,
+          unit: 'bytes',
+          direction: 'lower',
+          source: 'agent',
+          samples: bytes[op],
+          labels: { ...labels, operation: op },
+          description: `bytes written to sockets by all agents for ${describe[op]}`
+        }),
+        makeMetric({
+          name: `messages_per_op.${op}`,
+          unit: 'messages',
+          direction: 'lower',
+          source: 'agent',
+          samples: messages[op],
+          labels: { ...labels, operation: op },
+          gate: false,
+          description: `peer requests sent by all agents for ${describe[op]}`
+        })
+      )
+    }
+    const sync = predictStateSyncMessages(swarm.topology, 0)
+    const facts: Facts = {
+      'predicted_messages.vote': predictConsensusMessages(swarm.topology),
+      'measured_messages.vote': median(messages.vote),
+      'predicted_messages.state': sync.state + sync.ack,
+      'measured_messages.state': median(messages.state),
+      'predicted_messages.send': swarm.topology.hops[0][far],
+      'measured_messages.send': median(messages.send)
+    }
+    return { metrics, facts }
+  }
+}

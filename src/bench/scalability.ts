@@ -1,0 +1,300 @@
+// Scalability: what grows with the swarm. Creation is timed on fresh deployments at each size; strategy time and
+// resources are read from the agents; the scaling exponent is a power-law fit over the sizes, not a guess.
+import { makeMetric } from '../results/metric.js'
+import type { Metric } from '../results/schema.js'
+import { predictConsensusMessages } from '../swarm/topology.js'
+import { scalingFacts } from './creation.js'
+import {
+  bestOf,
+  bytesToMiB,
+  farthestFrom,
+  marketWindow,
+  median,
+  nextRound,
+  nsToMs,
+  sum,
+  timed
+} from './measure.js'
+import { profileParams } from './profiles.js'
+import { execute, readResources } from './swarm-ops.js'
+import type { Benchmark, Facts } from './types.js'
+
+type Topo = 'mesh' | 'hierarchical' | 'ring' | 'star'
+
+export const agentCount: Benchmark<{
+  topology: string
+  sizes: number[]
+  executionsPerAgent: number
+  bars: number
+}> = {
+  id: 'scalability.agent-count',
+  params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).agentCount }),
+  async run(ctx) {
+    const { sizes, executionsPerAgent, bars } = ctx.params
+    const topology = ctx.params.topology as Topo
+    const metrics: Metric[] = []
+    const wallBySize: number[] = []
+    const strategyBySize: number[] = []
+    for (const n of sizes) {
+      ctx.progress(`${n} agent(s): deploy`)
+      const { value: swarm, ms } = await timed(() => ctx.deploy({ topology, size: n }))
+      wallBySize.push(ms)
+      const labels = { topology, agents: n }
+      metrics.push(
+        makeMetric({
+          name: `swarm_create_ms.n${n}`,
+          unit: 'ms',
+          direction: 'lower',
+          source: 'host',
+          samples: [ms],
+          labels,
+          gate: false,
+          description: `host time to deploy and link ${n} agent(s)`
+        }),
+        makeMetric({
+          name: `create_ms_per_agent.n${n}`,
+          unit: 'ms',
+          direction: 'lower',
+          source: 'host',
+          samples: swarm.deployReport.agents.map(a => a.totalMs),
+          labels,
+          description: 'per agent: sandbox creation until its first answer'
+        })
+      )
+      ctx.progress(`${n} agent(s): ${executionsPerAgent} strategy executions per agent, all agents at once`)
+      const compute: number[] = []
+      const host: number[] = []
+      await Promise.all(
+        Array.from({ length: n }, async (_, agent) => {
+          for (let i = 0; i < executionsPerAgent; i++) {
+            const { value, ms: rtt } = await timed(() => execute(swarm, agent, marketWindow(100 + i, bars)))
+            compute.push(nsToMs(value.computeNs))
+            host.push(rtt)
+          }
+        })
+      )
+      strategyBySize.push(median(compute))
+      metrics.push(
+        makeMetric({
+          name: `strategy_ms.n${n}`,
+          unit: 'ms',
+          direction: 'lower',
+          source: 'agent',
+          samples: compute,
+          labels,
+          description: `in-agent strategy compute on ${bars} bars while all ${n} agent(s) compute`
+        }),
+        makeMetric({
+          name: `strategy_host_ms.n${n}`,
+          unit: 'ms',
+          direction: 'lower',
+          source: 'host',
+          samples: host,
+          labels,
+          gate: false,
+          description: 'host round trip of each strategy execution'
+        })
+      )
+      await ctx.release(swarm)
+    }
+    const facts: Facts = {}
+    scalingFacts('swarm_create_ms', sizes, wallBySize, facts)
+    scalingFacts('strategy_ms', sizes, strategyBySize, facts)
+    return { metrics, facts }
+  }
+}
+
+export const linear: Benchmark<{ topology: string; sizes: number[] }> = {
+  id: 'scalability.linear-2-20',
+  params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).linear }),
+  async run(ctx) {
+    const { sizes } = ctx.params
+    const topology = ctx.params.topology as Topo
+    const metrics: Metric[] = []
+    const wall: number[] = []
+    const perAgent: number[] = []
+    const totalRss: number[] = []
+    for (const n of sizes) {
+      ctx.progress(`${n} agents: deploy and read resources`)
+      const { value: swarm, ms } = await timed(() => ctx.deploy({ topology, size: n }))
+      wall.push(ms)
+      perAgent.push(ms / n)
+      const readings = await readResources(swarm)
+      const rss = readings.map(r => bytesToMiB(r.rssBytes))
+      totalRss.push(sum(rss))
+      const labels = { topology, agents: n }
+      metrics.push(
+        makeMetric({
+          name: `swarm_create_ms.n${n}`,
+          unit: 'ms',
+          direction: 'lower',
+          source: 'host',
+          samples: [ms],
+          labels,
+          gate: false,
+          description: `host time to deploy and link ${n} agents`
+        }),
+        makeMetric({
+          name: `create_ms_per_agent.n${n}`,
+          unit: 'ms',
+          direction: 'lower',
+          source: 'host',
+          samples: swarm.deployReport.agents.map(a => a.totalMs),
+          labels,
+          description: 'per agent: sandbox creation until its first answer'
+        }),
+        makeMetric({
+          name: `rss_mib.n${n}`,
+          unit: 'MiB',
+          direction: 'lower',
+          source: 'agent',
+          samples: rss,
+          labels,
+          gate: false,
+          description: 'resident memory of each agent process right after deployment'
+        }),
+        makeMetric({
+          name: `cpu_s_deploy.n${n}`,
+          unit: 's',
+          direction: 'lower',
+          source: 'agent',
+          samples: readings.map(r => r.cpuS),
+          labels,
+          gate: false,
+          description: 'CPU seconds (user + system) each agent used from start through init and linking'
+        })
+      )
+      await ctx.release(swarm)
+    }
+    const facts: Facts = {}
+    scalingFacts('swarm_create_ms', sizes, wall, facts)
+    scalingFacts('total_rss_mib', sizes, totalRss, facts)
+    facts['create_ms_per_agent.first'] = Number(perAgent[0].toFixed(2))
+    facts['create_ms_per_agent.last'] = Number(perAgent[perAgent.length - 1].toFixed(2))
+    return { metrics, facts }
+  }
+}
+
+export const topologyCompare: Benchmark<{
+  topologies: string[]
+  size: number
+  consensusRounds: number
+  pings: number
+  sends: number
+}> = {
+  id: 'scalability.topology-compare',
+  borrows: p => p.topologies.map(t => ({ topology: t as Topo, size: p.size })),
+  params: (profile, config) => ({ topologies: config.topologies, ...profileParams(profile).topologyCompare }),
+  async run(ctx) {
+    const { size, consensusRounds, pings, sends } = ctx.params
+    const metrics: Metric[] = []
+    const facts: Facts = {}
+    const byMeasure: Record<string, Record<string, number>> = {
+      consensus_ms: {},
+      ping_rtt_ms: {},
+      farthest_send_ms: {},
+      vote_messages: {},
+      vote_bytes: {}
+    }
+    for (const t of ctx.params.topologies as Topo[]) {
+      ctx.progress(`${t} of ${size}: ${consensusRounds} consensus rounds, pings, multi-hop sends`)
+      const swarm = await ctx.swarm({ topology: t, size })
+      const labels = { topology: t, agents: size }
+      const consensusMs: number[] = []
+      const messages: number[] = []
+      const bytes: number[] = []
+      let disagreements = 0
+      for (let i = 0; i < consensusRounds; i++) {
+        ctx.checkAbort()
+        // Vote messages and bytes are the swarm's counter deltas over the round (after floods went quiet).
+        const round = await swarm.consensusRound(nextRound(swarm))
+        if (!round.agreed) disagreements++
+        else consensusMs.push(nsToMs(Math.max(...round.decisionNs)))
+        messages.push(round.voteMessages)
+        bytes.push(round.voteBytes)
+      }
+      const ping = await swarm.ping({ count: pings })
+      const rtt = ping.edges.flatMap(e => e.rttNs.map(nsToMs))
+      const far = farthestFrom(swarm.topology.hops, 0)
+      const sendMs: number[] = []
+      if (far !== 0) {
+        const s = await swarm.send(0, far, sends)
+        sendMs.push(...s.latencyNs.map(nsToMs))
+        facts[`farthest_hops.${t}`] = s.hops ?? swarm.topology.hops[0][far]
+      }
+      const predicted = predictConsensusMessages(swarm.topology)
+      facts[`predicted_vote_messages.${t}`] = predicted
+      facts[`measured_vote_messages.${t}`] = median(messages)
+      facts[`vote_messages_match.${t}`] = messages.every(m => m === predicted)
+      facts[`links.${t}`] = swarm.topology.edges.length
+      facts[`diameter.${t}`] = swarm.topology.diameter
+      facts[`disagreements.${t}`] = disagreements
+      metrics.push(
+        makeMetric({
+          name: `consensus_ms.${t}`,
+          unit: 'ms',
+          direction: 'lower',
+          source: 'agent',
+          samples: consensusMs,
+          labels,
+          description: 'per round: time until the last agent held every vote and decided (inside the agents)'
+        }),
+        makeMetric({
+          name: `ping_rtt_ms.${t}`,
+          unit: 'ms',
+          direction: 'lower',
+          source: 'agent',
+          samples: rtt,
+          labels,
+          gate: false,
+          description: 'agent-to-agent round trip over every link'
+        }),
+        makeMetric({
+          name: `vote_messages.${t}`,
+          unit: 'messages',
+          direction: 'lower',
+          source: 'agent',
+          samples: messages,
+          labels,
+          gate: false,
+          description: `vote messages per round counted at the sockets (predicted ${predicted})`
+        }),
+        makeMetric({
+          name: `vote_bytes.${t}`,
+          unit: 'bytes',
+          direction: 'lower',
+          source: 'agent',
+          samples: bytes,
+          labels,
+          gate: false,
+          description: 'bytes written to sockets for votes per round (requests and responses)'
+        })
+      )
+      if (sendMs.length > 0) {
+        metrics.push(
+          makeMetric({
+            name: `farthest_send_ms.${t}`,
+            unit: 'ms',
+            direction: 'lower',
+            source: 'agent',
+            samples: sendMs,
+            labels,
+            gate: false,
+            description: 'delivery time of a message from agent 0 to the agent farthest from it, hop by hop'
+          })
+        )
+      }
+      byMeasure.consensus_ms[t] = median(consensusMs)
+      byMeasure.ping_rtt_ms[t] = median(rtt)
+      byMeasure.farthest_send_ms[t] = median(sendMs)
+      byMeasure.vote_messages[t] = median(messages)
+      byMeasure.vote_bytes[t] = median(bytes)
+      await ctx.release(swarm)
+    }
+    for (const [measure, values] of Object.entries(byMeasure)) {
+      const w = bestOf(values, 'lower')
+      if (w) facts[`winner.${measure}`] = w
+    }
+    return { metrics, facts }
+  }
+}

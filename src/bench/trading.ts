@@ -1,0 +1,245 @@
+// Trading: the agents' actual work. Strategy latency is timed inside the agent (compute) and by the host (round
+// trip); tasks are real backtests pulled from a host-side queue; consensus agreement is checked from every
+// agent's answer, and a round without agreement is a failed sample, not a slow one.
+import { makeMetric } from '../results/metric.js'
+import type { Metric } from '../results/schema.js'
+import { loadBalanceEfficiency } from '../stats/summary.js'
+import { STRATEGIES, marketWindow, nextRound, nsToMs, seedTarget, stopwatch, timed } from './measure.js'
+import { profileParams } from './profiles.js'
+import { execute, runTasksChecked } from './swarm-ops.js'
+import type { Benchmark, Facts } from './types.js'
+
+type Topo = 'mesh' | 'hierarchical' | 'ring' | 'star'
+
+export const strategyExecution: Benchmark<{
+  topology: string
+  agents: number
+  executions: number
+  throughputBatches: number
+  bars: number
+}> = {
+  id: 'trading.strategy-execution',
+  borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
+  params: (profile, config) => ({
+    topology: config.topologies[0],
+    ...profileParams(profile).strategyExecution
+  }),
+  async run(ctx) {
+    const { agents, executions, throughputBatches, bars } = ctx.params
+    const swarm = await ctx.swarm({ topology: ctx.params.topology as Topo, size: agents })
+    ctx.progress(`${executions} executions one at a time over ${agents} agents`)
+    const compute: number[] = []
+    const host: number[] = []
+    const signals: Record<string, number> = {}
+    for (let i = 0; i < executions; i++) {
+      ctx.checkAbort()
+      const { value, ms } = await timed(() => execute(swarm, i % agents, marketWindow(1000 + i, bars)))
+      compute.push(nsToMs(value.computeNs))
+      host.push(ms)
+      signals[value.signal] = (signals[value.signal] ?? 0) + 1
+    }
+    // Throughput: every agent executes its share back to back, all agents at once; the host times each batch.
+    ctx.progress(`${throughputBatches} throughput batches`)
+    const perAgent = Math.max(1, Math.ceil(executions / throughputBatches / agents))
+    const throughput: number[] = []
+    for (let b = 0; b < throughputBatches; b++) {
+      ctx.checkAbort()
+      const elapsed = stopwatch()
+      await Promise.all(
+        Array.from({ length: agents }, async (_, a) => {
+          for (let i = 0; i < perAgent; i++) await execute(swarm, a, marketWindow(2000 + b * 100 + i, bars))
+        })
+      )
+      throughput.push((perAgent * agents) / (elapsed() / 1000))
+    }
+    await ctx.release(swarm)
+    const labels = { agents }
+    const metrics: Metric[] = [
+      makeMetric({
+        name: 'compute_ms',
+        unit: 'ms',
+        direction: 'lower',
+        source: 'agent',
+        samples: compute,
+        labels,
+        target: seedTarget('<', 100),
+        description: `strategy decision on ${bars} bars, timed inside the agent`
+      }),
+      makeMetric({
+        name: 'host_rtt_ms',
+        unit: 'ms',
+        direction: 'lower',
+        source: 'host',
+        samples: host,
+        labels,
+        gate: false,
+        description: 'host → agent → host round trip of one execution (includes the control channel)'
+      }),
+      makeMetric({
+        name: 'throughput_per_s',
+        unit: 'executions/s',
+        direction: 'higher',
+        source: 'host',
+        samples: throughput,
+        headline: 'mean',
+        labels,
+        description: `executions per second with ${agents} agents working at once (${perAgent} each per batch)`
+      })
+    ]
+    const facts: Facts = {}
+    for (const [s, n] of Object.entries(signals)) facts[`signals.${s}`] = n
+    return { metrics, facts }
+  }
+}
+
+export const taskDistribution: Benchmark<{
+  topology: string
+  agents: number
+  tasks: number
+  repetitions: number
+  bars: number
+}> = {
+  id: 'trading.task-distribution',
+  borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
+  params: (profile, config) => ({
+    topology: config.topologies[0],
+    ...profileParams(profile).taskDistribution
+  }),
+  async run(ctx) {
+    const { agents, tasks, repetitions, bars } = ctx.params
+    const swarm = await ctx.swarm({ topology: ctx.params.topology as Topo, size: agents })
+    const makespan: number[] = []
+    const rate: number[] = []
+    const efficiency: number[] = []
+    const compute: number[] = []
+    const facts: Facts = {}
+    for (let r = 0; r < repetitions; r++) {
+      ctx.checkAbort()
+      ctx.progress(`repetition ${r + 1}/${repetitions}: ${tasks} backtests over ${agents} agents`)
+      const list = Array.from({ length: tasks }, (_, i) => ({
+        taskId: i,
+        strategy: { name: STRATEGIES[i % STRATEGIES.length] },
+        window: marketWindow(5000 + i, bars)
+      }))
+      const out = await runTasksChecked(swarm, list)
+      makespan.push(out.makespanMs)
+      rate.push(tasks / (out.makespanMs / 1000))
+      const eff = loadBalanceEfficiency(out.perAgent.map(p => p.busyMs))
+      if (eff !== undefined) efficiency.push(eff)
+      for (const t of out.results) compute.push(nsToMs(t.result!.computeNs))
+      if (r === 0) for (const p of out.perAgent) facts[`tasks_by_agent.${p.agentId}`] = p.tasks
+    }
+    await ctx.release(swarm)
+    const labels = { agents }
+    const metrics = [
+      makeMetric({
+        name: 'makespan_ms',
+        unit: 'ms',
+        direction: 'lower',
+        source: 'host',
+        samples: makespan,
+        labels,
+        gate: false,
+        description: `host time from the first task handed out to the last result (${tasks} tasks)`
+      }),
+      makeMetric({
+        name: 'tasks_per_s',
+        unit: 'tasks/s',
+        direction: 'higher',
+        source: 'derived',
+        samples: rate,
+        headline: 'mean',
+        labels,
+        description: 'tasks ÷ makespan'
+      }),
+      makeMetric({
+        name: 'load_balance_efficiency',
+        unit: 'ratio',
+        direction: 'higher',
+        source: 'derived',
+        samples: efficiency,
+        headline: 'mean',
+        labels,
+        gate: false,
+        description: 'mean ÷ max of the agents’ busy time (1 = perfectly even)'
+      }),
+      makeMetric({
+        name: 'task_compute_ms',
+        unit: 'ms',
+        direction: 'lower',
+        source: 'agent',
+        samples: compute,
+        labels,
+        gate: false,
+        description: `one backtest over ${bars} bars, timed inside the agent`
+      })
+    ]
+    return { metrics, facts }
+  }
+}
+
+export const consensus: Benchmark<{ topology: string; agents: number; rounds: number }> = {
+  id: 'trading.consensus',
+  borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
+  params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).consensus }),
+  async run(ctx) {
+    const { agents, rounds } = ctx.params
+    const swarm = await ctx.swarm({ topology: ctx.params.topology as Topo, size: agents })
+    ctx.progress(`${rounds} rounds on ${agents} agents`)
+    const decision: number[] = []
+    const host: number[] = []
+    const agreement: number[] = []
+    const decisions: Record<string, number> = {}
+    for (let i = 0; i < rounds; i++) {
+      ctx.checkAbort()
+      const r = await swarm.consensusRound(nextRound(swarm))
+      agreement.push(r.agreed ? 100 : 0)
+      host.push(r.hostMs)
+      // A round without agreement has no decision time: it is a failed sample, counted below.
+      if (r.agreed) {
+        decision.push(nsToMs(Math.max(...r.decisionNs)))
+        decisions[r.decision ?? 'none'] = (decisions[r.decision ?? 'none'] ?? 0) + 1
+      }
+    }
+    await ctx.release(swarm)
+    const failed = agreement.filter(a => a === 0).length
+    const labels = { agents, topology: ctx.params.topology }
+    const metrics = [
+      makeMetric({
+        name: 'decision_ms',
+        unit: 'ms',
+        direction: 'lower',
+        source: 'agent',
+        samples: decision,
+        labels,
+        target: seedTarget('<', 200),
+        description: 'per agreed round: time until the last agent decided (proposal, vote flooding, tally)'
+      }),
+      makeMetric({
+        name: 'round_host_ms',
+        unit: 'ms',
+        direction: 'lower',
+        source: 'host',
+        samples: host,
+        labels,
+        gate: false,
+        description: 'host time from sending `consensus` to all agents until every answer arrived'
+      }),
+      makeMetric({
+        name: 'agreement_pct',
+        unit: '%',
+        direction: 'higher',
+        source: 'derived',
+        samples: agreement,
+        headline: 'mean',
+        labels,
+        target: seedTarget('>=', 100, 'mean'),
+        gate: false,
+        description: 'rounds in which every agent reported the same decision (checked, not assumed)'
+      })
+    ]
+    const facts: Facts = { rounds, rounds_agreed: rounds - failed, rounds_failed: failed }
+    for (const [d, n] of Object.entries(decisions)) facts[`decisions.${d}`] = n
+    return { metrics, facts }
+  }
+}
