@@ -111,6 +111,10 @@ describe('swarms of each topology', () => {
     await withSwarm(opts('mesh', 5), async s => {
       const c = await s.consensusRound(7)
       expect(c.voteMessages).toBe(5 * 4)
+      // latency-only rounds skip the counting
+      const quick = await s.consensusRound(8, { countMessages: false })
+      expect(quick.agreed).toBe(true)
+      expect(quick.voteMessages).toBeNaN()
     })
   })
 })
@@ -275,6 +279,19 @@ describe('deploy modes and scale', () => {
       for (let i = 1; i < a.length; i++)
         expect(a[i].offsetMs).toBeGreaterThanOrEqual(a[i - 1].offsetMs + a[i - 1].totalMs)
     })
+  })
+
+  it('deploys into sandboxes created beforehand and kills them on teardown', async () => {
+    const pre = await Promise.all([0, 1, 2].map(i => provider.create({ label: `pre-${i}` })))
+    await withSwarm(opts('star', 3, { sandboxes: pre }), async s => {
+      expect(s.sandboxes).toEqual(pre)
+      expect(s.deployReport.agents.map(a => a.createMs)).toEqual([0, 0, 0])
+      expect((await s.consensusRound(1)).agreed).toBe(true)
+    })
+    expect(pre.every(sb => !sb.alive)).toBe(true)
+    await expect(deploySwarm(opts('star', 3, { sandboxes: pre.slice(0, 2) }))).rejects.toThrow(
+      /2 sandboxes given for a swarm of 3/
+    )
   })
 
   it('a swarm of 20 agents deploys, links, agrees and tears down', async () => {

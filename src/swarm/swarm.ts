@@ -80,6 +80,11 @@ export interface SwarmOptions {
   /** Starting cash of each agent's portfolio. */
   capital?: number
   signal?: AbortSignal
+  /**
+   * Already-created sandboxes to deploy into (one per agent, in agent order) instead of creating them; their
+   * createMs is 0. They are killed on failure and on teardown like created ones.
+   */
+  sandboxes?: Sandbox[]
 }
 
 /** Host-observed phases of one agent's deployment (performance.now(), milliseconds). */
@@ -200,7 +205,7 @@ export interface ConsensusResult {
   decisionNs: number[]
   /** Host: dispatch to all → last answer. */
   hostMs: number
-  /** Vote messages actually sent (counter deltas over all agents). */
+  /** Vote messages actually sent (counter deltas over all agents); NaN when countMessages was false. */
   voteMessages: number
   voteBytes: number
   /** False if the counters had not gone quiet by the deadline (then voteMessages may be short). */
@@ -409,15 +414,17 @@ export class Swarm {
   /**
    * One consensus round: `consensus` goes to every agent at once; each proposes, floods its vote and decides
    * once it holds all n votes. Agreement is checked from the answers; vote messages are counter deltas.
+   * Use a fresh round number each time: agents keep the votes of past rounds and would answer at once.
    */
   async consensusRound(
     round: number,
-    opts: { window?: Window; timeoutMs?: number } = {}
+    opts: { window?: Window; timeoutMs?: number; countMessages?: boolean } = {}
   ): Promise<ConsensusResult> {
     const hostTimeout = opts.timeoutMs ?? this.opTimeoutMs
     // The agent gives up a little before the host, so a slow round is reported by the agent (with vote counts).
     const agentTimeout = Math.max(500, Math.floor(hostTimeout * 0.9))
-    const before = await this.counters()
+    // Counting costs a few metrics round trips and a quiet wait after the round; latency loops may skip it.
+    const before = (opts.countMessages ?? true) ? await this.counters() : undefined
     const args: Record<string, unknown> = { round, timeoutMs: agentTimeout }
     if (opts.window) args.window = opts.window
     const t0 = performance.now()
@@ -425,7 +432,9 @@ export class Swarm {
       this.clients.map((_, i) => this.request<ConsensusAnswer>(i, 'consensus', args, hostTimeout))
     )
     const hostMs = elapsed(t0)
-    const { totals: after, settled } = await this.settledCounters(['vote'])
+    const { totals: after, settled } = before
+      ? await this.settledCounters(['vote'])
+      : { totals: undefined, settled: false }
     const decisions = answers.map(a => a.decision)
     const agreed = answers.every(
       a => a.votes === this.size && a.decision === decisions[0] && a.round === round
@@ -437,8 +446,9 @@ export class Swarm {
       decisions,
       decisionNs: answers.map(a => a.decisionNs),
       hostMs,
-      voteMessages: kindOf(after, 'vote').sent - kindOf(before, 'vote').sent,
-      voteBytes: kindOf(after, 'vote').bytesSent - kindOf(before, 'vote').bytesSent,
+      voteMessages: before && after ? kindOf(after, 'vote').sent - kindOf(before, 'vote').sent : Number.NaN,
+      voteBytes:
+        before && after ? kindOf(after, 'vote').bytesSent - kindOf(before, 'vote').bytesSent : Number.NaN,
       countersSettled: settled,
       answers
     }
@@ -560,19 +570,22 @@ export class Swarm {
    */
   async settledCounters(
     kinds: string[],
-    maxWaitMs = 3000
+    maxWaitMs = 5000
   ): Promise<{ totals: CounterTotals; settled: boolean }> {
     const deadline = performance.now() + maxWaitMs
     let prev = await this.counters()
+    // Two quiet reads in a row (≥ 2 × 20 ms): a forward thread the GIL delayed gets time to show up.
+    let streak = 0
     for (;;) {
-      await sleep(15)
+      await sleep(20)
       const cur = await this.counters()
       const quiet = kinds.every(k => {
         const a = kindOf(prev, k)
         const b = kindOf(cur, k)
         return b.sent === b.received && a.sent === b.sent && a.received === b.received
       })
-      if (quiet) return { totals: cur, settled: true }
+      streak = quiet ? streak + 1 : 0
+      if (streak >= 2) return { totals: cur, settled: true }
       if (performance.now() > deadline) return { totals: cur, settled: false }
       prev = cur
     }
@@ -640,6 +653,9 @@ function validate(o: SwarmOptions): void {
   if (o.concurrency !== undefined && (!Number.isInteger(o.concurrency) || o.concurrency < 1)) {
     throw new SwarmError(`invalid concurrency ${String(o.concurrency)}; valid: a positive integer`)
   }
+  if (o.sandboxes && o.sandboxes.length !== o.size) {
+    throw new SwarmError(`${o.sandboxes.length} sandboxes given for a swarm of ${o.size}; give one per agent`)
+  }
 }
 
 /**
@@ -681,15 +697,17 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
     try {
       o.signal?.throwIfAborted()
       const t0 = performance.now()
-      sandbox = await o.provider.create({
-        label: agentLabel,
-        metadata: { ...o.metadata, [RUN_TAG_METADATA]: runTag, swarm: label, agent: String(i) },
-        timeoutMs: o.sandboxTimeoutMs,
-        signal: o.signal
-      })
+      sandbox =
+        o.sandboxes?.[i] ??
+        (await o.provider.create({
+          label: agentLabel,
+          metadata: { ...o.metadata, [RUN_TAG_METADATA]: runTag, swarm: label, agent: String(i) },
+          timeoutMs: o.sandboxTimeoutMs,
+          signal: o.signal
+        }))
       created[i] = sandbox
       if (failure) throw failure
-      const createMs = elapsed(t0)
+      const createMs = o.sandboxes ? 0 : elapsed(t0)
       const t1 = performance.now()
       await sandbox.writeFiles(files.files)
       const uploadMs = elapsed(t1)
