@@ -1,0 +1,105 @@
+// CLI flags of `swarm-bench run` ↔ the shared input table (src/config/config.ts). The CLI only maps flag names
+// to input names; every value is validated by parseRunConfig, and its InputError is re-worded to name the flag.
+import { InputError, type InputReader } from '../config/inputs.js'
+
+export interface RunFlag {
+  /** Input name in src/config (and action.yml). */
+  input: string
+  /** Commander flag spec. */
+  flag: string
+  help: string
+  boolean?: boolean
+}
+
+export const RUN_FLAGS: RunFlag[] = [
+  { input: 'provider', flag: '--provider <name>', help: 'local | e2b | auto (e2b when an API key is set)' },
+  { input: 'profile', flag: '--profile <name>', help: 'quick | full' },
+  {
+    input: 'topologies',
+    flag: '--topologies <list>',
+    help: 'comma-separated: mesh, hierarchical, ring, star, or all'
+  },
+  { input: 'only', flag: '--only <ids>', help: 'comma-separated benchmark ids (default: all 18)' },
+  { input: 'out', flag: '--out <dir>', help: 'directory for the results file and the report (default: .)' },
+  { input: 'strategy-path', flag: '--strategy-path <file>', help: 'Python module with decide(bars, state)' },
+  {
+    input: 'fail-on-target',
+    flag: '--fail-on-target',
+    help: 'exit 1 when a benchmark misses a target',
+    boolean: true
+  },
+  {
+    input: 'cost-window-seconds',
+    flag: '--cost-window-seconds <s>',
+    help: 'window for costs.by-topology (0: workload)'
+  },
+  {
+    input: 'price-vcpu-second',
+    flag: '--price-vcpu-second <usd>',
+    help: 'USD per vCPU-second of allocation'
+  },
+  { input: 'price-gib-second', flag: '--price-gib-second <usd>', help: 'USD per GiB-second of allocation' },
+  { input: 'run-tag', flag: '--run-tag <tag>', help: 'tag on every sandbox and agent process of this run' },
+  { input: 'e2b-api-key', flag: '--e2b-api-key <key>', help: 'E2B API key (or env E2B_API_KEY)' },
+  { input: 'template', flag: '--e2b-template <name>', help: 'E2B template (default base)' },
+  {
+    input: 'e2b-plan',
+    flag: '--e2b-plan <plan>',
+    help: 'hobby | pro (sets concurrency and create-rate limits)'
+  },
+  {
+    input: 'max-concurrency',
+    flag: '--e2b-max-concurrency <n>',
+    help: 'concurrent sandboxes (default from plan)'
+  },
+  {
+    input: 'create-rate',
+    flag: '--e2b-create-rate <n>',
+    help: 'sandbox creations per second (default from plan)'
+  },
+  {
+    input: 'sandbox-timeout-seconds',
+    flag: '--e2b-sandbox-timeout-seconds <s>',
+    help: 'safety lifetime of each sandbox (default 900)'
+  },
+  { input: 'e2b-api-url', flag: '--e2b-api-url <url>', help: 'E2B API URL (or env E2B_API_URL)' },
+  {
+    input: 'e2b-sandbox-url',
+    flag: '--e2b-sandbox-url <url>',
+    help: 'E2B sandbox URL (or env E2B_SANDBOX_URL)'
+  },
+  { input: 'e2b-domain', flag: '--e2b-domain <domain>', help: 'E2B domain (or env E2B_DOMAIN)' }
+]
+
+/** `--e2b-max-concurrency <n>` → `e2bMaxConcurrency`, commander's attribute name. */
+export function attributeName(flag: string): string {
+  const long = flag.split(/[ ,]/)[0].replace(/^--/, '')
+  return long.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())
+}
+
+export function flagName(input: string): string {
+  const f = RUN_FLAGS.find(x => x.input === input)
+  return f ? f.flag.split(' ')[0] : `--${input}`
+}
+
+/** An InputReader over commander's parsed options. */
+export function readerFromOptions(opts: Record<string, unknown>): InputReader {
+  return (input: string) => {
+    const f = RUN_FLAGS.find(x => x.input === input)
+    if (!f) return ''
+    const v = opts[attributeName(f.flag)]
+    if (v === undefined || v === false) return ''
+    if (v === true) return 'true'
+    const s = String(v)
+    // An explicitly empty value (`--profile ""`) must not silently become the default.
+    if (s.trim() === '')
+      throw new InputError(input, s, `a non-empty value (omit ${flagName(input)} for the default)`)
+    return s
+  }
+}
+
+/** The config layer's message, re-worded with the flag the user typed. */
+export function flagError(err: InputError): string {
+  const shown = err.value.length > 80 ? `${err.value.slice(0, 77)}...` : err.value
+  return `error: invalid value ${JSON.stringify(shown)} for ${flagName(err.input)} — expected ${err.accepted}`
+}

@@ -1,0 +1,363 @@
+// `swarm-bench`: run | compare | report | cleanup. Flags map onto the shared input table (src/config), so the CLI
+// and the action accept and reject exactly the same values; usage errors exit 2 and name the flag.
+import { readdirSync, readFileSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { Command, CommanderError, Option } from 'commander'
+import { BENCHMARK_IDS } from '../bench/catalog.js'
+import { runBenchmarks, toolVersion } from '../bench/runner.js'
+import type { ProgressEvent } from '../bench/types.js'
+import { parseRunConfig, type RunConfig } from '../config/config.js'
+import { InputError, readNumber } from '../config/inputs.js'
+import { renderConsoleSummary } from '../report/console.js'
+import { renderReport } from '../report/markdown.js'
+import { readResults, writeResults } from '../results/io.js'
+import { REPORT_FILE, RESULTS_FILE, type Results } from '../results/schema.js'
+import { RUN_TAG_ENV, RUN_TAG_METADATA } from '../sandbox/agent-files.js'
+import { installExitCleanup } from '../sandbox/local.js'
+import { sweepSandboxes } from '../sandbox/sweep.js'
+import { compareResults } from '../stats/compare.js'
+import { renderComparisonTable } from './compare-table.js'
+import { RUN_FLAGS, attributeName, flagError, readerFromOptions } from './flags.js'
+import { progressLine } from './progress.js'
+
+export interface CliIO {
+  stdout(text: string): void
+  stderr(text: string): void
+  env: NodeJS.ProcessEnv
+  /** Signals the run listens to; tests can pass their own emitter. */
+  signals?: NodeJS.EventEmitter
+}
+
+export const EXIT = { ok: 0, fatal: 1, targets: 1, usage: 2, sigint: 130, sigterm: 143 } as const
+
+const processIO: CliIO = {
+  stdout: t => process.stdout.write(t),
+  stderr: t => process.stderr.write(t),
+  env: process.env,
+  signals: process
+}
+
+/** Parses argv (without node and script) and runs the command; resolves to the exit code. */
+export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+  let code: number = EXIT.ok
+  const program = new Command('swarm-bench')
+    .description('Benchmark a swarm of Python trading agents in local or E2B sandboxes')
+    .version(toolVersion(), '-V, --version')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: s => io.stdout(s),
+      writeErr: s => io.stderr(s),
+      outputError: (s, write) => write(s.endsWith('\n') ? s : `${s}\n`)
+    })
+
+  const run = program
+    .command('run')
+    .description('run the benchmark matrix and write swarm-bench-results.json + SWARM_BENCHMARKS_REPORT.md')
+  for (const f of RUN_FLAGS) run.addOption(new Option(f.flag, f.help))
+  run.action(async (opts: Record<string, unknown>) => {
+    code = await runCommand(opts, io)
+  })
+
+  program
+    .command('compare')
+    .description('compare two results files metric by metric')
+    .argument('<base>', 'baseline results JSON')
+    .argument('<head>', 'head results JSON')
+    .option('--threshold <pct>', 'smallest change (percent) that can count as a regression', '10')
+    .option('--alpha <p>', 'significance level after Holm correction', '0.05')
+    .option('--fail-on-regression', 'exit 1 when a regression is found')
+    .action(async (base: string, head: string, opts: Record<string, unknown>) => {
+      code = compareCommand(base, head, opts, io)
+    })
+
+  program
+    .command('report')
+    .description('re-render SWARM_BENCHMARKS_REPORT.md from a results file')
+    .argument('<results>', 'results JSON')
+    .option('--out <file>', `where to write the report (default: ${REPORT_FILE} next to the results)`)
+    .option('--baseline <file>', 'include a comparison with this baseline results file')
+    .action(async (file: string, opts: Record<string, unknown>) => {
+      code = await reportCommand(file, opts, io)
+    })
+
+  program
+    .command('cleanup')
+    .description('kill every sandbox (E2B) or agent process (local) tagged with a run tag')
+    .requiredOption('--run-tag <tag>', 'the run tag to sweep')
+    .option('--provider <name>', 'e2b | local | all', 'all')
+    .option('--e2b-api-key <key>', 'E2B API key (or env E2B_API_KEY)')
+    .option('--e2b-api-url <url>', 'E2B API URL (or env E2B_API_URL)')
+    .option('--e2b-domain <domain>', 'E2B domain (or env E2B_DOMAIN)')
+    .action(async (opts: Record<string, unknown>) => {
+      code = await cleanupCommand(opts, io)
+    })
+
+  try {
+    if (argv.length === 0) {
+      io.stderr(program.helpInformation())
+      return EXIT.usage
+    }
+    await program.parseAsync(argv, { from: 'user' })
+    return code
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.ok
+      if (err.code === 'commander.help') return EXIT.usage
+      // commander already printed "error: ..."; point at the help that lists the valid flags and values.
+      const cmd = argv.find(a => !a.startsWith('-'))
+      const known = ['run', 'compare', 'report', 'cleanup']
+      io.stderr(
+        cmd && known.includes(cmd)
+          ? `(valid flags and values: swarm-bench ${cmd} --help)\n`
+          : `(commands: ${known.join(', ')}; see swarm-bench --help)\n`
+      )
+      return EXIT.usage
+    }
+    io.stderr(`error: ${err instanceof Error ? err.message : String(err)}\n`)
+    return EXIT.fatal
+  }
+}
+
+async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<number> {
+  let config: RunConfig
+  try {
+    config = parseRunConfig(readerFromOptions(opts), io.env)
+  } catch (err) {
+    if (err instanceof InputError) {
+      io.stderr(`${flagError(err)}\n`)
+      return EXIT.usage
+    }
+    throw err
+  }
+  if (config.strategyPath) {
+    try {
+      readFileSync(config.strategyPath)
+    } catch (err) {
+      io.stderr(`error: cannot read --strategy-path ${config.strategyPath}: ${(err as Error).message}\n`)
+      return EXIT.usage
+    }
+  }
+  const outDir = resolve(config.outDir)
+  try {
+    await mkdir(outDir, { recursive: true })
+  } catch (err) {
+    io.stderr(`error: cannot create --out directory ${outDir}: ${(err as Error).message}\n`)
+    return EXIT.usage
+  }
+  io.stderr(`swarm-bench: ${config.providerReason}; run tag ${config.runTag}\n`)
+
+  // Agents die with us whatever happens; the signal handlers below stop the run and write partial results.
+  installExitCleanup({ exitOnSignal: false })
+  const controller = new AbortController()
+  let signalled: NodeJS.Signals | undefined
+  const onSignal = (sig: NodeJS.Signals) => (): void => {
+    if (signalled) {
+      io.stderr(`swarm-bench: second ${sig}, exiting now\n`)
+      process.exit(sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm)
+    }
+    signalled = sig
+    io.stderr(`swarm-bench: ${sig} received: stopping, killing every agent, writing partial results\n`)
+    controller.abort(sig)
+  }
+  const signals = io.signals ?? process
+  const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') }
+  signals.on('SIGINT', handlers.SIGINT)
+  signals.on('SIGTERM', handlers.SIGTERM)
+
+  let results: Results
+  try {
+    results = await runBenchmarks(config, {
+      signal: controller.signal,
+      onProgress: (e: ProgressEvent) => {
+        const line = progressLine(e)
+        if (line) io.stderr(`${line}\n`)
+      },
+      log: m => io.stderr(`swarm-bench: ${m}\n`)
+    })
+  } catch (err) {
+    io.stderr(`error: the run failed: ${err instanceof Error ? err.message : String(err)}\n`)
+    return signalled ? signalExit(signalled) : EXIT.fatal
+  } finally {
+    signals.off('SIGINT', handlers.SIGINT)
+    signals.off('SIGTERM', handlers.SIGTERM)
+  }
+
+  try {
+    await writeResults(outDir, results)
+    await writeFile(
+      join(outDir, REPORT_FILE),
+      renderReport(results, undefined, { reproduceCommand: reproduce(config) })
+    )
+  } catch (err) {
+    io.stderr(
+      `error: cannot write results to ${outDir}: ${err instanceof Error ? err.message : String(err)}\n`
+    )
+    return EXIT.fatal
+  }
+  io.stdout(`${renderConsoleSummary(results)}\n`)
+  io.stdout(`results: ${join(outDir, RESULTS_FILE)}\nreport:  ${join(outDir, REPORT_FILE)}\n`)
+  if (signalled) return signalExit(signalled)
+  if (config.failOnTarget) {
+    const missed = results.benchmarks.filter(b => b.status === 'failed').map(b => b.id)
+    if (missed.length > 0) {
+      io.stderr(`swarm-bench: --fail-on-target: targets missed in ${missed.join(', ')}\n`)
+      return EXIT.targets
+    }
+  }
+  return EXIT.ok
+}
+
+/** The command that repeats this run's choices (never its secrets). */
+export function reproduce(config: RunConfig): string {
+  const parts = ['npx swarm-bench run', `--provider ${config.provider}`, `--profile ${config.profile}`]
+  parts.push(`--topologies ${config.topologies.join(',')}`)
+  if (config.only.length !== BENCHMARK_IDS.length) parts.push(`--only ${config.only.join(',')}`)
+  if (config.costWindowSeconds > 0) parts.push(`--cost-window-seconds ${config.costWindowSeconds}`)
+  if (config.strategyPath) parts.push('--strategy-path <your strategy.py>')
+  return parts.join(' ')
+}
+
+const signalExit = (sig: NodeJS.Signals): number => (sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm)
+
+function readResultsOrExplain(flag: string, path: string, io: CliIO): Results | undefined {
+  const r = readResults(path)
+  if (r.ok) return r.results
+  io.stderr(`error: ${flag} ${path}: ${r.reason}\n`)
+  return undefined
+}
+
+function optionReader(opts: Record<string, unknown>) {
+  return (name: string): string => {
+    const v = opts[attributeName(`--${name}`)]
+    return v === undefined ? '' : String(v)
+  }
+}
+
+function compareCommand(base: string, head: string, opts: Record<string, unknown>, io: CliIO): number {
+  let thresholdPct: number
+  let alpha: number
+  try {
+    const read = optionReader(opts)
+    thresholdPct = readNumber(read, 'threshold', 10, { min: 0, max: 1000 })
+    alpha = readNumber(read, 'alpha', 0.05, { min: 0.0001, max: 0.5 })
+  } catch (err) {
+    if (err instanceof InputError) {
+      io.stderr(
+        `error: invalid value ${JSON.stringify(err.value)} for --${err.input} — expected ${err.accepted}\n`
+      )
+      return EXIT.usage
+    }
+    throw err
+  }
+  const b = readResultsOrExplain('BASE', base, io)
+  const h = readResultsOrExplain('HEAD', head, io)
+  if (!b || !h) return EXIT.usage
+  const comparison = compareResults(b, h, { thresholdPct, alpha })
+  io.stdout(renderComparisonTable(comparison))
+  if (opts.failOnRegression && comparison.regressions.length > 0) return EXIT.fatal
+  return EXIT.ok
+}
+
+async function reportCommand(file: string, opts: Record<string, unknown>, io: CliIO): Promise<number> {
+  const results = readResultsOrExplain('RESULTS', file, io)
+  if (!results) return EXIT.usage
+  let comparison
+  if (typeof opts.baseline === 'string') {
+    const base = readResultsOrExplain('--baseline', opts.baseline, io)
+    if (!base) return EXIT.usage
+    comparison = compareResults(base, results, {})
+  }
+  const out = typeof opts.out === 'string' ? resolve(opts.out) : join(dirname(resolve(file)), REPORT_FILE)
+  try {
+    await mkdir(dirname(out), { recursive: true })
+    await writeFile(out, renderReport(results, comparison))
+  } catch (err) {
+    io.stderr(`error: cannot write --out ${out}: ${(err as Error).message}\n`)
+    return EXIT.fatal
+  }
+  io.stdout(`report: ${out}\n`)
+  return EXIT.ok
+}
+
+async function cleanupCommand(opts: Record<string, unknown>, io: CliIO): Promise<number> {
+  const tag = String(opts.runTag ?? '')
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(tag)) {
+    io.stderr(
+      `error: invalid value ${JSON.stringify(tag)} for --run-tag — expected up to 64 letters, digits, - _ .\n`
+    )
+    return EXIT.usage
+  }
+  const which = String(opts.provider ?? 'all').toLowerCase()
+  if (!['all', 'local', 'e2b'].includes(which)) {
+    io.stderr(
+      `error: invalid value ${JSON.stringify(which)} for --provider — expected one of e2b, local, all\n`
+    )
+    return EXIT.usage
+  }
+  let failed = false
+  if (which !== 'e2b') {
+    const killed = killLocalAgents(tag)
+    io.stdout(`local: killed ${killed} agent process(es) tagged ${RUN_TAG_ENV}=${tag}\n`)
+  }
+  if (which !== 'local') {
+    const apiKey = String(opts.e2bApiKey ?? io.env.E2B_API_KEY ?? '').trim()
+    if (!apiKey) {
+      if (which === 'e2b') {
+        io.stderr('error: --e2b-api-key (or env E2B_API_KEY) is required to sweep E2B sandboxes\n')
+        return EXIT.usage
+      }
+      io.stdout('e2b: skipped (no API key)\n')
+    } else {
+      try {
+        const n = await sweepSandboxes({
+          apiKey,
+          apiUrl: (opts.e2bApiUrl as string | undefined) ?? io.env.E2B_API_URL,
+          domain: (opts.e2bDomain as string | undefined) ?? io.env.E2B_DOMAIN,
+          metadata: { [RUN_TAG_METADATA]: tag }
+        })
+        io.stdout(`e2b: killed ${n} sandbox(es) tagged ${RUN_TAG_METADATA}=${tag}\n`)
+      } catch (err) {
+        failed = true
+        io.stderr(`error: e2b sweep failed: ${err instanceof Error ? err.message : String(err)}\n`)
+      }
+    }
+  }
+  return failed ? EXIT.fatal : EXIT.ok
+}
+
+/** Local leftovers of a run: processes whose environment carries SWARM_BENCH_RUN=<tag> (Linux /proc). */
+export function taggedLocalPids(tag: string): number[] {
+  const needle = `${RUN_TAG_ENV}=${tag}`
+  const pids: number[] = []
+  let entries: string[]
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    return pids
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue
+    try {
+      const env = readFileSync(`/proc/${name}/environ`, 'latin1').split('\0')
+      if (env.includes(needle)) pids.push(Number(name))
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids
+}
+
+function killLocalAgents(tag: string): number {
+  let n = 0
+  for (const pid of taggedLocalPids(tag)) {
+    try {
+      process.kill(pid, 'SIGKILL')
+      n++
+    } catch {
+      // already gone
+    }
+  }
+  return n
+}
