@@ -1,0 +1,84 @@
+// What the run amounts to, as plain numbers: the step outputs and the gate. Pure, so the rules are testable
+// without a runner.
+import type { Comparison, MetricVerdict } from '../stats/compare.js'
+import type { Results } from '../results/schema.js'
+
+export const OUTPUT_NAMES = [
+  'regressions',
+  'improvements',
+  'targets-failed',
+  'report-path',
+  'results-path',
+  'baseline-run-id',
+  'cost-usd',
+  'comment-url'
+] as const
+export type OutputName = (typeof OUTPUT_NAMES)[number]
+export type Outputs = Record<OutputName, string>
+
+/** Metrics that missed their target (from measured benchmarks only). */
+export function targetsFailed(results: Results | undefined): number {
+  if (!results) return 0
+  let n = 0
+  for (const b of results.benchmarks) for (const m of b.metrics) if (m.targetMet === false) n++
+  return n
+}
+
+export interface OutputFacts {
+  results?: Results
+  comparison?: Comparison
+  reportPath?: string
+  resultsPath?: string
+  baselineRunId?: number
+  commentUrl?: string
+}
+
+/** Every output has a value (empty when unknown), so later steps can test it without `|| ''` tricks. */
+export function outputsOf(f: OutputFacts): Outputs {
+  return {
+    regressions: String(f.comparison?.regressions.length ?? 0),
+    improvements: String(f.comparison?.improvements.length ?? 0),
+    'targets-failed': String(targetsFailed(f.results)),
+    'report-path': f.reportPath ?? '',
+    'results-path': f.resultsPath ?? '',
+    'baseline-run-id': f.baselineRunId !== undefined ? String(f.baselineRunId) : '',
+    // Enough digits for sub-cent runs; the figure is allocation × measured seconds × price.
+    'cost-usd': f.results ? f.results.cost.usd.toFixed(6) : '',
+    'comment-url': f.commentUrl ?? ''
+  }
+}
+
+const signed = (x: number | undefined): string =>
+  x === undefined ? 'n/a' : `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`
+
+/** The annotation text for one regression: metric, values, change, and the evidence it was decided on. */
+export function regressionAnnotation(v: MetricVerdict): { title: string; message: string } {
+  const unit = v.unit ? ` ${v.unit}` : ''
+  const fmt = (x: number | undefined): string =>
+    x === undefined ? 'n/a' : `${Number(x.toPrecision(4))}${unit}`
+  return {
+    title: `Regression: ${v.key}`,
+    message:
+      `${v.key}: ${v.headline} ${fmt(v.baseline)} → ${fmt(v.head)} (${signed(v.changePct)}, ` +
+      `${v.direction} is better). ${v.reason}`
+  }
+}
+
+/** Why the step fails, or undefined when it passes. */
+export function gateFailure(opts: {
+  results: Results | undefined
+  comparison: Comparison | undefined
+  failOnRegression: boolean
+  failOnTarget: boolean
+}): string | undefined {
+  const reasons: string[] = []
+  if (opts.results && !opts.results.run.complete) reasons.push('the run was interrupted; results are partial')
+  const regressions = opts.comparison?.regressions.length ?? 0
+  if (opts.failOnRegression && regressions > 0) {
+    reasons.push(`${regressions} regression(s) found (fail-on-regression is on)`)
+  }
+  const missed = targetsFailed(opts.results)
+  if (opts.failOnTarget && missed > 0)
+    reasons.push(`${missed} metric(s) missed their target (fail-on-target is on)`)
+  return reasons.length > 0 ? reasons.join('; ') : undefined
+}

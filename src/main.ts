@@ -1,0 +1,222 @@
+// The action: phases in order, nothing else. The work of each phase lives in src/action/ (and the engine folders);
+// this file decides what happens when, and makes sure that whatever fails later, the results already written, the
+// job summary and the outputs survive.
+import { writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import * as core from '@actions/core'
+import { baselinePhase, type BaselinePhase } from './action/baseline.js'
+import { autoFellBackToLocal, readActionInputs } from './action/inputs.js'
+import { abortOnSignals } from './action/interrupt.js'
+import {
+  gateFailure,
+  outputsOf,
+  regressionAnnotation,
+  targetsFailed,
+  type OutputFacts
+} from './action/outcome.js'
+import { createProgressLogger } from './action/progress.js'
+import { publishArtifact, publishComment } from './action/publish.js'
+import { redact, redactDeep, usableSecrets } from './action/secrets.js'
+import { STATE } from './action/state.js'
+import { writeJobSummary } from './action/summary.js'
+import { runBenchmarks } from './bench/runner.js'
+import type { ActionConfig } from './config/action-config.js'
+import {
+  MAX_COMMENT_CHARS,
+  createGitHubClient,
+  isBaselineBranchRun,
+  readRunnerContext
+} from './github/index.js'
+import { renderComment, renderReport } from './report/index.js'
+import { appendHistory, writeResults } from './results/io.js'
+import { REPORT_FILE, RESULTS_FILE, type Results } from './results/schema.js'
+import { installExitCleanup } from './sandbox/local.js'
+import { compareResults, type Comparison } from './stats/compare.js'
+
+/** Written next to the report on pull requests: what a `workflow_run` workflow needs to comment on a fork PR. */
+export const COMMENT_FILE = 'swarm-bench-comment.json'
+
+/** One sticky comment per artifact name, so jobs benchmarking different things keep separate comments. */
+export const stickyMarker = (artifactName: string): string =>
+  `<!-- swarm-bench-action:sticky:${artifactName} -->`
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err))
+
+export async function run(): Promise<void> {
+  // Mask the secrets before anything can print them, even an input error.
+  const rawSecrets = [core.getInput('e2b-api-key'), process.env.E2B_API_KEY, core.getInput('github-token')]
+  for (const s of rawSecrets) if (s?.trim()) core.setSecret(s.trim())
+
+  // Phase 1: inputs. Invalid ones fail the step before any sandbox starts.
+  let config: ActionConfig
+  try {
+    config = readActionInputs(name => core.getInput(name))
+  } catch (err) {
+    core.setFailed(errorText(err))
+    return
+  }
+  const secrets = usableSecrets([...rawSecrets, config.e2b.apiKey, config.githubToken])
+  const clean = (text: string): string => redact(text, secrets)
+  if (config.githubToken) core.setSecret(config.githubToken)
+  if (autoFellBackToLocal(config, core.getInput('provider'))) core.notice(config.providerReason)
+  else core.info(config.providerReason)
+  // The post step sweeps whatever carries this tag, even after a crash or a cancel of this step.
+  core.saveState(STATE.runTag, config.runTag)
+  core.saveState(STATE.provider, config.provider)
+  if (config.e2b.apiUrl) core.saveState(STATE.e2bApiUrl, config.e2b.apiUrl)
+  if (config.e2b.domain) core.saveState(STATE.e2bDomain, config.e2b.domain)
+  installExitCleanup({ exitOnSignal: false })
+  const stop = new AbortController()
+  const disposeSignals = abortOnSignals(stop, m => core.warning(m))
+
+  const ctx = readRunnerContext()
+  for (const w of ctx.warnings) core.warning(w)
+  const outDir = resolve(config.outDir)
+  const reportPath = join(outDir, REPORT_FILE)
+  const resultsPath = join(outDir, RESULTS_FILE)
+  const octokit = config.githubToken ? createGitHubClient(config.githubToken) : undefined
+  const marker = stickyMarker(config.artifactName)
+  const facts: OutputFacts = {}
+  /** One line per publishing step (baseline, artifact, comment) for the job summary. */
+  const publishing: string[] = []
+  let results: Results | undefined
+  let comparison: Comparison | undefined
+  let reportUrl: string | undefined
+  let artifactName = config.artifactName
+  let fatal: string | undefined
+
+  try {
+    // Phase 2: the matrix, one log group per category. An interrupt returns partial results.
+    const progress = createProgressLogger({
+      info: m => core.info(clean(m)),
+      startGroup: n => core.startGroup(n),
+      endGroup: () => core.endGroup()
+    })
+    try {
+      results = await runBenchmarks(config, {
+        onProgress: e => progress.onProgress(e),
+        signal: stop.signal,
+        // A cancelled job gets 7.5 s between SIGINT and SIGTERM: leave time to write the partial results.
+        abortGraceMs: 2000,
+        log: m => core.info(clean(m))
+      })
+    } finally {
+      progress.close()
+    }
+    for (const b of results.benchmarks.filter(x => x.status === 'error')) {
+      core.warning(clean(`${b.id}: ${b.error ?? 'error'}`), { title: `Benchmark error: ${b.id}` })
+    }
+    // Written at once, so nothing that fails later (baseline, GitHub) can lose the measurements.
+    writeResults(outDir, redactDeep(results, secrets))
+    facts.results = results
+    facts.resultsPath = resultsPath
+
+    // Phase 3: the baseline. Skipped when interrupted: a cancelled job has seconds left, not minutes.
+    const baseline: BaselinePhase = stop.signal.aborted
+      ? { noBaselineReason: 'not compared, the run was interrupted', notes: [] }
+      : await baselinePhase({
+          ctx,
+          octokit,
+          token: config.githubToken,
+          branchInput: config.baselineBranch,
+          artifactName: config.baselineArtifact,
+          clean
+        })
+    facts.baselineRunId = baseline.runId
+    publishing.push(
+      baseline.previous ? `Baseline: run ${baseline.runId}` : `Baseline: none (${baseline.noBaselineReason})`,
+      ...baseline.notes
+    )
+
+    // Phase 4: compare. On the baseline branch the history travels forward into the new baseline.
+    comparison = compareResults(baseline.previous, results, {
+      thresholdPct: config.regressionThresholdPct,
+      noBaselineReason: baseline.noBaselineReason
+    })
+    comparison.warnings.push(...baseline.notes)
+    const recordsBaseline =
+      isBaselineBranchRun(ctx, config.baselineBranch || ctx.defaultBranch) && results.run.complete
+    if (recordsBaseline) {
+      results = { ...results, history: appendHistory(baseline.previous, results) }
+      artifactName = config.baselineArtifact
+    }
+    facts.results = results
+
+    // Phase 5: report, results (with the history when this run is the next baseline) and, on a pull request, the
+    // comment as data for the workflow_run pattern that comments on fork pull requests.
+    writeResults(outDir, redactDeep(results, secrets))
+    writeFileSync(reportPath, clean(renderReport(results, comparison)))
+    facts.reportPath = reportPath
+    const commentOpts = { runUrl: ctx.runUrl, maxChars: MAX_COMMENT_CHARS - marker.length - 1 }
+    const files = [reportPath, resultsPath]
+    if (ctx.pullRequest) {
+      const body = clean(renderComment(results, comparison, commentOpts))
+      const payload = { issueNumber: ctx.pullRequest.number, headSha: ctx.pullRequest.headSha, marker, body }
+      writeFileSync(join(outDir, COMMENT_FILE), JSON.stringify(payload, null, 2) + '\n')
+      files.push(join(outDir, COMMENT_FILE))
+    }
+
+    // Phase 6: the artifact; on the baseline branch it is the next baseline. Skipped when interrupted: a
+    // partial run must never become a baseline, and a cancelled job has no time for uploads.
+    if (!stop.signal.aborted) {
+      const artifact = await publishArtifact({
+        name: artifactName,
+        files,
+        rootDirectory: outDir,
+        retentionDays: config.retentionDays,
+        role: recordsBaseline
+          ? `the next baseline, carrying ${results.history.length} earlier run(s) of history`
+          : 'results of this run',
+        ctx,
+        clean
+      })
+      publishing.push(artifact.line)
+      reportUrl = artifact.url
+    }
+
+    // Phase 7: the sticky PR comment. A read-only token (fork pull request) is a warning, never a failure.
+    if (!stop.signal.aborted) {
+      const comment = await publishComment({
+        octokit,
+        ctx,
+        marker,
+        body: clean(renderComment(results, comparison, { ...commentOpts, reportUrl })),
+        mode: config.comment,
+        changed: comparison.regressions.length + comparison.improvements.length > 0,
+        clean
+      })
+      publishing.push(comment.line)
+      facts.commentUrl = comment.url
+    }
+  } catch (err) {
+    fatal = clean(errorText(err))
+    core.error(fatal, { title: 'swarm-bench failed' })
+  } finally {
+    disposeSignals()
+    // Phase 8: the job summary and every output, whatever happened above.
+    await writeJobSummary({
+      results,
+      comparison,
+      publishing,
+      fatal,
+      links: { artifactName, reportUrl, commentUrl: facts.commentUrl, runUrl: ctx.runUrl },
+      clean
+    })
+    for (const [name, value] of Object.entries(outputsOf(facts))) core.setOutput(name, value)
+  }
+
+  // Phase 9: the gate, with one error annotation per regression.
+  if (fatal) return core.setFailed(fatal)
+  for (const v of comparison?.regressions ?? []) {
+    const a = regressionAnnotation(v)
+    core.error(clean(a.message), { title: a.title })
+  }
+  const failure = gateFailure({
+    results,
+    comparison,
+    failOnRegression: config.failOnRegression,
+    failOnTarget: config.failOnTarget
+  })
+  if (failure) core.setFailed(failure)
+  else core.info(`Done: ${comparison?.reason ?? 'no comparison'}; ${targetsFailed(results)} target(s) missed`)
+}
