@@ -16,7 +16,8 @@ from .errors import AgentError
 # for the C json scanner's recursion guard to fire (RecursionError) before the stack runs out.
 threading.stack_size(512 * 1024)
 
-_enc = json.JSONEncoder(separators=(',', ':'), allow_nan=False).encode
+from .fastjson import dumps as _enc, loads as _loads
+
 _out_lock = threading.Lock()
 
 
@@ -113,7 +114,7 @@ def main(argv=None):
             'psutil': has_psutil(),
         }
     )
-    loads = json.loads
+    loads = _loads
     readline = sys.stdin.buffer.readline
     while True:
         try:

@@ -1,11 +1,10 @@
 """Peer channel: a minimal HTTP/1.1 keep-alive server and client on raw sockets.
 
 Hand-written rather than http.server/http.client: the benchmark compares agent-to-agent round trips with a bare
-socket echo, so the hot path is one recv, a few splits, one json.loads/dumps and one sendall per side.
+socket echo, so the hot path is one recv, a few splits, one JSON parse/encode and one sendall per side.
 Bytes are counted exactly where they are read from / written to sockets, on both sides, per message kind.
 """
 
-import json
 import socket
 import struct
 import threading
@@ -15,7 +14,8 @@ DEFAULT_BODY_LIMIT = 16 * 1024 * 1024
 KINDS = ('hello', 'ping', 'msg', 'vote', 'state', 'ack')
 _IDLE_PER_PEER = 4  # idle keep-alive connections kept per neighbour; busier moments open more
 
-_enc = json.JSONEncoder(separators=(',', ':'), allow_nan=False).encode
+from .fastjson import dumps as _enc, loads as _loads
+
 encode = _enc
 _REASONS = {
     200: b'OK',
@@ -72,6 +72,24 @@ class Counters:
             self.t[1] += m
             self.t[3] += nbytes
 
+    def exchange(self, kind, nout, nin, sent_message):
+        """One request/response: bytes written and read; the message is counted on the side that sent it."""
+        with self._lock:
+            k = self.kinds.get(kind)
+            if k is None:
+                k = self.kinds[kind] = [0, 0, 0, 0]
+            t = self.t
+            if sent_message:
+                k[0] += 1
+                t[0] += 1
+            else:
+                k[1] += 1
+                t[1] += 1
+            k[2] += nout
+            k[3] += nin
+            t[2] += nout
+            t[3] += nin
+
     def refuse(self, nbytes):
         with self._lock:
             self.refused += 1
@@ -103,13 +121,15 @@ class _TooLarge(Exception):
 
 
 class _Reader:
-    """Buffered reads from one socket; `nread` is the exact number of bytes received from it."""
+    """Buffered reads from one socket; `nread` is the exact number of bytes received from it.
+
+    The buffer is immutable bytes: a small request arrives in one recv and is sliced without copying twice."""
 
     __slots__ = ('sock', 'buf', 'nread')
 
     def __init__(self, sock):
         self.sock = sock
-        self.buf = bytearray()
+        self.buf = b''
         self.nread = 0
 
     def _fill(self):
@@ -117,40 +137,39 @@ class _Reader:
         if not chunk:
             raise EOFError('connection closed by peer')
         self.nread += len(chunk)
-        self.buf += chunk
+        self.buf = self.buf + chunk if self.buf else chunk
 
     def head(self, limit):
         """The header block without its blank line, or None on a clean EOF before any byte."""
-        start = 0
         buf = self.buf
-        while True:
-            i = buf.find(b'\r\n\r\n', start)
-            if i > limit:
-                raise _TooLarge('header block over %d bytes' % limit)
-            if i >= 0:
-                h = bytes(buf[:i])
-                del buf[: i + 4]
-                return h
+        i = buf.find(b'\r\n\r\n')
+        while i < 0:
             if len(buf) > limit:
                 raise _TooLarge('header block over %d bytes' % limit)
-            start = max(0, len(buf) - 3)
+            start = len(buf) - 3 if len(buf) > 3 else 0
             try:
                 self._fill()
             except EOFError:
                 if not buf:
                     return None
                 raise
+            buf = self.buf
+            i = buf.find(b'\r\n\r\n', start)
+        if i > limit:
+            raise _TooLarge('header block over %d bytes' % limit)
+        self.buf = buf[i + 4 :]
+        return buf[:i]
 
     def exact(self, n):
         buf = self.buf
         if len(buf) >= n:
-            out = bytes(buf[:n])
-            del buf[:n]
-            return out
+            self.buf = buf[n:]
+            return buf[:n]
+        # a large body: one preallocated buffer filled in place, no repeated concatenation
         out = bytearray(n)
         have = len(buf)
         out[:have] = buf
-        buf.clear()
+        self.buf = b''
         mv = memoryview(out)
         recv_into = self.sock.recv_into
         while have < n:
@@ -162,13 +181,12 @@ class _Reader:
         return out
 
     def line(self, limit):
-        buf = self.buf
         while True:
+            buf = self.buf
             i = buf.find(b'\r\n')
             if i >= 0:
-                out = bytes(buf[:i])
-                del buf[: i + 2]
-                return out
+                self.buf = buf[i + 2 :]
+                return buf[:i]
             if len(buf) > limit:
                 raise _TooLarge('line over %d bytes' % limit)
             self._fill()
@@ -201,12 +219,14 @@ def _hdr(head, low, name):
     return head[i:j].strip() if j >= 0 else head[i:].strip()
 
 
-def _response(status, body):
-    return (
-        b'HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n'
-        % (status, _REASONS.get(status, b'Status'), len(body))
-        + body
+_OK = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: '
+
+
+def _response(status, body, close=False):
+    pre = _OK if status == 200 else (
+        b'HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: ' % (status, _REASONS.get(status, b'Status'))
     )
+    return b'%s%d\r\n%s\r\n%s' % (pre, len(body), b'Connection: close\r\n' if close else b'', body)
 
 
 def _nodelay(sock):
@@ -307,13 +327,15 @@ class PeerServer:
                 path = head[sp1 + 1 : sp2].split(b'?', 1)[0]
                 route = routes.get(path)
                 kind = route[0] if route is not None else 'other'
-                close = head.endswith(b'HTTP/1.0', 0, eol) or _hdr(head, low, b'\r\nconnection:') == b'close'
+                close = head.endswith(b'HTTP/1.0', 0, eol) or (
+                    b'\r\nconnection:' in low and _hdr(low, low, b'\r\nconnection:') == b'close'
+                )
                 if not self.check_token(_hdr(head, low, b'\r\nx-swarm-token:')):
                     # the body is not read: answer and close so no bytes of it are taken as a request
                     counters.refuse(r.nread - before)
                     self._send(conn, 401, {'error': 'missing or wrong X-Swarm-Token'}, None, True)
                     return
-                te = _hdr(low, low, b'\r\ntransfer-encoding:')
+                te = _hdr(low, low, b'\r\ntransfer-encoding:') if b'\r\ntransfer-encoding:' in low else None
                 cl = _hdr(low, low, b'\r\ncontent-length:')
                 try:
                     n = int(cl) if cl is not None else 0
@@ -332,29 +354,24 @@ class PeerServer:
                     return
                 nbytes = r.nread - len(r.buf) - before
                 if route is None:
-                    counters.received(kind, nbytes, True)
-                    self._send(conn, 404, {'error': 'unknown path %s' % path.decode('ascii', 'replace')[:100]}, kind, close)
-                    if close:
-                        return
-                    continue
-                counters.received(kind, nbytes, True)
-                if method != b'POST':
-                    self._send(conn, 405, {'error': 'use POST'}, kind, close)
-                    if close:
-                        return
-                    continue
-                try:
-                    obj = json.loads(body) if body else {}
-                    if not isinstance(obj, dict):
-                        raise ValueError('body must be a JSON object')
-                except (ValueError, RecursionError) as e:
-                    status, res = 400, {'error': 'bad JSON body: %s' % e}
+                    status, res = 404, {'error': 'unknown path %s' % path.decode('ascii', 'replace')[:100]}
+                elif method != b'POST':
+                    status, res = 405, {'error': 'use POST'}
                 else:
                     try:
-                        status, res = route[1](obj)
-                    except Exception as e:  # a handler bug must not kill the connection thread silently
-                        status, res = 500, {'error': '%s: %s' % (type(e).__name__, e)}
-                self._send(conn, status, res, kind, close)
+                        obj = _loads(body) if body else {}
+                        if not isinstance(obj, dict):
+                            raise ValueError('body must be a JSON object')
+                    except (ValueError, RecursionError) as e:
+                        status, res = 400, {'error': 'bad JSON body: %s' % e}
+                    else:
+                        try:
+                            status, res = route[1](obj)
+                        except Exception as e:  # a handler bug must not kill the connection thread silently
+                            status, res = 500, {'error': '%s: %s' % (type(e).__name__, e)}
+                data = _response(status, _enc(res).encode(), close)
+                conn.sendall(data)
+                counters.exchange(kind, len(data), nbytes, False)
                 if close:
                     return
         except (OSError, EOFError, ValueError):
@@ -363,9 +380,8 @@ class PeerServer:
             self._drop(conn)
 
     def _send(self, conn, status, obj, kind, close):
-        data = _response(status, _enc(obj).encode())
-        if close:
-            data = data.replace(b'\r\n\r\n', b'\r\nConnection: close\r\n\r\n', 1)
+        """Error answers sent before a request was fully read (401, 413, 400)."""
+        data = _response(status, _enc(obj).encode(), close)
         try:
             conn.sendall(data)
         except OSError:
@@ -498,21 +514,20 @@ class PeerLink:
                 if reused and attempt == 0:
                     continue  # stale keep-alive connection: reconnect once
                 raise PeerError('peer %s (%s): cannot send: %s' % (self.id, self.url, e))
-            counters.sent(kind, len(msg), True)
             r = conn.reader
             before = r.nread - len(r.buf)
             try:
                 status, close, data = self._read_response(r)
             except (OSError, EOFError, ValueError, _TooLarge) as e:
                 conn.close()
-                counters.received(kind, r.nread - before, False)
+                counters.exchange(kind, len(msg), r.nread - before, True)
                 timed_out = isinstance(e, (socket.timeout, BlockingIOError))
                 if timed_out:
                     e = 'no answer within %.1f s' % timeout
                 if reused and attempt == 0 and r.nread == before and not timed_out:
                     continue  # closed before answering: the server never saw it on that connection
                 raise PeerError('peer %s (%s): no answer to /%s: %s' % (self.id, self.url, kind, e))
-            counters.received(kind, r.nread - len(r.buf) - before, False)
+            counters.exchange(kind, len(msg), r.nread - len(r.buf) - before, True)
             if close or self._closed:
                 conn.close()
             else:
@@ -523,7 +538,7 @@ class PeerLink:
                 if conn is not None:
                     conn.close()
             try:
-                res = json.loads(data) if data else {}
+                res = _loads(data) if data else {}
             except ValueError:
                 res = {'error': data[:200].decode('utf-8', 'replace')}
             if status != 200:
@@ -540,17 +555,17 @@ class PeerLink:
         low = head.lower()
         sp = head.find(b' ')
         status = int(head[sp + 1 : sp + 4])
-        close = _hdr(low, low, b'\r\nconnection:') == b'close'
+        close = b'\r\nconnection:' in low and _hdr(low, low, b'\r\nconnection:') == b'close'
         cl = _hdr(low, low, b'\r\ncontent-length:')
-        if _hdr(low, low, b'\r\ntransfer-encoding:') == b'chunked':
+        if b'\r\ntransfer-encoding:' in low and _hdr(low, low, b'\r\ntransfer-encoding:') == b'chunked':
             data = r.chunked(1 << 31)
         elif cl is not None:
             n = int(cl)
             data = r.exact(n) if n else b''
         else:
             # no length: body runs to EOF (HTTP/1.0 style)
-            parts = [bytes(r.buf)]
-            r.buf.clear()
+            parts = [r.buf]
+            r.buf = b''
             while True:
                 chunk = r.sock.recv(65536)
                 if not chunk:
