@@ -1,0 +1,90 @@
+// Rendering comparison verdicts: the verdict line and table rows shared by the PR comment, the job summary and
+// the report, so all three say the same thing in the same words.
+import type { Comparison, MetricVerdict, VerdictKind } from '../stats/compare.js'
+import { code, escapeMd } from './escape.js'
+import { fmtNum, fmtP, fmtPct } from './format.js'
+
+export const VERDICT_ICON: Record<VerdictKind, string> = {
+  regression: '❌',
+  improvement: '🚀',
+  unchanged: '✅',
+  'insufficient-data': '❔',
+  new: '🆕',
+  missing: '⚠️'
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
+
+/** The headline line: `❌ 2 regressions`, `✅ no regression`, `⚠️ no baseline: <reason>`. */
+export function verdictLine(comparison: Comparison | undefined): string {
+  if (!comparison) return '⚠️ no baseline: no comparison was made'
+  if (comparison.status === 'no-baseline') return `⚠️ no baseline: ${escapeMd(comparison.reason, 300)}`
+  const r = comparison.regressions.length
+  const i = comparison.improvements.length
+  if (r > 0) return `❌ ${plural(r, 'regression')}${i ? `, ${plural(i, 'improvement')}` : ''}`
+  return `✅ no regression${i ? ` (${plural(i, 'improvement')})` : ''}`
+}
+
+/** Which metrics were compared against what, and with which settings. */
+export function comparisonContext(comparison: Comparison): string {
+  const o = comparison.options
+  const b = comparison.baselineInfo
+  const base = b
+    ? `baseline ${b.sha ? code(b.sha.slice(0, 12)) : 'run'}${b.runId ? ` (run ${escapeMd(b.runId, 30)})` : ''} of ${escapeMd(b.startedAt, 40)}, ${b.historyRuns} earlier run(s) of history`
+    : 'no baseline'
+  return (
+    `${comparison.tested} metric(s) tested against ${base}. A regression needs a change beyond ${o.thresholdPct}%, ` +
+    `outside the run-to-run noise band (≥ ±${o.minNoisePct}%, ${o.noiseSigmas}σ), and a Mann–Whitney p below ` +
+    `${o.alpha} after Holm correction.`
+  )
+}
+
+export const VERDICT_HEADER =
+  '| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise band | Verdict |\n|---|---:|---:|---:|---|---|---|---|'
+
+export const VERDICT_HEADER_SHORT =
+  '| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise band |\n|---|---:|---:|---:|---|---|---|'
+
+function cells(v: MetricVerdict): string[] {
+  const unit = escapeMd(v.unit, 20)
+  const val = (x: number | undefined): string =>
+    x === undefined ? '—' : `${fmtNum(x)}${unit ? ` ${unit}` : ''}`
+  const interval = v.interval ? `${fmtPct(v.interval.lowPct)} … ${fmtPct(v.interval.highPct)}` : '—'
+  const p = v.p === undefined ? '—' : `${fmtP(v.p)} / ${fmtP(v.pAdjusted)}`
+  const noise = v.noise
+    ? `${fmtPct(v.noise.lowPct)} … ${fmtPct(v.noise.highPct)} (${v.noise.source === 'history' ? `${v.noise.runs} runs` : 'floor'})`
+    : '—'
+  return [
+    `${escapeMd(v.benchmarkId, 60)} / ${escapeMd(v.metric, 120)} (${v.headline})`,
+    val(v.baseline),
+    val(v.head),
+    fmtPct(v.changePct),
+    interval,
+    p,
+    noise
+  ]
+}
+
+export function verdictRow(v: MetricVerdict): string {
+  return `| ${[...cells(v), `${VERDICT_ICON[v.verdict]} ${v.verdict}`].join(' | ')} |`
+}
+
+export function verdictRowShort(v: MetricVerdict): string {
+  return `| ${cells(v).join(' | ')} |`
+}
+
+const ORDER: Record<VerdictKind, number> = {
+  regression: 0,
+  improvement: 1,
+  missing: 2,
+  new: 3,
+  'insufficient-data': 4,
+  unchanged: 5
+}
+
+/** Regressions first (largest first), then improvements, missing, new, insufficient, unchanged. */
+export function sortVerdicts(verdicts: readonly MetricVerdict[]): MetricVerdict[] {
+  return [...verdicts].sort(
+    (a, b) => ORDER[a.verdict] - ORDER[b.verdict] || Math.abs(b.worsePct ?? 0) - Math.abs(a.worsePct ?? 0)
+  )
+}
