@@ -1,0 +1,179 @@
+// The whole matrix on the local provider with real agents (quick profile): every benchmark runs and measures,
+// the file validates, topologies differ as the graph predicts, two runs differ in their raw samples, and no
+// agent process survives.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BENCHMARK_IDS } from '../src/bench/catalog.js'
+import { runBenchmarks } from '../src/bench/runner.js'
+import type { ProgressEvent } from '../src/bench/types.js'
+import { readResults, writeResults } from '../src/results/io.js'
+import { Results, type BenchmarkResult, type Metric } from '../src/results/schema.js'
+import { buildTopology, predictConsensusMessages, predictStateSyncMessages } from '../src/swarm/topology.js'
+import { benchConfig } from './support/bench-config.js'
+import { newRunTag, processesWithTag, waitForNoProcesses } from './support/processes.js'
+
+const tag = newRunTag('bench-matrix')
+const out = mkdtempSync(join(tmpdir(), 'bench-matrix-'))
+let results: Results
+const events: ProgressEvent[] = []
+
+const bench = (id: string): BenchmarkResult => {
+  const b = results.benchmarks.find(x => x.id === id)
+  if (!b) throw new Error(`no ${id}`)
+  return b
+}
+const metric = (id: string, name: string): Metric => {
+  const m = bench(id).metrics.find(x => x.name === name)
+  if (!m)
+    throw new Error(
+      `no ${id}/${name}; have ${bench(id)
+        .metrics.map(x => x.name)
+        .join(', ')}`
+    )
+  return m
+}
+
+beforeAll(async () => {
+  const config = benchConfig({ provider: 'local', profile: 'quick', 'run-tag': tag, out })
+  results = await runBenchmarks(config, { onProgress: e => events.push(e) })
+}, 180_000)
+
+afterAll(() => rmSync(out, { recursive: true, force: true }))
+
+describe('quick matrix on the local provider', () => {
+  it('runs all 18 benchmarks in catalog order, each passed or failed with measured samples', () => {
+    expect(results.benchmarks.map(b => b.id)).toEqual([...BENCHMARK_IDS])
+    for (const b of results.benchmarks) {
+      expect(['passed', 'failed'], `${b.id}: ${b.status} ${b.error ?? ''}`).toContain(b.status)
+      expect(b.metrics.length, b.id).toBeGreaterThan(0)
+      for (const m of b.metrics) {
+        expect(m.summary.n, `${b.id}/${m.name}`).toBeGreaterThan(0)
+        expect(m.samples.length, `${b.id}/${m.name}`).toBeGreaterThan(0)
+      }
+      expect(new Set(b.metrics.map(m => m.name)).size, `${b.id}: metric names unique`).toBe(b.metrics.length)
+    }
+    expect(results.run.complete).toBe(true)
+  })
+
+  it('writes a results file that validates on write and on read', () => {
+    expect(() => Results.parse(results)).not.toThrow()
+    const path = writeResults(out, results)
+    const back = readResults(path)
+    expect(back.ok, back.ok ? '' : back.reason).toBe(true)
+  })
+
+  it('measures the environment and costs of this run', () => {
+    const env = results.run.environment
+    expect(env.python).toMatch(/^3\.\d+/)
+    expect(env.node).toBe(process.version)
+    expect(env.cpus).toBeGreaterThan(0)
+    expect(env.providerDetails.name).toBe('local')
+    // The pool lent swarms to later benchmarks instead of deploying them again.
+    expect(Number(env.providerDetails.swarmsReused)).toBeGreaterThan(0)
+    expect(results.cost.estimated).toBe(true)
+    expect(results.cost.usd).toBeGreaterThan(0)
+    expect(results.cost.sandboxes).toBeGreaterThan(0)
+  })
+
+  it('reports progress per benchmark and within long ones', () => {
+    const starts = events.filter(e => e.type === 'start').map(e => (e as { id: string }).id)
+    const dones = events.filter(e => e.type === 'done')
+    expect(starts).toEqual([...BENCHMARK_IDS])
+    expect(dones).toHaveLength(18)
+    expect(events.some(e => e.type === 'step' && e.id === 'scalability.topology-compare')).toBe(true)
+  })
+
+  it('topology-compare: vote messages and bytes come from the sockets and differ as the graph predicts', () => {
+    const size = bench('scalability.topology-compare').params.size as number
+    const facts = bench('scalability.topology-compare').facts
+    for (const t of ['mesh', 'hierarchical', 'ring'] as const) {
+      const predicted = predictConsensusMessages(buildTopology(t, size))
+      expect(facts[`predicted_vote_messages.${t}`]).toBe(predicted)
+      expect(
+        metric('scalability.topology-compare', `vote_messages.${t}`).samples.every(s => s === predicted)
+      ).toBe(true)
+    }
+    // ring n(n+1) > mesh n(n-1): more messages and more bytes on the wire.
+    const mesh = metric('scalability.topology-compare', 'vote_bytes.mesh').summary.median
+    const ring = metric('scalability.topology-compare', 'vote_bytes.ring').summary.median
+    expect(ring).toBeGreaterThan(mesh * 1.2)
+    expect(metric('scalability.topology-compare', 'vote_messages.ring').summary.median).toBe(
+      size * (size + 1)
+    )
+    expect(metric('scalability.topology-compare', 'vote_messages.mesh').summary.median).toBe(
+      size * (size - 1)
+    )
+  })
+
+  it('state-sync: messages per sync follow the flood + routed acks prediction per topology', () => {
+    const size = bench('communication.state-sync').params.size as number
+    const seen = new Set<number>()
+    for (const t of ['mesh', 'hierarchical', 'ring'] as const) {
+      const p = predictStateSyncMessages(buildTopology(t, size), 0)
+      const m = metric('communication.state-sync', `messages_per_sync.${t}`)
+      expect(
+        m.samples.every(s => s === p.state + p.ack),
+        t
+      ).toBe(true)
+      seen.add(m.summary.median)
+    }
+    expect(seen.size).toBe(3)
+  })
+
+  it('consensus agreement is checked and reported', () => {
+    const c = bench('trading.consensus')
+    expect(c.facts.rounds_agreed).toBe(c.params.rounds)
+    expect(metric('trading.consensus', 'agreement_pct').targetMet).toBe(true)
+  })
+
+  it('task-distribution ran every task and measured load balance', () => {
+    const t = bench('trading.task-distribution')
+    const perAgent = Object.entries(t.facts).filter(([k]) => k.startsWith('tasks_by_agent.'))
+    expect(perAgent.reduce((a, [, v]) => a + Number(v), 0)).toBe(t.params.tasks)
+    const eff = metric('trading.task-distribution', 'load_balance_efficiency').summary
+    expect(eff.min).toBeGreaterThan(0)
+    expect(eff.max).toBeLessThanOrEqual(1)
+  })
+
+  it('resources.network: messages per vote and per state sync equal the prediction', () => {
+    const f = bench('resources.network').facts
+    expect(f['measured_messages.vote']).toBe(f['predicted_messages.vote'])
+    expect(f['measured_messages.state']).toBe(f['predicted_messages.state'])
+    expect(metric('resources.network', 'bytes_per_op.state').summary.median).toBeGreaterThan(10 * 1024)
+  })
+
+  it('parallel-speedup compares the same topology and size in both modes', () => {
+    const par = metric('creation.parallel-speedup', 'deploy_ms.parallel').labels
+    const seq = metric('creation.parallel-speedup', 'deploy_ms.sequential').labels
+    expect(par?.topology).toBe(seq?.topology)
+    expect(par?.agents).toBe(seq?.agents)
+  })
+
+  it('scaling exponents are fitted from the sizes', () => {
+    expect(typeof bench('scalability.agent-count').facts['scaling_exponent.swarm_create_ms']).toBe('number')
+    expect(typeof bench('scalability.linear-2-20').facts['sublinear.swarm_create_ms']).toBe('boolean')
+    expect(typeof bench('costs.scaling').facts['scaling_exponent.cost_per_task']).toBe('number')
+  })
+
+  it('a second run gives different raw samples with the same structure', async () => {
+    const only = 'creation.swarm-init,trading.strategy-execution,communication.inter-agent-latency'
+    const again = await runBenchmarks(
+      benchConfig({ provider: 'local', profile: 'quick', 'run-tag': tag, only })
+    )
+    for (const b of again.benchmarks) {
+      const first = bench(b.id)
+      expect(b.metrics.map(m => m.name)).toEqual(first.metrics.map(m => m.name))
+      for (const m of b.metrics) {
+        const before = first.metrics.find(x => x.name === m.name)!
+        if (m.unit === 'ms') expect(m.samples, `${b.id}/${m.name}`).not.toEqual(before.samples)
+      }
+    }
+  }, 60_000)
+
+  it('leaves no agent process behind', async () => {
+    expect(await waitForNoProcesses(tag, 5000)).toEqual([])
+    expect(processesWithTag(tag)).toEqual([])
+  })
+})

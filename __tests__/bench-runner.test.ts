@@ -1,0 +1,176 @@
+// The runner's guarantees, with real agents: an erroring benchmark is recorded and the run goes on with its
+// sandboxes killed; an abort stops the run with partial results; the pool lends, evicts and prunes swarms.
+import { describe, expect, it } from 'vitest'
+import { CATALOG, BENCHMARK_IDS } from '../src/bench/catalog.js'
+import { SwarmPool } from '../src/bench/pool.js'
+import { PROFILES } from '../src/bench/profiles.js'
+import { BENCHMARKS } from '../src/bench/registry.js'
+import { runBenchmarks } from '../src/bench/runner.js'
+import { LocalProvider } from '../src/sandbox/local.js'
+import type { CreateOptions, Provider, Sandbox } from '../src/sandbox/types.js'
+import type { Swarm } from '../src/swarm/swarm.js'
+import { benchConfig } from './support/bench-config.js'
+import { newRunTag, waitForNoProcesses } from './support/processes.js'
+
+/** A real local provider whose creations fail for labels matching `failOn` (a sandbox outage for one benchmark). */
+class FlakyProvider implements Provider {
+  readonly inner: LocalProvider
+  constructor(
+    runTag: string,
+    private readonly failOn: RegExp
+  ) {
+    this.inner = new LocalProvider({ runTag })
+  }
+  get info() {
+    return this.inner.info
+  }
+  async create(opts: CreateOptions): Promise<Sandbox> {
+    if (this.failOn.test(opts.label)) throw new Error(`injected outage creating ${opts.label}`)
+    return this.inner.create(opts)
+  }
+  live() {
+    return this.inner.live()
+  }
+  killAll() {
+    return this.inner.killAll()
+  }
+  usage() {
+    return this.inner.usage()
+  }
+}
+
+describe('registry and profiles', () => {
+  it('implements every catalog id, and quick is never bigger than full', () => {
+    expect([...BENCHMARKS.keys()].sort()).toEqual([...BENCHMARK_IDS].sort())
+    const config = benchConfig({ provider: 'local' })
+    for (const e of CATALOG) {
+      const b = BENCHMARKS.get(e.id)!
+      for (const profile of ['quick', 'full'] as const) expect(() => b.params(profile, config)).not.toThrow()
+    }
+    const sizes = (p: typeof PROFILES.quick) => [
+      ...p.agentCount.sizes,
+      ...p.linear.sizes,
+      ...p.costScaling.sizes,
+      p.topologyCompare.size,
+      p.consensus.agents
+    ]
+    expect(Math.max(...sizes(PROFILES.quick))).toBeLessThanOrEqual(Math.max(...sizes(PROFILES.full)))
+    // The seed's parameters live in `full`.
+    expect(PROFILES.full.agentCount.sizes).toEqual([1, 5, 10])
+    expect(PROFILES.full.linear.sizes).toEqual([2, 4, 8, 12, 16, 20])
+    expect(PROFILES.full.costScaling.sizes).toEqual([2, 5, 10, 15])
+    expect(PROFILES.full.taskDistribution.tasks).toBe(100)
+    expect(PROFILES.full.consensus).toMatchObject({ rounds: 20, agents: 6 })
+    expect(PROFILES.full.strategyExecution.executions).toBe(50)
+    expect(PROFILES.full.swarmInit).toEqual({ size: 3, runs: 5 })
+  })
+})
+
+describe('runner isolation', () => {
+  it('records an erroring benchmark with its message, runs the next one, and kills its sandboxes', async () => {
+    const tag = newRunTag('runner-iso')
+    const provider = new FlakyProvider(tag, /^trading\.consensus\//)
+    const config = benchConfig({
+      provider: 'local',
+      'run-tag': tag,
+      only: 'trading.strategy-execution,trading.consensus,communication.inter-agent-latency'
+    })
+    const results = await runBenchmarks(config, { provider })
+    const status = Object.fromEntries(results.benchmarks.map(b => [b.id, b.status]))
+    expect(status).toEqual({
+      'trading.strategy-execution': 'passed',
+      'trading.consensus': 'error',
+      'communication.inter-agent-latency': 'passed'
+    })
+    const failed = results.benchmarks.find(b => b.id === 'trading.consensus')!
+    expect(failed.error).toContain('injected outage')
+    expect(failed.metrics).toEqual([])
+    expect(results.run.complete).toBe(true)
+    expect(provider.live()).toEqual([])
+    expect(await waitForNoProcesses(tag, 5000)).toEqual([])
+  }, 60_000)
+
+  it('an abort stops the run: the current benchmark is interrupted, the rest skipped, every agent killed', async () => {
+    const tag = newRunTag('runner-abort')
+    const provider = new LocalProvider({ runTag: tag })
+    const controller = new AbortController()
+    const config = benchConfig({
+      provider: 'local',
+      'run-tag': tag,
+      only: 'creation.swarm-init,creation.parallel-speedup,scalability.agent-count,trading.consensus'
+    })
+    const results = await runBenchmarks(config, {
+      provider,
+      signal: controller.signal,
+      onProgress: e => {
+        // Stop in the middle of the second benchmark.
+        if (e.type === 'step' && e.id === 'creation.parallel-speedup') controller.abort('SIGINT')
+      }
+    })
+    expect(results.run.complete).toBe(false)
+    const byId = Object.fromEntries(results.benchmarks.map(b => [b.id, b]))
+    expect(byId['creation.swarm-init'].status).toBe('passed')
+    expect(byId['creation.parallel-speedup'].status).toBe('error')
+    expect(byId['creation.parallel-speedup'].error).toMatch(/interrupted \(SIGINT\)/)
+    expect(byId['scalability.agent-count'].status).toBe('skipped')
+    expect(byId['trading.consensus'].status).toBe('skipped')
+    expect(provider.live()).toEqual([])
+    expect(await waitForNoProcesses(tag, 5000)).toEqual([])
+  }, 60_000)
+})
+
+describe('swarm pool', () => {
+  // Plain objects with the fields the pool reads; the pool never calls into a swarm except teardown.
+  const fakeSwarm = (topology: string, size: number, torn: string[]): Swarm => {
+    const sandboxes = Array.from({ length: size }, () => ({ alive: true }) as Sandbox)
+    return {
+      topology: { name: topology },
+      size,
+      sandboxes,
+      teardown: async () => {
+        torn.push(`${topology}:${size}`)
+        for (const s of sandboxes) (s as { alive: boolean }).alive = false
+      }
+    } as unknown as Swarm
+  }
+
+  it('lends a released swarm once, keeps one per key, and evicts the least recently used for room', async () => {
+    const torn: string[] = []
+    const pool = new SwarmPool({ maxAgents: 10 })
+    const a = fakeSwarm('mesh', 4, torn)
+    pool.track(a, { topology: 'mesh', size: 4, deploy: 'parallel' })
+    await pool.release(a)
+    expect(await pool.take({ topology: 'mesh', size: 4, deploy: 'sequential' })).toBeUndefined()
+    expect(await pool.take({ topology: 'mesh', size: 4, deploy: 'parallel' })).toBe(a)
+    expect(await pool.take({ topology: 'mesh', size: 4, deploy: 'parallel' })).toBeUndefined()
+    // A second idle swarm of the same key is not kept.
+    const dup = fakeSwarm('mesh', 4, torn)
+    pool.track(dup, { topology: 'mesh', size: 4, deploy: 'parallel' })
+    await pool.release(a)
+    await pool.release(dup)
+    expect(torn).toEqual(['mesh:4'])
+    const ring = fakeSwarm('ring', 5, torn)
+    pool.track(ring, { topology: 'ring', size: 5, deploy: 'parallel' })
+    await pool.release(ring)
+    expect(pool.agentsAlive()).toBe(9)
+    await pool.makeRoom(3) // 9 + 3 > 10: the older idle swarm (mesh) goes
+    expect(torn).toEqual(['mesh:4', 'mesh:4'])
+    expect(pool.idleKeys()).toEqual(['ring:5:parallel'])
+  })
+
+  it('prunes idle swarms no later benchmark borrows and skips dead ones', async () => {
+    const torn: string[] = []
+    const pool = new SwarmPool({ maxAgents: 100 })
+    const keep = fakeSwarm('mesh', 3, torn)
+    const drop = fakeSwarm('star', 3, torn)
+    for (const s of [keep, drop]) {
+      pool.track(s, { topology: s.topology.name, size: 3, deploy: 'parallel' })
+      await pool.release(s)
+    }
+    await pool.prune(new Set(['mesh:3']))
+    expect(torn).toEqual(['star:3'])
+    ;(keep.sandboxes[0] as { alive: boolean }).alive = false
+    expect(await pool.take({ topology: 'mesh', size: 3, deploy: 'parallel' })).toBeUndefined()
+    expect(torn).toEqual(['star:3', 'mesh:3'])
+  })
+})

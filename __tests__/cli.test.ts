@@ -1,0 +1,174 @@
+// The swarm-bench CLI: bad input exits 2 naming the flag; compare and report work on real results files; a run
+// interrupted with SIGINT writes partial results and leaves no agent process.
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { main, type CliIO } from '../src/cli/main.js'
+import { runBenchmarks } from '../src/bench/runner.js'
+import { readResults, writeResults } from '../src/results/io.js'
+import { REPORT_FILE, RESULTS_FILE } from '../src/results/schema.js'
+import { benchConfig } from './support/bench-config.js'
+import { newRunTag, processesWithTag, waitForNoProcesses } from './support/processes.js'
+
+const root = join(import.meta.dirname, '..')
+const dir = mkdtempSync(join(tmpdir(), 'cli-test-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+async function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {}
+): Promise<{ code: number; out: string; err: string }> {
+  let out = ''
+  let err = ''
+  const io: CliIO = { stdout: t => void (out += t), stderr: t => void (err += t), env }
+  const code = await main(args, io)
+  return { code, out, err }
+}
+
+describe('bad input → exit 2 with a message naming the flag', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['unknown provider', ['run', '--provider', 'aws'], /--provider.*local, e2b/s],
+    ['unknown profile', ['run', '--profile', 'huge'], /--profile.*quick, full/s],
+    [
+      'unknown topology',
+      ['run', '--topologies', 'mesh,torus'],
+      /"torus" for --topologies.*mesh, hierarchical, ring, star/s
+    ],
+    [
+      'unknown benchmark id',
+      ['run', '--only', 'creation.swarm-init,nope.x'],
+      /"nope\.x" for --only.*creation\.swarm-init/s
+    ],
+    ['negative number', ['run', '--cost-window-seconds', '-5'], /--cost-window-seconds.*from 0 to 3600/s],
+    ['huge number', ['run', '--e2b-max-concurrency', '100000'], /--e2b-max-concurrency.*from 1 to 1000/s],
+    ['not a number', ['run', '--price-vcpu-second', '0x10'], /--price-vcpu-second/],
+    ['bad run tag', ['run', '--run-tag', 'has space'], /--run-tag/],
+    ['empty value', ['run', '--profile', ''], /--profile/],
+    ['e2b without a key', ['run', '--provider', 'e2b'], /--e2b-api-key/],
+    ['unknown flag', ['run', '--profil', 'quick'], /unknown option '--profil'.*--profile/s],
+    ['missing value', ['run', '--out'], /--out/],
+    ['unknown command', ['bench'], /unknown command 'bench'/],
+    ['no command', [], /Usage: swarm-bench/],
+    [
+      'compare threshold',
+      ['compare', 'a.json', 'b.json', '--threshold', '-1'],
+      /--threshold.*from 0 to 1000/s
+    ],
+    ['compare missing file', ['compare', 'a.json'], /missing required argument 'head'/],
+    [
+      'cleanup bad provider',
+      ['cleanup', '--run-tag', 'x', '--provider', 'gcp'],
+      /--provider.*e2b, local, all/s
+    ]
+  ]
+  it.each(cases)('%s', async (_name, args, message) => {
+    const r = await cli(args)
+    expect(r.code).toBe(2)
+    expect(r.err).toMatch(message)
+  })
+
+  it('help and version exit 0', async () => {
+    expect((await cli(['--help'])).code).toBe(0)
+    expect((await cli(['run', '--help'])).out).toContain('--cost-window-seconds')
+    expect((await cli(['--version'])).out).toMatch(/^\d+\.\d+\.\d+/)
+  })
+})
+
+describe('compare and report on files', () => {
+  let base: string
+  let head: string
+  beforeAll(async () => {
+    const only = 'creation.swarm-init,trading.strategy-execution'
+    const tag = newRunTag('cli-files')
+    for (const name of ['base', 'head']) {
+      const r = await runBenchmarks(benchConfig({ provider: 'local', 'run-tag': tag, only }))
+      writeResults(join(dir, name), r)
+    }
+    base = join(dir, 'base', RESULTS_FILE)
+    head = join(dir, 'head', RESULTS_FILE)
+  }, 60_000)
+
+  it('compare prints a per-metric comparison', async () => {
+    const r = await cli(['compare', base, head, '--threshold', '5'])
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/regression\(s\), \d+ improvement\(s\)/)
+    expect(r.out).toContain('creation.swarm-init/init_ms')
+    expect(r.out).toContain('trading.strategy-execution/compute_ms')
+    expect(r.out).toMatch(/threshold 5%/)
+  })
+
+  it('compare rejects a corrupt file with its reason', async () => {
+    const bad = join(dir, 'bad.json')
+    writeFileSync(bad, '{"schemaVersion": 1, "tool": ')
+    const r = await cli(['compare', base, bad])
+    expect(r.code).toBe(2)
+    expect(r.err).toContain(bad)
+  })
+
+  it('report re-renders the report from a results file', async () => {
+    const out = join(dir, 'rendered', 'REPORT.md')
+    const r = await cli(['report', head, '--out', out, '--baseline', base])
+    expect(r.code).toBe(0)
+    const md = readFileSync(out, 'utf8')
+    expect(md).toContain('creation.swarm-init')
+    expect(md).toMatch(/^## /m)
+    const plain = await cli(['report', head])
+    expect(plain.code).toBe(0)
+    expect(existsSync(join(dir, 'head', REPORT_FILE))).toBe(true)
+  })
+})
+
+describe('cleanup', () => {
+  it('kills local agent processes carrying the run tag', async () => {
+    const tag = newRunTag('cli-cleanup')
+    // A stand-in for a leaked agent: a process with the tag in its environment.
+    const child = spawn('sleep', ['30'], { env: { ...process.env, SWARM_BENCH_RUN: tag }, stdio: 'ignore' })
+    await new Promise(r => child.once('spawn', r))
+    expect(processesWithTag(tag)).toEqual([child.pid])
+    const r = await cli(['cleanup', '--run-tag', tag, '--provider', 'local'])
+    expect(r.code).toBe(0)
+    expect(r.out).toContain('killed 1 agent process')
+    expect(await waitForNoProcesses(tag, 5000)).toEqual([])
+  })
+})
+
+describe('interrupting a run', () => {
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143]
+  ] as const) {
+    it(`${sig}: stops, writes partial results, exits ${code}, leaves no agent`, async () => {
+      const tag = newRunTag(`cli-${sig.toLowerCase()}`)
+      const out = join(dir, `int-${sig}`)
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli.ts', 'run', '--provider', 'local', '--run-tag', tag, '--out', out],
+        { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }
+      )
+      let err = ''
+      let sent = false
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString()
+        // Interrupt in the middle of the third benchmark, while agents are alive.
+        if (!sent && /creation\.parallel-speedup: run 1/.test(err)) {
+          sent = true
+          child.kill(sig)
+        }
+      })
+      const exit = await new Promise<number | null>(r => child.on('exit', c => r(c)))
+      expect(sent, err).toBe(true)
+      expect(exit, err).toBe(code)
+      const results = readResults(join(out, RESULTS_FILE))
+      expect(results.ok, results.ok ? '' : results.reason).toBe(true)
+      if (!results.ok) return
+      expect(results.results.run.complete).toBe(false)
+      const status = results.results.benchmarks.map(b => b.status)
+      expect(status[0]).toBe('passed')
+      expect(status).toContain('skipped')
+      expect(existsSync(join(out, REPORT_FILE))).toBe(true)
+      expect(await waitForNoProcesses(tag, 5000)).toEqual([])
+    }, 60_000)
+  }
+})
