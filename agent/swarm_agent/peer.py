@@ -399,8 +399,6 @@ class _Conn:
         self.kernel_timeout = kernel_timeout
 
     def set_timeout(self, timeout):
-        if timeout == self.timeout:
-            return
         self.timeout = timeout
         if self.kernel_timeout:
             # A Python-level timeout turns every recv/send into poll()+syscall; a kernel SO_RCVTIMEO keeps the
@@ -481,8 +479,7 @@ class PeerLink:
 
     def close(self):
         self._closed = True
-        with self._lock:
-            idle, self._idle = self._idle, []
+        idle, self._idle = self._idle, []
         for c in idle:
             c.close()
 
@@ -498,15 +495,16 @@ class PeerLink:
         timeout = self.timeout if timeout is None else timeout
         counters = self.counters
         for attempt in (0, 1):
-            conn = None
-            with self._lock:
-                if self._idle:
-                    conn = self._idle.pop()
+            try:
+                conn = self._idle.pop()  # list.pop/append are atomic under the GIL: no lock on the hot path
+            except IndexError:
+                conn = None
             reused = conn is not None
             try:
                 if conn is None:
                     conn = self._connect(timeout)
-                conn.set_timeout(timeout)
+                if conn.timeout != timeout:
+                    conn.set_timeout(timeout)
                 conn.sock.sendall(msg)
             except OSError as e:
                 if conn is not None:
@@ -530,13 +528,10 @@ class PeerLink:
             counters.exchange(kind, len(msg), r.nread - len(r.buf) - before, True)
             if close or self._closed:
                 conn.close()
+            elif len(self._idle) < _IDLE_PER_PEER:
+                self._idle.append(conn)  # may briefly exceed the cap under a race: harmless
             else:
-                with self._lock:
-                    if len(self._idle) < _IDLE_PER_PEER:
-                        self._idle.append(conn)
-                        conn = None
-                if conn is not None:
-                    conn.close()
+                conn.close()
             try:
                 res = _loads(data) if data else {}
             except ValueError:
