@@ -456,6 +456,12 @@ class Agent:
         version = req_int(args, 'version', minimum=1)
         size = req_int(args, 'sizeBytes', minimum=0)
         timeout_ms = req_int(args, 'timeoutMs', minimum=1, default=30000)
+        limit = self.server.body_limit
+        if (size + 2) // 3 * 4 + 200 > limit:
+            raise bad_request(
+                'args.sizeBytes %d is over what fits a peer request (base64 of the blob must stay under the %d-byte '
+                'body limit; start agents with --max-body-bytes to raise it)' % (size, limit)
+            )
         rng = random.Random(version)
         data = rng.getrandbits(size * 8).to_bytes(size, 'little') if size else b''
         blob = base64.b64encode(data).decode('ascii')
