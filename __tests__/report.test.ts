@@ -277,6 +277,19 @@ describe('renderReport', () => {
     )
   })
 
+  it('reports equal headline values as a tie, not a 0 % win', () => {
+    const tied = fixture()
+    const topo = tied.benchmarks.find(b => b.id === 'scalability.topology-compare')!
+    topo.metrics = topo.metrics.map(m =>
+      m.labels?.topology ? makeMetric({ ...m, samples: [7, 7, 7, 7] }) : m
+    )
+    const text = renderReport(tied)
+    expect(text).toContain(
+      'consensus\\_ms in `scalability.topology-compare`: mesh = hierarchical = ring = star tie'
+    )
+    expect(text).not.toMatch(/[^0-9.]0\.0% below/)
+  })
+
   it('renders a comparison section when given one', () => {
     const head = fixture(1.5, 9)
     const c = compareResults(results, head)

@@ -436,9 +436,18 @@ function recommendations(results: Results, comparison: Comparison | undefined, m
     )
   }
   recs.push(...topologyWinners(results))
+  // A benchmark's own winner fact is repeated only when it disagrees with the winner derived above.
+  const derived = new Map(
+    topologyGroups(results).map(g => [`${g.bench.id}/${g.measure}`, g.entries[0].topology])
+  )
   for (const f of factsWithPrefix(results, 'winner')) {
+    const mine = derived.get(`${f.bench.id}/${f.subject}`)
+    if (mine !== undefined && mine === f.value) continue
     recs.push(
-      `${code(f.bench.id)} measured the winner for ${escapeMd(f.subject || f.key, 120)}: ${factValue(f.value)}.`
+      `${code(f.bench.id)} reports ${factValue(f.value)} as the winner for ${escapeMd(f.subject || f.key, 120)}` +
+        (mine !== undefined
+          ? ` (by its own criterion; the headline values above favour ${escapeMd(mine, 40)}).`
+          : '.')
     )
   }
   for (const f of factsWithPrefix(results, 'speedup')) {
@@ -453,7 +462,7 @@ function recommendations(results: Results, comparison: Comparison | undefined, m
     if (
       r.metric.unit.trim().toLowerCase() === 'x' &&
       r.value !== undefined &&
-      !r.bench.facts?.[`speedup.${r.metric.name}`]
+      !Object.keys(r.bench.facts ?? {}).some(k => k.startsWith('speedup.'))
     ) {
       recs.push(`${code(r.bench.id)} / ${escapeMd(r.metric.name, 120)} measured ${fmtNum(r.value)}×.`)
     }
@@ -505,11 +514,23 @@ function topologyWinners(results: Results): string[] {
     groups.sort((a, b) => (a.agents ?? 0) - (b.agents ?? 0))
     const first = groups[0]
     const unit = escapeMd(first.unit, 20)
-    const winners = new Set(groups.map(g => g.entries[0].topology))
     let clear = 0
     let judged = 0
-    const atSizes = groups.map(g => {
-      const [best, next] = g.entries
+    const leaders = groups.map(g => {
+      const best = g.entries[0]
+      // Equal headline values are a tie, not a win by 0 %.
+      const tied = g.entries.filter(e => e.value === best.value)
+      const next = g.entries.find(e => e.value !== best.value)
+      return { g, best, tied, next, label: tied.map(e => e.topology).join(' = ') }
+    })
+    const labels = new Set(leaders.map(l => l.label))
+    const atSizes = leaders.map(({ g, best, tied, next }) => {
+      const size = g.agents !== undefined ? `at ${g.agents} agents ` : ''
+      const who =
+        labels.size > 1 || tied.length > 1
+          ? `**${escapeMd(tied.map(e => e.topology).join(' = '), 80)}** `
+          : ''
+      if (!next) return `${size}${who}all at ${fmtValue(best.value, unit)}`
       const c = clearlyBetter(best.metric, next.metric, g.direction)
       if (c !== undefined) judged++
       if (c) clear++
@@ -517,15 +538,16 @@ function topologyWinners(results: Results): string[] {
         next.value !== 0
           ? `${(Math.abs(best.value / next.value - 1) * 100).toFixed(1)}% ${g.direction === 'lower' ? 'below' : 'above'} `
           : 'vs '
-      const size = g.agents !== undefined ? `at ${g.agents} agents ` : ''
-      const who = winners.size > 1 ? `**${escapeMd(best.topology, 40)}** ` : ''
       return `${size}${who}${fmtValue(best.value, unit)}, ${gap}${escapeMd(next.topology, 40)} (${fmtValue(next.value, unit)})`
     })
     const subject = `${escapeMd(first.measure, 120)}${first.rest ? ` (${escapeMd(first.rest, 120)})` : ''} in ${code(first.bench.id)}`
+    const only = [...labels][0]
     const lead =
-      winners.size === 1
-        ? `${subject}: **${escapeMd([...winners][0], 40)}** is best${groups.length > 1 ? ' at every swarm size measured' : ''} (${g1(first.direction)})`
-        : `${subject}: the best topology depends on swarm size (${g1(first.direction)})`
+      labels.size > 1
+        ? `${subject}: the best topology depends on swarm size (${g1(first.direction)})`
+        : only.includes(' = ')
+          ? `${subject}: ${escapeMd(only, 80)} tie${groups.length > 1 ? ' at every swarm size measured' : ''} (${g1(first.direction)})`
+          : `${subject}: **${escapeMd(only, 40)}** is best${groups.length > 1 ? ' at every swarm size measured' : ''} (${g1(first.direction)})`
     const noise =
       judged === 0
         ? ''
