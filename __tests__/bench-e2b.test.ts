@@ -1,0 +1,62 @@
+// A slice of the matrix on the e2b provider: the factory builds the real E2BProvider from the run config, the real
+// SDK talks to the local E2B emulator, agent-to-agent traffic is routed by it, and nothing is left alive after.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runBenchmarks } from '../src/bench/runner.js'
+import type { Results } from '../src/results/schema.js'
+import { benchConfig } from './support/bench-config.js'
+import { startE2BEmulator, type E2BEmulator } from './support/e2b-emulator/index.js'
+import { waitFor } from './support/e2b-emulator/fixtures.js'
+
+const API_KEY = 'e2b_bench_matrix_key_31313131'
+let emu: E2BEmulator
+let results: Results
+/** Run tags of the sandboxes alive while a benchmark was running, read from the emulator. */
+const tagsSeen = new Set<string>()
+
+beforeAll(async () => {
+  emu = await startE2BEmulator({ apiKey: API_KEY })
+  const config = benchConfig({
+    provider: 'e2b',
+    'e2b-api-key': API_KEY,
+    'e2b-api-url': emu.url,
+    'e2b-sandbox-url': emu.url,
+    'e2b-plan': 'pro',
+    'create-rate': '20',
+    'run-tag': 'bench-e2b-slice',
+    only: 'creation.swarm-init,trading.consensus,communication.inter-agent-latency,resources.memory,costs.per-operation'
+  })
+  results = await runBenchmarks(config, {
+    onProgress: e => {
+      if (e.type !== 'step') return
+      for (const id of emu.sandboxIds())
+        tagsSeen.add(emu.sandbox(id)?.metadata['swarm-bench-run'] ?? '(none)')
+    }
+  })
+}, 120_000)
+
+afterAll(async () => {
+  await emu.close()
+})
+
+describe('benchmarks on the e2b provider (emulator)', () => {
+  it('runs and measures every selected benchmark', () => {
+    expect(results.run.provider).toBe('e2b')
+    for (const b of results.benchmarks) {
+      expect(['passed', 'failed'], `${b.id}: ${b.error ?? ''}`).toContain(b.status)
+      for (const m of b.metrics) expect(m.summary.n, `${b.id}/${m.name}`).toBeGreaterThan(0)
+    }
+  })
+
+  it('bills real allocation (not estimated) and records the provider details', () => {
+    expect(results.cost.estimated).toBe(false)
+    expect(results.cost.usd).toBeGreaterThan(0)
+    const d = results.run.environment.providerDetails
+    expect(d).toMatchObject({ name: 'e2b', template: 'base', plan: 'pro', nominalAllocation: false })
+  })
+
+  it('tags every sandbox with the run tag and kills them all', async () => {
+    expect([...tagsSeen]).toEqual(['bench-e2b-slice'])
+    expect(emu.stats().live).toBe(0)
+    await waitFor(() => emu.livePids().length === 0 || undefined, 'every agent process to exit')
+  })
+})
