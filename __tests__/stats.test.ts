@@ -193,6 +193,31 @@ describe('noiseBand', () => {
 })
 
 describe('bootstrapRatio', () => {
+  it('counting-based resample medians equal sorting each resample (odd and even n)', () => {
+    const naive = (base: number[], head: number[], iterations: number, seed: number) => {
+      const rand = mulberry32(seed)
+      const med = (src: number[]) => {
+        const sorted = [...src].sort((x, y) => x - y)
+        const res = sorted.map(() => sorted[Math.floor(rand() * sorted.length)]).sort((x, y) => x - y)
+        const n = res.length
+        return n % 2 ? res[(n - 1) / 2] : (res[n / 2 - 1] + res[n / 2]) / 2
+      }
+      const ratios: number[] = []
+      for (let i = 0; i < iterations; i++) {
+        const b = med(base)
+        ratios.push(med(head) / b)
+      }
+      ratios.sort((x, y) => x - y)
+      return { low: ratios[Math.floor(0.025 * iterations)], high: ratios[Math.floor(0.975 * iterations)] }
+    }
+    const base = [5, 1, 9, 3, 7, 2, 8]
+    const head = [6, 2, 10, 4, 8, 3, 9, 11]
+    const fast = bootstrapRatio(base, head, 'median', { iterations: 400, level: 0.95, seed: 3 })!
+    const slow = naive(base, head, 400, 3)
+    expect(fast.low).toBe(slow.low)
+    expect(fast.high).toBe(slow.high)
+  })
+
   it('is reproducible and brackets the true ratio', () => {
     const rand = mulberry32(1)
     const base = Array.from({ length: 40 }, () => 100 + rand() * 10)

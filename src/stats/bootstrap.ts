@@ -23,22 +23,37 @@ export function hashSeed(text: string): number {
   return h >>> 0
 }
 
+/**
+ * Statistic of one bootstrap resample. For the median no resample is sorted: `sorted` is the sorted source, and
+ * since sorting is monotone the resample's k-th value is sorted[i] where i is the k-th smallest drawn index —
+ * found by counting the drawn indices (O(n), ~10× faster than sorting each resample).
+ */
 function resampleStat(
-  src: readonly number[],
-  buf: Float64Array,
+  sorted: Float64Array,
+  counts: Uint32Array,
   rand: () => number,
   stat: 'median' | 'mean'
 ): number {
-  const n = src.length
+  const n = sorted.length
   if (stat === 'mean') {
     let sum = 0
-    for (let i = 0; i < n; i++) sum += src[Math.floor(rand() * n)]
+    for (let i = 0; i < n; i++) sum += sorted[Math.floor(rand() * n)]
     return sum / n
   }
-  for (let i = 0; i < n; i++) buf[i] = src[Math.floor(rand() * n)]
-  buf.sort()
-  const mid = n >> 1
-  return n % 2 === 1 ? buf[mid] : (buf[mid - 1] + buf[mid]) / 2
+  counts.fill(0)
+  for (let i = 0; i < n; i++) counts[Math.floor(rand() * n)]++
+  const lo = (n - 1) >> 1
+  const hi = n >> 1
+  let seen = 0
+  let low = NaN
+  for (let j = 0; j < n; j++) {
+    const c = counts[j]
+    if (c === 0) continue
+    if (seen + c > lo && Number.isNaN(low)) low = sorted[j]
+    if (seen + c > hi) return (low + sorted[j]) / 2
+    seen += c
+  }
+  return low
 }
 
 export interface RatioInterval {
@@ -59,12 +74,14 @@ export function bootstrapRatio(
 ): RatioInterval | undefined {
   if (base.length === 0 || head.length === 0 || opts.iterations < 10) return undefined
   const rand = mulberry32(opts.seed)
-  const bufB = new Float64Array(base.length)
-  const bufH = new Float64Array(head.length)
+  const sortedB = Float64Array.from(base).sort()
+  const sortedH = Float64Array.from(head).sort()
+  const countsB = new Uint32Array(base.length)
+  const countsH = new Uint32Array(head.length)
   const ratios: number[] = []
   for (let i = 0; i < opts.iterations; i++) {
-    const b = resampleStat(base, bufB, rand, stat)
-    const h = resampleStat(head, bufH, rand, stat)
+    const b = resampleStat(sortedB, countsB, rand, stat)
+    const h = resampleStat(sortedH, countsH, rand, stat)
     const r = h / b
     if (Number.isFinite(r)) ratios.push(r)
   }
