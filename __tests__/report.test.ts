@@ -175,6 +175,9 @@ describe('escape', () => {
     expect(escapeMd('x\\|y')).toBe('x\\\\\\|y')
     expect(stripControl('a\nb\u202ec')).toBe('a b c')
     expect(mermaidText('"quoted" [x] `y`')).toBe('quoted x y')
+    expect(escapeMd('see https://evil.example and www.evil.example')).toBe(
+      'see https:\u200d//evil.example and www\u200d.evil.example'
+    )
   })
 
   it('formats numbers without NaN and mermaid numbers without exponents', () => {
@@ -342,6 +345,11 @@ describe('renderComment', () => {
     expect(none).toContain('### ⚠️ no baseline: no successful run on main')
     expect(none).toContain('measured gated metric(s)')
     expect(renderComment(head)).toContain('⚠️ no baseline')
+    const other = structuredClone(head)
+    for (const b of other.benchmarks) b.metrics = b.metrics.map(m => ({ ...m, name: `${m.name}_renamed` }))
+    expect(renderComment(other, compareResults(base, other))).toMatch(
+      /### ⚠️ no metric could be compared \(36 new, 36 missing, 0 with insufficient data\)/
+    )
   })
 
   it('stays within 65,536 characters with thousands of metrics', () => {

@@ -24,27 +24,33 @@ export function capLength(text: string, max: number): string {
 /**
  * Safe inline Markdown/HTML text for one table cell or sentence: controls stripped, length capped (before escaping,
  * so no entity is cut), Markdown and HTML metacharacters escaped, `@mentions` and `#123` / `GH-123` references
- * broken with a zero-width joiner so GitHub neither notifies nor links.
+ * broken with a zero-width joiner so GitHub neither notifies nor links; URLs are broken the same way so they do
+ * not become links.
  */
 export function escapeMd(value: unknown, max = DEFAULT_MAX_LENGTH): string {
   const text = capLength(stripControl(String(value ?? '')).trim(), max)
-  return text
-    .replace(/\\/g, '\\\\')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/\|/g, '\\|')
-    .replace(/`/g, '&#96;')
-    .replace(/\[/g, '\\[')
-    .replace(/\]/g, '\\]')
-    .replace(/\*/g, '\\*')
-    .replace(/_/g, '\\_')
-    .replace(/~/g, '\\~')
-    .replace(/\$/g, '\\$')
-    .replace(/@/g, '@\u200d')
-    .replace(/(?<!&)#(?=\d)/g, '#\u200d')
-    .replace(/\bGH-(?=\d)/gi, m => `${m.slice(0, 2)}\u200d-`)
+  return (
+    text
+      .replace(/\\/g, '\\\\')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/\|/g, '\\|')
+      .replace(/`/g, '&#96;')
+      .replace(/\[/g, '\\[')
+      .replace(/\]/g, '\\]')
+      .replace(/\*/g, '\\*')
+      .replace(/_/g, '\\_')
+      .replace(/~/g, '\\~')
+      .replace(/\$/g, '\\$')
+      .replace(/@/g, '@\u200d')
+      .replace(/(?<!&)#(?=\d)/g, '#\u200d')
+      .replace(/\bGH-(?=\d)/gi, m => `${m.slice(0, 2)}\u200d-`)
+      // No autolinks from result text: a PR must not plant a clickable link in the comment.
+      .replace(/:\/\//g, ':\u200d//')
+      .replace(/\bwww\./gi, m => `${m.slice(0, 3)}\u200d.`)
+  )
 }
 
 /** Text for a Mermaid chart title or axis label: only characters Mermaid's grammar cannot misread. */

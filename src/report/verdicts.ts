@@ -19,6 +19,10 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 export function verdictLine(comparison: Comparison | undefined): string {
   if (!comparison) return '⚠️ no baseline: no comparison was made'
   if (comparison.status === 'no-baseline') return `⚠️ no baseline: ${escapeMd(comparison.reason, 300)}`
+  if (comparison.tested === 0 && comparison.regressions.length === 0) {
+    const c = comparison.counts
+    return `⚠️ no metric could be compared (${c.new} new, ${c.missing} missing, ${c['insufficient-data']} with insufficient data)`
+  }
   const r = comparison.regressions.length
   const i = comparison.improvements.length
   if (r > 0) return `❌ ${plural(r, 'regression')}${i ? `, ${plural(i, 'improvement')}` : ''}`
