@@ -152,12 +152,17 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
   installExitCleanup({ exitOnSignal: false })
   const controller = new AbortController()
   let signalled: NodeJS.Signals | undefined
+  let firstSignalAt = 0
   const onSignal = (sig: NodeJS.Signals) => (): void => {
     if (signalled) {
+      // One Ctrl-C often arrives more than once (the terminal's process group plus npm forwarding it): only a
+      // signal well after the first means "stop waiting for the cleanup".
+      if (performance.now() - firstSignalAt < 1000) return
       io.stderr(`swarm-bench: second ${sig}, exiting now\n`)
       process.exit(sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm)
     }
     signalled = sig
+    firstSignalAt = performance.now()
     io.stderr(`swarm-bench: ${sig} received: stopping, killing every agent, writing partial results\n`)
     controller.abort(sig)
   }
