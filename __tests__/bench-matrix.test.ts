@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BENCHMARK_IDS } from '../src/bench/catalog.js'
 import { runBenchmarks } from '../src/bench/runner.js'
+import { SEED_TARGETS } from '../src/bench/targets.js'
 import type { ProgressEvent } from '../src/bench/types.js'
 import { readResults, writeResults } from '../src/results/io.js'
 import { Results, type BenchmarkResult, type Metric } from '../src/results/schema.js'
@@ -55,6 +56,19 @@ describe('quick matrix on the local provider', () => {
       expect(new Set(b.metrics.map(m => m.name)).size, `${b.id}: metric names unique`).toBe(b.metrics.length)
     }
     expect(results.run.complete).toBe(true)
+  })
+
+  it('holds each seed target against the metric it names', () => {
+    for (const [key, target] of Object.entries(SEED_TARGETS)) {
+      const [id, name] = key.split('/')
+      const m = metric(id, name)
+      expect(m.target, key).toEqual(target)
+      expect(typeof m.targetMet, key).toBe('boolean')
+    }
+    const withTargets = results.benchmarks.flatMap(b =>
+      b.metrics.filter(m => m.target).map(m => `${b.id}/${m.name}`)
+    )
+    expect(withTargets.sort()).toEqual(Object.keys(SEED_TARGETS).sort())
   })
 
   it('writes a results file that validates on write and on read', () => {

@@ -119,6 +119,28 @@ describe('runner isolation', () => {
   }, 60_000)
 })
 
+describe('targets', () => {
+  it('a run can override a seed target: the verdict is judged on that metric and marks the benchmark failed', async () => {
+    const tag = newRunTag('runner-target')
+    const config = benchConfig({
+      provider: 'local',
+      'run-tag': tag,
+      only: 'communication.inter-agent-latency'
+    })
+    const results = await runBenchmarks(config, {
+      targets: { 'communication.inter-agent-latency/rtt_ms': { op: '<', value: 1e-9, stat: 'median' } }
+    })
+    const b = results.benchmarks[0]
+    expect(b.status).toBe('failed')
+    const rtt = b.metrics.find(m => m.name === 'rtt_ms')!
+    expect(rtt.target).toEqual({ op: '<', value: 1e-9, stat: 'median', source: 'user' })
+    expect(rtt.targetMet).toBe(false)
+    // The other metrics of the benchmark carry no target of their own.
+    expect(b.metrics.filter(m => m.target).map(m => m.name)).toEqual(['rtt_ms'])
+    expect(await waitForNoProcesses(tag, 5000)).toEqual([])
+  }, 60_000)
+})
+
 describe('swarm pool', () => {
   // Plain objects with the fields the pool reads; the pool never calls into a swarm except teardown.
   const fakeSwarm = (topology: string, size: number, torn: string[]): Swarm => {

@@ -3,7 +3,7 @@
 import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
 import { predictStateSyncMessages } from '../swarm/topology.js'
-import { bestOf, farthestFrom, median, nextVersion, nsToMs, seedTarget, stopwatch, sum } from './measure.js'
+import { bestOf, farthestFrom, median, nextVersion, nsToMs, stopwatch, sum } from './measure.js'
 import { profileParams } from './profiles.js'
 import type { Benchmark, Facts } from './types.js'
 
@@ -42,7 +42,7 @@ export const interAgentLatency: Benchmark<{
         source: 'agent',
         samples: empty.edges.flatMap(e => e.rttNs.map(nsToMs)),
         labels,
-        target: seedTarget('<', 50),
+        target: ctx.target('rtt_ms'),
         description: 'agent-to-agent round trip (POST /ping) over every link, timed inside the sending agent'
       }),
       makeMetric({
@@ -213,7 +213,7 @@ export const messageThroughput: Benchmark<{
         samples: single,
         headline: 'mean',
         labels,
-        target: seedTarget('>', 50, 'mean'),
+        target: ctx.target('msg_per_s'),
         description: `messages per second from agent 0 to neighbour ${neighbour}, each awaited (timed in the agent)`
       }),
       makeMetric({

@@ -4,7 +4,7 @@
 import { fitPowerLaw } from '../stats/summary.js'
 import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
-import { median, seedTarget, timed } from './measure.js'
+import { median, timed } from './measure.js'
 import { profileParams } from './profiles.js'
 import type { Benchmark, Facts } from './types.js'
 
@@ -53,7 +53,7 @@ export const swarmInit: Benchmark<{ topology: 'mesh'; size: number; runs: number
         source: 'host',
         samples: wall,
         labels,
-        target: seedTarget('<', 5000),
+        target: ctx.target('init_ms'),
         description: `host time for a mesh of ${size}: sandboxes created, agents started and ready, every link verified`
       }),
       makeMetric({
@@ -123,7 +123,7 @@ export const agentDeploy: Benchmark<{ topology: 'mesh'; size: number; runs: numb
           source: 'host',
           samples: total,
           labels: { phase: 'total' },
-          target: seedTarget('<', 3000),
+          target: ctx.target('total_ms'),
           description: 'per agent: sandbox creation until its first answer'
         })
       )
@@ -191,7 +191,7 @@ export const parallelSpeedup: Benchmark<{ topology: string; size: number; runs: 
         samples: ratio,
         headline: 'mean',
         labels,
-        target: seedTarget('>', 1.5, 'mean'),
+        target: ctx.target('speedup'),
         description: 'sequential ÷ parallel deploy time, per paired run'
       })
     ]

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { CATALOG, type CatalogEntry } from './catalog.js'
 import { BENCHMARKS } from './registry.js'
 import { SwarmPool, poolKey, shapeOf, type PoolKey } from './pool.js'
+import { targetFor, type TargetOverrides } from './targets.js'
 import type { BenchContext, BenchOutput, ProgressEvent, SwarmRequest } from './types.js'
 import type { RunConfig } from '../config/config.js'
 import { costOf } from '../cost/pricing.js'
@@ -32,6 +33,8 @@ export interface RunOptions {
   signal?: AbortSignal
   /** Most agents kept alive across benchmarks (idle pooled swarms + swarms in use). */
   poolMaxAgents?: number
+  /** Override (or, with null, drop) seed targets, keyed `benchmarkId/metricName`. */
+  targets?: TargetOverrides
   /** How long a benchmark may keep running after the abort before it is abandoned. */
   abortGraceMs?: number
   log?: (message: string) => void
@@ -102,6 +105,7 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
         signal,
         emit,
         agentFiles,
+        targets: opts.targets,
         graceMs: opts.abortGraceMs
       })
       benchmarks.push(r)
@@ -158,6 +162,7 @@ interface RunOneDeps {
   signal: AbortSignal
   emit: (e: ProgressEvent) => void
   agentFiles: () => Promise<AgentFiles>
+  targets?: TargetOverrides
   graceMs?: number
 }
 
@@ -214,6 +219,7 @@ async function runOne(entry: CatalogEntry, d: RunOneDeps): Promise<BenchmarkResu
     params: {},
     signal,
     progress: message => d.emit({ type: 'step', id: entry.id, message }),
+    target: name => targetFor(`${entry.id}/${name}`, d.targets),
     checkAbort,
     deploy,
     async swarm(req) {

@@ -4,7 +4,7 @@
 import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
 import { loadBalanceEfficiency } from '../stats/summary.js'
-import { STRATEGIES, marketWindow, nextRound, nsToMs, seedTarget, stopwatch, timed } from './measure.js'
+import { STRATEGIES, marketWindow, nextRound, nsToMs, stopwatch, timed } from './measure.js'
 import { profileParams } from './profiles.js'
 import { execute, runTasksChecked } from './swarm-ops.js'
 import type { Benchmark, Facts } from './types.js'
@@ -62,7 +62,7 @@ export const strategyExecution: Benchmark<{
         source: 'agent',
         samples: compute,
         labels,
-        target: seedTarget('<', 100),
+        target: ctx.target('compute_ms'),
         description: `strategy decision on ${bars} bars, timed inside the agent`
       }),
       makeMetric({
@@ -212,7 +212,7 @@ export const consensus: Benchmark<{ topology: string; agents: number; rounds: nu
         source: 'agent',
         samples: decision,
         labels,
-        target: seedTarget('<', 200),
+        target: ctx.target('decision_ms'),
         description: 'per agreed round: time until the last agent decided (proposal, vote flooding, tally)'
       }),
       makeMetric({
@@ -233,7 +233,7 @@ export const consensus: Benchmark<{ topology: string; agents: number; rounds: nu
         samples: agreement,
         headline: 'mean',
         labels,
-        target: seedTarget('>=', 100, 'mean'),
+        target: ctx.target('agreement_pct'),
         gate: false,
         description: 'rounds in which every agent reported the same decision (checked, not assumed)'
       })

@@ -1,7 +1,7 @@
 // What a benchmark is and what the runner hands it. A benchmark measures; the runner isolates, times, reuses
 // swarms and turns outputs into results. Benchmarks never touch the SDK or a provider directly: only swarms.
 import type { RunConfig, Profile, Topology as TopologyName } from '../config/config.js'
-import type { BenchmarkStatus, Metric } from '../results/schema.js'
+import type { BenchmarkStatus, Metric, Target } from '../results/schema.js'
 import type { Swarm } from '../swarm/swarm.js'
 
 export type Facts = Record<string, string | number | boolean>
@@ -26,6 +26,8 @@ export interface BenchContext<P> {
   readonly signal: AbortSignal
   /** A progress line within a long benchmark (shown by the CLI). */
   progress(message: string): void
+  /** The target of this benchmark's metric `name` (the seed's, or the run's override); undefined if none. */
+  target(name: string): Target | undefined
   /** Throws when the run was interrupted; call between steps. */
   checkAbort(): void
   /** A swarm of this shape: borrowed from the pool when one is idle (counters reset), deployed otherwise. */
