@@ -25,7 +25,8 @@ import {
   MAX_COMMENT_CHARS,
   createGitHubClient,
   isBaselineBranchRun,
-  readRunnerContext
+  readRunnerContext,
+  withMarker
 } from './github/index.js'
 import { renderComment, renderReport } from './report/index.js'
 import { appendHistory, writeResults } from './results/io.js'
@@ -134,6 +135,7 @@ export async function run(): Promise<void> {
       noBaselineReason: baseline.noBaselineReason
     })
     comparison.warnings.push(...baseline.notes)
+    facts.comparison = comparison
     const recordsBaseline =
       isBaselineBranchRun(ctx, config.baselineBranch || ctx.defaultBranch) && results.run.complete
     if (recordsBaseline) {
@@ -150,7 +152,8 @@ export async function run(): Promise<void> {
     const commentOpts = { runUrl: ctx.runUrl, maxChars: MAX_COMMENT_CHARS - marker.length - 1 }
     const files = [reportPath, resultsPath]
     if (ctx.pullRequest) {
-      const body = clean(renderComment(results, comparison, commentOpts))
+      // Exactly what would be posted, marker included, so the commenting workflow only has to post it.
+      const body = withMarker(clean(renderComment(results, comparison, commentOpts)), marker)
       const payload = { issueNumber: ctx.pullRequest.number, headSha: ctx.pullRequest.headSha, marker, body }
       writeFileSync(join(outDir, COMMENT_FILE), JSON.stringify(payload, null, 2) + '\n')
       files.push(join(outDir, COMMENT_FILE))
