@@ -1,5 +1,8 @@
 // The runner's guarantees, with real agents: an erroring benchmark is recorded and the run goes on with its
 // sandboxes killed; an abort stops the run with partial results; the pool lends, evicts and prunes swarms.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CATALOG, BENCHMARK_IDS } from '../src/bench/catalog.js'
 import { SwarmPool } from '../src/bench/pool.js'
@@ -115,6 +118,33 @@ describe('runner isolation', () => {
     expect(byId['scalability.agent-count'].status).toBe('skipped')
     expect(byId['trading.consensus'].status).toBe('skipped')
     expect(provider.live()).toEqual([])
+    expect(await waitForNoProcesses(tag, 5000)).toEqual([])
+  }, 60_000)
+})
+
+describe('user strategy', () => {
+  it('--strategy-path drives every agent: consensus and backtests run the user module', async () => {
+    const tag = newRunTag('runner-strategy')
+    const dir = mkdtempSync(join(tmpdir(), 'user-strategy-'))
+    const path = join(dir, 'always_buy.py')
+    writeFileSync(path, 'def decide(bars, state):\n    return {"signal": "buy", "confidence": 1.0}\n')
+    try {
+      const config = benchConfig({
+        provider: 'local',
+        'run-tag': tag,
+        'strategy-path': path,
+        only: 'trading.task-distribution,trading.consensus'
+      })
+      const results = await runBenchmarks(config)
+      for (const b of results.benchmarks) {
+        expect(b.status, `${b.id}: ${b.error ?? ''}`).toBe('passed')
+        expect(b.params.strategy).toBe('custom (always_buy.py)')
+      }
+      const consensus = results.benchmarks.find(b => b.id === 'trading.consensus')!
+      expect(consensus.facts['decisions.buy']).toBe(consensus.params.rounds)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
     expect(await waitForNoProcesses(tag, 5000)).toEqual([])
   }, 60_000)
 })

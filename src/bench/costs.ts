@@ -8,16 +8,7 @@ import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
 import type { Swarm } from '../swarm/swarm.js'
 import { scalingFacts } from './creation.js'
-import {
-  STRATEGIES,
-  bestOf,
-  marketWindow,
-  median,
-  nextRound,
-  nextVersion,
-  stopwatch,
-  sum
-} from './measure.js'
+import { backtests, bestOf, marketWindow, median, nextRound, nextVersion, stopwatch, sum } from './measure.js'
 import { profileParams } from './profiles.js'
 import { execute, runTasksChecked } from './swarm-ops.js'
 import type { BenchContext, Benchmark, Facts } from './types.js'
@@ -44,14 +35,6 @@ function allocationFacts(swarm: Swarm, ctx: BenchContext<unknown>, facts: Facts)
   facts['estimated_as_if_on_e2b'] = swarm.sandboxes[0]?.provider === 'local'
 }
 
-function tasksFor(count: number, seed: number, bars: number) {
-  return Array.from({ length: count }, (_, i) => ({
-    taskId: i,
-    strategy: { name: STRATEGIES[i % STRATEGIES.length] },
-    window: marketWindow(seed + i, bars)
-  }))
-}
-
 /** Host seconds `rounds` consensus rounds took, dispatch to last answer each. */
 async function consensusSeconds(swarm: Swarm, rounds: number): Promise<number> {
   let ms = 0
@@ -70,8 +53,15 @@ async function syncSeconds(swarm: Swarm, syncs: number): Promise<number> {
   return ms / 1000
 }
 
-async function taskSeconds(swarm: Swarm, count: number, seed: number, bars: number): Promise<number> {
-  return (await runTasksChecked(swarm, tasksFor(count, seed, bars))).makespanMs / 1000
+async function taskSeconds(
+  swarm: Swarm,
+  count: number,
+  seed: number,
+  bars: number,
+  ctx: BenchContext<unknown>
+): Promise<number> {
+  const tasks = backtests(count, seed, bars, ctx.config.strategyPath !== undefined)
+  return (await runTasksChecked(swarm, tasks)).makespanMs / 1000
 }
 
 type Op = 'strategy_execution' | 'consensus_round' | 'state_sync' | 'task' | 'message'
@@ -106,7 +96,7 @@ export const perOperation: Benchmark<{
       },
       consensus_round: () => consensusSeconds(swarm, opsPerBatch),
       state_sync: () => syncSeconds(swarm, opsPerBatch),
-      task: b => taskSeconds(swarm, opsPerBatch, 8000 + b * 100, bars),
+      task: b => taskSeconds(swarm, opsPerBatch, 8000 + b * 100, bars, ctx),
       message: async () => {
         const elapsed = stopwatch()
         await swarm.send(0, neighbour, opsPerBatch)
@@ -168,7 +158,7 @@ export const byTopology: Benchmark<{
       // One workload: consensus rounds, a batch of backtests distributed over the swarm, one state sync.
       const workload = async (k: number): Promise<number> =>
         (await consensusSeconds(swarm, consensusRounds)) +
-        (await taskSeconds(swarm, tasks, 9000 + k * 100, bars)) +
+        (await taskSeconds(swarm, tasks, 9000 + k * 100, bars, ctx)) +
         (await syncSeconds(swarm, 1))
       const costs: number[] = []
       const seconds: number[] = []
@@ -255,7 +245,7 @@ export const scaling: Benchmark<{
       for (let b = 0; b < batches; b++) {
         ctx.checkAbort()
         const count = tasksPerAgent * n
-        task.push(swarmCost(swarm, await taskSeconds(swarm, count, 11000 + b * 1000, bars), ctx) / count)
+        task.push(swarmCost(swarm, await taskSeconds(swarm, count, 11000 + b * 1000, bars, ctx), ctx) / count)
         round.push(swarmCost(swarm, await consensusSeconds(swarm, consensusRounds), ctx) / consensusRounds)
       }
       await ctx.release(swarm)

@@ -75,6 +75,27 @@ export function marketWindow(seed: number, length: number): { seed: number; leng
 
 export const STRATEGIES = ['momentum', 'mean_reversion', 'breakout'] as const
 
+/**
+ * `count` backtest tasks on seeded windows. Built-in strategies rotate; with a user strategy (`custom`) the tasks
+ * name none, so every agent backtests the strategy it was initialised with: the user's.
+ */
+export function backtests(
+  count: number,
+  seed: number,
+  bars: number,
+  custom: boolean
+): {
+  taskId: number
+  window: { seed: number; length: number }
+  strategy?: { name: (typeof STRATEGIES)[number] }
+}[] {
+  return Array.from({ length: count }, (_, i) => ({
+    taskId: i,
+    window: marketWindow(seed + i, bars),
+    ...(custom ? {} : { strategy: { name: STRATEGIES[i % STRATEGIES.length] } })
+  }))
+}
+
 /** Runs `fn` for every index with at most `limit` in flight, preserving order of results. */
 export async function mapLimit<T, R>(
   items: T[],

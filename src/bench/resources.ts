@@ -5,7 +5,7 @@ import type { Metric } from '../results/schema.js'
 import { predictConsensusMessages, predictStateSyncMessages } from '../swarm/topology.js'
 import { scalingFacts } from './creation.js'
 import {
-  STRATEGIES,
+  backtests,
   bestOf,
   bytesToMiB,
   farthestFrom,
@@ -126,11 +126,7 @@ export const cpu: Benchmark<{
       )
       await runTasksChecked(
         swarm,
-        Array.from({ length: size * tasksPerAgent }, (_, i) => ({
-          taskId: i,
-          strategy: { name: STRATEGIES[i % STRATEGIES.length] },
-          window: marketWindow(3500 + i, bars)
-        }))
+        backtests(size * tasksPerAgent, 3500, bars, ctx.config.strategyPath !== undefined)
       )
       await swarm.ping({ count: pings })
       const windowS = elapsed() / 1000

@@ -3,7 +3,7 @@
 // from what the provider billed, and partial results when the run is interrupted.
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CATALOG, type CatalogEntry } from './catalog.js'
 import { BENCHMARKS } from './registry.js'
@@ -271,7 +271,13 @@ async function runOne(entry: CatalogEntry, d: RunOneDeps): Promise<BenchmarkResu
   const result = {
     ...base,
     status: (error ? 'error' : benchmarkStatus(metrics)) as BenchmarkStatus,
-    params: { ...params, ...(out?.params ?? {}), swarmsReused: reused, swarmsDeployed: deployed },
+    params: {
+      ...params,
+      ...(out?.params ?? {}),
+      strategy: config.strategyPath ? `custom (${basename(config.strategyPath)})` : 'built-in rotation',
+      swarmsReused: reused,
+      swarmsDeployed: deployed
+    },
     metrics: error ? [] : metrics,
     facts: error ? {} : (out?.facts ?? {}),
     error: error ? error.slice(0, 4000) : undefined,

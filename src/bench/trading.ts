@@ -4,7 +4,7 @@
 import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
 import { loadBalanceEfficiency } from '../stats/summary.js'
-import { STRATEGIES, marketWindow, nextRound, nsToMs, stopwatch, timed } from './measure.js'
+import { backtests, marketWindow, nextRound, nsToMs, stopwatch, timed } from './measure.js'
 import { profileParams } from './profiles.js'
 import { execute, runTasksChecked } from './swarm-ops.js'
 import type { Benchmark, Facts } from './types.js'
@@ -116,11 +116,7 @@ export const taskDistribution: Benchmark<{
     for (let r = 0; r < repetitions; r++) {
       ctx.checkAbort()
       ctx.progress(`repetition ${r + 1}/${repetitions}: ${tasks} backtests over ${agents} agents`)
-      const list = Array.from({ length: tasks }, (_, i) => ({
-        taskId: i,
-        strategy: { name: STRATEGIES[i % STRATEGIES.length] },
-        window: marketWindow(5000 + i, bars)
-      }))
+      const list = backtests(tasks, 5000, bars, ctx.config.strategyPath !== undefined)
       const out = await runTasksChecked(swarm, list)
       makespan.push(out.makespanMs)
       rate.push(tasks / (out.makespanMs / 1000))
