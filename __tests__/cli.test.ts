@@ -134,6 +134,41 @@ describe('cleanup', () => {
   })
 })
 
+describe('a run that measured nothing', () => {
+  it('exits 1, still writing the results that say why', async () => {
+    const out = join(dir, 'no-agent')
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli.ts',
+        'run',
+        '--provider',
+        'local',
+        '--only',
+        'creation.swarm-init',
+        '--out',
+        out
+      ],
+      // An agent folder that does not exist: no sandbox can get an agent, every benchmark errors.
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, SWARM_BENCH_AGENT_DIR: join(dir, 'none') }
+      }
+    )
+    let err = ''
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+    const exit = await new Promise<number | null>(r => child.on('exit', c => r(c)))
+    expect(exit, err).toBe(1)
+    expect(err).toContain('1 benchmark(s) errored: creation.swarm-init')
+    const r = readResults(join(out, RESULTS_FILE))
+    expect(r.ok && r.results.benchmarks[0].status).toBe('error')
+    expect(r.ok && r.results.benchmarks[0].error).toBeTruthy()
+  }, 30_000)
+})
+
 describe('interrupting a run', () => {
   for (const [sig, code] of [
     ['SIGINT', 130],

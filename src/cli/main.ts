@@ -204,6 +204,12 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
   io.stdout(`${renderConsoleSummary(results)}\n`)
   io.stdout(`results: ${join(outDir, RESULTS_FILE)}\nreport:  ${join(outDir, REPORT_FILE)}\n`)
   if (signalled) return signalExit(signalled)
+  const errored = results.benchmarks.filter(b => b.status === 'error')
+  if (errored.length > 0) {
+    io.stderr(`swarm-bench: ${errored.length} benchmark(s) errored: ${errored.map(b => b.id).join(', ')}\n`)
+    // Nothing measured at all (no Python, no sandbox could start): that is a failed run, not a result.
+    if (errored.length === results.benchmarks.length) return EXIT.fatal
+  }
   if (config.failOnTarget) {
     const missed = results.benchmarks.filter(b => b.status === 'failed').map(b => b.id)
     if (missed.length > 0) {
