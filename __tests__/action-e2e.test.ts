@@ -365,6 +365,43 @@ describe('the bundled action on a runner', () => {
     expect(gh.comments(5)).toHaveLength(1)
   }, 300_000)
 
+  it("the pull request's strategy code never sees the runner's credentials", async () => {
+    const ws = mkdtempSync(join(tmpdir(), 'swarm-bench-spy-'))
+    const seen = join(ws, 'env-seen.jsonl')
+    // A strategy module that records the environment it runs in, as a malicious one would read it.
+    const spy = `import json, os\nwith open(${JSON.stringify(seen)}, "a") as f:\n    f.write(json.dumps(dict(os.environ)) + "\\n")\n${FAST_STRATEGY}`
+    const j = await job({
+      event: 'pull_request',
+      pr: { number: 7, baseSha: pushRuns[1].run.headSha },
+      strategy: spy,
+      inputs: { 'fail-on-regression': 'false' }
+    })
+    expect(j.code, explain(j)).toBe(0)
+    const envs = readFileSync(seen, 'utf8')
+      .trim()
+      .split('\n')
+      .map(l => JSON.parse(l) as Record<string, string>)
+    expect(envs.length).toBeGreaterThanOrEqual(3)
+    for (const env of envs) {
+      // It is an agent of this run...
+      expect(env.SWARM_BENCH_RUN).toBe(`gh-${j.run.id}-1`)
+      // ...and no credential reached it, under any name.
+      for (const name of [
+        'INPUT_E2B-API-KEY',
+        'INPUT_GITHUB-TOKEN',
+        'ACTIONS_RUNTIME_TOKEN',
+        'E2B_API_KEY'
+      ]) {
+        expect(env[name], name).toBeUndefined()
+      }
+      const values = Object.values(env).join('\n')
+      expect(values).not.toContain(E2B_KEY)
+      expect(values).not.toContain(gh.token)
+    }
+    // The runtime token came back for the upload after the matrix.
+    expect(gh.artifactsOf(j.run.id).map(a => a.name)).toEqual([RESULTS])
+  }, 300_000)
+
   it('invalid inputs fail fast, naming the input, the value and what is accepted', async () => {
     const j = await job({
       event: 'pull_request',

@@ -9,9 +9,9 @@ export interface Leftovers {
   pids: number[]
 }
 
-const isZombie = (pid: number): boolean => {
+const isZombie = (procDir: string, pid: number): boolean => {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const stat = readFileSync(`${procDir}/${pid}/stat`, 'utf8')
     return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')
   } catch {
     return true
@@ -35,7 +35,7 @@ export function findTaggedProcesses(tag: string, procDir = '/proc'): Leftovers {
     } catch {
       continue // gone, or another user's
     }
-    if (env.split('\0').includes(needle) && !isZombie(Number(e))) pids.push(Number(e))
+    if (env.split('\0').includes(needle) && !isZombie(procDir, Number(e))) pids.push(Number(e))
   }
   return { checked: true, pids }
 }
