@@ -1,6 +1,7 @@
 // The two profiles in one table: `full` carries the seed's parameters, `quick` the smaller ones a pull request can
 // afford (all 18 benchmarks well under a minute on a 2-core machine with the local provider). Benchmarks read
-// their own block; nothing else decides sizes.
+// their own block; nothing else decides sizes. Quick still gives gated metrics enough samples (mostly ≥ 5) for
+// the rank test to have power: with 2–3 samples per side no p-value can clear a multiple-comparison correction.
 import type { Profile } from '../config/config.js'
 
 export interface ProfileParams {
@@ -59,24 +60,24 @@ const FULL: ProfileParams = {
 }
 
 const QUICK: ProfileParams = {
-  swarmInit: { size: 3, runs: 3 },
-  agentDeploy: { size: 4, runs: 1 },
-  parallelSpeedup: { size: 4, runs: 2 },
+  swarmInit: { size: 3, runs: 5 },
+  agentDeploy: { size: 4, runs: 2 },
+  parallelSpeedup: { size: 4, runs: 4 },
   agentCount: { sizes: [1, 2, 4], executionsPerAgent: 5, bars: 300 },
   linear: { sizes: [2, 4, 6] },
-  topologyCompare: { size: 5, consensusRounds: 3, pings: 5, sends: 5 },
-  strategyExecution: { executions: 20, throughputBatches: 3, bars: 300, agents: 3 },
-  taskDistribution: { tasks: 30, agents: 4, repetitions: 2, bars: 200 },
+  topologyCompare: { size: 5, consensusRounds: 8, pings: 5, sends: 5 },
+  strategyExecution: { executions: 20, throughputBatches: 6, bars: 300, agents: 3 },
+  taskDistribution: { tasks: 30, agents: 4, repetitions: 5, bars: 200 },
   consensus: { rounds: 8, agents: 4 },
   interAgentLatency: { agents: 4, pingsPerEdge: 10, payloadBytes: 1024 },
-  stateSync: { size: 5, syncs: 4, stateBytes: 10 * 1024 },
-  messageThroughput: { agents: 4, batches: 3, messagesPerBatch: 40, payloadBytes: 256 },
+  stateSync: { size: 5, syncs: 8, stateBytes: 10 * 1024 },
+  messageThroughput: { agents: 4, batches: 8, messagesPerBatch: 40, payloadBytes: 256 },
   memory: { sizes: [1, 2, 4] },
   cpu: { size: 5, consensusRounds: 4, executionsPerAgent: 5, tasksPerAgent: 8, pings: 5, bars: 300 },
-  network: { size: 5, batches: 3, opsPerBatch: 3, stateBytes: 10 * 1024, payloadBytes: 256 },
-  costPerOperation: { agents: 4, batches: 3, opsPerBatch: 5, bars: 200 },
-  costByTopology: { size: 5, repetitions: 2, consensusRounds: 2, tasks: 10, bars: 200 },
-  costScaling: { sizes: [2, 3, 4], batches: 2, tasksPerAgent: 3, consensusRounds: 2, bars: 200 }
+  network: { size: 5, batches: 6, opsPerBatch: 3, stateBytes: 10 * 1024, payloadBytes: 256 },
+  costPerOperation: { agents: 4, batches: 6, opsPerBatch: 5, bars: 200 },
+  costByTopology: { size: 5, repetitions: 4, consensusRounds: 2, tasks: 10, bars: 200 },
+  costScaling: { sizes: [2, 3, 4], batches: 4, tasksPerAgent: 3, consensusRounds: 2, bars: 200 }
 }
 
 export const PROFILES: Record<Profile, ProfileParams> = { quick: QUICK, full: FULL }
