@@ -54,6 +54,15 @@ describe('LocalProvider sandboxes', () => {
     await expect(sb.writeFiles([{ path: 'x', data: 'y' }])).rejects.toThrow(/killed sandbox/)
   })
 
+  it('a kill during an upload leaves no temp folder behind', async () => {
+    const sb = await provider.create({ label: 'kill-mid-upload' })
+    const files = Array.from({ length: 200 }, (_, i) => ({ path: `d${i}/f.txt`, data: 'x'.repeat(1000) }))
+    const upload = sb.writeFiles(files)
+    await sb.kill()
+    await expect(upload).rejects.toThrow(/killed/)
+    expect(existsSync(sb.workdir)).toBe(false)
+  })
+
   it('refuses paths that escape the workdir', async () => {
     const sb = await provider.create({ label: 'escape' })
     await expect(sb.writeFiles([{ path: '../outside.txt', data: 'x' }])).rejects.toThrow(

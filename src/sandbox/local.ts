@@ -262,6 +262,12 @@ class LocalSandbox implements Sandbox {
       const full = this.inside(f.path)
       await mkdir(dirname(full), { recursive: true })
       await writeFile(full, f.data)
+      // A kill during the upload removed the workdir; the mkdir above may have re-created it. Remove it again
+      // so an interrupted deploy leaves no temp folder behind.
+      if (!this.alive) {
+        await rm(this.workdir, { recursive: true, force: true }).catch(() => {})
+        throw new Error(`${this.label}: sandbox was killed during the upload`)
+      }
     }
   }
 
