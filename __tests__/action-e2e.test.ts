@@ -589,6 +589,51 @@ describe('the post step', () => {
     }
   }, 300_000)
 
+  it('after a clean e2b run there is nothing left to sweep', async () => {
+    const emu = await startE2BEmulator({ apiKey: E2B_KEY })
+    try {
+      const ws = workspace()
+      const main = await runAction({
+        entry: 'index',
+        workspace: ws,
+        env: {
+          E2B_API_URL: emu.url,
+          E2B_SANDBOX_URL: emu.url,
+          GITHUB_RUN_ID: '778',
+          GITHUB_RUN_ATTEMPT: '2'
+        },
+        inputs: {
+          ...actionInputDefaults(),
+          'github-token': '',
+          provider: 'e2b',
+          'e2b-api-key': E2B_KEY,
+          'e2b-plan': 'pro',
+          'create-rate': '50',
+          only: ONLY
+        }
+      })
+      expect(main.code, explain(main)).toBe(0)
+      const results = JSON.parse(readFileSync(main.outputs['results-path'], 'utf8'))
+      expect(results.run.provider).toBe('e2b')
+      expect(results.cost.estimated).toBe(false)
+      expect(results.benchmarks[0].status).toBe('passed')
+      expect(emu.stats().created).toBeGreaterThanOrEqual(3)
+      expect(emu.stats().live).toBe(0)
+      const stateEnv = Object.fromEntries(Object.entries(main.state).map(([k, v]) => [`STATE_${k}`, v]))
+      const post = await runAction({
+        entry: 'post',
+        workspace: ws,
+        inputs: { 'e2b-api-key': E2B_KEY },
+        env: stateEnv
+      })
+      expect(post.code, explain(post)).toBe(0)
+      expect(post.stdout).toContain('E2B sweep of run gh-778-2: 0 sandbox(es) still alive, 0 killed')
+      expect(annotations(post.stdout).filter(a => a.level !== 'notice')).toEqual([])
+    } finally {
+      await emu.close()
+    }
+  }, 300_000)
+
   it('never fails the job: a wrong key is a warning', async () => {
     const emu = await startE2BEmulator({ apiKey: E2B_KEY })
     try {
