@@ -137,6 +137,26 @@ describe('outputs and the gate', () => {
     ).toMatch(/interrupted/)
   })
 
+  it('fails when every benchmark errored: nothing measured is not a pass', () => {
+    const r = results([1, 2, 3])
+    const errored: Results = {
+      ...r,
+      benchmarks: r.benchmarks.map(b => ({
+        ...b,
+        status: 'error' as const,
+        metrics: [],
+        error: 'python3 not found'
+      }))
+    }
+    const gate = { comparison: undefined, failOnRegression: false, failOnTarget: false }
+    expect(gateFailure({ ...gate, results: errored })).toMatch(
+      /nothing was measured: all 1 benchmark\(s\) errored/
+    )
+    // One error among measured benchmarks is a warning, not a failure.
+    const mixed: Results = { ...r, benchmarks: [...r.benchmarks, ...errored.benchmarks] }
+    expect(gateFailure({ ...gate, results: mixed })).toBeUndefined()
+  })
+
   it('a regression annotation names the metric and shows its evidence', () => {
     const [v] = compareResults(base, slower, { thresholdPct: 10 }).regressions
     const a = regressionAnnotation(v)

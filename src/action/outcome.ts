@@ -73,6 +73,11 @@ export function gateFailure(opts: {
 }): string | undefined {
   const reasons: string[] = []
   if (opts.results && !opts.results.run.complete) reasons.push('the run was interrupted; results are partial')
+  // A run that measured nothing (python missing, every agent crashing) must not pass as "no regression".
+  const ran = opts.results?.benchmarks.filter(b => b.status !== 'skipped') ?? []
+  if (ran.length > 0 && ran.every(b => b.status === 'error')) {
+    reasons.push(`nothing was measured: all ${ran.length} benchmark(s) errored`)
+  }
   const regressions = opts.comparison?.regressions.length ?? 0
   if (opts.failOnRegression && regressions > 0) {
     reasons.push(`${regressions} regression(s) found (fail-on-regression is on)`)
