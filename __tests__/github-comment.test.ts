@@ -82,14 +82,31 @@ describe('upsertStickyComment', () => {
     expect(gh.comments(issue)).toHaveLength(136)
   })
 
-  it("skips without calling GitHub in 'never' mode and in 'on-change' mode when nothing changed", async () => {
+  it("skips without calling GitHub in 'never' mode, and creates nothing in 'on-change' mode when nothing changed", async () => {
     expect((await mod.upsertStickyComment(client, opts('x', { mode: 'never' }))).action).toBe('skipped')
+    expect(gh.state.requests).toHaveLength(0)
     expect(
       (await mod.upsertStickyComment(client, opts('x', { mode: 'on-change', changed: false }))).action
     ).toBe('skipped')
-    expect(gh.state.requests).toHaveLength(0)
+    expect(gh.requests('POST')).toHaveLength(0)
     const r = await mod.upsertStickyComment(client, opts('x', { mode: 'on-change', changed: true }))
     expect(r.action).toBe('created')
+  })
+
+  it("'on-change' still updates an existing comment when nothing changed, so a stale verdict never stays up", async () => {
+    const first = await mod.upsertStickyComment(
+      client,
+      opts('❌ 1 regression', { mode: 'on-change', changed: true })
+    )
+    expect(first.action).toBe('created')
+    const fixed = await mod.upsertStickyComment(
+      client,
+      opts('✅ no regression', { mode: 'on-change', changed: false })
+    )
+    expect(fixed.action).toBe('updated')
+    const ours = gh.comments(issue).filter(c => c.body.includes(MARKER))
+    expect(ours).toHaveLength(1)
+    expect(ours[0].body).toContain('no regression')
   })
 
   it('does not rewrite a comment that already says the same thing', async () => {

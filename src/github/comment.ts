@@ -16,7 +16,7 @@ export interface StickyCommentOptions {
   /** A hidden HTML comment identifying our comment; prepended to the body when the body lacks it. */
   marker: string
   body: string
-  /** `on-change` posts only when `changed` is true; `never` posts nothing. */
+  /** `on-change` creates a comment only when `changed` is true (an existing one is still updated); `never` posts nothing. */
   mode: CommentMode
   /** Whether the results differ from what the previous comment said (the caller decides). */
   changed: boolean
@@ -43,9 +43,6 @@ export async function upsertStickyComment(
   opts: StickyCommentOptions
 ): Promise<StickyCommentResult> {
   if (opts.mode === 'never') return { action: 'skipped', reason: "comment mode is 'never'" }
-  if (opts.mode === 'on-change' && !opts.changed) {
-    return { action: 'skipped', reason: "comment mode is 'on-change' and nothing changed" }
-  }
   if (!opts.marker)
     return { action: 'failed', reason: 'a sticky comment needs a non-empty marker', forbidden: false }
   const body = withMarker(opts.body, opts.marker)
@@ -67,6 +64,11 @@ export async function upsertStickyComment(
     const ours = comments.filter(c => c.body?.includes(opts.marker))
     // If several carry the marker, a bot's (ours) wins over a human quoting it.
     const existing = ours.find(c => c.user?.type === 'Bot') ?? ours[0]
+    // on-change: a new comment only when something changed, but an existing one is always brought up to date,
+    // so an old "regressions" verdict never stays up after a fix.
+    if (!existing && opts.mode === 'on-change' && !opts.changed) {
+      return { action: 'skipped', reason: "comment mode is 'on-change' and nothing changed" }
+    }
     if (existing) {
       if (existing.body === body) {
         return {
