@@ -258,3 +258,40 @@ describe('agent files', () => {
     expect(c.env?.SWARM_BENCH_RUN).toBe('tag-1')
   })
 })
+
+describe('agent environment', () => {
+  it('passes what Python needs and never the host credentials', async () => {
+    const { agentBaseEnv } = await import('../src/sandbox/local.js')
+    const env = agentBaseEnv({
+      PATH: '/usr/bin',
+      HOME: '/root',
+      LC_ALL: 'C.UTF-8',
+      SWARM_MAX_BODY_BYTES: '100',
+      'INPUT_E2B-API-KEY': 'e2b_secret',
+      'INPUT_GITHUB-TOKEN': 'ghs_secret',
+      ACTIONS_RUNTIME_TOKEN: 'jwt',
+      E2B_API_KEY: 'e2b_secret',
+      GITHUB_TOKEN: 'ghs_secret'
+    })
+    expect(env).toEqual({ PATH: '/usr/bin', HOME: '/root', LC_ALL: 'C.UTF-8', SWARM_MAX_BODY_BYTES: '100' })
+  })
+
+  it('a started process does not see a credential the host holds', async () => {
+    process.env.E2B_API_KEY_FOR_TEST_ONLY = 'should-not-leak'
+    const hadToken = 'GITHUB_TOKEN' in process.env
+    process.env.GITHUB_TOKEN ??= 'ghs_should_not_leak'
+    const sb = await provider.create({ label: 'env' })
+    try {
+      const p = await sb.start({
+        command: 'python3',
+        args: ['-c', 'import os; print(sorted(k for k in os.environ if "TOKEN" in k or "KEY" in k))']
+      })
+      const line = await new Promise<string>(ok => p.onLine(ok))
+      expect(line).toBe('[]')
+    } finally {
+      delete process.env.E2B_API_KEY_FOR_TEST_ONLY
+      if (!hadToken) delete process.env.GITHUB_TOKEN
+      await sb.kill()
+    }
+  })
+})

@@ -274,7 +274,7 @@ class LocalSandbox implements Sandbox {
   async start(cmd: StartCommand): Promise<AgentProcess> {
     this.assertAlive('start')
     const cwd = cmd.cwd ? resolve(this.workdir, cmd.cwd) : this.workdir
-    const env: Record<string, string> = { ...(process.env as Record<string, string>), ...(cmd.env ?? {}) }
+    const env: Record<string, string> = { ...agentBaseEnv(process.env), ...(cmd.env ?? {}) }
     if (this.opts.runTag && !cmd.env?.[RUN_TAG_ENV]) env[RUN_TAG_ENV] = this.opts.runTag
     const child = spawn(cmd.command, cmd.args, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] })
     // Resolve only once the OS has actually started it, so a missing executable is a clear start error.
@@ -386,4 +386,16 @@ export class LocalProvider implements Provider {
   usage(): SandboxUsage[] {
     return this.all.map(s => ({ label: s.label, allocation: { ...s.allocation }, seconds: s.aliveSeconds() }))
   }
+}
+
+/**
+ * The environment a local agent starts with: what a Python process needs, never the host's credentials. On a
+ * runner the host env holds `INPUT_E2B-API-KEY`, `INPUT_GITHUB-TOKEN` and `ACTIONS_RUNTIME_TOKEN`, and a user's
+ * strategy module runs inside the agent — an E2B sandbox would not see them either.
+ */
+export function agentBaseEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const keep = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TMPDIR|TEMP|TMP|LC_[A-Z]+|SWARM_[A-Z0-9_]+)$/
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && keep.test(k)) out[k] = v
+  return out
 }
