@@ -48564,38 +48564,6 @@ function redactDeep(value, secrets) {
     const safe = secrets.filter(s => JSON.stringify(s) === `"${s}"` && json.includes(s));
     return safe.length === 0 ? value : JSON.parse(secrets_redact(json, safe));
 }
-/**
- * Environment variables that carry credentials on a runner. Agents run the user's strategy module (code from the
- * pull request) and local agents inherit this process's environment, so none of these may be visible while the
- * matrix runs. The config already holds what the run needs.
- */
-const SECRET_ENV_NAMES = (/* unused pure expression or super */ null && ([
-    'INPUT_E2B-API-KEY',
-    'E2B_API_KEY',
-    'INPUT_GITHUB-TOKEN',
-    'GITHUB_TOKEN',
-    'GH_TOKEN',
-    'ACTIONS_RUNTIME_TOKEN',
-    'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
-    'ACTIONS_ID_TOKEN_REQUEST_URL'
-]));
-/** Runs `fn` with the credential variables removed from `process.env`, and puts them back afterwards. */
-async function withSecretEnvHidden(fn, env = process.env) {
-    const saved = new Map();
-    for (const name of SECRET_ENV_NAMES) {
-        const v = env[name];
-        if (v !== undefined)
-            saved.set(name, v);
-        delete env[name];
-    }
-    try {
-        return await fn();
-    }
-    finally {
-        for (const [name, v] of saved)
-            env[name] = v;
-    }
-}
 
 ;// CONCATENATED MODULE: ./src/action/state.ts
 // Names of the values the main step saves for the post step (`core.saveState` → `STATE_<name>` in the post

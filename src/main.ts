@@ -16,7 +16,7 @@ import {
 } from './action/outcome.js'
 import { createProgressLogger } from './action/progress.js'
 import { publishArtifact, publishComment } from './action/publish.js'
-import { redact, redactDeep, usableSecrets, withSecretEnvHidden } from './action/secrets.js'
+import { redact, redactDeep, usableSecrets } from './action/secrets.js'
 import { STATE } from './action/state.js'
 import { writeJobSummary } from './action/summary.js'
 import { runBenchmarks } from './bench/runner.js'
@@ -94,16 +94,14 @@ export async function run(): Promise<void> {
       endGroup: () => core.endGroup()
     })
     try {
-      // The agents run the pull request's strategy code: they must not inherit the runner's credentials.
-      results = await withSecretEnvHidden(() =>
-        runBenchmarks(config, {
-          onProgress: e => progress.onProgress(e),
-          signal: stop.signal,
-          // A cancelled job gets 7.5 s between SIGINT and SIGTERM: leave time to write the partial results.
-          abortGraceMs: 2000,
-          log: m => core.info(clean(m))
-        })
-      )
+      // Agents run the pull request's strategy code; providers start them without the runner's credentials.
+      results = await runBenchmarks(config, {
+        onProgress: e => progress.onProgress(e),
+        signal: stop.signal,
+        // A cancelled job gets 7.5 s between SIGINT and SIGTERM: leave time to write the partial results.
+        abortGraceMs: 2000,
+        log: m => core.info(clean(m))
+      })
     } finally {
       progress.close()
     }

@@ -22,37 +22,3 @@ export function redactDeep<T>(value: T, secrets: readonly string[]): T {
   const safe = secrets.filter(s => JSON.stringify(s) === `"${s}"` && json.includes(s))
   return safe.length === 0 ? value : (JSON.parse(redact(json, safe)) as T)
 }
-
-/**
- * Environment variables that carry credentials on a runner. Agents run the user's strategy module (code from the
- * pull request) and local agents inherit this process's environment, so none of these may be visible while the
- * matrix runs. The config already holds what the run needs.
- */
-export const SECRET_ENV_NAMES = [
-  'INPUT_E2B-API-KEY',
-  'E2B_API_KEY',
-  'INPUT_GITHUB-TOKEN',
-  'GITHUB_TOKEN',
-  'GH_TOKEN',
-  'ACTIONS_RUNTIME_TOKEN',
-  'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
-  'ACTIONS_ID_TOKEN_REQUEST_URL'
-] as const
-
-/** Runs `fn` with the credential variables removed from `process.env`, and puts them back afterwards. */
-export async function withSecretEnvHidden<T>(
-  fn: () => Promise<T>,
-  env: NodeJS.ProcessEnv = process.env
-): Promise<T> {
-  const saved = new Map<string, string>()
-  for (const name of SECRET_ENV_NAMES) {
-    const v = env[name]
-    if (v !== undefined) saved.set(name, v)
-    delete env[name]
-  }
-  try {
-    return await fn()
-  } finally {
-    for (const [name, v] of saved) env[name] = v
-  }
-}
