@@ -11,7 +11,16 @@ const HERE = dirname(fileURLToPath(import.meta.url))
 export const REPO_ROOT = join(HERE, '..', '..', '..')
 
 export type AgentFaultMode =
-  'crash' | 'hang' | 'garbage' | 'huge-line' | 'peer-refuse' | 'peer-slow' | 'wrong-token' | 'exit-at-start'
+  | 'crash'
+  | 'hang'
+  | 'garbage'
+  | 'huge-line'
+  | 'peer-refuse'
+  | 'peer-slow'
+  | 'wrong-token'
+  | 'exit-at-start'
+  /** No fault: each agent logs the token, neighbour headers and environment it got (see `spied`). */
+  | 'spy'
 
 export interface AgentFault {
   mode: AgentFaultMode
@@ -32,6 +41,14 @@ export interface FaultAgent {
   dir: string
   /** Every time the fault fired (wall-clock ms, agent pid, what); empty when it never fired. */
   fired(): Fired[]
+}
+
+/** What a `spy` agent recorded: `init` → {token, env}, `link` → {headers: [...]}. */
+export function spied(agent: FaultAgent, kind: 'init' | 'link'): Record<string, unknown>[] {
+  return agent
+    .fired()
+    .filter(f => f.what.startsWith(`${kind} `))
+    .map(f => JSON.parse(f.what.slice(kind.length + 1)) as Record<string, unknown>)
 }
 
 export interface Fired {

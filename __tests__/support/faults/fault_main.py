@@ -147,6 +147,29 @@ elif MODE == 'wrong-token':
 
     _agent.Agent.op_link = op_link
 
+elif MODE == 'spy':
+    # No fault: every agent records (to the host log only, never to stdout/stderr) the secrets it was handed and
+    # its environment, so tests can prove where they went and where they did not.
+    import json
+
+    def _record(kind, data):
+        with open(FAULT['log'], 'a') as f:
+            f.write('%d %d %s %s\n' % (int(time.time() * 1000), os.getpid(), kind, json.dumps(data)))
+
+    orig_init = _agent.Agent.op_init
+    orig_link = _agent.Agent.op_link
+
+    def op_init(self, args):
+        _record('init', {'token': args.get('token'), 'env': dict(os.environ)})
+        return orig_init(self, args)
+
+    def op_link(self, args):
+        _record('link', {'headers': [n.get('headers') for n in args.get('neighbors') or []]})
+        return orig_link(self, args)
+
+    _agent.Agent.op_init = op_init
+    _agent.Agent.op_link = op_link
+
 elif MODE == 'exit-at-start':
     _say('agent exits before it is ready (exit 4)')
     os._exit(4)
