@@ -31,6 +31,9 @@ export function createProvider(config: RunConfig, opts: CreateProviderOptions = 
     plan: e.plan,
     limits: { maxConcurrency: e.maxConcurrency, createPerSecond: e.createPerSecond },
     metadata: runMetadata(config, opts.env),
+    // Agent ports are reachable only with the sandbox's traffic token (peers get it in their link headers);
+    // an open port would let anyone on the internet reach the agents' peer servers.
+    allowPublicTraffic: false,
     log: opts.log
   })
 }
