@@ -1,0 +1,169 @@
+// Smoke tests of the four measurement scripts with tiny parameters: each runs for real (real agents, real floors,
+// the real E2B SDK against the emulator) and its --json output has the shape docs/performance.md relies on, plus
+// the invariants that hold whatever the timings are. No timing assertions.
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, describe, expect, it } from 'vitest'
+import type { HarnessFigures } from '../scripts/bench/harness.js'
+import type { PlanFigures } from '../scripts/bench/plan.js'
+import type { DetectorFigures } from '../scripts/bench/detector.js'
+import type { ScaleFigures } from '../scripts/bench/scale.js'
+
+const run = promisify(execFile)
+const dir = mkdtempSync(join(tmpdir(), 'bench-scripts-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+async function script<T>(name: string, args: string[]): Promise<{ figures: T; stdout: string }> {
+  const json = join(dir, `${name}-${Date.now()}.json`)
+  const { stdout } = await run(
+    process.execPath,
+    ['node_modules/tsx/dist/cli.mjs', `scripts/bench/${name}.ts`, ...args, '--json', json],
+    { maxBuffer: 64 * 1024 * 1024, timeout: 170_000 }
+  )
+  return { figures: JSON.parse(readFileSync(json, 'utf8')) as T, stdout }
+}
+
+describe('measurement scripts (tiny parameters)', () => {
+  it('harness: control, peer and throughput next to their floors, and the peer ladder with cProfile', async () => {
+    const { figures: h, stdout } = await script<HarnessFigures>('harness', [
+      '--samples',
+      '40',
+      '--rounds',
+      '2',
+      '--messages',
+      '20'
+    ])
+    for (const d of [
+      h.control.floorUs,
+      h.control.agentRawUs,
+      h.control.agentClientUs,
+      h.peer.floorUs,
+      h.peer.agentUs
+    ]) {
+      expect(d.n).toBe(40)
+      expect(d.p50).toBeGreaterThan(0)
+      expect(d.p99).toBeGreaterThanOrEqual(d.p50)
+    }
+    expect(h.control.ratioP50).toBeCloseTo(h.control.agentClientUs.p50 / h.control.floorUs.p50, 9)
+    expect(h.peer.ratioP50).toBeCloseTo(h.peer.agentUs.p50 / h.peer.floorUs.p50, 9)
+    // every message sent over the link was delivered, and each one has its own latency sample
+    expect(h.throughput.sent).toBe(20)
+    expect(h.throughput.delivered).toBe(20)
+    expect(h.throughput.sendLatencyUs.n).toBe(20)
+    expect(typeof h.targets.peerP50WithinRatio).toBe('boolean')
+    expect(h.profile?.rungs.map(r => r.name)).toEqual([
+      'floor',
+      'http-bytes',
+      'agent-client',
+      'agent-server',
+      'agent-both'
+    ])
+    // the profile reached into the agent's own code on both sides of the link
+    expect(h.profile?.profile?.server.some(r => r.function.startsWith('peer.py'))).toBe(true)
+    expect(h.profile?.profile?.client.some(r => r.function.startsWith('peer.py'))).toBe(true)
+    expect(stdout).toContain('ratio p50')
+  }, 180_000)
+
+  it('plan: local and emulated-Hobby runs of one benchmark, project and seed flow, with attribution', async () => {
+    const { figures: p } = await script<PlanFigures>('plan', [
+      '--profiles',
+      'quick',
+      '--envs',
+      'local,emulator',
+      '--flows',
+      'project,seed',
+      '--only',
+      'creation.swarm-init',
+      '--cost-window',
+      '1',
+      '--create-ms',
+      '100',
+      '--call-ms',
+      '10',
+      '--hop-ms',
+      '1'
+    ])
+    expect(p.rows.map(r => `${r.env}/${r.flow}`)).toEqual([
+      'local/project',
+      'local/seed',
+      'emulator/project',
+      'emulator/seed'
+    ])
+    for (const r of p.rows) {
+      expect(r.benchmarks.error, r.errors.join('; ')).toBe(0)
+      expect(r.sandboxes).toBeGreaterThan(0)
+      // the cost is the billed lifetime at the default price of the 2 vCPU / 512 MiB allocation
+      expect(r.usd).toBeCloseTo(r.sandboxSeconds * p.params.usdPerSandboxSecond, 9)
+      expect(r.perBenchmark).toHaveLength(1)
+      expect(r.perBenchmark[0].created).toBe(r.sandboxes)
+      if (r.flow === 'seed')
+        expect(r.usdIfLeaked!).toBeGreaterThanOrEqual(r.sandboxes * 300 * p.params.usdPerSandboxSecond)
+    }
+    for (const r of p.rows.filter(x => x.env === 'emulator')) {
+      // every sandbox went through the emulator, never more than the Hobby limit at once
+      expect(r.emulator!.createRequests).toBe(r.sandboxes)
+      expect(r.emulator!.peakLive).toBeLessThanOrEqual(20)
+      expect(r.createMsP50 === undefined || r.createMsP50 > 0).toBe(true)
+    }
+    const project = p.rows.find(r => r.env === 'emulator' && r.flow === 'project')!
+    expect(project.targets?.usdMax).toBe(0.02)
+  }, 180_000)
+
+  it('detector: records runs, reuses them with --from, scores four methods and compares real pairs', async () => {
+    const runs = join(dir, 'runs')
+    const args = ['--comparisons', '20', '--drift', '10', '--sizes', '50', '--history', '2']
+    const { figures: d } = await script<DetectorFigures>('detector', [
+      '--runs',
+      '2',
+      '--dir',
+      runs,
+      '--only',
+      'communication.inter-agent-latency,resources.network',
+      ...args
+    ])
+    expect(readdirSync(runs)).toHaveLength(2)
+    expect(d.params.runs).toBe(2)
+    expect(d.cells.map(c => c.method)).toEqual(['project', 'ratio110', 'ratio200', 'welch'])
+    for (const c of d.cells) {
+      expect(c.falseAlarm).toBeGreaterThanOrEqual(0)
+      expect(c.falseAlarm).toBeLessThanOrEqual(1)
+      expect(c.detection['50']).toBeGreaterThanOrEqual(0)
+      expect(c.detection['50']).toBeLessThanOrEqual(1)
+    }
+    expect(d.realPairs).toHaveLength(2)
+    const again = await script<DetectorFigures>('detector', ['--from', runs, ...args])
+    expect(again.figures.params.runs).toBe(2)
+    expect(readdirSync(runs)).toHaveLength(2)
+    // same recorded runs and seed: the simulation is reproducible
+    expect(again.figures.cells).toEqual(d.cells)
+  }, 180_000)
+
+  it('scale: a small ring and mesh go through the whole cycle with memory read from /proc', async () => {
+    const { figures: s } = await script<ScaleFigures>('scale', [
+      '--size',
+      '4',
+      '--topologies',
+      'ring',
+      '--mesh-sizes',
+      '3',
+      '--startup-samples',
+      '1'
+    ])
+    expect(s.rows.map(r => `${r.topology}-${r.size}`)).toEqual(['ring-4', 'mesh-3'])
+    for (const r of s.rows) {
+      expect(r.ok, r.error).toBe(true)
+      expect(r.consensus!.agreed).toBe(true)
+      expect(r.consensus!.voteMessages).toBe(r.consensus!.predicted)
+      expect(r.stateSync!.acks).toBe(r.size - 1)
+      expect(r.leftoverProcesses).toBe(0)
+      expect(r.memoryPeak!.agents).toBe(r.size)
+      expect(r.memoryPeak!.peakRssMiB.min).toBeGreaterThan(1)
+    }
+    expect(s.largestMesh).toBe(3)
+    expect(s.startup?.rows).toHaveLength(6)
+    expect(s.startup?.imports.length).toBeGreaterThan(0)
+  }, 180_000)
+})

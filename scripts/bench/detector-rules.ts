@@ -1,0 +1,196 @@
+// The detector's building blocks, pure so they can be unit tested: synthetic runs made from recorded ones
+// (resampled samples × a per-run drift factor, optionally one metric made worse), and the two reference rules
+// the project's verdict is held against.
+import { summarize } from '../../src/stats/summary.js'
+import { studentTCdf } from '../../src/stats/distributions.js'
+import { metricKey, type HistoryEntry, type Metric, type Results } from '../../src/results/schema.js'
+
+/**
+ * How a slower or faster machine moves a metric: times and costs scale with it, rates scale inversely, counts
+ * (messages, bytes, agents, ratios of two times) do not move at all.
+ */
+export type DriftClass = 'scales' | 'inverse' | 'none'
+
+const TIME_UNITS = new Set(['ns', 'us', 'µs', 'ms', 's', 'usd', 'usd/op', 'ms/agent', 's/op'])
+
+export function driftClass(m: Pick<Metric, 'unit'>): DriftClass {
+  const u = m.unit.trim().toLowerCase()
+  if (TIME_UNITS.has(u) || u.startsWith('usd') || /^(ns|us|µs|ms|s)(\/|$)/.test(u)) return 'scales'
+  if (/\/s$/.test(u) || u.endsWith('per s') || u === 'hz') return 'inverse'
+  return 'none'
+}
+
+/** exp(U(−ln(1+d), ln(1+d))): a run between 1/(1+d) and (1+d) times as slow, symmetric on the log scale. */
+export function driftFactor(rand: () => number, driftPct: number): number {
+  const h = Math.log1p(driftPct / 100)
+  return Math.exp((2 * rand() - 1) * h)
+}
+
+/** `n` draws with replacement. */
+export function resample(xs: readonly number[], rand: () => number, n = xs.length): number[] {
+  const out = new Array<number>(n)
+  for (let i = 0; i < n; i++) out[i] = xs[Math.floor(rand() * xs.length)]
+  return out
+}
+
+/** The factor that makes a metric `pct` percent worse in its own direction. */
+export const worseFactor = (direction: 'lower' | 'higher', pct: number): number =>
+  direction === 'lower' ? 1 + pct / 100 : 1 / (1 + pct / 100)
+
+export interface Injection {
+  key: string
+  pct: number
+}
+
+/**
+ * Pools every recorded run's samples per metric: in `pooled` mode a synthetic run draws from the pool, so the only
+ * between-run effect is the drift the simulation applies (its size is then the controlled between-run noise).
+ */
+export function poolRuns(runs: readonly Results[]): Results {
+  const pool = new Map<string, number[]>()
+  for (const r of runs) {
+    for (const g of gatedMetrics(r)) {
+      const xs = pool.get(g.key) ?? []
+      xs.push(...g.metric.samples)
+      pool.set(g.key, xs)
+    }
+  }
+  const first = runs[0]
+  return {
+    ...first,
+    benchmarks: first.benchmarks.map(b => ({
+      ...b,
+      metrics: b.metrics
+        .filter(m => m.gate)
+        .map(m => ({ ...m, samples: pool.get(metricKey(b.id, m.name)) ?? m.samples }))
+    }))
+  }
+}
+
+/** Like `syntheticRun` but each metric keeps the sample count of `shape` while drawing from `pool`. */
+export function pooledRun(
+  pool: Results,
+  shape: Results,
+  rand: () => number,
+  drift: number,
+  inject?: Injection,
+  history: HistoryEntry[] = []
+): Results {
+  const counts = new Map(gatedMetrics(shape).map(g => [g.key, g.metric.samples.length]))
+  return syntheticRun(pool, rand, drift, inject, history, counts)
+}
+
+/**
+ * A synthetic run: the recorded run's gated metrics with their samples resampled, multiplied by the run's drift
+ * (per the metric's drift class) and, for the injected metric, made `pct` percent worse. Context (non-gated)
+ * metrics are dropped: no verdict reads them.
+ */
+export function syntheticRun(
+  source: Results,
+  rand: () => number,
+  drift: number,
+  inject?: Injection,
+  history: HistoryEntry[] = [],
+  counts?: Map<string, number>
+): Results {
+  return {
+    ...source,
+    history,
+    benchmarks: source.benchmarks.map(b => ({
+      ...b,
+      metrics: b.metrics
+        .filter(m => m.gate)
+        .map(m => {
+          const cls = driftClass(m)
+          let f = cls === 'scales' ? drift : cls === 'inverse' ? 1 / drift : 1
+          if (inject && inject.key === metricKey(b.id, m.name)) f *= worseFactor(m.direction, inject.pct)
+          const n = counts?.get(metricKey(b.id, m.name)) ?? m.samples.length
+          const samples = resample(m.samples, rand, n).map(x => x * f)
+          return { ...m, samples, summary: summarize(samples, m.summary.headline) }
+        })
+    }))
+  }
+}
+
+/** One run condensed to its headline values, as the baseline artifact's history keeps it. */
+export function historyEntry(r: Results, label: string): HistoryEntry {
+  const values: Record<string, number> = {}
+  for (const b of r.benchmarks) {
+    for (const m of b.metrics) {
+      if (!m.gate || m.summary.n === 0) continue
+      values[metricKey(b.id, m.name)] = m.summary.headline === 'mean' ? m.summary.mean : m.summary.median
+    }
+  }
+  return { runId: label, startedAt: r.run.startedAt, values }
+}
+
+export interface GatedMetric {
+  key: string
+  metric: Metric
+}
+
+export function gatedMetrics(r: Results): GatedMetric[] {
+  const out: GatedMetric[] = []
+  for (const b of r.benchmarks)
+    for (const m of b.metrics) if (m.gate) out.push({ key: metricKey(b.id, m.name), metric: m })
+  return out
+}
+
+export interface WelchResult {
+  t: number
+  df: number
+  /** Two-sided. */
+  p: number
+}
+
+/** Welch's unequal-variance t-test of mean(a) vs mean(b); undefined with fewer than 2 values on a side. */
+export function welchTTest(a: readonly number[], b: readonly number[]): WelchResult | undefined {
+  const na = a.length
+  const nb = b.length
+  if (na < 2 || nb < 2) return undefined
+  const ma = a.reduce((s, x) => s + x, 0) / na
+  const mb = b.reduce((s, x) => s + x, 0) / nb
+  const va = a.reduce((s, x) => s + (x - ma) ** 2, 0) / (na - 1)
+  const vb = b.reduce((s, x) => s + (x - mb) ** 2, 0) / (nb - 1)
+  const se2 = va / na + vb / nb
+  if (se2 === 0)
+    return { t: ma === mb ? 0 : Math.sign(ma - mb) * Infinity, df: na + nb - 2, p: ma === mb ? 1 : 0 }
+  const t = (ma - mb) / Math.sqrt(se2)
+  const df = se2 ** 2 / ((va / na) ** 2 / (na - 1) + (vb / nb) ** 2 / (nb - 1))
+  const p = 2 * (1 - studentTCdf(Math.abs(t), df))
+  return { t, df, p: Math.min(1, Math.max(0, p)) }
+}
+
+/** Reference rule 2: Welch at α per metric, no correction for many metrics; a regression is significant AND worse. */
+export function welchRegressions(base: Results, head: Results, alpha = 0.05): string[] {
+  const baseBy = new Map(gatedMetrics(base).map(g => [g.key, g.metric]))
+  const out: string[] = []
+  for (const { key, metric } of gatedMetrics(head)) {
+    const b = baseBy.get(key)
+    if (!b) continue
+    const w = welchTTest(metric.samples, b.samples)
+    if (!w || !(w.p < alpha)) continue
+    const worse = metric.direction === 'lower' ? w.t > 0 : w.t < 0
+    if (worse) out.push(key)
+  }
+  return out
+}
+
+/**
+ * Reference rule 1: one value per benchmark (the metric's headline value, as a benchmark action stores one number
+ * per entry) and an alert when it got worse by more than the ratio (1.1 = 110 %, 2 = 200 %).
+ */
+export function ratioRegressions(base: Results, head: Results, ratio: number): string[] {
+  const baseBy = new Map(gatedMetrics(base).map(g => [g.key, g.metric]))
+  const out: string[] = []
+  for (const { key, metric } of gatedMetrics(head)) {
+    const b = baseBy.get(key)
+    if (!b || b.summary.n === 0 || metric.summary.n === 0) continue
+    const hv = metric.summary.headline === 'mean' ? metric.summary.mean : metric.summary.median
+    const bv = b.summary.headline === 'mean' ? b.summary.mean : b.summary.median
+    if (!(hv > 0 && bv > 0)) continue
+    const worse = metric.direction === 'lower' ? hv / bv : bv / hv
+    if (worse > ratio) out.push(key)
+  }
+  return out
+}

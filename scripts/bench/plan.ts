@@ -1,0 +1,417 @@
+// bench:plan — cost and wall time of the whole matrix, per profile, by running it:
+//   local      the local provider (allocation nominal: costs are "as if on E2B")
+//   emulator   the e2b provider on the real SDK against the local E2B emulator with E2B-like latencies injected
+//              (creation ≈ 450 ms, every control/daemon call ≈ 30 ms, every peer hop ≈ 5 ms) at the Hobby limits
+//              (20 concurrent sandboxes, 1 creation per second), enforced by the provider and by the emulator.
+// Two flows on the same engine:
+//   project    the runner as shipped (swarms pooled and reused, parallel deploys up to the limits)
+//   seed       the seed's flow as written: every benchmark creates its own swarms (the runner with a pool of size 0)
+//              and costs.by-topology runs each topology for a 60 s window. This is a mode of the runner, RUN, not
+//              a computed schedule. `nopool` is the seed flow without the window (separates the two effects).
+//              The seed also leaked its sandboxes until E2B's 300 s default timeout; that
+//              extra is COMPUTED from the measured per-sandbox lifetimes and printed in its own column.
+// Every figure is the run's own: the provider's per-sandbox lifetimes × allocation × default E2B prices.
+import { randomBytes } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
+import { runBenchmarks } from '../../src/bench/runner.js'
+import { BENCHMARK_IDS } from '../../src/bench/catalog.js'
+import { parseRunConfig, DEFAULT_PRICING, type RunConfig } from '../../src/config/config.js'
+import { usdPerSecond } from '../../src/cost/pricing.js'
+import type { Results } from '../../src/results/schema.js'
+import { createProvider } from '../../src/sandbox/factory.js'
+import { installExitCleanup } from '../../src/sandbox/local.js'
+import { startE2BEmulator, type E2BEmulator } from '../../__tests__/support/e2b-emulator/index.js'
+import { attribute, TracingProvider, type Interval, type IntervalCost } from './trace.js'
+import {
+  flags,
+  fmt,
+  intFlag,
+  machine,
+  machineLine,
+  numFlag,
+  quantile,
+  table,
+  usd,
+  writeJson
+} from './common.js'
+
+const API_KEY = 'e2b_bench_plan_emulated_0000000000'
+/** E2B's default lifetime of a sandbox nobody kills (the seed's cleanup called a method the SDK no longer has). */
+const SEED_LEAK_SECONDS = 300
+const TARGETS = { quick: { usd: 0.02, wallS: 180 }, full: { usd: 0.25 } } as const
+
+type Env = 'local' | 'emulator'
+type Flow = 'project' | 'seed' | 'nopool'
+type ProfileName = 'quick' | 'full'
+
+export interface PlanRow {
+  profile: ProfileName
+  env: Env
+  flow: Flow
+  wallS: number
+  sandboxes: number
+  sandboxSeconds: number
+  usd: number
+  /** Seed flow only: every sandbox billed at least SEED_LEAK_SECONDS (computed, not run). */
+  usdIfLeaked?: number
+  swarmsDeployed: number
+  swarmsReused: number
+  benchmarks: { passed: number; failed: number; error: number; skipped: number }
+  errors: string[]
+  /** Host-measured sandbox creation (ms) from the agent-deploy phases: shows the injected latency landed. */
+  createMsP50?: number
+  emulator?: { peakLive: number; rejected429: number; createRequests: number; peerRequests: number }
+  /** Per benchmark: its wall time, the sandboxes created in it, the sandbox-seconds billed while it ran. */
+  perBenchmark: (IntervalCost & { status: string; swarmsDeployed: number; swarmsReused: number })[]
+  /** Sandbox-seconds billed outside every benchmark (pool hand-overs, final drain). */
+  betweenSandboxSeconds: number
+  /** Targets that apply to this row (project flow under emulated Hobby). */
+  targets?: { usdMax: number; usdMet: boolean; wallMaxS?: number; wallMet?: boolean }
+}
+
+export interface PlanFigures {
+  machine: ReturnType<typeof machine>
+  params: {
+    profiles: ProfileName[]
+    envs: Env[]
+    flows: Flow[]
+    only: string[]
+    costWindowSeconds: number
+    latency: { createMs: number; callMs: number; hopMs: number }
+    hobby: { maxConcurrency: number; createPerSecond: number }
+    pricing: typeof DEFAULT_PRICING
+    usdPerSandboxSecond: number
+  }
+  rows: PlanRow[]
+}
+
+function list<T extends string>(name: string, raw: string, allowed: readonly T[]): T[] {
+  const out = raw
+    .split(',')
+    .map(s => s.trim())
+    .filter(Boolean)
+  for (const v of out) {
+    if (!(allowed as readonly string[]).includes(v)) {
+      process.stderr.write(`--${name}: ${JSON.stringify(v)} is not one of ${allowed.join(', ')}\n`)
+      process.exit(2)
+    }
+  }
+  return out as T[]
+}
+
+async function main(): Promise<void> {
+  const f = flags(
+    'bench:plan',
+    'cost and wall time of the matrix per profile, locally and under emulated E2B Hobby',
+    {
+      profiles: { type: 'string', default: 'quick,full', help: 'profiles to run (quick, full)' },
+      envs: { type: 'string', default: 'local,emulator', help: 'where to run (local, emulator)' },
+      flows: {
+        type: 'string',
+        default: 'project,seed',
+        help: 'project (runner as shipped), seed (seed flow), nopool (no swarm reuse, no window: a diagnosis)'
+      },
+      only: { type: 'string', default: '', help: 'comma-separated benchmark ids (default all 18)' },
+      'cost-window': {
+        type: 'string',
+        default: '60',
+        help: 'seconds of the seed flow costs.by-topology window'
+      },
+      'create-ms': { type: 'string', default: '450', help: 'emulated sandbox creation time' },
+      'call-ms': {
+        type: 'string',
+        default: '30',
+        help: 'emulated latency of each control-plane and daemon call'
+      },
+      'hop-ms': { type: 'string', default: '5', help: 'emulated latency of each proxied peer request' },
+      json: { type: 'string', help: 'write the figures as JSON to this file' }
+    }
+  )
+  const profiles = list('profiles', f.profiles, ['quick', 'full'] as const)
+  const envs = list('envs', f.envs, ['local', 'emulator'] as const)
+  const flows = list('flows', f.flows, ['project', 'seed', 'nopool'] as const)
+  const only = f.only ? list('only', f.only, BENCHMARK_IDS) : [...BENCHMARK_IDS]
+  const costWindowSeconds = numFlag('cost-window', f['cost-window'], 0, 3600)
+  const latency = {
+    createMs: intFlag('create-ms', f['create-ms'], 0),
+    callMs: intFlag('call-ms', f['call-ms'], 0),
+    hopMs: intFlag('hop-ms', f['hop-ms'], 0)
+  }
+  const hobby = { maxConcurrency: 20, createPerSecond: 1 }
+  const m = machine()
+  console.log(`bench:plan · ${machineLine(m)}`)
+  installExitCleanup()
+
+  const rows: PlanRow[] = []
+  for (const profile of profiles) {
+    for (const env of envs) {
+      for (const flow of flows) {
+        process.stderr.write(`running ${profile} / ${env} / ${flow}…\n`)
+        const row = await runOne({ profile, env, flow, only, costWindowSeconds, latency })
+        rows.push(row)
+        process.stderr.write(
+          `  ${fmt(row.wallS)} s, ${row.sandboxes} sandboxes, ${fmt(row.sandboxSeconds)} sandbox-s, ${usd(row.usd)}` +
+            `${row.errors.length ? `, ${row.errors.length} benchmark error(s)` : ''}\n`
+        )
+      }
+    }
+  }
+  const figures: PlanFigures = {
+    machine: m,
+    params: {
+      profiles,
+      envs,
+      flows,
+      only,
+      costWindowSeconds,
+      latency,
+      hobby,
+      pricing: DEFAULT_PRICING,
+      usdPerSandboxSecond: usdPerSecond({ vcpu: 2, memoryMiB: 512 }, DEFAULT_PRICING)
+    },
+    rows
+  }
+  print(figures)
+  writeJson(f.json, figures)
+}
+
+async function runOne(o: {
+  profile: ProfileName
+  env: Env
+  flow: Flow
+  only: string[]
+  costWindowSeconds: number
+  latency: { createMs: number; callMs: number; hopMs: number }
+}): Promise<PlanRow> {
+  let emu: E2BEmulator | undefined
+  const inputs: Record<string, string> = {
+    profile: o.profile,
+    only: o.only.join(','),
+    'run-tag': `bench-plan-${randomBytes(3).toString('hex')}`,
+    'cost-window-seconds': o.flow === 'seed' ? String(o.costWindowSeconds) : '0'
+  }
+  if (o.env === 'emulator') {
+    emu = await startE2BEmulator({ apiKey: API_KEY, maxConcurrent: 20 })
+    // A create answers after createMs in total: its own API call latency plus the placement delay.
+    emu.faults.createDelayMs = Math.max(0, o.latency.createMs - o.latency.callMs)
+    emu.faults.controlLatencyMs = o.latency.callMs
+    emu.faults.envdLatencyMs = o.latency.callMs
+    emu.faults.peerLatencyMs = o.latency.hopMs
+    Object.assign(inputs, {
+      provider: 'e2b',
+      'e2b-api-key': API_KEY,
+      'e2b-api-url': emu.url,
+      'e2b-sandbox-url': emu.url,
+      'e2b-plan': 'hobby'
+    })
+  } else {
+    inputs.provider = 'local'
+  }
+  const config: RunConfig = parseRunConfig(name => inputs[name] ?? '', {})
+  const provider = new TracingProvider(createProvider(config))
+  const t0 = performance.now()
+  const intervals: Interval[] = []
+  let results: Results
+  try {
+    results = await runBenchmarks(config, {
+      provider,
+      onProgress: e => {
+        if (e.type === 'start') intervals.push({ id: e.id, start: performance.now(), end: Number.NaN })
+        if (e.type === 'done') {
+          const iv = intervals.find(i => i.id === e.id)
+          if (iv) iv.end = performance.now()
+        }
+      },
+      // The seed's flow: nothing is kept between benchmarks, so every swarm a benchmark uses is created for it.
+      poolMaxAgents: o.flow === 'project' ? undefined : 0
+    })
+  } finally {
+    await provider.killAll()
+  }
+  const t1 = performance.now()
+  const wallS = (t1 - t0) / 1000
+  const perBench = attribute(
+    provider.spans,
+    intervals.filter(i => Number.isFinite(i.end))
+  )
+  const whole = attribute(provider.spans, [{ id: 'run', start: t0, end: t1 + 3_600_000 }])[0]
+  const usage = provider.usage()
+  const counts = { passed: 0, failed: 0, error: 0, skipped: 0 }
+  for (const b of results.benchmarks) counts[b.status]++
+  const details = results.run.environment.providerDetails
+  const createMs = results.benchmarks
+    .find(b => b.id === 'creation.agent-deploy')
+    ?.metrics.find(x => x.name === 'create_ms')?.samples
+  const row: PlanRow = {
+    profile: o.profile,
+    env: o.env,
+    flow: o.flow,
+    wallS,
+    sandboxes: results.cost.sandboxes,
+    sandboxSeconds: results.cost.sandboxSeconds,
+    usd: results.cost.usd,
+    swarmsDeployed: Number(details.swarmsDeployed ?? 0),
+    swarmsReused: Number(details.swarmsReused ?? 0),
+    benchmarks: counts,
+    errors: results.benchmarks
+      .filter(b => b.status === 'error')
+      .map(b => `${b.id}: ${b.error ?? ''}`.slice(0, 300)),
+    createMsP50: createMs?.length ? quantile(createMs, 0.5) : undefined,
+    perBenchmark: perBench.map(c => {
+      const b = results.benchmarks.find(x => x.id === c.id)
+      return {
+        ...c,
+        status: b?.status ?? 'unknown',
+        swarmsDeployed: Number(b?.params.swarmsDeployed ?? 0),
+        swarmsReused: Number(b?.params.swarmsReused ?? 0)
+      }
+    }),
+    betweenSandboxSeconds: whole.sandboxSeconds - perBench.reduce((s, c) => s + c.sandboxSeconds, 0)
+  }
+  if (o.flow === 'seed') {
+    row.usdIfLeaked = usage.reduce(
+      (s, u) => s + usdPerSecond(u.allocation, results.cost.pricing) * Math.max(u.seconds, SEED_LEAK_SECONDS),
+      0
+    )
+  }
+  if (emu) {
+    const st = emu.stats()
+    row.emulator = {
+      peakLive: st.peakLive,
+      rejected429: st.rejected429,
+      createRequests: st.createRequests,
+      peerRequests: st.peerRequests
+    }
+    await emu.close()
+  }
+  if (o.flow === 'project' && o.env === 'emulator') {
+    const t = TARGETS[o.profile]
+    row.targets = { usdMax: t.usd, usdMet: row.usd <= t.usd }
+    if ('wallS' in t) Object.assign(row.targets, { wallMaxS: t.wallS, wallMet: row.wallS <= t.wallS })
+  }
+  return row
+}
+
+function print(x: PlanFigures): void {
+  const l = x.params.latency
+  console.log(
+    `\nMatrix cost and wall time (${x.params.only.length === BENCHMARK_IDS.length ? 'all 18 benchmarks' : x.params.only.join(', ')})` +
+      `\n  emulator: creation ${l.createMs} ms, control/daemon call ${l.callMs} ms, peer hop ${l.hopMs} ms, Hobby ` +
+      `${x.params.hobby.maxConcurrency} concurrent / ${x.params.hobby.createPerSecond} create/s` +
+      `\n  price: ${x.params.pricing.usdPerVcpuSecond} $/vCPU-s + ${x.params.pricing.usdPerGibSecond} $/GiB-s → ` +
+      `${x.params.usdPerSandboxSecond.toExponential(3)} $/s per 2 vCPU / 512 MiB sandbox` +
+      `\n  seed flow: run with no swarm reuse and a ${x.params.costWindowSeconds} s costs.by-topology window; ` +
+      `"if leaked" is computed: each sandbox billed ≥ ${SEED_LEAK_SECONDS} s as the seed's broken cleanup did\n`
+  )
+  console.log(
+    table(
+      [
+        'profile',
+        'where',
+        'flow',
+        'wall s',
+        'sandboxes',
+        'sandbox-s',
+        'cost',
+        'if leaked',
+        'swarms new/reused',
+        'create p50 ms',
+        'bench ok/fail/err',
+        'target'
+      ],
+      x.rows.map(r => [
+        r.profile,
+        r.env === 'emulator' ? 'emulated Hobby' : 'local',
+        r.flow,
+        fmt(r.wallS),
+        r.sandboxes,
+        fmt(r.sandboxSeconds),
+        usd(r.usd),
+        r.usdIfLeaked === undefined ? '' : usd(r.usdIfLeaked),
+        `${r.swarmsDeployed}/${r.swarmsReused}`,
+        r.createMsP50 === undefined ? '' : fmt(r.createMsP50),
+        `${r.benchmarks.passed}/${r.benchmarks.failed}/${r.benchmarks.error}`,
+        r.targets
+          ? `${r.targets.usdMet ? 'ok' : 'MISS'} ≤ ${usd(r.targets.usdMax)}` +
+            (r.targets.wallMaxS !== undefined
+              ? `, ${r.targets.wallMet ? 'ok' : 'MISS'} ≤ ${r.targets.wallMaxS} s`
+              : '')
+          : ''
+      ])
+    )
+  )
+  // Ratios seed ÷ project for each profile and place, so the saving is visible.
+  const ratios: (string | number)[][] = []
+  for (const p of x.params.profiles) {
+    for (const e of x.params.envs) {
+      const a = x.rows.find(r => r.profile === p && r.env === e && r.flow === 'project')
+      const b = x.rows.find(r => r.profile === p && r.env === e && r.flow === 'seed')
+      if (a && b) {
+        ratios.push([
+          p,
+          e,
+          `${(b.sandboxes / a.sandboxes).toFixed(2)}×`,
+          `${(b.sandboxSeconds / a.sandboxSeconds).toFixed(2)}×`,
+          `${(b.usd / a.usd).toFixed(2)}×`,
+          b.usdIfLeaked ? `${(b.usdIfLeaked / a.usd).toFixed(1)}×` : '',
+          `${(b.wallS / a.wallS).toFixed(2)}×`
+        ])
+      }
+    }
+  }
+  if (ratios.length) {
+    console.log('\nSeed flow ÷ project flow')
+    console.log(
+      table(['profile', 'where', 'sandboxes', 'sandbox-s', 'cost', 'cost if leaked', 'wall'], ratios)
+    )
+  }
+  for (const r of x.rows) {
+    console.log(
+      `\n${r.profile} / ${r.env === 'emulator' ? 'emulated Hobby' : 'local'} / ${r.flow}: where the time and money go`
+    )
+    const total = r.sandboxSeconds || 1
+    console.log(
+      table(
+        ['benchmark', 'status', 'wall s', 'created', 'swarms new/reused', 'peak live', 'sandbox-s', 'share'],
+        [
+          ...r.perBenchmark.map(c => [
+            c.id,
+            c.status,
+            fmt(c.wallS),
+            c.created,
+            `${c.swarmsDeployed}/${c.swarmsReused}`,
+            c.peakLive,
+            fmt(c.sandboxSeconds),
+            `${((100 * c.sandboxSeconds) / total).toFixed(1)}%`
+          ]),
+          [
+            '(between benchmarks)',
+            '',
+            '',
+            '',
+            '',
+            '',
+            fmt(r.betweenSandboxSeconds),
+            `${((100 * r.betweenSandboxSeconds) / total).toFixed(1)}%`
+          ]
+        ]
+      )
+    )
+  }
+  for (const r of x.rows.filter(r => r.errors.length)) {
+    console.log(`\n${r.profile}/${r.env}/${r.flow}: benchmark errors`)
+    for (const e of r.errors) console.log(`  ${e}`)
+  }
+  for (const r of x.rows.filter(r => r.emulator)) {
+    const e = r.emulator!
+    console.log(
+      `emulator ${r.profile}/${r.flow}: peak ${e.peakLive} live sandboxes, ${e.createRequests} create requests, ` +
+        `${e.rejected429} refused 429, ${e.peerRequests} proxied peer requests`
+    )
+  }
+}
+
+main().catch(err => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err))
+  process.exitCode = 1
+})
