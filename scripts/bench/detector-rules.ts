@@ -2,7 +2,7 @@
 // (resampled samples × a per-run drift factor, optionally one metric made worse), and the two reference rules
 // the project's verdict is held against.
 import { summarize } from '../../src/stats/summary.js'
-import { studentTCdf } from '../../src/stats/distributions.js'
+import { normalQuantile, studentTCdf } from '../../src/stats/distributions.js'
 import { metricKey, type HistoryEntry, type Metric, type Results } from '../../src/results/schema.js'
 
 /**
@@ -193,4 +193,59 @@ export function ratioRegressions(base: Results, head: Results, ratio: number): s
     if (worse > ratio) out.push(key)
   }
   return out
+}
+
+export interface Detectability {
+  key: string
+  n: number
+  /** σ of ln(headline) of one synthetic run from sampling alone (pooled resampling). */
+  sigmaLog: number
+  /** Smallest regression (percent) detectable per drift size, see `minimumDetectable`. */
+  mdePct: Record<string, number>
+}
+
+/**
+ * The smallest regression any per-metric rule can catch with 95 % power while keeping false alarms of the whole
+ * matrix at `matrixAlpha` (Bonferroni over `m` metrics, one-sided): exp((z₁ + z₂)·σ_pair) − 1, where σ_pair is
+ * the σ of ln(head ÷ base) for two runs: sampling noise of both headlines plus both runs' drift (uniform on the log
+ * scale: σ = ln(1+d)/√3). A bound on what the data allows, whatever the method (short of removing common drift).
+ */
+export function minimumDetectable(
+  sigmaLog: number,
+  driftPct: number,
+  m: number,
+  matrixAlpha = 0.01,
+  power = 0.95
+): number {
+  const z = normalQuantile(1 - matrixAlpha / Math.max(1, m)) + normalQuantile(power)
+  const drift = Math.log1p(driftPct / 100) / Math.sqrt(3)
+  return Math.expm1(z * Math.sqrt(2 * sigmaLog ** 2 + 2 * drift ** 2)) * 100
+}
+
+/** σ of ln(headline) over `draws` synthetic runs of each gated metric drawn from `pool` with `shape`'s counts. */
+export function detectability(
+  pool: Results,
+  shape: Results,
+  drifts: readonly number[],
+  rand: () => number,
+  draws = 300
+): Detectability[] {
+  const counts = new Map(gatedMetrics(shape).map(g => [g.key, g.metric.samples.length]))
+  const m = counts.size
+  return gatedMetrics(pool).map(({ key, metric }) => {
+    const n = counts.get(key) ?? metric.samples.length
+    const logs: number[] = []
+    for (let i = 0; i < draws; i++) {
+      const s = summarize(resample(metric.samples, rand, n), metric.summary.headline)
+      const v = metric.summary.headline === 'mean' ? s.mean : s.median
+      if (v > 0) logs.push(Math.log(v))
+    }
+    const mean = logs.reduce((a, b) => a + b, 0) / Math.max(1, logs.length)
+    const sigmaLog = Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, logs.length - 1))
+    // Counts, bytes and memory do not drift with the machine (see driftClass).
+    const drifting = driftClass(metric) !== 'none'
+    const mdePct: Record<string, number> = { '0': minimumDetectable(sigmaLog, 0, m) }
+    for (const d of drifts) mdePct[String(d)] = minimumDetectable(sigmaLog, drifting ? d : 0, m)
+    return { key, n, sigmaLog, mdePct }
+  })
 }
