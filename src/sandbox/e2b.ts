@@ -71,6 +71,36 @@ export class E2BAuthError extends Error {
   }
 }
 
+/** The SDK's default request timeout (`requestTimeoutMs`). */
+const SDK_REQUEST_TIMEOUT_MS = 60_000
+
+/**
+ * Runs `fn` with a signal that aborts after `ms` (a TimeoutError) or when `outer` aborts. Needed because the SDK,
+ * given a caller's signal, combines it with its own request timeout through `AbortSignal.any`; on Node 20 that
+ * timeout signal is then reachable only weakly, is garbage-collected, and never fires: a hung creation would wait
+ * forever. A plain timer held here cannot be collected.
+ */
+export async function withDeadline<T>(
+  ms: number,
+  outer: AbortSignal | undefined,
+  fn: (signal: AbortSignal) => Promise<T>
+): Promise<T> {
+  const ctrl = new AbortController()
+  const timer = setTimeout(
+    () => ctrl.abort(new DOMException(`the request timed out after ${ms} ms`, 'TimeoutError')),
+    ms
+  )
+  const onAbort = (): void => ctrl.abort(outer?.reason)
+  if (outer?.aborted) onAbort()
+  else outer?.addEventListener('abort', onAbort, { once: true })
+  try {
+    return await fn(ctrl.signal)
+  } finally {
+    clearTimeout(timer)
+    outer?.removeEventListener('abort', onAbort)
+  }
+}
+
 /** Replace every occurrence of the secret in a message. */
 export function redact(text: string, secret: string | undefined): string {
   if (!secret) return text
@@ -408,14 +438,18 @@ export class E2BProvider implements Provider {
         () =>
           this.limiter.schedule(
             () =>
-              this.client.Sandbox.create(this.template, {
-                timeoutMs: opts.timeoutMs ?? this.timeoutMs,
-                metadata,
-                // Retries go through our limiter again (each one is a creation the plan counts), not the SDK's.
-                retries: 0,
-                signal: opts.signal,
-                ...(this.opts.allowPublicTraffic === false ? { network: { allowPublicTraffic: false } } : {})
-              }),
+              withDeadline(this.opts.requestTimeoutMs ?? SDK_REQUEST_TIMEOUT_MS, opts.signal, signal =>
+                this.client.Sandbox.create(this.template, {
+                  timeoutMs: opts.timeoutMs ?? this.timeoutMs,
+                  metadata,
+                  // Retries go through our limiter again (each one is a creation the plan counts), not the SDK's.
+                  retries: 0,
+                  signal,
+                  ...(this.opts.allowPublicTraffic === false
+                    ? { network: { allowPublicTraffic: false } }
+                    : {})
+                })
+              ),
             { signal: opts.signal }
           ),
         {
