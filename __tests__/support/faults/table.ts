@@ -1,9 +1,10 @@
 // The fault suite's report: one row per injected fault (what was injected, what the run did, how long it took to
 // recover, what was left alive). Each test file records rows and prints its table in afterAll; rows also go to a
 // file shared by the vitest workers of one run, so the file that finishes last prints the whole suite's table.
-import { appendFileSync, readFileSync } from 'node:fs'
+import { appendFileSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { REPO_ROOT } from './fault-agent.js'
 
 export interface FaultRow {
   /** What was injected, e.g. `agent crash mid-op`. */
@@ -23,7 +24,7 @@ const rows: FaultRow[] = []
 const sharedFile = join(tmpdir(), `swarm-bench-fault-table-${process.ppid}.jsonl`)
 
 export function recordFault(row: FaultRow): void {
-  const clean = { ...row, outcome: row.outcome.replace(/\s+/g, ' ').slice(0, 110) }
+  const clean = { ...row, outcome: row.outcome.replace(/\s+/g, ' ').slice(0, 100) }
   rows.push(clean)
   appendFileSync(sharedFile, JSON.stringify(clean) + '\n')
 }
@@ -43,21 +44,26 @@ export function formatTable(list: FaultRow[]): string {
   return [line(head), widths.map(w => '-'.repeat(w)).join('-|-'), ...body.map(line)].join('\n')
 }
 
-/** Prints this file's rows and, below, every row the suite has recorded so far. */
+/** Prints this file's rows; the last fault-suite file to finish in this vitest run also prints the whole table. */
 export function printFaultTable(title: string): void {
-  if (rows.length === 0) return
-  let all: FaultRow[]
+  if (rows.length > 0) console.log(`\nFault injection — ${title}\n${formatTable(rows)}`)
+  appendFileSync(sharedFile, JSON.stringify({ done: title }) + '\n')
+  let lines: Record<string, unknown>[]
   try {
-    all = readFileSync(sharedFile, 'utf8')
+    lines = readFileSync(sharedFile, 'utf8')
       .split('\n')
       .filter(Boolean)
-      .map(l => JSON.parse(l) as FaultRow)
+      .map(l => JSON.parse(l) as Record<string, unknown>)
   } catch {
-    all = rows
+    return
   }
-  const out = [`\nFault injection — ${title}\n${formatTable(rows)}`]
-  if (all.length > rows.length) out.push(`\nFault injection — all rows so far\n${formatTable(all)}`)
-  console.log(out.join('\n'))
+  const files = readdirSync(join(REPO_ROOT, '__tests__', 'faults')).filter(f => f.endsWith('.test.ts')).length
+  if (lines.filter(l => 'done' in l).length !== files) return
+  const all = lines.filter((l): l is FaultRow & Record<string, unknown> => 'fault' in l)
+  const leaks = all.reduce((n, r) => n + r.leakedProcesses + r.leakedSandboxes, 0)
+  rmSync(sharedFile, { force: true })
+  console.log(
+    `\nFault injection — whole suite: ${all.length} faults, ${leaks} leaked processes/sandboxes\n${formatTable(all)}`
+  )
 }
-
 export const secondsSince = (t0: number): number => (performance.now() - t0) / 1000
