@@ -1,9 +1,10 @@
 // Finding and fetching the baseline: the newest successful run of the same workflow on the baseline branch that
-// still has an unexpired results artifact (preferring the run at the pull request's base commit), downloaded with
-// the artifact toolkit. Every failure becomes a reason string; nothing here throws.
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
+// still has an unexpired results artifact (preferring the run at the pull request's base commit), downloaded as
+// the artifact's zip through the REST API. Every failure becomes a reason string; nothing here throws.
+import { createHash } from 'node:crypto'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { DefaultArtifactClient } from '@actions/artifact'
+import { unzipSync } from 'fflate'
 import { RESULTS_FILE } from '../results/schema.js'
 import { describeApiError } from './errors.js'
 import { createGitHubClient, type GitHubClient } from './octokit.js'
@@ -191,8 +192,10 @@ export interface DownloadBaselineOptions {
   fileName?: string
   /** `sha256:<hex>` of the archive; a mismatch rejects the download. */
   expectedDigest?: string
-  /** Client for the artifact lookup; the download itself goes to `GITHUB_API_URL` (the toolkit's choice). */
+  /** Client for the lookup and the download (default: one made from `token`). */
   octokit?: GitHubClient
+  /** Largest archive accepted; a results file is capped at 50 MiB on read anyway. Default 64 MiB. */
+  maxBytes?: number
 }
 
 export type DownloadedBaseline = { path: string; artifactId: number } | { reason: string }
@@ -217,33 +220,56 @@ export async function downloadBaseline(opts: DownloadBaselineOptions): Promise<D
     }
   }
   const target = join(opts.dir, fileName)
+  const what = `artifact ${artifactId} of run ${opts.runId}`
+  // Downloaded here rather than with @actions/artifact's findBy: the toolkit swallows a dropped connection and
+  // waits out an idle timer on each of its 5 retries (~90 s for one cut download); this client fails at once and
+  // retries a GET once. The archive is small (one results file), so it is checked and unpacked in memory.
+  let zip: Buffer
   try {
     mkdirSync(opts.dir, { recursive: true })
     // A file left by an earlier attempt must not pass for this download.
     rmSync(target, { force: true })
-    const res = await new DefaultArtifactClient().downloadArtifact(artifactId, {
-      path: opts.dir,
-      ...(digest ? { expectedHash: digest } : {}),
-      findBy: {
-        token: opts.token,
-        workflowRunId: opts.runId,
-        repositoryOwner: opts.owner,
-        repositoryName: opts.repo
+    const octokit = opts.octokit ?? createGitHubClient(opts.token)
+    const res = await octokit.request(
+      'GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}',
+      {
+        owner: opts.owner,
+        repo: opts.repo,
+        artifact_id: artifactId,
+        archive_format: 'zip'
+      }
+    )
+    zip = Buffer.from(res.data as ArrayBuffer)
+  } catch (err) {
+    return { reason: describeApiError(err, `downloading ${what}`).reason }
+  }
+  const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024
+  if (zip.length > maxBytes)
+    return { reason: `${what} is ${zip.length} bytes, over the ${maxBytes}-byte limit` }
+  if (digest) {
+    const actual = `sha256:${createHash('sha256').update(zip).digest('hex')}`
+    if (actual !== digest) return { reason: `${what} does not match its digest ${digest}; not trusted` }
+  }
+  let entries: Record<string, Uint8Array>
+  const names: string[] = []
+  try {
+    entries = unzipSync(new Uint8Array(zip), {
+      filter: f => {
+        names.push(f.name)
+        return f.name === fileName && f.originalSize <= maxBytes
       }
     })
-    if (res.digestMismatch) {
-      rmSync(target, { force: true })
-      return {
-        reason: `artifact ${artifactId} of run ${opts.runId} does not match its digest ${digest}; not trusted`
-      }
-    }
   } catch (err) {
-    return { reason: describeApiError(err, `downloading artifact ${artifactId} of run ${opts.runId}`).reason }
+    return {
+      reason: `${what} is not a readable zip archive (${err instanceof Error ? err.message : String(err)})`
+    }
   }
-  if (!existsSync(target)) {
-    const found = readdirSync(opts.dir).slice(0, 10).join(', ') || 'nothing'
-    return { reason: `artifact ${artifactId} of run ${opts.runId} has no ${fileName} (found: ${found})` }
+  const data = entries[fileName]
+  if (!data) {
+    const found = names.slice(0, 10).join(', ') || 'nothing'
+    return { reason: `${what} has no ${fileName} of at most ${maxBytes} bytes (found: ${found})` }
   }
+  writeFileSync(target, data)
   return { path: target, artifactId }
 }
 
