@@ -110,7 +110,60 @@ export function parseResults(text: string): ReadOutcome {
   if (sizeProblem) return { ok: false, reason: sizeProblem }
   const parsed = Results.safeParse(data)
   if (!parsed.success) return { ok: false, reason: `invalid results: ${describeIssues(parsed.error.issues)}` }
+  const inconsistent = findInconsistency(parsed.data)
+  if (inconsistent) return { ok: false, reason: `inconsistent results: ${inconsistent}` }
   return { ok: true, results: parsed.data }
+}
+
+/** Units whose values cannot be negative: a negative one means a tampered or broken file. */
+const NON_NEGATIVE_UNITS = new Set(['ms', 's', 'bytes', 'messages', 'MiB', 'usd/op', 'x', '%', 'ratio'])
+
+/**
+ * What the schema cannot say: a summary must be a summary of something (ordered statistics, samples inside
+ * [min, max], no more samples than n) and durations, costs and non-negative units must not be negative. A baseline
+ * that breaks these could otherwise turn into a confident verdict.
+ */
+export function findInconsistency(r: Results): string | undefined {
+  const eps = (a: number, b: number): number => 1e-9 * Math.max(1, Math.abs(a), Math.abs(b))
+  const le = (a: number, b: number): boolean => a <= b + eps(a, b)
+  if (r.run.durationMs < 0) return `run.durationMs is negative (${r.run.durationMs})`
+  for (const k of ['sandboxSeconds', 'vcpuSeconds', 'gibSeconds', 'usd'] as const) {
+    if (r.cost[k] < 0) return `cost.${k} is negative (${r.cost[k]})`
+  }
+  for (const [bi, b] of r.benchmarks.entries()) {
+    if (b.durationMs < 0) return `benchmarks.${bi}.durationMs is negative (${b.durationMs})`
+    for (const [mi, m] of b.metrics.entries()) {
+      const at = `benchmarks.${bi}.metrics.${mi}`
+      const s = m.summary
+      if (m.samples.length > s.n) return `${at}: ${m.samples.length} samples but n = ${s.n}`
+      if (s.n === 0) continue
+      if (m.samples.length === 0) return `${at}: a summary of ${s.n} samples with no samples kept`
+      const ordered: [string, number][] = [
+        ['min', s.min],
+        ['p50', s.p50],
+        ['p95', s.p95],
+        ['p99', s.p99],
+        ['max', s.max]
+      ]
+      for (let i = 1; i < ordered.length; i++) {
+        const [an, av] = ordered[i - 1]
+        const [bn, bv] = ordered[i]
+        if (!le(av, bv)) return `${at}: ${an} ${av} > ${bn} ${bv}`
+      }
+      for (const [name, v] of [
+        ['median', s.median],
+        ['mean', s.mean]
+      ] as const) {
+        if (!le(s.min, v) || !le(v, s.max)) return `${at}: ${name} ${v} outside [min ${s.min}, max ${s.max}]`
+      }
+      if (s.stddev < 0) return `${at}: negative stddev`
+      if (!le(s.ci.low, s.ci.high)) return `${at}: interval low ${s.ci.low} > high ${s.ci.high}`
+      const outside = m.samples.find(x => !le(s.min, x) || !le(x, s.max))
+      if (outside !== undefined) return `${at}: sample ${outside} outside [min ${s.min}, max ${s.max}]`
+      if (NON_NEGATIVE_UNITS.has(m.unit) && s.min < 0) return `${at}: negative ${m.unit} value ${s.min}`
+    }
+  }
+  return undefined
 }
 
 function describeJsonError(text: string, err: Error): string {
