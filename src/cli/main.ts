@@ -242,7 +242,11 @@ function readResultsOrExplain(flag: string, path: string, io: CliIO): Results | 
 function optionReader(opts: Record<string, unknown>) {
   return (name: string): string => {
     const v = opts[attributeName(`--${name}`)]
-    return v === undefined ? '' : String(v)
+    if (v === undefined) return ''
+    // As for `run`: an explicitly empty value (`--alpha ""`) must not silently become the default.
+    if (String(v).trim() === '')
+      throw new InputError(name, String(v), `a non-empty value (omit --${name} for the default)`)
+    return String(v)
   }
 }
 
