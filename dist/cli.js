@@ -35210,6 +35210,30 @@ class E2BAuthError extends Error {
         this.name = 'E2BAuthError';
     }
 }
+/** The SDK's default request timeout (`requestTimeoutMs`). */
+const SDK_REQUEST_TIMEOUT_MS = 60_000;
+/**
+ * Runs `fn` with a signal that aborts after `ms` (a TimeoutError) or when `outer` aborts. Needed because the SDK,
+ * given a caller's signal, combines it with its own request timeout through `AbortSignal.any`; on Node 20 that
+ * timeout signal is then reachable only weakly, is garbage-collected, and never fires: a hung creation would wait
+ * forever. A plain timer held here cannot be collected.
+ */
+async function withDeadline(ms, outer, fn) {
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(new DOMException(`the request timed out after ${ms} ms`, 'TimeoutError')), ms);
+    const onAbort = () => ctrl.abort(outer?.reason);
+    if (outer?.aborted)
+        onAbort();
+    else
+        outer?.addEventListener('abort', onAbort, { once: true });
+    try {
+        return await fn(ctrl.signal);
+    }
+    finally {
+        clearTimeout(timer);
+        outer?.removeEventListener('abort', onAbort);
+    }
+}
 /** Replace every occurrence of the secret in a message. */
 function redact(text, secret) {
     if (!secret)
@@ -35525,14 +35549,16 @@ class E2BProvider {
         let sdk;
         try {
             const metadata = { ...this.opts.metadata, ...opts.metadata, label: opts.label };
-            sdk = await withRetry(() => this.limiter.schedule(() => this.client.Sandbox.create(this.template, {
+            sdk = await withRetry(() => this.limiter.schedule(() => withDeadline(this.opts.requestTimeoutMs ?? SDK_REQUEST_TIMEOUT_MS, opts.signal, signal => this.client.Sandbox.create(this.template, {
                 timeoutMs: opts.timeoutMs ?? this.timeoutMs,
                 metadata,
                 // Retries go through our limiter again (each one is a creation the plan counts), not the SDK's.
                 retries: 0,
-                signal: opts.signal,
-                ...(this.opts.allowPublicTraffic === false ? { network: { allowPublicTraffic: false } } : {})
-            }), { signal: opts.signal }), {
+                signal,
+                ...(this.opts.allowPublicTraffic === false
+                    ? { network: { allowPublicTraffic: false } }
+                    : {})
+            })), { signal: opts.signal }), {
                 ...this.retry,
                 signal: opts.signal,
                 onRetry: ({ attempt, delayMs, kind }) => this.log(`${opts.label}: sandbox creation refused (${kind}), retry ${attempt} in ${delayMs} ms`)
@@ -35965,6 +35991,9 @@ function createProvider(config, opts = {}) {
         plan: e.plan,
         limits: { maxConcurrency: e.maxConcurrency, createPerSecond: e.createPerSecond },
         metadata: runMetadata(config, opts.env),
+        // Agent ports are reachable only with the sandbox's traffic token (peers get it in their link headers);
+        // an open port would let anyone on the internet reach the agents' peer servers.
+        allowPublicTraffic: false,
         log: opts.log
     });
 }
@@ -38489,7 +38518,71 @@ function parseResults(text) {
     const parsed = Results.safeParse(data);
     if (!parsed.success)
         return { ok: false, reason: `invalid results: ${describeIssues(parsed.error.issues)}` };
+    const inconsistent = findInconsistency(parsed.data);
+    if (inconsistent)
+        return { ok: false, reason: `inconsistent results: ${inconsistent}` };
     return { ok: true, results: parsed.data };
+}
+/** Units whose values cannot be negative: a negative one means a tampered or broken file. */
+const NON_NEGATIVE_UNITS = new Set(['ms', 's', 'bytes', 'messages', 'MiB', 'usd/op', 'x', '%', 'ratio']);
+/**
+ * What the schema cannot say: a summary must be a summary of something (ordered statistics, samples inside
+ * [min, max], no more samples than n) and durations, costs and non-negative units must not be negative. A baseline
+ * that breaks these could otherwise turn into a confident verdict.
+ */
+function findInconsistency(r) {
+    const eps = (a, b) => 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+    const le = (a, b) => a <= b + eps(a, b);
+    if (r.run.durationMs < 0)
+        return `run.durationMs is negative (${r.run.durationMs})`;
+    for (const k of ['sandboxSeconds', 'vcpuSeconds', 'gibSeconds', 'usd']) {
+        if (r.cost[k] < 0)
+            return `cost.${k} is negative (${r.cost[k]})`;
+    }
+    for (const [bi, b] of r.benchmarks.entries()) {
+        if (b.durationMs < 0)
+            return `benchmarks.${bi}.durationMs is negative (${b.durationMs})`;
+        for (const [mi, m] of b.metrics.entries()) {
+            const at = `benchmarks.${bi}.metrics.${mi}`;
+            const s = m.summary;
+            if (m.samples.length > s.n)
+                return `${at}: ${m.samples.length} samples but n = ${s.n}`;
+            if (s.n === 0)
+                continue;
+            if (m.samples.length === 0)
+                return `${at}: a summary of ${s.n} samples with no samples kept`;
+            const ordered = [
+                ['min', s.min],
+                ['p50', s.p50],
+                ['p95', s.p95],
+                ['p99', s.p99],
+                ['max', s.max]
+            ];
+            for (let i = 1; i < ordered.length; i++) {
+                const [an, av] = ordered[i - 1];
+                const [bn, bv] = ordered[i];
+                if (!le(av, bv))
+                    return `${at}: ${an} ${av} > ${bn} ${bv}`;
+            }
+            for (const [name, v] of [
+                ['median', s.median],
+                ['mean', s.mean]
+            ]) {
+                if (!le(s.min, v) || !le(v, s.max))
+                    return `${at}: ${name} ${v} outside [min ${s.min}, max ${s.max}]`;
+            }
+            if (s.stddev < 0)
+                return `${at}: negative stddev`;
+            if (!le(s.ci.low, s.ci.high))
+                return `${at}: interval low ${s.ci.low} > high ${s.ci.high}`;
+            const outside = m.samples.find(x => !le(s.min, x) || !le(x, s.max));
+            if (outside !== undefined)
+                return `${at}: sample ${outside} outside [min ${s.min}, max ${s.max}]`;
+            if (NON_NEGATIVE_UNITS.has(m.unit) && s.min < 0)
+                return `${at}: negative ${m.unit} value ${s.min}`;
+        }
+    }
+    return undefined;
 }
 function describeJsonError(text, err) {
     // JSON.parse reports the end of input differently across engines; check the text itself.
@@ -39522,7 +39615,12 @@ function readResultsOrExplain(flag, path, io) {
 function optionReader(opts) {
     return (name) => {
         const v = opts[attributeName(`--${name}`)];
-        return v === undefined ? '' : String(v);
+        if (v === undefined)
+            return '';
+        // As for `run`: an explicitly empty value (`--alpha ""`) must not silently become the default.
+        if (String(v).trim() === '')
+            throw new InputError(name, String(v), `a non-empty value (omit --${name} for the default)`);
+        return String(v);
     };
 }
 function compareCommand(base, head, opts, io) {

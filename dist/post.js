@@ -47930,6 +47930,30 @@ class E2BAuthError extends Error {
         this.name = 'E2BAuthError';
     }
 }
+/** The SDK's default request timeout (`requestTimeoutMs`). */
+const SDK_REQUEST_TIMEOUT_MS = 60_000;
+/**
+ * Runs `fn` with a signal that aborts after `ms` (a TimeoutError) or when `outer` aborts. Needed because the SDK,
+ * given a caller's signal, combines it with its own request timeout through `AbortSignal.any`; on Node 20 that
+ * timeout signal is then reachable only weakly, is garbage-collected, and never fires: a hung creation would wait
+ * forever. A plain timer held here cannot be collected.
+ */
+async function withDeadline(ms, outer, fn) {
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(new DOMException(`the request timed out after ${ms} ms`, 'TimeoutError')), ms);
+    const onAbort = () => ctrl.abort(outer?.reason);
+    if (outer?.aborted)
+        onAbort();
+    else
+        outer?.addEventListener('abort', onAbort, { once: true });
+    try {
+        return await fn(ctrl.signal);
+    }
+    finally {
+        clearTimeout(timer);
+        outer?.removeEventListener('abort', onAbort);
+    }
+}
 /** Replace every occurrence of the secret in a message. */
 function redact(text, secret) {
     if (!secret)
@@ -48245,14 +48269,16 @@ class E2BProvider {
         let sdk;
         try {
             const metadata = { ...this.opts.metadata, ...opts.metadata, label: opts.label };
-            sdk = await withRetry(() => this.limiter.schedule(() => this.client.Sandbox.create(this.template, {
+            sdk = await withRetry(() => this.limiter.schedule(() => withDeadline(this.opts.requestTimeoutMs ?? SDK_REQUEST_TIMEOUT_MS, opts.signal, signal => this.client.Sandbox.create(this.template, {
                 timeoutMs: opts.timeoutMs ?? this.timeoutMs,
                 metadata,
                 // Retries go through our limiter again (each one is a creation the plan counts), not the SDK's.
                 retries: 0,
-                signal: opts.signal,
-                ...(this.opts.allowPublicTraffic === false ? { network: { allowPublicTraffic: false } } : {})
-            }), { signal: opts.signal }), {
+                signal,
+                ...(this.opts.allowPublicTraffic === false
+                    ? { network: { allowPublicTraffic: false } }
+                    : {})
+            })), { signal: opts.signal }), {
                 ...this.retry,
                 signal: opts.signal,
                 onRetry: ({ attempt, delayMs, kind }) => this.log(`${opts.label}: sandbox creation refused (${kind}), retry ${attempt} in ${delayMs} ms`)
