@@ -65,6 +65,7 @@ export interface DetectorFigures {
     historyRuns: number
     seed: number
     resample: 'pooled' | 'run'
+    inject: string
     gatedMetrics: number
     compareOptions: CompareOptions
   }
@@ -148,6 +149,11 @@ async function main(): Promise<void> {
         default: 'pooled',
         help: 'pooled: draw each metric from all runs (drift is the only between-run noise); run: from one recorded run (its real between-run noise on top)'
       },
+      inject: {
+        type: 'string',
+        default: 'all',
+        help: 'all: inject into any gated metric; detectable: only into metrics whose MDE at that drift is ≤ 25 %'
+      },
       options: {
         type: 'string',
         default: '',
@@ -181,6 +187,12 @@ async function main(): Promise<void> {
   }
   const mode = f.resample === 'run' ? 'run' : 'pooled'
   const pool = poolRuns(runs.map(r => r.results))
+  const det = detectability(pool, runs[0].results, drifts, rng(seed + 1))
+  const injectable = (driftPct: number): string[] => {
+    if (f.inject !== 'detectable') return keys
+    const ok = det.filter(x => x.mdePct[String(driftPct)] <= 25).map(x => x.key)
+    return ok.length ? ok : keys
+  }
 
   const rand = rng(seed)
   const one = (driftPct: number, inject?: Injection, history: HistoryEntry[] = []): Results => {
@@ -233,7 +245,7 @@ async function main(): Promise<void> {
       const reasons: Record<string, number> = {}
       const hits: Record<Method, number> = { project: 0, ratio110: 0, ratio200: 0, welch: 0 }
       for (let i = 0; i < comparisons; i++) {
-        const inject = { key: pick(keys, rand), pct: size }
+        const inject = { key: pick(injectable(driftPct), rand), pct: size }
         const v = verdicts(makeRun(driftPct, undefined, true), makeRun(driftPct, inject))
         for (const k of METHODS) if (v[k].includes(inject.key)) hits[k]++
         if (!v.project.includes(inject.key)) {
@@ -284,7 +296,6 @@ async function main(): Promise<void> {
     }
   }
 
-  const det = detectability(pool, runs[0].results, drifts, rng(seed + 1))
   const detectableAt25: Record<string, number> = {}
   for (const d of ['0', ...drifts.map(String)]) {
     detectableAt25[d] = det.filter(x => x.mdePct[d] <= 25).length / Math.max(1, det.length)
@@ -310,6 +321,7 @@ async function main(): Promise<void> {
       historyRuns,
       seed,
       resample: mode,
+      inject: f.inject,
       gatedMetrics: keys.length,
       compareOptions: { ...DEFAULT_COMPARE_OPTIONS, ...compareOpts }
     },
@@ -330,7 +342,7 @@ function print(x: DetectorFigures): void {
   const p = x.params
   console.log(
     `\n${p.runs} recorded runs (${p.runsDir}), ${p.gatedMetrics} gated metrics; per drift: ${p.comparisons} A/A and ` +
-      `${p.comparisons} A/B per size; baseline history ${p.historyRuns} runs; resampling ${p.resample === 'pooled' ? 'pooled over all runs (drift is the between-run noise)' : 'within one recorded run (+ its real between-run noise)'}; seed ${p.seed}`
+      `${p.comparisons} A/B per size (injected into ${p.inject === 'detectable' ? 'metrics with MDE ≤ 25 %' : 'any gated metric'}); baseline history ${p.historyRuns} runs; resampling ${p.resample === 'pooled' ? 'pooled over all runs (drift is the between-run noise)' : 'within one recorded run (+ its real between-run noise)'}; seed ${p.seed}`
   )
   console.log(
     `compareResults options: threshold ${p.compareOptions.thresholdPct}%, alpha ${p.compareOptions.alpha} (Holm), ` +
