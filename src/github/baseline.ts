@@ -240,6 +240,11 @@ export async function downloadBaseline(opts: DownloadBaselineOptions): Promise<D
       }
     )
     zip = Buffer.from(res.data as ArrayBuffer)
+    // With no content encoding the body must be exactly Content-Length bytes; fewer means the connection was cut.
+    const expected = res.headers['content-encoding'] ? NaN : Number(res.headers['content-length'])
+    if (Number.isFinite(expected) && expected > 0 && zip.length !== expected) {
+      return { reason: `downloading ${what} was cut short (${zip.length} of ${expected} bytes)` }
+    }
   } catch (err) {
     return { reason: describeApiError(err, `downloading ${what}`).reason }
   }
