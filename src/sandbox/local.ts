@@ -260,14 +260,20 @@ class LocalSandbox implements Sandbox {
     this.assertAlive('writeFiles')
     for (const f of files) {
       const full = this.inside(f.path)
-      await mkdir(dirname(full), { recursive: true })
-      await writeFile(full, f.data)
-      // A kill during the upload removed the workdir; the mkdir above may have re-created it. Remove it again
-      // so an interrupted deploy leaves no temp folder behind.
+      let failure: unknown
+      try {
+        await mkdir(dirname(full), { recursive: true })
+        await writeFile(full, f.data)
+      } catch (err) {
+        failure = err
+      }
+      // A kill during the upload removes the workdir (a write may then fail, or a mkdir re-create it): remove it
+      // again so an interrupted deploy leaves no temp folder behind, and say what happened.
       if (!this.alive) {
         await rm(this.workdir, { recursive: true, force: true }).catch(() => {})
         throw new Error(`${this.label}: sandbox was killed during the upload`)
       }
+      if (failure) throw failure
     }
   }
 
