@@ -150,6 +150,8 @@ export interface ScaleFigures {
   }
   rows: ScaleRow[]
   largestMesh?: number
+  /** The pid/thread bound of a mesh on this machine, from the threads per agent measured in the last mesh. */
+  threadCeiling?: { limit: number; threadsPerAgent: string; largestN: number; skipped?: number }
   startup?: StartupFigures
 }
 
@@ -345,6 +347,14 @@ function importTimes(
     .map(({ module, cumulativeMs }) => ({ module, cumulativeMs }))
 }
 
+function readLimit(path: string): number {
+  try {
+    return Number(readFileSync(path, 'utf8').trim())
+  } catch {
+    return Number.POSITIVE_INFINITY
+  }
+}
+
 async function main(): Promise<void> {
   const f = flags(
     'bench:scale',
@@ -354,8 +364,8 @@ async function main(): Promise<void> {
       topologies: { type: 'string', default: 'hierarchical,ring', help: 'topologies run at --size' },
       'mesh-sizes': {
         type: 'string',
-        default: '20,40,60,80,100',
-        help: 'mesh sizes tried in order until one fails'
+        default: '20,40,60,80,100,120,150,200',
+        help: 'mesh sizes tried in order until one fails or would need over half the machine’s pids'
       },
       'mesh-budget': {
         type: 'string',
@@ -390,7 +400,29 @@ async function main(): Promise<void> {
     rows.push(await cycle(provider, files, t, size, o))
   }
   let largestMesh: number | undefined
+  // Every thread is a pid: a mesh agent runs one server thread per neighbour connection, so a big mesh can use up
+  // the machine's pids (shared with everything else on it). Sizes predicted to need over half are not started.
+  const threadLimit = Math.min(
+    readLimit('/proc/sys/kernel/pid_max'),
+    readLimit('/proc/sys/kernel/threads-max')
+  )
+  let threadCeiling: ScaleFigures['threadCeiling']
   for (const n of meshSizes) {
+    const last = rows.filter(r => r.topology === 'mesh' && r.memoryPeak).at(-1)
+    if (last && Number.isFinite(threadLimit)) {
+      const extra = last.memoryPeak!.threads.max - (last.size - 1)
+      const predicted = n * (n - 1 + extra)
+      threadCeiling = {
+        limit: threadLimit,
+        threadsPerAgent: `n − 1 + ${extra}`,
+        largestN: Math.floor((1 - extra + Math.sqrt((extra - 1) ** 2 + 4 * threadLimit)) / 2)
+      }
+      if (predicted > threadLimit / 2) {
+        process.stderr.write(`mesh of ${n} not started: ~${predicted} threads, over half of ${threadLimit}\n`)
+        threadCeiling.skipped = n
+        break
+      }
+    }
     process.stderr.write(`mesh of ${n}…\n`)
     const row = await cycle(provider, files, 'mesh', n, o)
     rows.push(row)
@@ -407,6 +439,7 @@ async function main(): Promise<void> {
     params: { size, topologies, meshSizes, meshBudgetS, concurrency, stateBytes },
     rows,
     largestMesh,
+    threadCeiling,
     startup: startupSamples > 0 ? await startup(startupSamples) : undefined
   }
   print(figures)
@@ -481,6 +514,13 @@ function print(x: ScaleFigures): void {
   console.log(
     `\nLargest mesh that fits (≤ ${x.params.meshBudgetS} s per cycle, < 50% of memory): ${x.largestMesh ?? 'none tried fits'}`
   )
+  const tc = x.threadCeiling
+  if (tc) {
+    console.log(
+      `Thread bound: a mesh agent runs ${tc.threadsPerAgent} threads; with the machine's ${tc.limit} pids the largest ` +
+        `mesh is about ${tc.largestN} agents${tc.skipped ? ` (mesh of ${tc.skipped} not started: over half of them)` : ''}`
+    )
+  }
   const s = x.startup
   if (!s) return
   console.log(
