@@ -8,11 +8,15 @@ Bytes are counted exactly where they are read from / written to sockets, on both
 import socket
 import struct
 import threading
+from time import monotonic as _monotonic
 
 HEADER_LIMIT = 64 * 1024
 DEFAULT_BODY_LIMIT = 16 * 1024 * 1024
 KINDS = ('hello', 'ping', 'msg', 'vote', 'state', 'ack')
 _IDLE_PER_PEER = 4  # idle keep-alive connections kept per neighbour; busier moments open more
+# An idle keep-alive connection older than this is not reused: proxies in front of sandboxes (E2B's, the
+# emulator's) close idle connections after ~30 s, and a request written into a closed one is lost.
+_IDLE_REUSE_S = 15.0
 
 from .fastjson import dumps as _enc, loads as _loads
 
@@ -390,13 +394,14 @@ class PeerServer:
 
 
 class _Conn:
-    __slots__ = ('sock', 'reader', 'timeout', 'kernel_timeout')
+    __slots__ = ('sock', 'reader', 'timeout', 'kernel_timeout', 'idle_since')
 
     def __init__(self, sock, kernel_timeout):
         self.sock = sock
         self.reader = _Reader(sock)
         self.timeout = None
         self.kernel_timeout = kernel_timeout
+        self.idle_since = 0.0
 
     def set_timeout(self, timeout):
         self.timeout = timeout
@@ -479,6 +484,9 @@ class PeerLink:
 
     def close(self):
         self._closed = True
+        self._drop_idle()
+
+    def _drop_idle(self):
         idle, self._idle = self._idle, []
         for c in idle:
             c.close()
@@ -499,6 +507,10 @@ class PeerLink:
                 conn = self._idle.pop()  # list.pop/append are atomic under the GIL: no lock on the hot path
             except IndexError:
                 conn = None
+            if conn is not None and _monotonic() - conn.idle_since > _IDLE_REUSE_S:
+                conn.close()
+                self._drop_idle()  # the others are as old or older
+                conn = None
             reused = conn is not None
             try:
                 if conn is None:
@@ -510,7 +522,8 @@ class PeerLink:
                 if conn is not None:
                     conn.close()
                 if reused and attempt == 0:
-                    continue  # stale keep-alive connection: reconnect once
+                    self._drop_idle()
+                    continue  # stale keep-alive connection: nothing was delivered, retry on a fresh one
                 raise PeerError('peer %s (%s): cannot send: %s' % (self.id, self.url, e))
             r = conn.reader
             before = r.nread - len(r.buf)
@@ -518,17 +531,21 @@ class PeerLink:
                 status, close, data = self._read_response(r)
             except (OSError, EOFError, ValueError, _TooLarge) as e:
                 conn.close()
-                counters.exchange(kind, len(msg), r.nread - before, True)
                 timed_out = isinstance(e, (socket.timeout, BlockingIOError))
+                if reused and attempt == 0 and r.nread == before and not timed_out:
+                    # Closed before answering: the server never read it on that connection. Not counted (the
+                    # retry is the one message that arrives), and the other idle connections of the same age go too.
+                    self._drop_idle()
+                    continue
+                counters.exchange(kind, len(msg), r.nread - before, True)
                 if timed_out:
                     e = 'no answer within %.1f s' % timeout
-                if reused and attempt == 0 and r.nread == before and not timed_out:
-                    continue  # closed before answering: the server never saw it on that connection
                 raise PeerError('peer %s (%s): no answer to /%s: %s' % (self.id, self.url, kind, e))
             counters.exchange(kind, len(msg), r.nread - len(r.buf) - before, True)
             if close or self._closed:
                 conn.close()
             elif len(self._idle) < _IDLE_PER_PEER:
+                conn.idle_since = _monotonic()
                 self._idle.append(conn)  # may briefly exceed the cap under a race: harmless
             else:
                 conn.close()

@@ -234,6 +234,46 @@ class ClientTest(unittest.TestCase):
         finally:
             srv.close()
 
+    def test_several_stale_idle_connections_lose_nothing_and_count_one_message(self):
+        # A burst leaves several idle keep-alive connections; a proxy then closes them all. The next request must
+        # arrive (retry on a fresh connection, not on the next stale one) and be counted once, not per attempt.
+        srv = _OneShotServer()
+        try:
+            counters = Counters()
+            link = PeerLink(7, 'http://127.0.0.1:%d' % srv.port, {}, 'tk', counters, 5.0)
+            for _ in range(3):  # three answered keep-alive connections, which the server then closes
+                conn = link._connect(5.0)
+                conn.sock.sendall(b'POST /vote HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}')
+                while conn.sock.recv(65536):
+                    pass
+                conn.idle_since = time.monotonic()
+                link._idle.append(conn)
+            self.assertEqual(link.request('vote', {'n': 99}), {'id': 42})
+            self.assertEqual(counters.snapshot()['byKind']['vote']['sent'], 1)
+            self.assertEqual(len(srv.requests), 4)
+            link.close()
+        finally:
+            srv.close()
+
+    def test_idle_connections_past_their_reuse_age_are_not_reused(self):
+        from swarm_agent import peer as peer_mod
+
+        srv = _OneShotServer()
+        saved = peer_mod._IDLE_REUSE_S
+        peer_mod._IDLE_REUSE_S = 0.05
+        try:
+            link = PeerLink(7, 'http://127.0.0.1:%d' % srv.port, {}, 'tk', Counters(), 5.0)
+            link.request('hello', {'from': 1})
+            time.sleep(0.2)
+            link.request('hello', {'from': 1})
+            # the aged connection was dropped without being tried: one connection per request, no failed attempt
+            self.assertEqual(srv.connections, 2)
+            self.assertEqual(len(srv.requests), 2)
+            link.close()
+        finally:
+            peer_mod._IDLE_REUSE_S = saved
+            srv.close()
+
     def test_http_error_and_silence_raise_peer_error(self):
         srv = _OneShotServer(status=401)
         try:
