@@ -110,8 +110,9 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
       })
       benchmarks.push(r)
       emit({ type: 'done', id: entry.id, status: r.status, seconds: r.durationMs / 1000, error: r.error })
-      // Idle swarms no later benchmark borrows would only be billed while they wait: tear them down now.
-      await pool.prune(new Set(borrows.slice(index + 1).flat()))
+      // An idle swarm is billed while it waits, and creating one again costs far less than keeping it alive
+      // across unrelated benchmarks (measured by bench:plan): keep only what the very next benchmark borrows.
+      await pool.prune(new Set(borrows[index + 1] ?? []))
     }
   } finally {
     signal.removeEventListener('abort', onAbort)
