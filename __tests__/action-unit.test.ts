@@ -300,9 +300,9 @@ describe('documentation and workflows', () => {
     ].map(m => m[1])
   const inputs = section('inputs', 'outputs')
   const outputs = section('outputs', 'runs')
-  const docs = readFileSync(join(ROOT, 'docs', 'action.md'), 'utf8')
+  const docs = readFileSync(join(ROOT, 'README.md'), 'utf8')
 
-  it('docs/action.md documents every input and output of action.yml', () => {
+  it('the README documents every input and output of action.yml', () => {
     expect(inputs.length).toBeGreaterThan(15)
     for (const name of [...inputs, ...outputs]) expect(docs, name).toContain(`| \`${name}\``)
     expect([...outputs].sort()).toEqual([...OUTPUT_NAMES].sort())
