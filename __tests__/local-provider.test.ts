@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { isAbsolute, join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { agentStartCommand, collectAgentFiles, USER_STRATEGY_PATH } from '../src/sandbox/agent-files.js'
 import { LocalProvider, TEMP_PREFIX } from '../src/sandbox/local.js'
@@ -296,5 +296,17 @@ describe('agent environment', () => {
       if (!hadToken) delete process.env.GITHUB_TOKEN
       await sb.kill()
     }
+  })
+})
+
+describe('interpreter resolution', () => {
+  it('resolves python3 once to the interpreter it runs, and leaves other commands alone', async () => {
+    const { resolveInterpreter } = await import('../src/sandbox/local.js')
+    const py = resolveInterpreter('python3')
+    expect(isAbsolute(py)).toBe(true)
+    expect(existsSync(py)).toBe(true)
+    expect(resolveInterpreter('python3')).toBe(py)
+    expect(resolveInterpreter('/bin/sh')).toBe('/bin/sh')
+    expect(resolveInterpreter('definitely-not-a-command')).toBe('definitely-not-a-command')
   })
 })

@@ -24,7 +24,7 @@ const extra = process.argv.slice(2)
 rmSync(jsonOut, { force: true })
 const ts = await run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${jsonOut}`, ...extra], false)
 let tsPassed = 0
-let tsFailed = 0
+let tsFailed
 try {
   const r = JSON.parse(readFileSync(jsonOut, 'utf8'))
   tsPassed = r.numPassedTests
