@@ -249,3 +249,35 @@ describe('compareResults', () => {
     expect(v.reason).toMatch(/not positive/)
   })
 })
+
+describe('deterministic metrics (counted, not timed)', () => {
+  const bytes = (v: number, n = 3): Metric =>
+    makeMetric({
+      name: 'rtt_ms',
+      unit: 'bytes',
+      direction: 'lower',
+      source: 'agent',
+      samples: Array(n).fill(v)
+    })
+
+  it('a counted figure that grew past the threshold is a regression without a rank test, even with 3 samples', () => {
+    const c = compareResults(single(bytes(500)), single(bytes(650)))
+    const v = c.verdicts.find(x => x.key === KEY)!
+    expect(v.verdict).toBe('regression')
+    expect(v.reason).toMatch(/deterministic/)
+    expect(v.p).toBeUndefined()
+    expect(c.tested).toBe(0) // it does not take a share of the Holm correction
+  })
+
+  it('identical or within-threshold counted figures are unchanged; a drop is an improvement', () => {
+    expect(compareResults(single(bytes(500)), single(bytes(500))).verdicts[0].verdict).toBe('unchanged')
+    expect(compareResults(single(bytes(500)), single(bytes(520))).verdicts[0].verdict).toBe('unchanged')
+    expect(compareResults(single(bytes(500)), single(bytes(300))).verdicts[0].verdict).toBe('improvement')
+  })
+
+  it('a single sample is still not enough to call it deterministic', () => {
+    expect(compareResults(single(bytes(500, 1)), single(bytes(900, 1))).verdicts[0].verdict).toBe(
+      'insufficient-data'
+    )
+  })
+})
