@@ -39120,6 +39120,13 @@ function compareResults(baseline, head, options = {}) {
             v.changePct = (v.head / v.baseline - 1) * 100;
             v.worsePct = metric.direction === 'lower' ? v.changePct : -v.changePct;
         }
+        if (isConstant(base.metric.samples) && isConstant(metric.samples)) {
+            // Counted, not timed (bytes and messages per operation): every sample is the same on each side, so there is
+            // no sampling noise to test against and no p-value to spend a share of the Holm correction on.
+            v.noise = noiseBand([v.baseline ?? NaN, ...baseline.history.map(h => h.values[key] ?? NaN)], opts);
+            decideExact(v, opts);
+            continue;
+        }
         if (v.nBaseline < opts.minSamples || v.nHead < opts.minSamples) {
             v.verdict = 'insufficient-data';
             v.reason = `${v.nBaseline} baseline and ${v.nHead} head samples; a test needs at least ${opts.minSamples} on each side`;
@@ -39190,6 +39197,35 @@ function compareResults(baseline, head, options = {}) {
         tested: tested.length,
         warnings
     };
+}
+/** At least two samples, all identical: a deterministic figure. */
+function isConstant(samples) {
+    return samples.length >= 2 && samples.every(x => x === samples[0]);
+}
+/** A deterministic metric: the change and the between-run band decide; there is no sampling noise to test. */
+function decideExact(v, opts) {
+    if (v.baseline === v.head) {
+        v.verdict = 'unchanged';
+        v.reason = `identical on both sides (${v.head}); every sample is the same value`;
+        return;
+    }
+    if (v.worsePct === undefined || !v.noise) {
+        v.verdict = 'unchanged';
+        v.reason = `baseline value ${v.baseline} is not positive, so no percent change`;
+        return;
+    }
+    const logRatio = Math.log1p(v.worsePct / 100);
+    const change = `${pct(v.worsePct)} ${v.worsePct >= 0 ? 'worse' : 'better'}`;
+    const band = `noise band ${pct(v.noise.lowPct)}..${pct(v.noise.highPct)} (${v.noise.source === 'history' ? `from ${v.noise.runs} runs` : 'floor'})`;
+    const effect = Math.abs(v.worsePct) > opts.thresholdPct;
+    const outside = Math.abs(logRatio) > v.noise.halfWidthLog;
+    if (effect && outside) {
+        v.verdict = v.worsePct > 0 ? 'regression' : 'improvement';
+        v.reason = `${change} > ${opts.thresholdPct}% threshold, outside ${band}; deterministic (every sample identical on each side), no test needed`;
+        return;
+    }
+    v.verdict = 'unchanged';
+    v.reason = `${change}; ${effect ? `inside ${band}` : `within the ${opts.thresholdPct}% threshold`}; deterministic`;
 }
 /** Applies the three conditions to a tested metric (p-values already adjusted). */
 function decide(v, superiority, logRatio, opts) {
