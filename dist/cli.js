@@ -32641,11 +32641,6 @@ async function runTasksChecked(swarm, tasks) {
 }
 
 ;// CONCATENATED MODULE: ./src/bench/costs.ts
-// Costs: E2B's model — price × ALLOCATED vCPU and GiB × seconds alive — applied to the sandboxes an operation
-// kept busy for the time the host measured it taking (the swarm's own bookkeeping, such as counter reads, is
-// left out: consensus rounds and state syncs are charged their dispatch-to-answer time). On the local provider
-// the allocation is nominal, so the figures are estimates "as if on E2B" (the results' cost totals say so).
-// Unit `usd/op` (plain USD): the report lists these under cost analysis and projects them onto daily volumes.
 
 
 
@@ -33346,9 +33341,6 @@ function deployMetrics(n, ms, swarm, labels) {
 }
 
 ;// CONCATENATED MODULE: ./src/bench/trading.ts
-// Trading: the agents' actual work. Strategy latency is timed inside the agent (compute) and by the host (round
-// trip); tasks are real backtests pulled from a host-side queue; consensus agreement is checked from every
-// agent's answer, and a round without agreement is a failed sample, not a slow one.
 
 
 
@@ -37262,9 +37254,10 @@ function readString(read, name, dflt, opts = {}) {
 
 
 
+
 const PROVIDERS = ['auto', 'local', 'e2b'];
 const config_PROFILES = ['quick', 'full'];
-const TOPOLOGIES = ['mesh', 'hierarchical', 'ring', 'star'];
+const TOPOLOGIES = TOPOLOGY_NAMES;
 const PLANS = ['hobby', 'pro'];
 /** E2B's published prices (per second of allocated size); inputs, not constants, since prices change. */
 const DEFAULT_PRICING = { usdPerVcpuSecond: 0.000014, usdPerGibSecond: 0.0000045 };

@@ -2,12 +2,12 @@
 // inside the agents; bytes and message counts come from the agents' socket counters.
 import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
-import { predictStateSyncMessages } from '../swarm/topology.js'
+import { predictStateSyncMessages, type TopologyName } from '../swarm/topology.js'
 import { bestOf, farthestFrom, median, nextVersion, nsToMs, stopwatch, sum } from './measure.js'
 import { profileParams } from './profiles.js'
 import type { Benchmark, Facts } from './types.js'
 
-type Topo = 'mesh' | 'hierarchical' | 'ring' | 'star'
+type Topo = TopologyName
 
 export const interAgentLatency: Benchmark<{
   topology: string

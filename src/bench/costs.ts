@@ -3,6 +3,7 @@
 // left out: consensus rounds and state syncs are charged their dispatch-to-answer time). On the local provider
 // the allocation is nominal, so the figures are estimates "as if on E2B" (the results' cost totals say so).
 // Unit `usd/op` (plain USD): the report lists these under cost analysis and projects them onto daily volumes.
+import type { TopologyName } from '../swarm/topology.js'
 import { usdPerSecond } from '../cost/pricing.js'
 import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
@@ -13,7 +14,7 @@ import { profileParams } from './profiles.js'
 import { execute, runTasksChecked } from './swarm-ops.js'
 import type { BenchContext, Benchmark, Facts } from './types.js'
 
-type Topo = 'mesh' | 'hierarchical' | 'ring' | 'star'
+type Topo = TopologyName
 
 const UNIT = 'usd/op'
 const STATE_BYTES = 10 * 1024

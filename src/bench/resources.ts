@@ -2,7 +2,7 @@
 // provider measures its sandboxes (E2B), by the provider too. CPU is a delta over a host-timed window.
 import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
-import { predictConsensusMessages, predictStateSyncMessages } from '../swarm/topology.js'
+import { predictConsensusMessages, predictStateSyncMessages, type TopologyName } from '../swarm/topology.js'
 import { scalingFacts } from './creation.js'
 import {
   backtests,
@@ -27,7 +27,7 @@ import {
 } from './swarm-ops.js'
 import type { Benchmark, Facts } from './types.js'
 
-type Topo = 'mesh' | 'hierarchical' | 'ring' | 'star'
+type Topo = TopologyName
 
 export const memory: Benchmark<{ topology: string; sizes: number[] }> = {
   id: 'resources.memory',

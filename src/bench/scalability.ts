@@ -2,7 +2,7 @@
 // resources are read from the agents; the scaling exponent is a power-law fit over the sizes, not a guess.
 import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
-import { predictConsensusMessages } from '../swarm/topology.js'
+import { predictConsensusMessages, type TopologyName } from '../swarm/topology.js'
 import type { Swarm } from '../swarm/swarm.js'
 import { scalingFacts } from './creation.js'
 import {
@@ -20,7 +20,7 @@ import { profileParams } from './profiles.js'
 import { execute, readResources } from './swarm-ops.js'
 import type { Benchmark, Facts } from './types.js'
 
-type Topo = 'mesh' | 'hierarchical' | 'ring' | 'star'
+type Topo = TopologyName
 
 export const agentCount: Benchmark<{
   topology: string

@@ -1,6 +1,7 @@
 // Trading: the agents' actual work. Strategy latency is timed inside the agent (compute) and by the host (round
 // trip); tasks are real backtests pulled from a host-side queue; consensus agreement is checked from every
 // agent's answer, and a round without agreement is a failed sample, not a slow one.
+import type { TopologyName } from '../swarm/topology.js'
 import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
 import { loadBalanceEfficiency } from '../stats/summary.js'
@@ -9,7 +10,7 @@ import { profileParams } from './profiles.js'
 import { execute, runTasksChecked } from './swarm-ops.js'
 import type { Benchmark, Facts } from './types.js'
 
-type Topo = 'mesh' | 'hierarchical' | 'ring' | 'star'
+type Topo = TopologyName
 
 export const strategyExecution: Benchmark<{
   topology: string

@@ -1,6 +1,7 @@
 // Inputs → a validated RunConfig: what the engine needs to run the matrix, shared by the CLI and the action.
 import { randomBytes } from 'node:crypto'
 import { BENCHMARK_IDS } from '../bench/catalog.js'
+import { TOPOLOGY_NAMES } from '../swarm/topology.js'
 import {
   InputError,
   readBoolean,
@@ -13,7 +14,7 @@ import {
 
 export const PROVIDERS = ['auto', 'local', 'e2b'] as const
 export const PROFILES = ['quick', 'full'] as const
-export const TOPOLOGIES = ['mesh', 'hierarchical', 'ring', 'star'] as const
+export const TOPOLOGIES = TOPOLOGY_NAMES
 export const PLANS = ['hobby', 'pro'] as const
 
 export type Profile = (typeof PROFILES)[number]
