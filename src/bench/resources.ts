@@ -142,6 +142,7 @@ export const cpu: Benchmark<{
           source: 'agent',
           samples: cpuS,
           labels,
+          gate: false, // too few samples per run to call a 25 % change at ≤ 1 % false alarms: context (docs/performance.md §3)
           description: 'CPU seconds (user + system) each agent spent on the fixed workload'
         }),
         makeMetric({
