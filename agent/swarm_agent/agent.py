@@ -43,6 +43,7 @@ class Agent:
         self.cond = threading.Condition()
         self.id = None
         self.token = None
+        self.id_answer = b'{"id":null}'
         self.agent_count = 0
         self.links = {}
         self.next_hop = {}
@@ -146,10 +147,10 @@ class Agent:
     # ---- peer routes ---------------------------------------------------------------------------------------
 
     def p_hello(self, obj):
-        return 200, {'id': self.id}
+        return 200, self.id_answer
 
     def p_ping(self, obj):
-        return 200, {'id': self.id}
+        return 200, self.id_answer  # pre-encoded {"id": <id>}: the server sends bytes answers as they are
 
     def p_msg(self, obj):
         try:
@@ -273,6 +274,7 @@ class Agent:
 
         with self.cond:
             self.id = agent_id
+            self.id_answer = encode({'id': agent_id}).encode()
             self.agent_count = count
             self.strategy = strategy
             self.portfolio = Portfolio(float(capital))
@@ -358,7 +360,7 @@ class Agent:
         for p in peers:
             if p not in self.links:
                 raise bad_request('agent %d is not a neighbour of agent %d' % (p, self.id))
-        body = {'from': self.id, 'payload': 'x' * size}
+        body = encode({'from': self.id, 'payload': 'x' * size}).encode()  # once per op, not per request
         out = {}
         for p in peers:
             link = self.links[p]
@@ -367,7 +369,7 @@ class Agent:
             for _ in range(count):
                 t0 = _now()
                 try:
-                    request('ping', body)
+                    request('ping', body, None, False)
                 except PeerError as e:
                     raise AgentError('PeerError', str(e))
                 samples.append(_now() - t0)

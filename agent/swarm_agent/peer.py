@@ -223,7 +223,48 @@ def _hdr(head, low, name):
     return head[i:j].strip() if j >= 0 else head[i:].strip()
 
 
+_CL = b'\r\nContent-Length: '
+_CL_LEN = len(_CL)
+_HEADS_KEPT = 16
+_NOTHING = object()
+
+
+def _parse_request_head(head, routes, cache):
+    """(method, path, route, kind, close, token, transfer-encoding, content-length) of a request header block,
+    or None when the request line is malformed.
+
+    Header names are matched case-insensitively. When the block's last line is a canonical `Content-Length: `
+    (the shape PeerLink sends) and it is the first Content-Length, the result is cached under the block up to that
+    line: the next request on the connection usually repeats the block byte for byte but for that value, and is
+    then parsed by one dict lookup instead of lower() and four searches (~1.5 µs less per request)."""
+    low = head.lower()
+    sp1 = head.find(b' ')
+    sp2 = head.find(b' ', sp1 + 1)
+    eol = head.find(b'\r\n')
+    if eol < 0:
+        eol = len(head)
+    if sp1 <= 0 or sp2 < 0 or sp2 > eol:
+        return None
+    method = head[:sp1]
+    path = head[sp1 + 1 : sp2].split(b'?', 1)[0]
+    route = routes.get(path)
+    kind = route[0] if route is not None else 'other'
+    close = head.endswith(b'HTTP/1.0', 0, eol) or (
+        b'\r\nconnection:' in low and _hdr(low, low, b'\r\nconnection:') == b'close'
+    )
+    tok = _hdr(head, low, b'\r\nx-swarm-token:')
+    te = _hdr(low, low, b'\r\ntransfer-encoding:') if b'\r\ntransfer-encoding:' in low else None
+    j = low.find(b'\r\ncontent-length:')
+    cl = _hdr(low, low, b'\r\ncontent-length:') if j >= 0 else None
+    if te is None and j >= 0 and j == head.rfind(_CL) and head.find(b'\r\n', j + 2) < 0:
+        if len(cache) >= _HEADS_KEPT:
+            cache.clear()
+        cache[head[:j]] = (method, path, route, kind, close, tok)
+    return method, path, route, kind, close, tok, te, cl
+
+
 _OK = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: '
+_OK_LEN = len(_OK)
 
 
 def _response(status, body, close=False):
@@ -307,6 +348,8 @@ class PeerServer:
         r = _Reader(conn)
         counters = self.counters
         routes = self.routes
+        heads = {}  # this connection's parsed request heads (see _parse_request_head)
+        last_res = last_data = _NOTHING
         try:
             while True:
                 before = r.nread - len(r.buf)
@@ -318,29 +361,23 @@ class PeerServer:
                     return
                 if head is None:
                     return
-                low = head.lower()
-                sp1 = head.find(b' ')
-                sp2 = head.find(b' ', sp1 + 1)
-                eol = head.find(b'\r\n')
-                if eol < 0:
-                    eol = len(head)
-                if sp1 <= 0 or sp2 < 0 or sp2 > eol:
-                    self._send(conn, 400, {'error': 'malformed request line'}, None, True)
-                    return
-                method = head[:sp1]
-                path = head[sp1 + 1 : sp2].split(b'?', 1)[0]
-                route = routes.get(path)
-                kind = route[0] if route is not None else 'other'
-                close = head.endswith(b'HTTP/1.0', 0, eol) or (
-                    b'\r\nconnection:' in low and _hdr(low, low, b'\r\nconnection:') == b'close'
-                )
-                if not self.check_token(_hdr(head, low, b'\r\nx-swarm-token:')):
+                j = head.rfind(_CL)
+                hit = heads.get(head[:j]) if j > 0 and head.find(b'\r\n', j + 2) < 0 else None
+                if hit is not None:
+                    method, path, route, kind, close, tok = hit
+                    te = None
+                    cl = head[j + _CL_LEN :]
+                else:
+                    parsed = _parse_request_head(head, routes, heads)
+                    if parsed is None:
+                        self._send(conn, 400, {'error': 'malformed request line'}, None, True)
+                        return
+                    method, path, route, kind, close, tok, te, cl = parsed
+                if not self.check_token(tok):
                     # the body is not read: answer and close so no bytes of it are taken as a request
                     counters.refuse(r.nread - before)
                     self._send(conn, 401, {'error': 'missing or wrong X-Swarm-Token'}, None, True)
                     return
-                te = _hdr(low, low, b'\r\ntransfer-encoding:') if b'\r\ntransfer-encoding:' in low else None
-                cl = _hdr(low, low, b'\r\ncontent-length:')
                 try:
                     n = int(cl) if cl is not None else 0
                 except ValueError:
@@ -373,9 +410,20 @@ class PeerServer:
                             status, res = route[1](obj)
                         except Exception as e:  # a handler bug must not kill the connection thread silently
                             status, res = 500, {'error': '%s: %s' % (type(e).__name__, e)}
-                data = _response(status, _enc(res).encode(), close)
-                conn.sendall(data)
+                if res is last_res and not close:
+                    data = last_data  # the same pre-encoded answer as last time (ping, hello)
+                elif type(res) is bytes:
+                    data = last_data = _response(status, res, close)
+                    last_res = res if not close else None
+                else:
+                    data = _response(status, _enc(res).encode(), close)
+                # counted before the answer leaves: once the client has it, the counters already show it
                 counters.exchange(kind, len(data), nbytes, False)
+                try:
+                    conn.sendall(data)
+                except OSError:
+                    counters.sent(kind, -len(data), False)  # not delivered
+                    raise
                 if close:
                     return
         except (OSError, EOFError, ValueError):
@@ -491,10 +539,11 @@ class PeerLink:
         for c in idle:
             c.close()
 
-    def request(self, kind, obj, timeout=None):
+    def request(self, kind, obj, timeout=None, decode=True):
         """POST /<kind> and return the decoded JSON answer; raises PeerError on transport or HTTP errors.
 
-        `obj` may be pre-encoded JSON bytes (a flood encodes its item once for all neighbours)."""
+        `obj` may be pre-encoded JSON bytes (a flood encodes its item once for all neighbours, `ping` once per op).
+        decode=False returns None for a 200 answer without parsing it (the caller does not read it)."""
         body = obj if isinstance(obj, bytes) else _enc(obj).encode()
         pre = self._pre.get(kind)
         if pre is None:
@@ -549,6 +598,8 @@ class PeerLink:
                 self._idle.append(conn)  # may briefly exceed the cap under a race: harmless
             else:
                 conn.close()
+            if status == 200 and not decode:
+                return None
             try:
                 res = _loads(data) if data else {}
             except ValueError:
@@ -564,6 +615,10 @@ class PeerLink:
         head = r.head(HEADER_LIMIT)
         if head is None:
             raise EOFError('connection closed before the answer')
+        if head.startswith(_OK) and head.find(b'\r\n', _OK_LEN) < 0:
+            # exactly the head PeerServer sends for 200 (no Connection or Transfer-Encoding header): no lower()
+            n = int(head[_OK_LEN:])
+            return 200, False, (r.exact(n) if n else b'')
         low = head.lower()
         sp = head.find(b' ')
         status = int(head[sp + 1 : sp + 4])

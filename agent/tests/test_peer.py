@@ -44,6 +44,20 @@ def _raw(port, data, read_all=True):
         s.close()
 
 
+def _raw_rest(s):
+    """Everything the server sends on an open connection until it closes it."""
+    out = b''
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
 def _post(path, body, token=TOKEN, extra=b''):
     tok = b'X-Swarm-Token: %s\r\n' % token.encode() if token is not None else b''
     return (
@@ -133,6 +147,53 @@ class ServerTest(unittest.TestCase):
             self.assertEqual(statuses, [200, 400, 200])
         finally:
             s.close()
+
+    def test_a_repeated_header_block_is_parsed_like_a_new_one(self):
+        # The server caches a connection's parsed head keyed by the block up to a last canonical Content-Length.
+        # Requests that share that prefix but differ after it, or differ in the token, must not reuse it.
+        s = socket.create_connection(('127.0.0.1', self.a.port), timeout=10)
+        try:
+            pre = b'POST /hello HTTP/1.1\r\nHost: x\r\nX-Swarm-Token: %s\r\n' % TOKEN.encode()
+            body = b'{"from":1}'
+            canon = pre + b'Content-Length: %d\r\n\r\n%s' % (len(body), body)
+            s.sendall(canon + canon)
+            data = b''
+            while data.count(b'{"id":0}') < 2:
+                data += s.recv(65536)
+            self.assertEqual(data.count(b'HTTP/1.1 200 '), 2)
+            # same prefix, then a header after Content-Length: it must be honoured (answer, then close)
+            s.sendall(pre + b'Content-Length: %d\r\nConnection: close\r\n\r\n%s' % (len(body), body))
+            out = _raw_rest(s)
+            self.assertTrue(out.startswith(b'HTTP/1.1 200 '), out[:60])
+            self.assertIn(b'Connection: close', out)
+        finally:
+            s.close()
+        s = socket.create_connection(('127.0.0.1', self.a.port), timeout=10)
+        try:
+            s.sendall(canon)
+            data = b''
+            while b'{"id":0}' not in data:
+                data += s.recv(65536)
+            # the same block with the wrong token
+            s.sendall(canon.replace(TOKEN.encode(), b'x' * len(TOKEN)))
+            r = _raw_rest(s)
+            self.assertTrue(r.startswith(b'HTTP/1.1 401 '), r[:60])
+        finally:
+            s.close()
+        s = socket.create_connection(('127.0.0.1', self.a.port), timeout=10)
+        try:
+            big = b'{"from":1,"pad":"%s"}' % (b'y' * 40)
+            low = b'POST /hello HTTP/1.1\r\nhost: x\r\nx-swarm-token: %s\r\ncontent-length: %d\r\n\r\n%s'
+            s.sendall(canon + low % (TOKEN.encode(), len(big), big) + canon)
+            data = b''
+            while data.count(b'{"id":0}') < 3:
+                data += s.recv(65536)
+            self.assertEqual(data.count(b'HTTP/1.1 200 '), 3)
+        finally:
+            s.close()
+        c = self.a.ok('metrics')['counters']
+        self.assertEqual(c['byKind']['hello']['received'], 7)
+        self.assertEqual(c['refused'], 1)
 
 
 class CounterTest(unittest.TestCase):
