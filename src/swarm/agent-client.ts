@@ -1,6 +1,7 @@
 // JSON-lines RPC over one agent process (docs/protocol.md §1): integer ids, several requests in flight, responses
 // matched by id. A crashed or hung agent rejects its callers with the agent's stderr tail; garbage on stdout is
 // counted and kept for error messages, never a host crash.
+import { performance } from 'node:perf_hooks'
 import type { AgentProcess, ExitInfo } from '../sandbox/types.js'
 
 const TAIL_LINES = 5
@@ -85,7 +86,9 @@ interface Pending {
   op: string
   resolve: (v: unknown) => void
   reject: (e: Error) => void
-  timer: NodeJS.Timeout | undefined
+  /** performance.now() after which the request times out (Infinity: never) */
+  deadline: number
+  timeoutMs: number
 }
 
 export class AgentClient {
@@ -97,6 +100,10 @@ export class AgentClient {
   private junk = 0
   private readonly junkTail: string[] = []
   private readonly eventListeners: ((e: Record<string, unknown>) => void)[] = []
+  // One deadline timer per client, armed at the earliest pending deadline, instead of a setTimeout/clearTimeout
+  // per request (~6 µs of a ~30 µs round trip). It holds the process open only while requests are pending.
+  private sweepTimer: NodeJS.Timeout | undefined
+  private sweepAt = Infinity
 
   constructor(
     readonly agentId: number,
@@ -165,22 +172,46 @@ export class AgentClient {
     }
     const id = this.nextId++
     return new Promise<T>((resolve, reject) => {
-      const entry: Pending = { op, resolve: resolve as (v: unknown) => void, reject, timer: undefined }
-      if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-        entry.timer = setTimeout(() => {
-          this.pending.delete(id)
-          reject(new AgentTimeoutError(this.agentId, op, timeoutMs, this.stderrTail()))
-        }, timeoutMs)
-      }
+      const deadline = timeoutMs > 0 && Number.isFinite(timeoutMs) ? performance.now() + timeoutMs : Infinity
+      const entry: Pending = { op, resolve: resolve as (v: unknown) => void, reject, deadline, timeoutMs }
       this.pending.set(id, entry)
+      if (deadline < this.sweepAt) this.armSweep(deadline)
+      else if (deadline < Infinity) this.sweepTimer?.ref() // idempotent; unref'd while the client was idle
       this.process.writeLine(JSON.stringify({ id, op, args })).catch((err: Error) => {
-        if (!this.pending.delete(id)) return
-        clearTimeout(entry.timer)
+        if (!this.remove(id)) return
         // The exit usually follows a failed write; prefer the crash error when it is already known.
         const info = this.exitInfo ?? { code: null, signal: null, error: err.message }
         reject(new AgentCrashedError(this.agentId, info, this.stderrTail(), `could not receive ${op}`))
       })
     })
+  }
+
+  private armSweep(at: number): void {
+    if (this.sweepTimer) clearTimeout(this.sweepTimer)
+    this.sweepAt = at
+    this.sweepTimer = setTimeout(() => this.sweep(), Math.max(1, Math.ceil(at - performance.now())))
+  }
+
+  /** Reject every request past its deadline (the same AgentTimeoutError as ever); re-arm for the next one. */
+  private sweep(): void {
+    this.sweepTimer = undefined
+    this.sweepAt = Infinity
+    const now = performance.now()
+    let next = Infinity
+    for (const [id, entry] of this.pending) {
+      if (entry.deadline <= now) {
+        this.pending.delete(id)
+        entry.reject(new AgentTimeoutError(this.agentId, entry.op, entry.timeoutMs, this.stderrTail()))
+      } else if (entry.deadline < next) next = entry.deadline
+    }
+    if (next < Infinity) this.armSweep(next)
+  }
+
+  /** Forget a pending request; an idle client's deadline timer no longer holds the process open. */
+  private remove(id: number): boolean {
+    if (!this.pending.delete(id)) return false
+    if (this.pending.size === 0) this.sweepTimer?.unref()
+    return true
   }
 
   private noteJunk(line: string): void {
@@ -219,8 +250,7 @@ export class AgentClient {
       this.noteJunk(line)
       return
     }
-    this.pending.delete(id as number)
-    clearTimeout(entry.timer)
+    this.remove(id as number)
     if (m.ok === true) {
       entry.resolve(m.result)
     } else {
@@ -242,9 +272,11 @@ export class AgentClient {
     for (const w of this.readyWaiters.splice(0)) {
       w.reject(new AgentCrashedError(this.agentId, info, tail, 'exited before ready'))
     }
+    if (this.sweepTimer) clearTimeout(this.sweepTimer)
+    this.sweepTimer = undefined
+    this.sweepAt = Infinity
     for (const [id, entry] of this.pending) {
       this.pending.delete(id)
-      clearTimeout(entry.timer)
       entry.reject(new AgentCrashedError(this.agentId, info, tail, `crashed during ${entry.op}`))
     }
   }
