@@ -1,6 +1,6 @@
 """Where an agent-to-agent round trip spends its time: a ladder from the bare TCP echo up to the agent's own path.
 
-    python3 scripts/bench/peer_split.py --agent-dir agent --count 2000 --bytes 64 [--rounds 10] [--profile]
+    python3 scripts/bench/peer_split.py --agent-dir agent --count 2000 --bytes 64 [--rounds 10] [--cpus 0[,1]] [--profile]
 
 Each rung changes one thing, so the difference between two rungs is the cost of that thing:
   floor          raw client  -> raw echo server             B bytes each way (agent/floors/tcp_echo.py shape)
@@ -8,7 +8,9 @@ Each rung changes one thing, so the difference between two rungs is the cost of 
   agent-client   PeerLink    -> canned server               + the agent's client (encode, parse, counters, pool)
   agent-server   raw client  -> real agent (PeerServer)     + the agent's server (parse, token, route, JSON)
   agent-both     PeerLink    -> real agent                  both sides of the agent, client in this process
-Rungs are interleaved in rounds so machine load hits them alike. With --profile, cProfile runs the client loop in
+Rungs are interleaved in rounds so machine load hits them alike. `--cpus A` runs every process on CPU A, `--cpus A,B`
+the client (this process) on A and the servers on B: where the two ends run decides a loopback round trip far more
+than anything either end does (a wake-up across CPUs of this VM costs tens of µs), so the ladder pins them. With --profile, cProfile runs the client loop in
 this process and every thread of a separate agent process (per-thread profilers, dumped when it exits) and prints
 the top functions per request. Prints one JSON line. Standard library only.
 """
@@ -192,8 +194,18 @@ class LinkClient:
         return NOW() - t0
 
 
+SERVER_CPUS = None  # set by --cpus: the CPUs servers run on (threads they start inherit it)
+
+
+def _pin_server():
+    if SERVER_CPUS:
+        os.sched_setaffinity(0, SERVER_CPUS)
+
+
 def spawn(args, cwd):
-    return subprocess.Popen(args, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+    return subprocess.Popen(
+        args, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, preexec_fn=_pin_server
+    )
 
 
 def start_agent(agent_dir, profile_out=None):
@@ -202,7 +214,9 @@ def start_agent(agent_dir, profile_out=None):
     else:
         args = [sys.executable, '-u', '-m', 'swarm_agent']
     env = dict(os.environ, PYTHONPATH=agent_dir)
-    p = subprocess.Popen(args, cwd=agent_dir, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, env=env)
+    p = subprocess.Popen(
+        args, cwd=agent_dir, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, env=env, preexec_fn=_pin_server
+    )
     ready = json.loads(p.stdout.readline())
     p.stdin.write(
         (
@@ -258,7 +272,16 @@ def top_functions(stats, requests, limit):
 
 
 def main(argv):
-    opts = {'--agent-dir': None, '--count': '2000', '--bytes': '64', '--rounds': '10', '--profile': None, '--top': '12'}
+    global SERVER_CPUS
+    opts = {
+        '--agent-dir': None,
+        '--count': '2000',
+        '--bytes': '64',
+        '--rounds': '10',
+        '--profile': None,
+        '--top': '12',
+        '--cpus': None,
+    }
     it = iter(argv)
     for a in it:
         if a == '--serve':
@@ -274,6 +297,10 @@ def main(argv):
     agent_dir = os.path.abspath(opts['--agent-dir'] or os.path.join(os.path.dirname(__file__), '..', '..', 'agent'))
     sys.path.insert(0, agent_dir)
     count, size, rounds = int(opts['--count']), int(opts['--bytes']), int(opts['--rounds'])
+    if opts['--cpus']:
+        cpus = [int(c) for c in opts['--cpus'].split(',')]
+        os.sched_setaffinity(0, {cpus[0]})
+        SERVER_CPUS = {cpus[-1]}
     here = os.path.abspath(__file__)
     py = sys.executable
 
@@ -309,6 +336,7 @@ def main(argv):
         'requestBytes': len(rungs[1][1].msg),
         'responseBytes': len(CANNED),
         'rungs': [{'name': n, 'p50Ns': p50(samples[n]), 'p99Ns': p99(samples[n])} for n, _ in rungs],
+        'cpus': opts['--cpus'],
     }
     for p in (raw_srv, canned_srv, agent):
         stop(p)
