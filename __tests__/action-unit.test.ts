@@ -162,7 +162,7 @@ describe('outputs and the gate', () => {
     const a = regressionAnnotation(v)
     expect(a.title).toBe('Regression: trading.strategy-execution/compute_ms')
     expect(a.message).toMatch(/median 10\.2 ms → 20\.2 ms \(\+98\.\d%, lower is better\)/)
-    expect(a.message).toMatch(/threshold.*noise band.*Holm/)
+    expect(a.message).toMatch(/threshold.*noise σ.*Holm/)
   })
 })
 

@@ -87,7 +87,7 @@ describe('compareResults', () => {
   it('a clear 30 % slowdown with tight samples → regression, with its evidence', () => {
     const base = single(m('rtt_ms', samples(100, 0.02, 30, 1)))
     const head = single(m('rtt_ms', samples(130, 0.02, 30, 2)))
-    const c = compareResults(base, head, { thresholdPct: 10, alpha: 0.05, minNoisePct: 3 })
+    const c = compareResults(base, head, { thresholdPct: 10, alpha: 0.05, noHistoryNoisePct: 3 })
     const v = c.verdicts[0]
     expect(v.verdict).toBe('regression')
     expect(c.regressions).toEqual([v])
@@ -97,10 +97,12 @@ describe('compareResults', () => {
     expect(v.interval!.lowPct).toBeGreaterThan(15)
     expect(v.interval!.lowPct).toBeLessThanOrEqual(v.changePct!)
     expect(v.interval!.highPct).toBeGreaterThanOrEqual(v.changePct!)
-    expect(v.p!).toBeLessThan(1e-6)
+    // No history: the run-to-run noise is unknown, so the no-history floor (here 3 % per run, √2 × for two runs) is σ.
+    expect(v.test).toBe('z')
+    expect(v.p!).toBeLessThan(0.001)
     expect(v.pAdjusted!).toBeLessThan(0.05)
     expect(v.noise!.source).toBe('floor')
-    expect(v.noise!.highPct).toBeCloseTo(3, 6)
+    expect(v.noise!.halfWidthLog).toBeCloseTo(Math.SQRT2 * Math.log(1.03), 9)
     expect(v.baseline).toBeCloseTo(100, -1)
     expect(v.head).toBeCloseTo(130, -1)
     expect(v.reason).toMatch(/threshold/)
@@ -114,9 +116,10 @@ describe('compareResults', () => {
     const v = compareResults(base, head).verdicts[0]
     expect(v.verdict).toBe('unchanged')
     expect(v.noise!.source).toBe('history')
-    expect(v.noise!.runs).toBe(8)
-    expect(v.noise!.highPct).toBeGreaterThan(v.changePct!)
-    expect(v.reason).toMatch(/inside noise band/)
+    expect(v.noise!.runs).toBe(7)
+    expect(v.test).toBe('t')
+    expect(v.pAdjusted!).toBeGreaterThan(0.05)
+    expect(v.reason).toMatch(/from 7 history runs/)
     // Same samples with a quiet history: the change stands out.
     const quiet = single(m('rtt_ms', samples(100, 0.02, 30, 1)), hist([100, 101, 99, 100, 102, 98]))
     expect(compareResults(quiet, head).verdicts[0].verdict).toBe('regression')
@@ -125,33 +128,112 @@ describe('compareResults', () => {
   it('a change below the threshold is not a regression even when significant', () => {
     const base = single(m('rtt_ms', samples(100, 0.01, 200, 1)))
     const head = single(m('rtt_ms', samples(106, 0.01, 200, 2)))
-    const v = compareResults(base, head, { thresholdPct: 10, minNoisePct: 1 }).verdicts[0]
+    const v = compareResults(base, head, { thresholdPct: 10, minNoisePct: 1, noHistoryNoisePct: 1 })
+      .verdicts[0]
     expect(v.pAdjusted!).toBeLessThan(0.001)
     expect(v.verdict).toBe('unchanged')
     expect(v.reason).toMatch(/within the 10% threshold/)
   })
 
   it('Holm correction: significant alone, not among 40 tested metrics', () => {
-    // 5 vs 5 fully separated: exact two-sided p = 2/252 ≈ 0.0079
+    // Tight samples, no history: σ is the no-history floor (10 % per run), so a +50 % change gives z ≈ 3 (p ≈ 0.003).
     const shifted = (extra: Metric[]) => ({
-      base: results([bench('communication.state-sync', [m('sync_ms', [100, 101, 102, 103, 104]), ...extra])]),
-      head: results([bench('communication.state-sync', [m('sync_ms', [130, 131, 132, 133, 134]), ...extra])])
+      base: results([
+        bench('communication.state-sync', [m('sync_ms', samples(100, 0.005, 10, 1)), ...extra])
+      ]),
+      head: results([bench('communication.state-sync', [m('sync_ms', samples(150, 0.005, 10, 2)), ...extra])])
     })
     const alone = shifted([])
     const v1 = compareResults(alone.base, alone.head).verdicts[0]
-    expect(v1.p).toBeCloseTo(2 / 252, 10)
-    expect(v1.pAdjusted).toBeCloseTo(2 / 252, 10)
+    expect(v1.p!).toBeGreaterThan(0.0005)
+    expect(v1.p!).toBeLessThan(0.01)
+    expect(v1.pAdjusted).toBe(v1.p)
     expect(v1.verdict).toBe('regression')
 
-    const others = Array.from({ length: 39 }, (_, i) => m(`other_${i}`, samples(50, 0.05, 10, 100 + i)))
+    const others = Array.from({ length: 39 }, (_, i) => m(`other_${i}`, samples(50, 0.005, 10, 100 + i)))
     const many = shifted(others)
     const c = compareResults(many.base, many.head)
     expect(c.tested).toBe(40)
     const v40 = c.verdicts.find(v => v.metric === 'sync_ms')!
-    expect(v40.p).toBeCloseTo(2 / 252, 10)
-    expect(v40.pAdjusted).toBeCloseTo(Math.min(1, 40 * (2 / 252)), 10)
+    expect(v40.pAdjusted!).toBeGreaterThan(0.01)
+    expect(v40.pAdjusted!).toBeLessThanOrEqual(Math.min(1, 40 * v40.p!) + 1e-12)
     expect(v40.verdict).toBe('unchanged')
     expect(v40.reason).toMatch(/Holm/)
+  })
+
+  it('removes the run-wide shift: every timing 20 % slower is the runner, one 50 % slower is a regression', () => {
+    const names = Array.from({ length: 8 }, (_, i) => `t${i}`)
+    const run = (factor: (name: string) => number, seed: number, history: HistoryEntry[] = []) =>
+      results(
+        [
+          bench(
+            'trading.consensus',
+            names.map((n, i) => m(n, samples(10 * (i + 1) * factor(n), 0.02, 30, seed + i)))
+          )
+        ],
+        history
+      )
+    const head = run(n => (n === 't3' ? 1.2 * 1.5 : 1.2), 50)
+    // Without history nothing can judge the shift, so it is not removed (removing it could hide a change that
+    // slows everything): it is reported, and each metric faces the wide no-history noise floor.
+    const bare = compareResults(
+      run(() => 1, 1),
+      head
+    )
+    expect(bare.shift!.pct).toBeGreaterThan(17)
+    expect(bare.shift!.pct).toBeLessThan(23)
+    expect(bare.warnings.join(' ')).toMatch(/every timing moved together by \+/)
+    expect(bare.verdicts.some(v => v.key === 'run/timing-shift')).toBe(false)
+    expect(bare.verdicts.find(v => v.metric === 't3')!.shiftPct).toBeUndefined()
+
+    // With a history of runs that shifted by at most ±3 %, the shift is removed from each metric: only t3 stands
+    // out, by about +50 %. And a 20 % shift of everything is itself a regression, not a runner excuse.
+    const history: HistoryEntry[] = [1.01, 0.98, 1.03, 0.99, 1.02].map((f, j) => ({
+      startedAt: `2024-12-1${j}T00:00:00Z`,
+      runId: `h${j}`,
+      values: Object.fromEntries(names.map((n, i) => [`trading.consensus/${n}`, 10 * (i + 1) * f]))
+    }))
+    const c = compareResults(
+      run(() => 1, 1, history),
+      head
+    )
+    const t3 = c.verdicts.find(v => v.metric === 't3')!
+    expect(t3.verdict).toBe('regression')
+    expect(t3.changePct!).toBeGreaterThan(70) // raw: 1.2 × 1.5
+    expect(t3.adjustedPct!).toBeGreaterThan(40)
+    expect(t3.adjustedPct!).toBeLessThan(60)
+    expect(t3.reason).toMatch(/after removing the run-wide shift of \+(1[7-9]|2[0-3])\.\d%/)
+    const others = c.verdicts.filter(v => v.benchmarkId === 'trading.consensus' && v.metric !== 't3')
+    expect(others.every(v => v.verdict === 'unchanged' && Math.abs(v.adjustedPct!) < 5)).toBe(true)
+    const shift = c.verdicts.find(v => v.key === 'run/timing-shift')!
+    expect(shift.verdict).toBe('regression')
+    expect(shift.noise!.source).toBe('history')
+    expect(c.regressions.map(v => v.key).sort()).toEqual(['run/timing-shift', 'trading.consensus/t3'])
+    // The same head against a history that shifted by ±20 %: the shift is ordinary, only t3 is flagged.
+    const wide: HistoryEntry[] = [1.2, 0.82, 1.18, 0.85, 1.22, 0.8].map((f, j) => ({
+      ...history[0],
+      runId: `w${j}`,
+      values: Object.fromEntries(names.map((n, i) => [`trading.consensus/${n}`, 10 * (i + 1) * f]))
+    }))
+    const c3 = compareResults(
+      run(() => 1, 1, wide),
+      head
+    )
+    expect(c3.regressions.map(v => v.key)).toEqual(['trading.consensus/t3'])
+  })
+
+  it('a metric with one sample per run is judged on its history alone', () => {
+    const rss = (v: number) => m('rss_mib', [v], { unit: 'MiB' })
+    const history = hist([20.4, 19.6, 20.0, 20.6, 19.4]).map(h => ({
+      ...h,
+      values: { 'communication.inter-agent-latency/rss_mib': h.values[KEY] }
+    }))
+    expect(compareResults(single(rss(20)), single(rss(26))).verdicts[0].verdict).toBe('insufficient-data')
+    const v = compareResults(single(rss(20), history), single(rss(26))).verdicts[0]
+    expect(v.test).toBe('t')
+    expect(v.noise!.runs).toBe(5)
+    expect(v.verdict).toBe('regression')
+    expect(compareResults(single(rss(20), history), single(rss(20.3))).verdicts[0].verdict).toBe('unchanged')
   })
 
   it("handles direction 'higher': a throughput drop is a regression, a rise an improvement", () => {
@@ -162,12 +244,21 @@ describe('compareResults', () => {
         headline: 'mean'
       })
     const base = results([bench('communication.message-throughput', [tp(1000, 1)])])
-    const drop = compareResults(base, results([bench('communication.message-throughput', [tp(700, 2)])]))
+    const sharp = { noHistoryNoisePct: 2 }
+    const drop = compareResults(
+      base,
+      results([bench('communication.message-throughput', [tp(700, 2)])]),
+      sharp
+    )
     expect(drop.verdicts[0].verdict).toBe('regression')
     expect(drop.verdicts[0].changePct!).toBeLessThan(-25)
     expect(drop.verdicts[0].worsePct!).toBeGreaterThan(25)
     expect(drop.verdicts[0].headline).toBe('mean')
-    const rise = compareResults(base, results([bench('communication.message-throughput', [tp(1300, 3)])]))
+    const rise = compareResults(
+      base,
+      results([bench('communication.message-throughput', [tp(1300, 3)])]),
+      sharp
+    )
     expect(rise.verdicts[0].verdict).toBe('improvement')
     expect(rise.improvements).toHaveLength(1)
     expect(rise.regressions).toHaveLength(0)

@@ -12,6 +12,10 @@ import { fmtNum, fmtUsd, mermaidNumber } from '../src/report/format.js'
 import { renderReport } from '../src/report/markdown.js'
 import { renderJobSummary } from '../src/report/summary.js'
 
+// These fixtures have no history: a narrow assumed run-to-run noise lets their +50 % changes be called, so the
+// rendering of regressions is what is tested here (the verdict rules are compare.test.ts's).
+const SHARP = { noHistoryNoisePct: 2 }
+
 const EVIL = '<script>alert(1)</script> | @org/team fixes #123 `x` [y](http://e) *b* _i_\u001b[31m'
 
 function samples(center: number, n: number, seed: number, spread = 0.03): number[] {
@@ -295,7 +299,7 @@ describe('renderReport', () => {
 
   it('renders a comparison section when given one', () => {
     const head = fixture(1.5, 9)
-    const c = compareResults(results, head)
+    const c = compareResults(results, head, SHARP)
     const withCmp = renderReport(head, c)
     expect(withCmp).toContain('## Comparison with baseline')
     expect(withCmp).toMatch(/❌ \d+ regressions?/)
@@ -322,12 +326,12 @@ describe('renderComment', () => {
   const head = fixture(1.5, 9)
 
   it('starts with the marker and the verdict, then the regressions with evidence', () => {
-    const c = compareResults(base, head)
+    const c = compareResults(base, head, SHARP)
     expect(c.regressions.length).toBeGreaterThan(0)
     const body = renderComment(head, c)
     expect(body.startsWith(`${COMMENT_MARKER}\n### ❌ ${c.regressions.length} regression`)).toBe(true)
     expect(body).toContain('#### Regressions')
-    expect(body).toContain('| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise band |')
+    expect(body).toContain('| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise ±1σ |')
     expect(body).toMatch(/<details><summary>All \d+ gated metric\(s\)<\/summary>/)
     expect(body).toContain('🎯 ')
     expect(body).toContain('💥 1 benchmark(s) errored')
@@ -368,7 +372,7 @@ describe('renderComment', () => {
     }
     const b = big(1, 1)
     const h = big(1.5, 2)
-    const c = compareResults(b, h, { bootstrapIterations: 20 })
+    const c = compareResults(b, h, { ...SHARP, bootstrapIterations: 20 })
     expect(c.regressions.length).toBeGreaterThan(1000)
     const body = renderComment(h, c)
     expect(body.length).toBeLessThanOrEqual(MAX_COMMENT_CHARS)
@@ -385,7 +389,7 @@ describe('renderComment', () => {
 describe('renderJobSummary and renderConsoleSummary', () => {
   const base = fixture()
   const head = fixture(1.5, 9)
-  const c = compareResults(base, head)
+  const c = compareResults(base, head, SHARP)
 
   it('job summary: verdict, missed targets, cost, links', () => {
     const s = renderJobSummary(head, c, {

@@ -2,23 +2,12 @@
 // (resampled samples × a per-run drift factor, optionally one metric made worse), and the two reference rules
 // the project's verdict is held against.
 import { summarize } from '../../src/stats/summary.js'
+import { driftClass as classOfUnit, type DriftClass } from '../../src/stats/drift.js'
 import { normalQuantile, studentTCdf } from '../../src/stats/distributions.js'
 import { metricKey, type HistoryEntry, type Metric, type Results } from '../../src/results/schema.js'
 
-/**
- * How a slower or faster machine moves a metric: times and costs scale with it, rates scale inversely, counts
- * (messages, bytes, agents, ratios of two times) do not move at all.
- */
-export type DriftClass = 'scales' | 'inverse' | 'none'
-
-const TIME_UNITS = new Set(['ns', 'us', 'µs', 'ms', 's', 'usd', 'usd/op', 'ms/agent', 's/op'])
-
-export function driftClass(m: Pick<Metric, 'unit'>): DriftClass {
-  const u = m.unit.trim().toLowerCase()
-  if (TIME_UNITS.has(u) || u.startsWith('usd') || /^(ns|us|µs|ms|s)(\/|$)/.test(u)) return 'scales'
-  if (/\/s$/.test(u) || u.endsWith('per s') || u === 'hz') return 'inverse'
-  return 'none'
-}
+/** How a slower machine moves a metric: the comparison's own classification (src/stats/drift.ts). */
+export const driftClass = (m: Pick<Metric, 'unit'>): DriftClass => classOfUnit(m.unit)
 
 /** exp(U(−ln(1+d), ln(1+d))): a run between 1/(1+d) and (1+d) times as slow, symmetric on the log scale. */
 export function driftFactor(rand: () => number, driftPct: number): number {

@@ -36,7 +36,7 @@ export function renderComparisonTable(c: Comparison): string {
     'change',
     'interval',
     'p (adj)',
-    'noise band'
+    'noise ±1σ'
   ]
   const rows = [...c.verdicts]
     .sort((a, b) => ORDER[a.verdict] - ORDER[b.verdict] || a.key.localeCompare(b.key))

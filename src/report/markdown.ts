@@ -651,7 +651,7 @@ function comparisonSection(comparison: Comparison): string {
   )
   if (comparison.verdicts.length) {
     out.push(
-      '| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise band | Verdict | Why |',
+      '| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise ±1σ | Verdict | Why |',
       '|---|---:|---:|---:|---|---|---|---|---|',
       ...sortVerdicts(comparison.verdicts).map(v => {
         const unit = escapeMd(v.unit, 20)

@@ -37,17 +37,24 @@ export function comparisonContext(comparison: Comparison): string {
     ? `baseline ${b.sha ? code(b.sha.slice(0, 12)) : 'run'}${b.runId ? ` (run ${escapeMd(b.runId, 30)})` : ''} of ${escapeMd(b.startedAt, 40)}, ${b.historyRuns} earlier run(s) of history`
     : 'no baseline'
   return (
-    `${comparison.tested} metric(s) tested against ${base}. A regression needs a change beyond ${o.thresholdPct}%, ` +
-    `outside the run-to-run noise band (≥ ±${o.minNoisePct}%, ${o.noiseSigmas}σ), and a Mann–Whitney p below ` +
-    `${o.alpha} after Holm correction.`
+    `${comparison.tested} metric(s) tested against ${base}. A regression needs a change beyond ${o.thresholdPct}% ` +
+    `once the run-wide shift of all timings is removed${comparison.shift ? ` (${fmtPct(comparison.shift.pct)} in this comparison)` : ''}, ` +
+    `standing out from the metric's noise σ (its samples' error or its scatter over the history runs, whichever is larger) ` +
+    `with a p below ${o.alpha} after Holm correction.`
   )
 }
 
 export const VERDICT_HEADER =
-  '| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise band | Verdict |\n|---|---:|---:|---:|---|---|---|---|'
+  '| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise ±1σ | Verdict |\n|---|---:|---:|---:|---|---|---|---|'
 
 export const VERDICT_HEADER_SHORT =
-  '| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise band |\n|---|---:|---:|---:|---|---|---|'
+  '| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise ±1σ |\n|---|---:|---:|---:|---|---|---|'
+
+const NOISE_SOURCE: Record<NonNullable<MetricVerdict['noise']>['source'], (runs: number) => string> = {
+  history: runs => `σ of ${runs} history runs`,
+  samples: () => 'σ of the samples',
+  floor: () => 'σ floor'
+}
 
 function cells(v: MetricVerdict): string[] {
   const unit = escapeMd(v.unit, 20)
@@ -56,7 +63,7 @@ function cells(v: MetricVerdict): string[] {
   const interval = v.interval ? `${fmtPct(v.interval.lowPct)} … ${fmtPct(v.interval.highPct)}` : '—'
   const p = v.p === undefined ? '—' : `${fmtP(v.p)} / ${fmtP(v.pAdjusted)}`
   const noise = v.noise
-    ? `${fmtPct(v.noise.lowPct)} … ${fmtPct(v.noise.highPct)} (${v.noise.source === 'history' ? `${v.noise.runs} runs` : 'floor'})`
+    ? `${fmtPct(v.noise.lowPct)} … ${fmtPct(v.noise.highPct)} (${NOISE_SOURCE[v.noise.source](v.noise.runs)})`
     : '—'
   return [
     `${escapeMd(v.benchmarkId, 60)} / ${escapeMd(v.metric, 120)} (${v.headline})`,

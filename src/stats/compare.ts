@@ -1,14 +1,27 @@
 // The regression verdict: head run vs the baseline run of the default branch, metric by metric.
 //
-// A gated metric is a regression only when all three hold:
-//   1. effect: its headline statistic got worse by more than `thresholdPct`;
-//   2. between-run noise: the change lies outside the noise band estimated from the baseline's history
-//      (a slower CI runner moves every sample of a run together, which no within-run test can see);
-//   3. within-run evidence: a Mann–Whitney U test of head vs baseline samples, in the same direction, has a
-//      Holm–Bonferroni adjusted p below `alpha` across all tested metrics.
-// `improvement` is the mirror image. Every verdict carries the evidence it was decided on.
-import { metricKey, type BenchmarkResult, type Metric, type Results } from '../results/schema.js'
+// A gated metric is a regression only when both hold:
+//   1. effect: after removing the run-wide shift (a slower runner moves every timing of a run together; it is
+//      estimated from the OTHER timed metrics of the same two runs), its headline got worse by more than
+//      `thresholdPct`;
+//   2. evidence: that change stands out from the metric's noise σ — the larger of its sampling error (from both
+//      runs' own samples) and its run-to-run scatter in the baseline's history (each history run also corrected
+//      for its own shift), never below a floor — with a Holm–Bonferroni adjusted p below `alpha` across all tested
+//      metrics (Student t with the history's degrees of freedom when the history decides σ, normal otherwise).
+// Counted metrics (every sample identical: bytes, messages) have no sampling noise: the change and the
+// history's band decide. A shift of the whole run beyond what the history shows is itself a verdict, so a change
+// that slows every timing alike is not hidden by the correction. `improvement` is the mirror image. Every verdict
+// carries the evidence it was decided on.
+import {
+  metricKey,
+  type BenchmarkResult,
+  type HistoryEntry,
+  type Metric,
+  type Results
+} from '../results/schema.js'
 import { bootstrapRatio, hashSeed } from './bootstrap.js'
+import { chiSquareQuantile, normalSf, studentTCdf } from './distributions.js'
+import { driftClass, driftSign, headlineSeLog, runShift, type ShiftInput } from './drift.js'
 import { holmAdjust } from './multiple.js'
 import { noiseBand, type NoiseBand } from './noise.js'
 import { mannWhitneyU } from './rank-test.js'
@@ -24,17 +37,19 @@ export const VERDICT_KINDS: readonly VerdictKind[] = [
 ]
 
 export interface CompareOptions {
-  /** Smallest change, percent in the worse direction, that can count as a regression. */
+  /** Smallest change, percent in the worse direction (after the run-wide shift), that can count as a regression. */
   thresholdPct: number
-  /** Family-wise error rate for the Holm-corrected rank tests. */
+  /** Family-wise error rate across all tested metrics (Holm). */
   alpha: number
-  /** Floor of the noise band half-width, percent. */
+  /** Floor of one run's run-to-run noise σ, percent, when the history estimates it. */
   minNoisePct: number
-  /** Noise band half-width in σ of the run-to-run difference. */
+  /** One run's run-to-run noise σ, percent, assumed while the history is shorter than `minHistoryRuns`. */
+  noHistoryNoisePct: number
+  /** Band half-width in σ for counted metrics (no sampling noise: only the history says how much they vary). */
   noiseSigmas: number
-  /** Fewest runs (baseline + history) to estimate the noise from; fewer and the floor applies. */
+  /** Fewest history runs to estimate a metric's run-to-run noise from; fewer and `noHistoryNoisePct` applies. */
   minHistoryRuns: number
-  /** Fewest samples on each side for a test. */
+  /** Fewest samples on each side to estimate the sampling error from the samples themselves. */
   minSamples: number
   /** Bootstrap resamples for the interval on the change. */
   bootstrapIterations: number
@@ -44,12 +59,16 @@ export interface CompareOptions {
 
 export const DEFAULT_COMPARE_OPTIONS: CompareOptions = {
   thresholdPct: 10,
-  alpha: 0.05,
-  minNoisePct: 3,
+  // Tuned with `npm run bench:detector`: ≤ 1 % false alarms per whole-matrix comparison is the target.
+  alpha: 0.01,
+  minNoisePct: 1,
+  // Without history nothing says how much this runner's runs differ (measured on a busy 2-core machine:
+  // consecutive runs of one commit differed by up to 80 % on µs-scale timings), so σ is assumed wide.
+  noHistoryNoisePct: 10,
   noiseSigmas: 3,
   minHistoryRuns: 3,
-  // With 4 + 4 samples the smallest exact two-sided p is 0.029: fewer can never be significant at 0.05.
-  minSamples: 4,
+  // A median's MAD from fewer samples is too unsteady to be trusted as the error of the headline.
+  minSamples: 8,
   bootstrapIterations: 1000
 }
 
@@ -72,10 +91,16 @@ export interface MetricVerdict {
   worsePct?: number
   /** Bootstrap interval of the change, percent. */
   interval?: { level: number; lowPct: number; highPct: number }
-  /** Two-sided Mann–Whitney p-value, raw and Holm-adjusted. */
+  /** The change after removing the run-wide shift, percent (what the threshold and the test judge). */
+  adjustedPct?: number
+  /** The run-wide shift removed, percent (positive: the head's runner was slower). */
+  shiftPct?: number
+  /** Two-sided p-value of the test, raw and Holm-adjusted. */
   p?: number
   pAdjusted?: number
-  test?: 'exact' | 'normal'
+  /** `t`/`z`: the shift-corrected change over its noise σ; `rank`: Mann–Whitney (no percent change possible). */
+  test?: 't' | 'z' | 'rank'
+  /** ±1σ of the change (`source` says where σ came from) for tested metrics; the history band for counted ones. */
   noise?: NoiseBand
   /** One line: what decided the verdict. */
   reason: string
@@ -105,6 +130,8 @@ export interface Comparison {
   tested: number
   /** Things that make the comparison less trustworthy (different provider, partial runs). */
   warnings: string[]
+  /** The run-wide shift of all timed metrics (head vs baseline), when there were timed metrics to estimate it. */
+  shift?: { pct: number; sePct: number; metrics: number }
 }
 
 const emptyCounts = (): Record<VerdictKind, number> =>
@@ -172,7 +199,7 @@ export function compareResults(
   const baseIndex = index(baseline)
   const headIndex = index(head)
   const verdicts: MetricVerdict[] = []
-  const tested: { v: MetricVerdict; superiority: number; logRatio?: number }[] = []
+  const candidates: Candidate[] = []
 
   for (const [key, { bench, metric }] of headIndex) {
     if (!metric.gate) continue
@@ -215,34 +242,143 @@ export function compareResults(
       decideExact(v, opts)
       continue
     }
-    if (v.nBaseline < opts.minSamples || v.nHead < opts.minSamples) {
+    if (v.nBaseline === 0 || v.nHead === 0) {
       v.verdict = 'insufficient-data'
-      v.reason = `${v.nBaseline} baseline and ${v.nHead} head samples; a test needs at least ${opts.minSamples} on each side`
+      v.reason = `${v.nBaseline} baseline and ${v.nHead} head samples`
       continue
     }
-    const history = [v.baseline ?? NaN, ...baseline.history.map(h => h.values[key] ?? NaN)]
-    v.noise = noiseBand(history, opts)
-    const test = mannWhitneyU(metric.samples, base.metric.samples)
-    v.p = test.p
-    v.test = test.method
-    const ratio = bootstrapRatio(base.metric.samples, metric.samples, headline, {
-      iterations: opts.bootstrapIterations,
-      level: 1 - opts.alpha,
-      seed: hashSeed(key)
-    })
-    if (ratio)
-      v.interval = { level: ratio.level, lowPct: (ratio.low - 1) * 100, highPct: (ratio.high - 1) * 100 }
-    tested.push({
+    const enough = v.nBaseline >= opts.minSamples && v.nHead >= opts.minSamples
+    candidates.push({
       v,
-      superiority: test.superiority,
-      logRatio: v.changePct !== undefined ? Math.log1p(v.changePct / 100) : undefined
+      base: base.metric,
+      head: metric,
+      sign: driftSign(driftClass(metric.unit)),
+      seBase: enough ? headlineSeLog(base.metric.samples, headline) : undefined,
+      seHead: enough ? headlineSeLog(metric.samples, headline) : undefined
     })
   }
 
-  const adjusted = holmAdjust(tested.map(t => t.v.p ?? 1))
-  tested.forEach((t, i) => {
-    t.v.pAdjusted = adjusted[i]
-    decide(t.v, t.superiority, t.logRatio, opts)
+  // What every timed metric says about the runners' speed, for the head and for each history run.
+  const timed = candidates.filter(c => c.sign !== 0 && (c.v.baseline ?? 0) > 0)
+  const headShiftInputs: ShiftInput[] = []
+  for (const c of timed) {
+    if ((c.v.head ?? 0) <= 0 || c.seBase === undefined || c.seHead === undefined) continue
+    headShiftInputs.push({
+      key: c.v.key,
+      logSlowdown: c.sign * Math.log(c.v.head! / c.v.baseline!),
+      seLog: Math.hypot(c.seBase, c.seHead)
+    })
+  }
+  const history = baseline.history
+  const historyShiftInputs: ShiftInput[][] = history.map(h => historyShiftOf(h, timed))
+
+  const judgeable = historyShiftInputs.filter(inputs => inputs.length > 0).length >= opts.minHistoryRuns
+  const tested: MetricVerdict[] = []
+  for (const c of candidates) {
+    const { v } = c
+    if (v.baseline === undefined || v.head === undefined || v.baseline <= 0 || v.head <= 0) {
+      // No percent change or log scale: the rank test alone can say something.
+      if (v.nBaseline < opts.minSamples || v.nHead < opts.minSamples) {
+        v.verdict = 'insufficient-data'
+        v.reason = `baseline value ${v.baseline} is not positive and ${v.nBaseline} baseline / ${v.nHead} head samples are too few for a rank test (${opts.minSamples} each)`
+        continue
+      }
+      const test = mannWhitneyU(c.head.samples, c.base.samples)
+      v.p = test.p
+      v.test = 'rank'
+      c.superiority = test.superiority
+      tested.push(v)
+      continue
+    }
+    // Without history nothing can judge the shift itself, so removing it could hide a change that slows every
+    // timing alike: only then is it left in (and the wider no-history noise floor covers runner differences).
+    const headShift = c.sign !== 0 && judgeable ? runShift(headShiftInputs, v.key) : undefined
+    const correction = headShift ? c.sign * headShift.logShift : 0
+    const residual = Math.log(v.head / v.baseline) - correction
+    c.residual = residual
+    if (headShift) v.shiftPct = Math.expm1(headShift.logShift) * 100
+    v.adjustedPct = Math.expm1(residual) * 100
+
+    // Run-to-run scatter of this metric in the history, each history run corrected for its own shift.
+    const residuals: number[] = []
+    history.forEach((h, j) => {
+      const x = h.values[v.key]
+      if (x === undefined || !(x > 0)) return
+      const s = c.sign !== 0 ? runShift(historyShiftInputs[j], v.key) : undefined
+      residuals.push(Math.log(x / v.baseline!) - (s ? c.sign * s.logShift : 0))
+    })
+    const fromHistory = residuals.length >= opts.minHistoryRuns
+    const sigmaHistory = fromHistory
+      ? Math.sqrt(residuals.reduce((a, r) => a + r * r, 0) / residuals.length)
+      : 0
+    const sigmaSamples =
+      c.seBase !== undefined && c.seHead !== undefined
+        ? Math.sqrt(c.seBase ** 2 + c.seHead ** 2 + (headShift ? headShift.seLog ** 2 : 0))
+        : undefined
+    if (sigmaSamples === undefined && !fromHistory) {
+      v.verdict = 'insufficient-data'
+      v.reason = `${v.nBaseline} baseline and ${v.nHead} head samples (a test needs ${opts.minSamples} on each side, or ${opts.minHistoryRuns} runs of history; the baseline has ${residuals.length})`
+      continue
+    }
+    const floor = Math.SQRT2 * Math.log1p((fromHistory ? opts.minNoisePct : opts.noHistoryNoisePct) / 100)
+    // The history decides σ only when its scatter is clearly more than the samples explain (real between-run
+    // noise, judged at 95 % by a chi-square bound); otherwise the samples' error is the sharper estimate.
+    const excess =
+      fromHistory &&
+      (sigmaSamples === undefined ||
+        sigmaHistory > sigmaSamples * Math.sqrt(chiSquareQuantile(0.95, residuals.length) / residuals.length))
+    const sigma = Math.max(excess ? sigmaHistory : 0, sigmaSamples ?? 0, floor)
+    const source: NoiseBand['source'] =
+      sigma === floor ? 'floor' : excess && sigma === sigmaHistory ? 'history' : 'samples'
+    v.noise = {
+      halfWidthLog: sigma,
+      lowPct: Math.expm1(-sigma) * 100,
+      highPct: Math.expm1(sigma) * 100,
+      sigmaPct: Math.expm1(sigma) * 100,
+      runs: residuals.length,
+      source
+    }
+    const stat = residual / sigma
+    if (source === 'history') {
+      v.test = 't'
+      v.p = Math.min(1, 2 * (1 - studentTCdf(Math.abs(stat), residuals.length)))
+    } else {
+      v.test = 'z'
+      v.p = Math.min(1, 2 * normalSf(Math.abs(stat)))
+    }
+    if (opts.bootstrapIterations > 0) {
+      const ratio = bootstrapRatio(c.base.samples, c.head.samples, v.headline, {
+        iterations: opts.bootstrapIterations,
+        level: 1 - opts.alpha,
+        seed: hashSeed(v.key)
+      })
+      if (ratio)
+        v.interval = { level: ratio.level, lowPct: (ratio.low - 1) * 100, highPct: (ratio.high - 1) * 100 }
+    }
+    tested.push(v)
+  }
+
+  // The run-wide shift itself: judged against the history's shifts, so slowing every timing alike is still seen.
+  const shift = runShift(headShiftInputs)
+  const shiftVerdict = shift ? judgeShift(shift, historyShiftInputs, opts) : undefined
+  if (shiftVerdict) {
+    verdicts.push(shiftVerdict)
+    tested.push(shiftVerdict)
+  }
+  if (shift && !shiftVerdict && Math.abs(Math.expm1(shift.logShift)) > opts.thresholdPct / 100) {
+    warnings.push(
+      `every timing moved together by ${pct(Math.expm1(shift.logShift) * 100)} (${shift.metrics} metrics): ` +
+        `a slower runner or a change that slows everything; with ${opts.minHistoryRuns}+ runs of history the ` +
+        `shift is removed from each metric and judged on its own`
+    )
+  }
+
+  const adjusted = holmAdjust(tested.map(v => v.p ?? 1))
+  tested.forEach((v, i) => {
+    v.pAdjusted = adjusted[i]
+    const c = candidates.find(x => x.v === v)
+    if (v.test === 'rank') decideRank(v, c?.superiority ?? 0.5, opts)
+    else decide(v, opts)
   })
 
   for (const [key, { bench, metric }] of baseIndex) {
@@ -284,8 +420,86 @@ export function compareResults(
     improvements,
     counts,
     tested: tested.length,
-    warnings
+    warnings,
+    shift: shift
+      ? {
+          pct: Math.expm1(shift.logShift) * 100,
+          sePct: Math.expm1(shift.seLog) * 100,
+          metrics: shift.metrics
+        }
+      : undefined
   }
+}
+
+interface Candidate {
+  v: MetricVerdict
+  base: Metric
+  head: Metric
+  /** +1 time, −1 rate, 0 count: how the runner's speed moves it. */
+  sign: number
+  /** Standard errors of ln(headline) from each side's own samples (undefined: too few samples). */
+  seBase?: number
+  seHead?: number
+  residual?: number
+  superiority?: number
+}
+
+/** A history run's evidence of its runner's speed vs the baseline, from the timed metrics' headline values. */
+function historyShiftOf(h: HistoryEntry, timed: readonly Candidate[]): ShiftInput[] {
+  const out: ShiftInput[] = []
+  for (const c of timed) {
+    const x = h.values[c.v.key]
+    if (x === undefined || !(x > 0) || c.seBase === undefined) continue
+    // A history run's own sampling error is not stored: the baseline's stands in for it.
+    out.push({
+      key: c.v.key,
+      logSlowdown: c.sign * Math.log(x / c.v.baseline!),
+      seLog: Math.SQRT2 * c.seBase
+    })
+  }
+  return out
+}
+
+/** The run-wide shift as a verdict of its own, when the history shows how much runs normally shift. */
+function judgeShift(
+  shift: { logShift: number; seLog: number; metrics: number },
+  historyInputs: readonly ShiftInput[][],
+  opts: CompareOptions
+): MetricVerdict | undefined {
+  const shifts = historyInputs
+    .map(inputs => runShift(inputs)?.logShift)
+    .filter((x): x is number => x !== undefined)
+  if (shifts.length < opts.minHistoryRuns) return undefined
+  const sigmaHistory = Math.sqrt(shifts.reduce((a, r) => a + r * r, 0) / shifts.length)
+  const floor = Math.SQRT2 * Math.log1p(opts.minNoisePct / 100)
+  const sigma = Math.max(sigmaHistory, Math.hypot(shift.seLog, shift.seLog), floor)
+  const changePct = Math.expm1(shift.logShift) * 100
+  const v: MetricVerdict = {
+    key: 'run/timing-shift',
+    benchmarkId: 'run',
+    metric: 'timing-shift',
+    unit: '%',
+    direction: 'lower',
+    headline: 'median',
+    verdict: 'unchanged',
+    nBaseline: shifts.length,
+    nHead: shift.metrics,
+    changePct,
+    worsePct: changePct,
+    adjustedPct: changePct,
+    test: 't',
+    p: Math.min(1, 2 * (1 - studentTCdf(Math.abs(shift.logShift / sigma), shifts.length))),
+    noise: {
+      halfWidthLog: sigma,
+      lowPct: Math.expm1(-sigma) * 100,
+      highPct: Math.expm1(sigma) * 100,
+      sigmaPct: Math.expm1(sigma) * 100,
+      runs: shifts.length,
+      source: sigma === sigmaHistory ? 'history' : sigma === floor ? 'floor' : 'samples'
+    },
+    reason: ''
+  }
+  return v
 }
 
 /** At least two samples, all identical: a deterministic figure. */
@@ -319,52 +533,54 @@ function decideExact(v: MetricVerdict, opts: CompareOptions): void {
   v.reason = `${change}; ${effect ? `inside ${band}` : `within the ${opts.thresholdPct}% threshold`}; deterministic`
 }
 
-/** Applies the three conditions to a tested metric (p-values already adjusted). */
-function decide(
-  v: MetricVerdict,
-  superiority: number,
-  logRatio: number | undefined,
-  opts: CompareOptions
-): void {
+/** Holm-adjusted p as text. */
+function pText(v: MetricVerdict, opts: CompareOptions): string {
   const pAdj = v.pAdjusted ?? 1
-  const significant = pAdj < opts.alpha
-  const pText = `p=${formatP(v.p ?? 1)}, Holm ${formatP(pAdj)} ${significant ? '<' : '≥'} ${opts.alpha}`
-  // Which way the samples moved, by rank: head values tend to be larger (> 0.5) or smaller.
-  const rankWorse = v.direction === 'lower' ? superiority > 0.5 : superiority < 0.5
-  const rankBetter = v.direction === 'lower' ? superiority < 0.5 : superiority > 0.5
+  const test =
+    v.test === 't' ? `t-test, ${v.noise?.runs ?? 0} history runs` : v.test === 'z' ? 'z-test' : 'Mann–Whitney'
+  return `p=${formatP(v.p ?? 1)} (${test}), Holm ${formatP(pAdj)} ${pAdj < opts.alpha ? '<' : '≥'} ${opts.alpha}`
+}
 
-  if (v.worsePct === undefined || logRatio === undefined || !v.noise) {
-    // A non-positive baseline value has no percent change or log-scale noise: the rank test alone decides.
-    if (v.baseline === v.head) {
-      v.verdict = 'unchanged'
-      v.reason = `same value (${v.head}); ${pText}`
-    } else if (significant && (rankWorse || rankBetter)) {
-      v.verdict = rankWorse ? 'regression' : 'improvement'
-      v.reason = `baseline value ${v.baseline} is not positive, so no percent change; decided by the rank test: ${pText}`
-    } else {
-      v.verdict = 'unchanged'
-      v.reason = `baseline value ${v.baseline} is not positive, so no percent change; ${pText}`
-    }
-    return
-  }
-
-  const worse = v.worsePct > 0
-  const effect = Math.abs(v.worsePct) > opts.thresholdPct
-  const outside = Math.abs(logRatio) > v.noise.halfWidthLog
-  const consistent = worse ? rankWorse : rankBetter
-  const band = `noise band ${pct(v.noise.lowPct)}..${pct(v.noise.highPct)} (${v.noise.source === 'history' ? `from ${v.noise.runs} runs` : 'floor'})`
-  const change = `${pct(v.worsePct)} ${v.worsePct >= 0 ? 'worse' : 'better'}`
-  if (effect && outside && significant && consistent) {
-    v.verdict = worse ? 'regression' : 'improvement'
-    v.reason = `${change} > ${opts.thresholdPct}% threshold, outside ${band}, ${pText}`
+/** Effect and evidence, for a tested metric whose p-value is already adjusted. */
+function decide(v: MetricVerdict, opts: CompareOptions): void {
+  const significant = (v.pAdjusted ?? 1) < opts.alpha
+  const adjusted = v.adjustedPct ?? v.changePct ?? 0
+  const worsePct = v.direction === 'lower' ? adjusted : -adjusted
+  const effect = Math.abs(worsePct) > opts.thresholdPct
+  const sigma = v.noise
+    ? `noise σ ${v.noise.sigmaPct.toFixed(1)}% (${v.noise.source === 'history' ? `from ${v.noise.runs} history runs` : v.noise.source === 'samples' ? "from both runs' samples" : 'floor'})`
+    : ''
+  const shift =
+    v.shiftPct !== undefined && v.key !== 'run/timing-shift'
+      ? ` after removing the run-wide shift of ${pct(v.shiftPct)} (raw ${pct(v.changePct ?? 0)})`
+      : ''
+  const change = `${pct(worsePct)} ${worsePct >= 0 ? 'worse' : 'better'}${shift}`
+  if (effect && significant) {
+    v.verdict = worsePct > 0 ? 'regression' : 'improvement'
+    v.reason = `${change} > ${opts.thresholdPct}% threshold; ${sigma}; ${pText(v, opts)}`
     return
   }
   v.verdict = 'unchanged'
-  const why: string[] = []
-  if (!effect) why.push(`${change} within the ${opts.thresholdPct}% threshold`)
-  else why.push(change)
-  if (!outside) why.push(`inside ${band}`)
-  if (!significant) why.push(pText)
-  else if (!consistent) why.push(`the rank test points the other way (${pText})`)
+  const why: string[] = [effect ? change : `${change} within the ${opts.thresholdPct}% threshold`]
+  if (sigma) why.push(sigma)
+  if (!significant) why.push(pText(v, opts))
   v.reason = why.join('; ')
+}
+
+/** A metric with a non-positive baseline or head value: no percent change, the rank test alone decides. */
+function decideRank(v: MetricVerdict, superiority: number, opts: CompareOptions): void {
+  const significant = (v.pAdjusted ?? 1) < opts.alpha
+  // Which way the samples moved, by rank: head values tend to be larger (> 0.5) or smaller.
+  const rankWorse = v.direction === 'lower' ? superiority > 0.5 : superiority < 0.5
+  const rankBetter = v.direction === 'lower' ? superiority < 0.5 : superiority > 0.5
+  if (v.baseline === v.head) {
+    v.verdict = 'unchanged'
+    v.reason = `same value (${v.head}); ${pText(v, opts)}`
+  } else if (significant && (rankWorse || rankBetter)) {
+    v.verdict = rankWorse ? 'regression' : 'improvement'
+    v.reason = `baseline value ${v.baseline} is not positive, so no percent change; decided by the rank test: ${pText(v, opts)}`
+  } else {
+    v.verdict = 'unchanged'
+    v.reason = `baseline value ${v.baseline} is not positive, so no percent change; ${pText(v, opts)}`
+  }
 }

@@ -16,8 +16,8 @@ export interface NoiseBand {
   sigmaPct: number
   /** Runs the estimate used (baseline + history values). */
   runs: number
-  /** `history`: estimated from runs; `floor`: the estimate was below the floor or there were too few runs. */
-  source: 'history' | 'floor'
+  /** `history`: estimated from runs; `samples`: from the runs' own samples; `floor`: the estimate was below the floor or there were too few runs. */
+  source: 'history' | 'samples' | 'floor'
 }
 
 export interface NoiseOptions {

@@ -1,0 +1,116 @@
+// Run-wide drift: a slower or busier runner moves every timing of a run together, which no within-run test can
+// see and which would otherwise swamp a 25 % change in one metric. The comparison estimates that common shift from
+// the other timed metrics of the same two runs and judges each metric on what is left.
+import { median } from 'simple-statistics'
+
+/**
+ * How a slower machine moves a metric: times and costs scale with it, rates scale inversely, counts (messages,
+ * bytes, memory, ratios of two times) do not move.
+ */
+export type DriftClass = 'scales' | 'inverse' | 'none'
+
+const TIME_UNITS = new Set(['ns', 'us', 'µs', 'ms', 's', 'usd', 'usd/op', 'ms/agent', 's/op'])
+
+export function driftClass(unit: string): DriftClass {
+  const u = unit.trim().toLowerCase()
+  if (TIME_UNITS.has(u) || u.startsWith('usd') || /^(ns|us|µs|ms|s)(\/|$)/.test(u)) return 'scales'
+  if (/\/s$/.test(u) || u.endsWith('per s') || u === 'hz') return 'inverse'
+  return 'none'
+}
+
+/** +1 for times, −1 for rates, 0 for counts: ln(metric change) = sign × ln(runner slowdown). */
+export const driftSign = (cls: DriftClass): number => (cls === 'scales' ? 1 : cls === 'inverse' ? -1 : 0)
+
+/** MAD → σ for normally distributed data; median → its standard error factor √(π/2). */
+const MAD_TO_SIGMA = 1.4826
+const MEDIAN_SE = Math.sqrt(Math.PI / 2)
+
+/**
+ * Standard error of ln(headline) of one run from its own samples: how far the headline would move if the run
+ * were repeated with no runner change. Median headline: √(π/2)·σ/√n with σ the MAD of the log samples (robust to
+ * the long tail of timings); mean headline: sd/(√n·mean). Undefined with fewer than 2 positive samples.
+ */
+export function headlineSeLog(samples: readonly number[], headline: 'median' | 'mean'): number | undefined {
+  const xs = samples.filter(x => x > 0 && Number.isFinite(x))
+  const n = xs.length
+  if (n < 2) return undefined
+  if (headline === 'mean') {
+    const mean = xs.reduce((a, b) => a + b, 0) / n
+    const sd = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1))
+    return sd / (Math.sqrt(n) * mean)
+  }
+  const logs = xs.map(Math.log)
+  const m = median(logs)
+  let sigma = MAD_TO_SIGMA * median(logs.map(l => Math.abs(l - m)))
+  if (sigma === 0) {
+    // More than half the samples are equal (coarse timer): fall back to the standard deviation.
+    const mean = logs.reduce((a, b) => a + b, 0) / n
+    sigma = Math.sqrt(logs.reduce((a, l) => a + (l - mean) ** 2, 0) / (n - 1))
+  }
+  return (MEDIAN_SE * sigma) / Math.sqrt(n)
+}
+
+/**
+ * Weights capped at `maxShare` of their total (iteratively: capping one lowers the total, which can push another
+ * over the cap), so no single very precise metric decides a shift alone: it could be the one that regressed.
+ */
+export function capWeights(weights: readonly number[], maxShare = 0.25): number[] {
+  let w = weights.map(x => (Number.isFinite(x) && x > 0 ? x : 0))
+  if (w.every(x => x === 0)) return w.map(() => 1)
+  if (w.length * maxShare < 1) return w
+  for (let iter = 0; iter < w.length; iter++) {
+    const cap = maxShare * w.reduce((a, b) => a + b, 0)
+    if (!w.some(x => x > cap * (1 + 1e-12))) break
+    w = w.map(x => Math.min(x, cap))
+  }
+  return w
+}
+
+/** Weighted median: the value where the cumulative weight of the sorted values reaches half the total. */
+export function weightedMedian(values: readonly number[], weights: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined
+  const order = values.map((v, i) => ({ v, w: weights[i] })).sort((a, b) => a.v - b.v)
+  const half = order.reduce((a, b) => a + b.w, 0) / 2
+  let acc = 0
+  for (let i = 0; i < order.length; i++) {
+    acc += order[i].w
+    if (acc > half) return order[i].v
+    // Exactly half: the midpoint of the two values that straddle it, as for an unweighted median of even count.
+    if (acc === half && i + 1 < order.length) return (order[i].v + order[i + 1].v) / 2
+  }
+  return order[order.length - 1].v
+}
+
+/** One timed metric's evidence of the runner's speed: its log change, sign-adjusted to "ln slowdown". */
+export interface ShiftInput {
+  key: string
+  /** ln(slowdown) this metric shows: sign × ln(head ÷ base). */
+  logSlowdown: number
+  /** Standard error of that value (both runs' sampling). */
+  seLog: number
+}
+
+export interface RunShift {
+  /** ln of the estimated runner slowdown (positive: the head run's machine was slower). */
+  logShift: number
+  /** Its standard error (weighted median ≈ √(π/2) / √Σw). */
+  seLog: number
+  /** Metrics it was estimated from. */
+  metrics: number
+}
+
+/** Below this a metric's standard error is not trusted as a weight (a perfectly quiet timing is a coarse timer). */
+const MIN_SE_LOG = 0.005
+
+/** The run-wide shift from the given metrics, leaving out `exclude` (the metric about to be judged). */
+export function runShift(inputs: readonly ShiftInput[], exclude?: string): RunShift | undefined {
+  const used = inputs.filter(i => i.key !== exclude && Number.isFinite(i.logSlowdown))
+  if (used.length === 0) return undefined
+  const weights = capWeights(used.map(i => 1 / Math.max(MIN_SE_LOG, i.seLog) ** 2))
+  const logShift = weightedMedian(
+    used.map(i => i.logSlowdown),
+    weights
+  )!
+  const total = weights.reduce((a, b) => a + b, 0)
+  return { logShift, seLog: MEDIAN_SE / Math.sqrt(total), metrics: used.length }
+}
