@@ -51,19 +51,27 @@ export function headlineSeLog(samples: readonly number[], headline: 'median' | '
 }
 
 /**
- * Weights capped at `maxShare` of their total (iteratively: capping one lowers the total, which can push another
- * over the cap), so no single very precise metric decides a shift alone: it could be the one that regressed.
+ * Weights capped at `maxShare` of their total, so no single very precise metric decides a shift alone: it could be
+ * the one that regressed.
  */
 export function capWeights(weights: readonly number[], maxShare = 0.25): number[] {
-  let w = weights.map(x => (Number.isFinite(x) && x > 0 ? x : 0))
+  const w = weights.map(x => (Number.isFinite(x) && x > 0 ? x : 0))
   if (w.every(x => x === 0)) return w.map(() => 1)
   if (w.length * maxShare < 1) return w
-  for (let iter = 0; iter < w.length; iter++) {
-    const cap = maxShare * w.reduce((a, b) => a + b, 0)
-    if (!w.some(x => x > cap * (1 + 1e-12))) break
-    w = w.map(x => Math.min(x, cap))
+  // The cap x solves x = share × (uncapped sum + capped count × x); capping can push others over it, so repeat
+  // until the capped set stops growing (at most n rounds).
+  const capped = new Set<number>()
+  let cap = Infinity
+  for (let round = 0; round <= w.length; round++) {
+    const free = w.reduce((a, x, i) => (capped.has(i) ? a : a + x), 0)
+    const rest = 1 - maxShare * capped.size
+    if (rest <= 0 || free === 0) break
+    cap = (maxShare * free) / rest
+    const over = w.map((x, i) => i).filter(i => !capped.has(i) && w[i] > cap)
+    if (over.length === 0) break
+    for (const i of over) capped.add(i)
   }
-  return w
+  return w.map((x, i) => (capped.has(i) ? cap : x))
 }
 
 /** Weighted median: the value where the cumulative weight of the sorted values reaches half the total. */

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest'
+import { mulberry32 } from '../src/stats/bootstrap.js'
+import { chiSquareQuantile } from '../src/stats/distributions.js'
+import {
+  capWeights,
+  driftClass,
+  driftSign,
+  headlineSeLog,
+  runShift,
+  weightedMedian
+} from '../src/stats/drift.js'
+
+describe('driftClass', () => {
+  it('times and costs scale with a slower runner, rates inversely, counts not at all', () => {
+    for (const u of ['ms', 's', 'µs', 'usd/op', 'ms/agent']) expect(driftClass(u)).toBe('scales')
+    for (const u of ['msg/s', 'tasks/s', 'executions/s']) expect(driftClass(u)).toBe('inverse')
+    for (const u of ['bytes', 'messages', 'MiB', '%', 'x']) expect(driftClass(u)).toBe('none')
+    expect([driftSign('scales'), driftSign('inverse'), driftSign('none')]).toEqual([1, -1, 0])
+  })
+})
+
+describe('weightedMedian and capWeights', () => {
+  it('equal weights give the ordinary median', () => {
+    expect(weightedMedian([5, 1, 3], [1, 1, 1])).toBe(3)
+    expect(weightedMedian([4, 1, 3, 2], [1, 1, 1, 1])).toBe(2.5)
+    expect(weightedMedian([], [])).toBeUndefined()
+  })
+
+  it('a heavy weight pulls the median to its value', () => {
+    expect(weightedMedian([1, 2, 3, 100], [1, 1, 1, 10])).toBe(100)
+  })
+
+  it('capping keeps any one weight at most the given share of the total', () => {
+    const w = capWeights([1, 1, 1, 1, 1000])
+    const total = w.reduce((a, b) => a + b, 0)
+    expect(Math.max(...w) / total).toBeLessThanOrEqual(0.25 + 1e-9)
+    // The one very precise value no longer decides the median alone.
+    expect(weightedMedian([1, 2, 3, 4, 100], w)).toBe(3)
+    expect(capWeights([0, 0])).toEqual([1, 1])
+  })
+})
+
+describe('headlineSeLog', () => {
+  const lognormal = (n: number, sigma: number, seed: number): number[] => {
+    const rand = mulberry32(seed)
+    return Array.from({ length: n }, () => {
+      const g = (rand() + rand() + rand() + rand() - 2) * Math.sqrt(3)
+      return 10 * Math.exp(sigma * g)
+    })
+  }
+
+  it('is about √(π/2)·σ/√n for a median of log-normal samples, and shrinks as 1/√n', () => {
+    const se100 = headlineSeLog(lognormal(100, 0.2, 1), 'median')!
+    const se400 = headlineSeLog(lognormal(400, 0.2, 2), 'median')!
+    expect(se100).toBeGreaterThan(0.8 * ((1.2533 * 0.2) / 10))
+    expect(se100).toBeLessThan(1.25 * ((1.2533 * 0.2) / 10))
+    expect(se400 / se100).toBeGreaterThan(0.4)
+    expect(se400 / se100).toBeLessThan(0.6)
+  })
+
+  it('uses the standard error of the mean for mean headlines, and needs two samples', () => {
+    expect(headlineSeLog([9, 11], 'mean')).toBeCloseTo(Math.SQRT2 / Math.sqrt(2) / 10, 9)
+    expect(headlineSeLog([5], 'median')).toBeUndefined()
+    // More than half the samples identical (a coarse clock): the standard deviation stands in for the MAD.
+    expect(headlineSeLog([10, 10, 10, 10, 20], 'median')!).toBeGreaterThan(0)
+  })
+})
+
+describe('runShift', () => {
+  it('is the shift most timings agree on, leaving out the metric being judged', () => {
+    const inputs = [0.2, 0.21, 0.19, 0.2, 0.6].map((logSlowdown, i) => ({
+      key: `k${i}`,
+      logSlowdown,
+      seLog: 0.02
+    }))
+    const all = runShift(inputs)!
+    expect(all.logShift).toBeCloseTo(0.2, 2)
+    expect(all.metrics).toBe(5)
+    // The outlier does not move it, and judging the outlier leaves it out entirely.
+    const loo = runShift(inputs, 'k4')!
+    expect(loo.metrics).toBe(4)
+    expect(loo.logShift).toBeGreaterThanOrEqual(0.19)
+    expect(loo.logShift).toBeLessThanOrEqual(0.21)
+    expect(loo.seLog).toBeGreaterThan(0)
+    expect(runShift([], 'x')).toBeUndefined()
+  })
+})
+
+describe('chiSquareQuantile', () => {
+  it('matches tabulated values within 1 %', () => {
+    // 95th percentiles: df 5 → 11.07, df 10 → 18.31, df 20 → 31.41
+    expect(chiSquareQuantile(0.95, 5)).toBeCloseTo(11.07, 0)
+    expect(Math.abs(chiSquareQuantile(0.95, 10) / 18.307 - 1)).toBeLessThan(0.01)
+    expect(Math.abs(chiSquareQuantile(0.95, 20) / 31.41 - 1)).toBeLessThan(0.01)
+  })
+})
