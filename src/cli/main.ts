@@ -16,7 +16,7 @@ import { REPORT_FILE, RESULTS_FILE, type Results } from '../results/schema.js'
 import { RUN_TAG_ENV, RUN_TAG_METADATA } from '../sandbox/agent-files.js'
 import { installExitCleanup } from '../sandbox/local.js'
 import { sweepSandboxes } from '../sandbox/sweep.js'
-import { compareResults } from '../stats/compare.js'
+import { compareResults, DEFAULT_COMPARE_OPTIONS } from '../stats/compare.js'
 import { renderComparisonTable } from './compare-table.js'
 import { RUN_FLAGS, attributeName, flagError, readerFromOptions } from './flags.js'
 import { progressLine } from './progress.js'
@@ -66,7 +66,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     .argument('<base>', 'baseline results JSON')
     .argument('<head>', 'head results JSON')
     .option('--threshold <pct>', 'smallest change (percent) that can count as a regression', '10')
-    .option('--alpha <p>', 'significance level after Holm correction', '0.05')
+    .option('--alpha <p>', 'family-wise false-alarm rate (Holm)', String(DEFAULT_COMPARE_OPTIONS.alpha))
     .option('--fail-on-regression', 'exit 1 when a regression is found')
     .action(async (base: string, head: string, opts: Record<string, unknown>) => {
       code = compareCommand(base, head, opts, io)
@@ -256,7 +256,7 @@ function compareCommand(base: string, head: string, opts: Record<string, unknown
   try {
     const read = optionReader(opts)
     thresholdPct = readNumber(read, 'threshold', 10, { min: 0, max: 1000 })
-    alpha = readNumber(read, 'alpha', 0.05, { min: 0.0001, max: 0.5 })
+    alpha = readNumber(read, 'alpha', DEFAULT_COMPARE_OPTIONS.alpha, { min: 0.0001, max: 0.5 })
   } catch (err) {
     if (err instanceof InputError) {
       io.stderr(
