@@ -44,7 +44,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(out, { recursive: true, force: true }))
 
 describe('quick matrix on the local provider', () => {
-  it('runs all 18 benchmarks in catalog order, each passed or failed with measured samples', () => {
+  it('runs all 18 benchmarks, reported in catalog order, each passed or failed with measured samples', () => {
     expect(results.benchmarks.map(b => b.id)).toEqual([...BENCHMARK_IDS])
     for (const b of results.benchmarks) {
       expect(['passed', 'failed'], `${b.id}: ${b.status} ${b.error ?? ''}`).toContain(b.status)
@@ -92,9 +92,10 @@ describe('quick matrix on the local provider', () => {
   })
 
   it('reports progress per benchmark and within long ones', () => {
+    // Benchmarks run in the order the scheduler picks (by the swarms they share); each starts once.
     const starts = events.filter(e => e.type === 'start').map(e => (e as { id: string }).id)
     const dones = events.filter(e => e.type === 'done')
-    expect(starts).toEqual([...BENCHMARK_IDS])
+    expect([...starts].sort()).toEqual([...BENCHMARK_IDS].sort())
     expect(dones).toHaveLength(18)
     expect(events.some(e => e.type === 'step' && e.id === 'scalability.topology-compare')).toBe(true)
   })

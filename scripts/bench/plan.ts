@@ -210,15 +210,17 @@ async function runOne(o: {
   const config: RunConfig = parseRunConfig(name => inputs[name] ?? '', {})
   const provider = new TracingProvider(createProvider(config))
   const t0 = performance.now()
-  const intervals: Interval[] = []
+  // The runner hands the turn from benchmark to benchmark (never two at once): every turn is one interval, and a
+  // benchmark's share is the sum over its turns.
+  const turns: Interval[] = []
   let results: Results
   try {
     results = await runBenchmarks(config, {
       provider,
-      onProgress: e => {
-        if (e.type === 'start') intervals.push({ id: e.id, start: performance.now(), end: Number.NaN })
-        if (e.type === 'done') {
-          const iv = intervals.find(i => i.id === e.id)
+      onTurn: (id, holding) => {
+        if (holding) turns.push({ id, start: performance.now(), end: Number.NaN })
+        else {
+          const iv = turns.findLast(i => i.id === id && Number.isNaN(i.end))
           if (iv) iv.end = performance.now()
         }
       },
@@ -230,9 +232,12 @@ async function runOne(o: {
   }
   const t1 = performance.now()
   const wallS = (t1 - t0) / 1000
-  const perBench = attribute(
-    provider.spans,
-    intervals.filter(i => Number.isFinite(i.end))
+  const perBench = sumById(
+    attribute(
+      provider.spans,
+      turns.filter(i => Number.isFinite(i.end))
+    ),
+    results.benchmarks.map(b => b.id)
   )
   const whole = attribute(provider.spans, [{ id: 'run', start: t0, end: t1 + 3_600_000 }])[0]
   const usage = provider.usage()
@@ -290,6 +295,23 @@ async function runOne(o: {
     if ('wallS' in t) Object.assign(row.targets, { wallMaxS: t.wallS, wallMet: row.wallS <= t.wallS })
   }
   return row
+}
+
+/** One row per benchmark (in `order`) from its turns: times, creations and sandbox-seconds add, peaks take the max. */
+export function sumById(costs: readonly IntervalCost[], order: readonly string[]): IntervalCost[] {
+  const out: IntervalCost[] = []
+  for (const id of order) {
+    const mine = costs.filter(c => c.id === id)
+    if (mine.length === 0) continue
+    out.push({
+      id,
+      wallS: mine.reduce((s, c) => s + c.wallS, 0),
+      created: mine.reduce((s, c) => s + c.created, 0),
+      sandboxSeconds: mine.reduce((s, c) => s + c.sandboxSeconds, 0),
+      peakLive: Math.max(...mine.map(c => c.peakLive))
+    })
+  }
+  return out
 }
 
 function print(x: PlanFigures): void {

@@ -54,6 +54,11 @@ export class SwarmPool {
     return this.idle.map(e => e.key)
   }
 
+  /** Whether a swarm of this `topology:size` (either deploy mode) is idle. */
+  hasIdle(shape: string): boolean {
+    return this.idle.some(e => shapeKey(e.swarm) === shape)
+  }
+
   /** Takes an idle, healthy swarm of this key out of the pool, or undefined. Dead swarms found are discarded. */
   async take(key: PoolKey): Promise<Swarm | undefined> {
     const k = poolKey(key)
@@ -71,7 +76,7 @@ export class SwarmPool {
     }
   }
 
-  /** Tears down idle swarms whose topology:size no later benchmark will borrow (they only cost money idle). */
+  /** Tears down idle swarms whose topology:size is not about to be borrowed (they only cost money idle). */
   async prune(needed: ReadonlySet<string>): Promise<void> {
     const drop = this.idle.filter(e => !needed.has(shapeKey(e.swarm)))
     this.idle = this.idle.filter(e => needed.has(shapeKey(e.swarm)))

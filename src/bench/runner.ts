@@ -1,14 +1,19 @@
-// The runner: selected benchmarks in catalog order, each isolated (an error is recorded and the run goes on, its
-// sandboxes are killed), swarms shared through a small pool, the environment measured as the run finds it, costs
-// from what the provider billed, and partial results when the run is interrupted.
+// The runner: every selected benchmark isolated (an error is recorded and the run goes on, its sandboxes are
+// killed), swarms shared through a small pool, the environment measured as the run finds it, costs from what the
+// provider billed, and partial results when the run is interrupted. Benchmarks are scheduled by the swarms they
+// use (turns.ts: one measures at a time; borrowers of the same swarm run back to back, and an idle swarm no
+// waiting or unfinished benchmark needs is torn down at once); results are reported in catalog order.
+import { setMaxListeners } from 'node:events'
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CATALOG, type CatalogEntry } from './catalog.js'
 import { BENCHMARKS } from './registry.js'
+import { InterruptedError, reasonOf } from './errors.js'
 import { SwarmPool, poolKey, shapeOf, type PoolKey } from './pool.js'
 import { targetFor, type TargetOverrides } from './targets.js'
+import { Turns } from './turns.js'
 import type { BenchContext, BenchOutput, ProgressEvent, SwarmRequest } from './types.js'
 import type { RunConfig } from '../config/config.js'
 import { costOf } from '../cost/pricing.js'
@@ -38,22 +43,25 @@ export interface RunOptions {
   /** How long a benchmark may keep running after the abort before it is abandoned. */
   abortGraceMs?: number
   log?: (message: string) => void
+  /** A benchmark got the turn (`holding`) or gave it back: turns never overlap, so they attribute billed time. */
+  onTurn?: (id: string, holding: boolean) => void
 }
 
-/** Thrown inside a benchmark when the run was interrupted. */
-export class InterruptedError extends Error {
-  constructor(reason: string) {
-    super(`interrupted (${reason}) before this benchmark finished`)
-    this.name = 'InterruptedError'
-  }
-}
+export { InterruptedError }
 
 const LOCAL_POOL_AGENTS = 64
 
 export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): Promise<Results> {
   const startedAt = new Date()
   const t0 = performance.now()
-  const signal = opts.signal ?? new AbortController().signal
+  // The run's own signal, following the caller's: every benchmark waits on it at once (a listener each).
+  const run = new AbortController()
+  setMaxListeners(0, run.signal)
+  const outer = opts.signal
+  const follow = (): void => run.abort(outer?.reason)
+  if (outer?.aborted) follow()
+  else outer?.addEventListener('abort', follow, { once: true })
+  const signal = run.signal
   const emit = (e: ProgressEvent): void => {
     try {
       opts.onProgress?.(e)
@@ -86,36 +94,73 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
     profile: config.profile,
     ids: selected.map(e => e.id)
   })
-  const benchmarks: BenchmarkResult[] = []
-  const borrows = selected.map(e => declaredBorrows(e.id, config))
-  try {
-    for (const [index, entry] of selected.entries()) {
-      if (signal.aborted) {
-        const r = notRun(entry, `not run: the run was interrupted (${reasonOf(signal)})`)
-        benchmarks.push(r)
-        emit({ type: 'done', id: entry.id, status: r.status, seconds: 0, error: r.error })
-        continue
+  // Shapes each benchmark declared it borrows and has not borrowed yet.
+  const remaining = new Map(selected.map((e, i) => [i, declaredBorrows(e.id, config)]))
+  let startedCount = 0
+  const firstTurn = new Map<number, number>()
+  const turns: Turns = new Turns({
+    signal,
+    isIdle: shape => pool.hasIdle(shape),
+    onTurn: (i, holding) => {
+      const entry = selected[i]
+      if (holding && !firstTurn.has(i)) {
+        firstTurn.set(i, performance.now())
+        emit({
+          type: 'start',
+          id: entry.id,
+          title: entry.title,
+          index: startedCount++,
+          total: selected.length
+        })
       }
-      emit({ type: 'start', id: entry.id, title: entry.title, index, total: selected.length })
-      const r = await runOne(entry, {
-        config,
-        provider,
-        pool,
-        probe,
-        signal,
-        emit,
-        agentFiles,
-        targets: opts.targets,
-        graceMs: opts.abortGraceMs
-      })
-      benchmarks.push(r)
-      emit({ type: 'done', id: entry.id, status: r.status, seconds: r.durationMs / 1000, error: r.error })
-      // An idle swarm is billed while it waits, and creating one again costs far less than keeping it alive
-      // across unrelated benchmarks (measured by bench:plan): keep only what the very next benchmark borrows.
-      await pool.prune(new Set(borrows[index + 1] ?? []))
+      try {
+        opts.onTurn?.(entry.id, holding)
+      } catch {
+        // tracing must not break the run
+      }
     }
+  })
+  // An idle swarm is billed while it waits: keep only what a waiting benchmark is about to borrow or what a
+  // started one still needs (measured by bench:plan: idle pooled swarms cost more than creating them again).
+  const pruneIdle = async (): Promise<void> => {
+    const needed = turns.wantedShapes()
+    for (const b of turns.inProgress()) for (const shape of remaining.get(b) ?? []) needed.add(shape)
+    await pool.prune(needed)
+  }
+  let benchmarks: BenchmarkResult[]
+  try {
+    benchmarks = await Promise.all(
+      selected.map(async (entry, index) => {
+        const r = await runOne(entry, index, {
+          config,
+          provider,
+          pool,
+          probe,
+          signal,
+          emit,
+          agentFiles,
+          turns,
+          remaining,
+          pruneIdle,
+          startedAt: () => firstTurn.get(index),
+          targets: opts.targets,
+          graceMs: opts.abortGraceMs
+        })
+        if (!firstTurn.has(index) && r.status !== 'skipped')
+          emit({
+            type: 'start',
+            id: entry.id,
+            title: entry.title,
+            index: startedCount++,
+            total: selected.length
+          })
+        emit({ type: 'done', id: entry.id, status: r.status, seconds: r.durationMs / 1000, error: r.error })
+        return r
+      })
+    )
   } finally {
     signal.removeEventListener('abort', onAbort)
+    outer?.removeEventListener('abort', follow)
     await pool.drain()
     // Whatever a benchmark leaked (or the pool could not tear down) dies here; a caller's provider keeps only
     // the sandboxes it had before the run.
@@ -163,15 +208,21 @@ interface RunOneDeps {
   signal: AbortSignal
   emit: (e: ProgressEvent) => void
   agentFiles: () => Promise<AgentFiles>
+  turns: Turns
+  remaining: Map<number, string[]>
+  pruneIdle: () => Promise<void>
+  /** When this benchmark first had the turn. */
+  startedAt: () => number | undefined
   targets?: TargetOverrides
   graceMs?: number
 }
 
-async function runOne(entry: CatalogEntry, d: RunOneDeps): Promise<BenchmarkResult> {
+async function runOne(entry: CatalogEntry, index: number, d: RunOneDeps): Promise<BenchmarkResult> {
   const t0 = performance.now()
   const bench = BENCHMARKS.get(entry.id)
   const base = { id: entry.id, category: entry.category, title: entry.title }
-  if (!bench)
+  if (!bench) {
+    d.turns.finish(index)
     return {
       ...base,
       status: 'error',
@@ -181,9 +232,12 @@ async function runOne(entry: CatalogEntry, d: RunOneDeps): Promise<BenchmarkResu
       error: 'no implementation registered',
       durationMs: 0
     }
-  const { config, provider, pool, signal } = d
+  }
+  const { config, provider, pool, signal, turns } = d
   const held = new Set<Swarm>()
-  const before = new Set<Sandbox>(provider.live())
+  // A benchmark that deploys its own swarms measures creation: nothing else may run during any of it. One that
+  // only borrows measures only while it holds a swarm, so it gives the turn back between swarms.
+  const whole = !bench.borrows
   let params: Record<string, unknown> = {}
   let reused = 0
   let deployed = 0
@@ -191,7 +245,25 @@ async function runOne(entry: CatalogEntry, d: RunOneDeps): Promise<BenchmarkResu
   const checkAbort = (): void => {
     if (signal.aborted) throw new InterruptedError(reasonOf(signal))
   }
-  const deploy = async (req: SwarmRequest): Promise<Swarm> => {
+  /** Takes one hold of the turn for a swarm this benchmark is about to hold. */
+  const hold = async (shape: string): Promise<void> => {
+    checkAbort()
+    await turns.acquire(index, shape)
+    const left = d.remaining.get(index)
+    const i = left?.indexOf(shape) ?? -1
+    if (left && i >= 0) left.splice(i, 1)
+  }
+  /** Gives a swarm's hold back after the pool kept or tore down the swarm, and idle swarms nobody wants. */
+  const unhold = async (swarm: Swarm, how: 'release' | 'discard'): Promise<void> => {
+    if (!held.delete(swarm)) return
+    try {
+      await (how === 'release' ? pool.release(swarm) : pool.discard(swarm))
+      await d.pruneIdle()
+    } finally {
+      turns.release(index)
+    }
+  }
+  const deployHeld = async (req: SwarmRequest): Promise<Swarm> => {
     checkAbort()
     const key: PoolKey = { topology: req.topology, size: req.size, deploy: req.deploy ?? 'parallel' }
     await pool.makeRoom(req.size)
@@ -207,13 +279,23 @@ async function runOne(entry: CatalogEntry, d: RunOneDeps): Promise<BenchmarkResu
       metadata: runMetadata(config),
       signal
     })
-    checkAbort()
     pool.track(swarm, key)
     held.add(swarm)
     d.probe.observe(swarm)
     deployed++
+    checkAbort()
     return swarm
   }
+  const withHold = async (req: SwarmRequest, get: () => Promise<Swarm>): Promise<Swarm> => {
+    await hold(shapeOf(req))
+    try {
+      return await get()
+    } catch (err) {
+      turns.release(index)
+      throw err
+    }
+  }
+  const deploy = (req: SwarmRequest): Promise<Swarm> => withHold(req, () => deployHeld(req))
   const ctx: BenchContext<object> = {
     config,
     profile: config.profile,
@@ -223,28 +305,25 @@ async function runOne(entry: CatalogEntry, d: RunOneDeps): Promise<BenchmarkResu
     target: name => targetFor(`${entry.id}/${name}`, d.targets),
     checkAbort,
     deploy,
-    async swarm(req) {
-      checkAbort()
-      const mode = req.deploy ?? 'parallel'
-      const other = mode === 'parallel' ? 'sequential' : 'parallel'
-      const found =
-        (await pool.take({ topology: req.topology, size: req.size, deploy: mode })) ??
-        (req.deploy ? undefined : await pool.take({ topology: req.topology, size: req.size, deploy: other }))
-      if (!found) return deploy(req)
-      held.add(found)
-      reused++
-      // Counters belong to the benchmark that reads them: start from zero.
-      await found.resetCounters()
-      return found
+    swarm(req) {
+      return withHold(req, async () => {
+        const mode = req.deploy ?? 'parallel'
+        const other = mode === 'parallel' ? 'sequential' : 'parallel'
+        const found =
+          (await pool.take({ topology: req.topology, size: req.size, deploy: mode })) ??
+          (req.deploy
+            ? undefined
+            : await pool.take({ topology: req.topology, size: req.size, deploy: other }))
+        if (!found) return deployHeld(req)
+        held.add(found)
+        reused++
+        // Counters belong to the benchmark that reads them: start from zero.
+        await found.resetCounters()
+        return found
+      })
     },
-    async release(swarm) {
-      held.delete(swarm)
-      await pool.release(swarm)
-    },
-    async discard(swarm) {
-      held.delete(swarm)
-      await pool.discard(swarm)
-    }
+    release: swarm => unhold(swarm, 'release'),
+    discard: swarm => unhold(swarm, 'discard')
   }
 
   let out: BenchOutput | undefined
@@ -252,22 +331,34 @@ async function runOne(entry: CatalogEntry, d: RunOneDeps): Promise<BenchmarkResu
   try {
     params = { ...bench.params(config.profile, config) }
     ;(ctx as { params: object }).params = params
+    if (whole) await turns.acquire(index, undefined)
     out = await settle(bench.run(ctx), signal, d.graceMs ?? 5000)
     if (out.metrics.length === 0) error = 'the benchmark produced no metrics'
   } catch (err) {
     error = errorText(err)
   } finally {
     // A benchmark that ended cleanly hands its swarms back; after an error their state is unknown: kill them.
-    for (const s of held) await (error ? pool.discard(s) : pool.release(s))
+    for (const s of [...held]) {
+      held.delete(s)
+      await (error ? pool.discard(s) : pool.release(s))
+    }
+    // Sandboxes of this benchmark's own deploys (labels start with its id) that no pooled swarm holds.
     const pooled = new Set(pool.all().flatMap(s => s.sandboxes))
     await Promise.all(
       provider
         .live()
-        .filter(s => !before.has(s) && !pooled.has(s))
+        .filter(s => s.label.startsWith(`${entry.id}/`) && !pooled.has(s))
         .map(s => s.kill())
     )
+    d.remaining.delete(index)
+    if (turns.current === index || turns.current === undefined) await d.pruneIdle()
+    turns.finish(index)
   }
-  const durationMs = performance.now() - t0
+  // Never had the turn and the run was interrupted: it did not run.
+  if (signal.aborted && d.startedAt() === undefined)
+    return notRun(entry, `not run: the run was interrupted (${reasonOf(signal)})`)
+  // Time spent waiting for other benchmarks' turns is not this benchmark's.
+  const durationMs = Math.max(0, performance.now() - (d.startedAt() ?? t0) - (turns.waitedMs.get(index) ?? 0))
   const metrics = out?.metrics ?? []
   const result = {
     ...base,
@@ -351,13 +442,6 @@ function notRun(entry: CatalogEntry, why: string): BenchmarkResult {
     error: why,
     durationMs: 0
   }
-}
-
-function reasonOf(signal: AbortSignal): string {
-  const r: unknown = signal.reason
-  if (typeof r === 'string') return r
-  if (r instanceof Error && r.name !== 'AbortError') return r.message
-  return 'aborted'
 }
 
 function errorText(err: unknown): string {

@@ -1,0 +1,109 @@
+// The runner's turn-taking: one benchmark measures at a time; a free turn goes to a waiter whose swarm is idle,
+// then to a benchmark already under way, then to the first in the catalog; waiting ends on abort.
+import { describe, expect, it } from 'vitest'
+import { InterruptedError } from '../src/bench/errors.js'
+import { Turns, pickNext } from '../src/bench/turns.js'
+
+describe('pickNext', () => {
+  const w = (bench: number, shape?: string) => ({ bench, shape })
+  it('prefers a waiter whose shape is idle, then one already started, then the lowest index', () => {
+    const waiting = [w(5, 'mesh:5'), w(1), w(9, 'ring:5'), w(7, 'mesh:4')]
+    expect(
+      pickNext(
+        waiting,
+        s => s === 'mesh:4',
+        () => false
+      )
+    ).toBe(3)
+    expect(
+      pickNext(
+        waiting,
+        s => s === 'mesh:4' || s === 'mesh:5',
+        () => false
+      )
+    ).toBe(0)
+    expect(
+      pickNext(
+        waiting,
+        () => false,
+        b => b === 9 || b === 7
+      )
+    ).toBe(3)
+    expect(
+      pickNext(
+        waiting,
+        () => false,
+        () => false
+      )
+    ).toBe(1)
+    // A whole-run waiter (no shape) is never "warm".
+    expect(
+      pickNext(
+        [w(0), w(3, 'mesh:3')],
+        () => true,
+        () => false
+      )
+    ).toBe(1)
+  })
+})
+
+describe('Turns', () => {
+  it('never grants two holders at once and is re-entrant for the holder', async () => {
+    const idle = new Set<string>()
+    const log: string[] = []
+    const turns = new Turns({ isIdle: s => idle.has(s), onTurn: (b, h) => log.push(`${b}${h ? '+' : '-'}`) })
+    await turns.acquire(0, undefined)
+    const order: number[] = []
+    const b = turns.acquire(2, 'mesh:5').then(() => order.push(2))
+    const c = turns.acquire(1, 'ring:5').then(() => order.push(1))
+    await turns.acquire(0, 'mesh:3') // re-entrant: held twice
+    turns.release(0)
+    await Promise.resolve()
+    expect(order).toEqual([])
+    expect(turns.current).toBe(0)
+    // While 0 held the turn a mesh of 5 became idle: its waiter goes first although its index is higher.
+    idle.add('mesh:5')
+    turns.finish(0)
+    await b
+    expect(turns.current).toBe(2)
+    expect(order).toEqual([2])
+    turns.release(2)
+    await c
+    expect(order).toEqual([2, 1])
+    expect(log).toEqual(['0+', '0-', '2+', '2-', '1+'])
+    expect(turns.wantedShapes()).toEqual(new Set())
+  })
+
+  it('hands the turn to a benchmark already under way before a new one', async () => {
+    const turns = new Turns({ isIdle: () => false })
+    await turns.acquire(3, 'mesh:5')
+    turns.release(3)
+    await turns.acquire(5, 'mesh:4')
+    const got: number[] = []
+    const p1 = turns.acquire(1, 'mesh:2').then(() => got.push(1))
+    const p3 = turns.acquire(3, 'ring:5').then(() => got.push(3))
+    expect(turns.wantedShapes()).toEqual(new Set(['mesh:2', 'ring:5']))
+    expect(turns.inProgress().sort()).toEqual([3, 5])
+    turns.finish(5)
+    await p3
+    turns.release(3)
+    await p1
+    expect(got).toEqual([3, 1])
+    expect(turns.waitedMs.get(3)).toBeGreaterThanOrEqual(0)
+    expect(turns.waitedMs.has(1)).toBe(false) // waiting before its first turn is not its time
+  })
+
+  it('an abort ends the wait with InterruptedError and the waiter never gets the turn', async () => {
+    const ctrl = new AbortController()
+    const turns = new Turns({ isIdle: () => false, signal: ctrl.signal })
+    await turns.acquire(0, undefined)
+    const waiting = turns.acquire(1, 'mesh:3')
+    ctrl.abort('SIGINT')
+    await expect(waiting).rejects.toBeInstanceOf(InterruptedError)
+    await expect(waiting).rejects.toThrow(/interrupted \(SIGINT\)/)
+    turns.finish(0)
+    expect(turns.current).toBeUndefined()
+    expect(turns.hasStarted(1)).toBe(false)
+    await expect(turns.acquire(2, undefined)).rejects.toBeInstanceOf(InterruptedError)
+  })
+})

@@ -1,0 +1,17 @@
+// Errors the runner and its scheduler share.
+
+/** Thrown inside a benchmark when the run was interrupted. */
+export class InterruptedError extends Error {
+  constructor(reason: string) {
+    super(`interrupted (${reason}) before this benchmark finished`)
+    this.name = 'InterruptedError'
+  }
+}
+
+/** The abort's reason as text. */
+export function reasonOf(signal: AbortSignal): string {
+  const r: unknown = signal.reason
+  if (typeof r === 'string') return r
+  if (r instanceof Error && r.name !== 'AbortError') return r.message
+  return 'aborted'
+}
