@@ -136,12 +136,12 @@ describe('compareResults', () => {
   })
 
   it('Holm correction: significant alone, not among 40 tested metrics', () => {
-    // Tight samples, no history: σ is the no-history floor (10 % per run), so a +50 % change gives z ≈ 3 (p ≈ 0.003).
+    // Tight samples, no history: σ is the no-history floor (20 % per run), so a 2.16× change gives z ≈ 3 (p ≈ 0.003).
     const shifted = (extra: Metric[]) => ({
       base: results([
         bench('communication.state-sync', [m('sync_ms', samples(100, 0.005, 10, 1)), ...extra])
       ]),
-      head: results([bench('communication.state-sync', [m('sync_ms', samples(150, 0.005, 10, 2)), ...extra])])
+      head: results([bench('communication.state-sync', [m('sync_ms', samples(216, 0.005, 10, 2)), ...extra])])
     })
     const alone = shifted([])
     const v1 = compareResults(alone.base, alone.head).verdicts[0]
@@ -267,7 +267,8 @@ describe('compareResults', () => {
   it('a clear 30 % speed-up of a lower-is-better metric is an improvement', () => {
     const c = compareResults(
       single(m('rtt_ms', samples(100, 0.02, 30, 1))),
-      single(m('rtt_ms', samples(70, 0.02, 30, 2)))
+      single(m('rtt_ms', samples(70, 0.02, 30, 2))),
+      { noHistoryNoisePct: 2 }
     )
     expect(c.verdicts[0].verdict).toBe('improvement')
   })
