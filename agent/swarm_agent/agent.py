@@ -17,6 +17,7 @@ _now = time.perf_counter_ns
 DECISIONS = ('buy', 'sell', 'hold')
 _VOTE_ROUNDS_KEPT = 256
 _FLOOD_PARALLEL = 4
+_HELLO_PARALLEL = 8
 
 
 def log(msg):
@@ -163,7 +164,7 @@ class Agent:
             return 400, {'error': str(e)}
         if to == self.id:
             return 200, {'delivered': True, 'to': self.id, 'hops': obj['hops'], 'path': path + [self.id], 'seq': obj.get('seq')}
-        return self._relay('msg', obj, to)
+        return None, lambda: self._relay('msg', obj, to)  # waits on the next hop: off the server's I/O thread
 
     def p_vote(self, obj):
         try:
@@ -248,7 +249,7 @@ class Agent:
                 self.acks.setdefault((version, self.id), set()).add(origin)
                 self.cond.notify_all()
             return 200, {'acked': True, 'hops': hops}
-        return self._relay('ack', obj, to)
+        return None, lambda: self._relay('ack', obj, to)
 
     # ---- control ops ---------------------------------------------------------------------------------------
 
@@ -335,7 +336,14 @@ class Agent:
             except PeerError as e:
                 results[link.id] = ('failed', str(e))
 
-        threads = [threading.Thread(target=hello, args=(link,), daemon=True) for link in links.values()]
+        def hellos(part):
+            for link in part:
+                hello(link)
+
+        # a few threads, not one per neighbour: a 200-agent mesh would start 199 threads in every agent at once
+        all_links = list(links.values())
+        k = min(len(all_links), _HELLO_PARALLEL)
+        threads = [threading.Thread(target=hellos, args=(all_links[i::k],), daemon=True) for i in range(k)]
         for t in threads:
             t.start()
         for t in threads:

@@ -148,6 +148,64 @@ class ServerTest(unittest.TestCase):
         finally:
             s.close()
 
+    def test_one_thread_serves_every_connection(self):
+        # The peer server is one I/O thread for all connections: 60 open keep-alive connections, each answered,
+        # must not cost 60 threads (a mesh of n agents used to run n - 1 server threads in every agent).
+        body = b'{"from":1}'
+        req = b'POST /hello HTTP/1.1\r\nX-Swarm-Token: %s\r\nContent-Length: %d\r\n\r\n%s' % (TOKEN.encode(), len(body), body)
+        socks = [socket.create_connection(('127.0.0.1', self.a.port), timeout=10) for _ in range(60)]
+        try:
+            for s in socks:
+                s.sendall(req)
+            for s in socks:
+                data = b''
+                while b'{"id":0}' not in data:
+                    data += s.recv(65536)
+                self.assertTrue(data.startswith(b'HTTP/1.1 200 '), data[:60])
+            for s in socks:  # and again on every one of them: keep-alive
+                s.sendall(req)
+            for s in socks:
+                data = b''
+                while b'{"id":0}' not in data:
+                    data += s.recv(65536)
+            m = self.a.ok('metrics')
+            self.assertLess(m['threads'], 20)
+            self.assertEqual(m['counters']['byKind']['hello']['received'], 120)
+        finally:
+            for s in socks:
+                s.close()
+
+    def test_bodies_and_chunks_arriving_in_pieces(self):
+        s = socket.create_connection(('127.0.0.1', self.a.port), timeout=10)
+        try:
+            body = json.dumps({'from': 1, 'payload': 'z' * 3900}).encode()
+            s.sendall(b'POST /ping HTTP/1.1\r\nX-Swarm-Token: %s\r\nContent-Length: %d\r\n\r\n%s'
+                      % (TOKEN.encode(), len(body), body[:100]))
+            time.sleep(0.05)
+            s.sendall(body[100:2000])
+            time.sleep(0.05)
+            s.sendall(body[2000:])
+            data = b''
+            while b'{"id":0}' not in data:
+                data += s.recv(65536)
+            self.assertTrue(data.startswith(b'HTTP/1.1 200 '), data[:60])
+            small = b'{"from":' + b'3}'
+            s.sendall(b'POST /hello HTTP/1.1\r\nX-Swarm-Token: %s\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n%s'
+                      % (TOKEN.encode(), small[:4]))
+            time.sleep(0.05)
+            s.sendall(b'\r\n6\r\n' + small[4:] + b'\r')
+            time.sleep(0.05)
+            s.sendall(b'\n0\r\n\r\n')
+            data = b''
+            while b'{"id":0}' not in data:
+                data += s.recv(65536)
+            self.assertTrue(data.startswith(b'HTTP/1.1 200 '), data[:60])
+        finally:
+            s.close()
+        c = self.a.ok('metrics')['counters']['byKind']
+        self.assertEqual(c['ping']['received'], 1)
+        self.assertEqual(c['hello']['received'], 1)
+
     def test_a_repeated_header_block_is_parsed_like_a_new_one(self):
         # The server caches a connection's parsed head keyed by the block up to a last canonical Content-Length.
         # Requests that share that prefix but differ after it, or differ in the token, must not reuse it.

@@ -111,6 +111,37 @@ class SwarmTest(unittest.TestCase):
         finally:
             sw.close()
 
+    def test_relays_in_opposite_directions_at_once_do_not_wait_on_each_other(self):
+        # A relay waits on the next hop. Agents 1 and 2 relay to each other at the same time here: had a relay
+        # held the peer server's one I/O thread, each would wait on the other until the peer timeout.
+        import threading
+
+        sw = Swarm(line(4))
+        try:
+            for a in sw.agents:
+                a.ok('reset_counters')
+            out = {}
+
+            def run(src, dst):
+                out[src] = sw.agents[src].ok('send', {'to': dst, 'count': 150, 'payloadBytes': 32}, timeout=20)
+
+            threads = [threading.Thread(target=run, args=(0, 3)), threading.Thread(target=run, args=(3, 0))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(25)
+            self.assertEqual(sorted(out), [0, 3], 'a send did not finish: the relays waited on each other')
+            self.assertEqual(out[0]['delivered'], 150)
+            self.assertEqual(out[3]['delivered'], 150)
+            self.assertEqual(out[0]['path'], [0, 1, 2, 3])
+            self.assertEqual(out[3]['path'], [3, 2, 1, 0])
+            cs = sw.counters()
+            self.assertEqual(cs[1]['forwarded'], 300)
+            self.assertEqual(cs[2]['forwarded'], 300)
+            self.assertLess(max(out[0]['latencyNs']) / 1e9, 5)
+        finally:
+            sw.close()
+
     def test_ping_samples_per_neighbour(self):
         sw = Swarm(ring(4))
         try:

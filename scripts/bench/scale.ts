@@ -9,6 +9,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { pathToFileURL } from 'node:url'
 import { agentDir } from '../../src/paths.js'
 import { agentStartCommand, collectAgentFiles, type AgentFiles } from '../../src/sandbox/agent-files.js'
 import { installExitCleanup, LocalProvider } from '../../src/sandbox/local.js'
@@ -364,7 +365,7 @@ async function main(): Promise<void> {
       topologies: { type: 'string', default: 'hierarchical,ring', help: 'topologies run at --size' },
       'mesh-sizes': {
         type: 'string',
-        default: '20,40,60,80,100,120,150,200',
+        default: '20,60,100,150,200,250,300',
         help: 'mesh sizes tried in order until one fails or would need over half the machine’s pids'
       },
       'mesh-budget': {
@@ -400,22 +401,23 @@ async function main(): Promise<void> {
     rows.push(await cycle(provider, files, t, size, o))
   }
   let largestMesh: number | undefined
-  // Every thread is a pid: a mesh agent runs one server thread per neighbour connection, so a big mesh can use up
-  // the machine's pids (shared with everything else on it). Sizes predicted to need over half are not started.
+  // Every thread is a pid and the machine's pids are shared with everything else on it: a mesh predicted to need
+  // over half of them is not started. Threads per agent are fitted as a + b·n from the last two meshes measured
+  // (the agent's peer server is one thread for all connections, so b should be ~0; it used to be 1).
   const threadLimit = Math.min(
     readLimit('/proc/sys/kernel/pid_max'),
     readLimit('/proc/sys/kernel/threads-max')
   )
   let threadCeiling: ScaleFigures['threadCeiling']
   for (const n of meshSizes) {
-    const last = rows.filter(r => r.topology === 'mesh' && r.memoryPeak).at(-1)
-    if (last && Number.isFinite(threadLimit)) {
-      const extra = last.memoryPeak!.threads.max - (last.size - 1)
-      const predicted = n * (n - 1 + extra)
+    const meshes = rows.filter(r => r.topology === 'mesh' && r.memoryPeak)
+    if (meshes.length && Number.isFinite(threadLimit)) {
+      const { a, b } = threadModel(meshes.map(r => ({ n: r.size, threads: r.memoryPeak!.threads.max })))
+      const predicted = Math.ceil(n * (a + b * n))
       threadCeiling = {
         limit: threadLimit,
-        threadsPerAgent: `n − 1 + ${extra}`,
-        largestN: Math.floor((1 - extra + Math.sqrt((extra - 1) ** 2 + 4 * threadLimit)) / 2)
+        threadsPerAgent: b > 0 ? `${fmt(a)} + ${fmt(b)}·n` : `${fmt(a)} (whatever n)`,
+        largestN: largestWithin(a, b, threadLimit)
       }
       if (predicted > threadLimit / 2) {
         process.stderr.write(`mesh of ${n} not started: ~${predicted} threads, over half of ${threadLimit}\n`)
@@ -444,6 +446,23 @@ async function main(): Promise<void> {
   }
   print(figures)
   writeJson(f.json, figures)
+}
+
+/** Threads per agent as a + b·n through the last two meshes measured (b ≥ 0; one mesh: constant). */
+export function threadModel(meshes: { n: number; threads: number }[]): { a: number; b: number } {
+  const [p, q] = meshes.slice(-2)
+  if (!q || q.n === p.n) {
+    const last = meshes.at(-1)!
+    return { a: last.threads, b: 0 }
+  }
+  const b = Math.max(0, (q.threads - p.threads) / (q.n - p.n))
+  return { a: q.threads - b * q.n, b }
+}
+
+/** Largest n with n·(a + b·n) ≤ limit. */
+export function largestWithin(a: number, b: number, limit: number): number {
+  if (b <= 0) return Math.floor(limit / Math.max(a, 1))
+  return Math.floor((-a + Math.sqrt(a * a + 4 * b * limit)) / (2 * b))
 }
 
 function print(x: ScaleFigures): void {
@@ -542,7 +561,9 @@ function print(x: ScaleFigures): void {
   )
 }
 
-main().catch(err => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err))
-  process.exitCode = 1
-})
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch(err => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err))
+    process.exitCode = 1
+  })
+}
