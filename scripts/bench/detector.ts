@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto'
 import { runBenchmarks } from '../../src/bench/runner.js'
 import { BENCHMARK_IDS } from '../../src/bench/catalog.js'
 import { parseRunConfig } from '../../src/config/config.js'
-import { readResults, writeResults } from '../../src/results/io.js'
+import { condense, readResults, writeResults } from '../../src/results/io.js'
 import type { HistoryEntry, Results } from '../../src/results/schema.js'
 import { installExitCleanup } from '../../src/sandbox/local.js'
 import { compareResults, DEFAULT_COMPARE_OPTIONS, type CompareOptions } from '../../src/stats/compare.js'
@@ -280,21 +280,29 @@ async function main(): Promise<void> {
     }
   }
 
-  // Real runs of the same commit, compared as the action would: no history, and with the other runs as history.
+  // Real runs of the same commit, compared as the action would: every ordered pair of recorded runs, with no
+  // history (a repository's first comparisons) and with other recorded runs as the baseline's history.
   const realPairs: DetectorFigures['realPairs'] = []
-  for (let i = 0; i + 1 < runs.length; i++) {
-    const base = runs[i]
-    const head = runs[i + 1]
-    const others = runs.filter((_, j) => j !== i && j !== i + 1).map(r => historyEntry(r.results, r.name))
-    for (const history of [[], others]) {
-      const cmp = compareResults({ ...base.results, history }, head.results)
-      realPairs.push({
-        baseline: base.name,
-        head: head.name,
-        historyRuns: history.length,
-        regressions: cmp.regressions.map(v => `${v.key} (${v.reason})`),
-        tested: cmp.tested
-      })
+  const historySizes = [...new Set([0, 3, Math.min(5, runs.length - 2)])].filter(h => h <= runs.length - 2)
+  for (const size of historySizes) {
+    for (let i = 0; i < runs.length; i++) {
+      for (let j = 0; j < runs.length; j++) {
+        if (i === j) continue
+        const history = runs
+          .filter((_, k) => k !== i && k !== j)
+          .slice(0, size)
+          .map(r => condense(r.results))
+        const cmp = compareResults({ ...runs[i].results, history }, runs[j].results, {
+          bootstrapIterations: 0
+        })
+        realPairs.push({
+          baseline: runs[i].name,
+          head: runs[j].name,
+          historyRuns: history.length,
+          regressions: cmp.regressions.map(v => `${v.key} (${v.reason})`),
+          tested: cmp.tested
+        })
+      }
     }
   }
 
@@ -312,6 +320,7 @@ async function main(): Promise<void> {
     met[`drift${d}.detect25≥95%`] = (p.detection['25'] ?? 0) >= TARGETS.detect25Min
     met[`drift${d}.betterThanReferences`] = refs.every(r => p.score25 < r.score25)
   }
+  met['realPairs.noRegression'] = realPairs.every(r => r.regressions.length === 0)
   const figures: DetectorFigures = {
     machine: m,
     params: {
@@ -396,17 +405,26 @@ function print(x: DetectorFigures): void {
         .map(d => `${d === '0' ? 'no drift' : `±${d}%`} ${(100 * x.detectableAt25[d]).toFixed(0)}%`)
         .join(', ')
   )
-  console.log(`\nReal runs of one commit compared by compareResults (consecutive pairs)`)
+  console.log(
+    `\nReal runs of one commit compared by compareResults (every ordered pair; history from other runs)`
+  )
+  const sizes = [...new Set(x.realPairs.map(r => r.historyRuns))]
   console.log(
     table(
-      ['baseline', 'head', 'history', 'tested', 'regressions'],
-      x.realPairs.map(r => [
-        r.baseline,
-        r.head,
-        r.historyRuns,
-        r.tested,
-        r.regressions.length ? r.regressions.join('; ') : 'none'
-      ])
+      ['history runs', 'pairs', 'pairs with a regression', 'first ones flagged'],
+      sizes.map(h => {
+        const rows = x.realPairs.filter(r => r.historyRuns === h)
+        const flagged = rows.filter(r => r.regressions.length > 0)
+        return [
+          h,
+          rows.length,
+          `${flagged.length} (${((100 * flagged.length) / Math.max(1, rows.length)).toFixed(1)}%)`,
+          flagged
+            .slice(0, 2)
+            .map(r => r.regressions[0].slice(0, 140))
+            .join(' · ') || 'none'
+        ]
+      })
     )
   )
   console.log(
