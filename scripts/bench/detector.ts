@@ -393,14 +393,14 @@ function print(x: DetectorFigures): void {
   const ds = ['0', ...x.params.drifts.map(String)]
   console.log(
     table(
-      ['metric', 'n', 'σ ln', ...ds.map(d => (d === '0' ? 'MDE no drift' : `MDE ±${d}%`))],
+      ['metric', 'n', 'σ ln', ...ds.map(d => (d === '0' ? 'MDE no drift' : `MDE ±${d}% kept`))],
       [...x.detectability]
         .sort((a, b) => a.sigmaLog - b.sigmaLog)
         .map(r => [r.key, r.n, r.sigmaLog.toFixed(3), ...ds.map(d => `${fmt(r.mdePct[d])}%`)])
     )
   )
   console.log(
-    `metrics with MDE ≤ 25 % (ceiling on detect@25%): ` +
+    `metrics with MDE ≤ 25 % (ceiling on detect@25% for a rule that keeps the drift; compareResults removes it): ` +
       ds
         .map(d => `${d === '0' ? 'no drift' : `±${d}%`} ${(100 * x.detectableAt25[d]).toFixed(0)}%`)
         .join(', ')
