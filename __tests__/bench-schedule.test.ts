@@ -12,6 +12,9 @@ import { newRunTag, waitForNoProcesses } from './support/processes.js'
 class CountingProvider implements Provider {
   readonly inner: LocalProvider
   readonly labels: string[] = []
+  /** Who held the turn when each creation was asked for (set by the test). */
+  holder = ''
+  readonly createdDuring: string[] = []
   peakLive = 0
   constructor(runTag: string) {
     this.inner = new LocalProvider({ runTag })
@@ -20,6 +23,7 @@ class CountingProvider implements Provider {
     return this.inner.info
   }
   async create(opts: CreateOptions): Promise<Sandbox> {
+    this.createdDuring.push(`${this.holder} <- ${opts.label.split('/').slice(0, 2).join('/')}`)
     const s = await this.inner.create(opts)
     this.labels.push(opts.label)
     this.peakLive = Math.max(this.peakLive, this.inner.live().length)
@@ -96,6 +100,34 @@ describe('schedule', () => {
     expect(provider.labels.some(l => l.startsWith('trading.'))).toBe(false)
     // While agent-deploy ran, the borrowed mesh of 3 was already gone: at most one 4-agent swarm alive.
     expect(provider.peakLive).toBeLessThanOrEqual(4)
+    expect(provider.live()).toEqual([])
+    expect(await waitForNoProcesses(tag, 5000)).toEqual([])
+  }, 120_000)
+
+  it("deploys the next borrower's swarm while the last user of the current one measures (prefetch)", async () => {
+    const tag = newRunTag('runner-prefetch')
+    const provider = new CountingProvider(tag)
+    const ids = ['scalability.topology-compare', 'communication.state-sync']
+    const config = benchConfig({ provider: 'local', 'run-tag': tag, only: ids.join(',') })
+    const results = await runBenchmarks(config, {
+      provider,
+      prefetch: true,
+      onTurn: (id, h) => (provider.holder = h ? id : '')
+    })
+    expect(results.benchmarks.map(b => [b.id, b.status])).toEqual(ids.map(id => [id, 'passed']))
+    const size = Number(results.benchmarks[0].params.size)
+    const during = (holder: string, swarm: string) =>
+      provider.createdDuring.filter(c => c === `${holder} <- ${swarm}`).length
+    // state-sync is the mesh's last user: while it measures, topology-compare's next swarm is deployed.
+    expect(
+      during('communication.state-sync', `scalability.topology-compare/hierarchical:${size}:parallel`)
+    ).toBe(size)
+    expect(during('communication.state-sync', `scalability.topology-compare/ring:${size}:parallel`)).toBe(
+      size
+    )
+    expect(provider.labels).toHaveLength(3 * size)
+    // Never more than the swarm in use plus the one deployed ahead.
+    expect(provider.peakLive).toBeLessThanOrEqual(2 * size)
     expect(provider.live()).toEqual([])
     expect(await waitForNoProcesses(tag, 5000)).toEqual([])
   }, 120_000)

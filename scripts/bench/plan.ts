@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { runBenchmarks } from '../../src/bench/runner.js'
 import { BENCHMARK_IDS } from '../../src/bench/catalog.js'
+import { PROFILES } from '../../src/bench/profiles.js'
 import { parseRunConfig, DEFAULT_PRICING, type RunConfig } from '../../src/config/config.js'
 import { usdPerSecond } from '../../src/cost/pricing.js'
 import type { Results } from '../../src/results/schema.js'
@@ -63,8 +64,10 @@ export interface PlanRow {
   emulator?: { peakLive: number; rejected429: number; createRequests: number; peerRequests: number }
   /** Per benchmark: its wall time, the sandboxes created in it, the sandbox-seconds billed while it ran. */
   perBenchmark: (IntervalCost & { status: string; swarmsDeployed: number; swarmsReused: number })[]
-  /** Sandbox-seconds billed outside every benchmark (pool hand-overs, final drain). */
+  /** Sandbox-seconds billed outside every benchmark's turns (hand-overs, final drain). */
   betweenSandboxSeconds: number
+  /** Benchmarks in the order they held the turn (a repeat = it came back for its next swarm). */
+  turnOrder: string[]
   /** Targets that apply to this row (project flow under emulated Hobby). */
   targets?: { usdMax: number; usdMet: boolean; wallMaxS?: number; wallMet?: boolean }
 }
@@ -76,6 +79,8 @@ export interface PlanFigures {
     envs: Env[]
     flows: Flow[]
     only: string[]
+    /** Profile parameters changed for this run (`--set`), e.g. quick.consensus.rounds=60. */
+    overrides: string[]
     costWindowSeconds: number
     latency: { createMs: number; callMs: number; hopMs: number }
     hobby: { maxConcurrency: number; createPerSecond: number }
@@ -112,6 +117,11 @@ async function main(): Promise<void> {
         help: 'project (runner as shipped), seed (seed flow), nopool (no swarm reuse, no window: a diagnosis)'
       },
       only: { type: 'string', default: '', help: 'comma-separated benchmark ids (default all 18)' },
+      set: {
+        type: 'string',
+        default: '',
+        help: 'change profile parameters for this run, e.g. quick.consensus.rounds=60,quick.linear.sizes=2/4/6 (what would it cost)'
+      },
       'cost-window': {
         type: 'string',
         default: '60',
@@ -131,6 +141,7 @@ async function main(): Promise<void> {
   const envs = list('envs', f.envs, ['local', 'emulator'] as const)
   const flows = list('flows', f.flows, ['project', 'seed', 'nopool'] as const)
   const only = f.only ? list('only', f.only, BENCHMARK_IDS) : [...BENCHMARK_IDS]
+  const overrides = applyOverrides(f.set)
   const costWindowSeconds = numFlag('cost-window', f['cost-window'], 0, 3600)
   const latency = {
     createMs: intFlag('create-ms', f['create-ms'], 0),
@@ -163,6 +174,7 @@ async function main(): Promise<void> {
       envs,
       flows,
       only,
+      overrides,
       costWindowSeconds,
       latency,
       hobby,
@@ -271,7 +283,8 @@ async function runOne(o: {
         swarmsReused: Number(b?.params.swarmsReused ?? 0)
       }
     }),
-    betweenSandboxSeconds: whole.sandboxSeconds - perBench.reduce((s, c) => s + c.sandboxSeconds, 0)
+    betweenSandboxSeconds: whole.sandboxSeconds - perBench.reduce((s, c) => s + c.sandboxSeconds, 0),
+    turnOrder: turns.map(t => t.id)
   }
   if (o.flow === 'seed') {
     row.usdIfLeaked = usage.reduce(
@@ -295,6 +308,50 @@ async function runOne(o: {
     if ('wallS' in t) Object.assign(row.targets, { wallMaxS: t.wallS, wallMet: row.wallS <= t.wallS })
   }
   return row
+}
+
+/**
+ * `profile.block.field=value` pairs (arrays as a/b/c) written into the profile table for this process: the plan
+ * can show what other sample counts would cost. Exits on an unknown name or a value of the wrong kind.
+ */
+function applyOverrides(raw: string): string[] {
+  const out: string[] = []
+  for (const item of raw
+    .split(',')
+    .map(x => x.trim())
+    .filter(Boolean)) {
+    const m = /^(quick|full)\.(\w+)\.(\w+)=([\d./]+)$/.exec(item)
+    const block = m
+      ? (PROFILES[m[1] as ProfileName] as unknown as Record<string, Record<string, unknown>>)[m[2]]
+      : undefined
+    const old = m && block ? block[m[3]] : undefined
+    const value = m
+      ? m[4].includes('/') || Array.isArray(old)
+        ? m[4].split('/').map(Number)
+        : Number(m[4])
+      : NaN
+    const ok =
+      old !== undefined &&
+      (Array.isArray(old)
+        ? Array.isArray(value) && value.length > 0 && value.every(v => Number.isInteger(v) && v > 0)
+        : typeof old === 'number' && typeof value === 'number' && Number.isFinite(value) && value > 0)
+    if (!m || !block || !ok) {
+      process.stderr.write(
+        `--set: cannot apply ${JSON.stringify(item)} (profile.block.field=number or a/b/c)\n`
+      )
+      process.exit(2)
+    }
+    block[m[3]] = value
+    out.push(
+      `${m[1]}.${m[2]}.${m[3]}=${Array.isArray(value) ? value.join('/') : value} (was ${Array.isArray(old) ? old.join('/') : String(old)})`
+    )
+  }
+  return out
+}
+
+/** Consecutive repeats collapsed: a1,a1,b → a1,b (shown as the order benchmarks held the turn). */
+function collapse(ids: readonly string[]): string[] {
+  return ids.filter((id, i) => i === 0 || ids[i - 1] !== id)
 }
 
 /** One row per benchmark (in `order`) from its turns: times, creations and sandbox-seconds add, peaks take the max. */
@@ -323,7 +380,11 @@ function print(x: PlanFigures): void {
       `\n  price: ${x.params.pricing.usdPerVcpuSecond} $/vCPU-s + ${x.params.pricing.usdPerGibSecond} $/GiB-s → ` +
       `${x.params.usdPerSandboxSecond.toExponential(3)} $/s per 2 vCPU / 512 MiB sandbox` +
       `\n  seed flow: run with no swarm reuse and a ${x.params.costWindowSeconds} s costs.by-topology window; ` +
-      `"if leaked" is computed: each sandbox billed ≥ ${SEED_LEAK_SECONDS} s as the seed's broken cleanup did\n`
+      `"if leaked" is computed: each sandbox billed ≥ ${SEED_LEAK_SECONDS} s as the seed's broken cleanup did` +
+      (x.params.overrides.length
+        ? `\n  profile parameters changed for this run: ${x.params.overrides.join(', ')}`
+        : '') +
+      '\n'
   )
   console.log(
     table(
@@ -407,7 +468,7 @@ function print(x: PlanFigures): void {
             `${((100 * c.sandboxSeconds) / total).toFixed(1)}%`
           ]),
           [
-            '(between benchmarks)',
+            '(between turns)',
             '',
             '',
             '',
@@ -419,6 +480,7 @@ function print(x: PlanFigures): void {
         ]
       )
     )
+    console.log(`  turn order: ${collapse(r.turnOrder).join(' → ')}`)
   }
   for (const r of x.rows.filter(r => r.errors.length)) {
     console.log(`\n${r.profile}/${r.env}/${r.flow}: benchmark errors`)

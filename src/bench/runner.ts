@@ -13,7 +13,7 @@ import { BENCHMARKS } from './registry.js'
 import { InterruptedError, reasonOf } from './errors.js'
 import { SwarmPool, poolKey, shapeOf, type PoolKey } from './pool.js'
 import { targetFor, type TargetOverrides } from './targets.js'
-import { Turns } from './turns.js'
+import { Turns, pickNext } from './turns.js'
 import type { BenchContext, BenchOutput, ProgressEvent, SwarmRequest } from './types.js'
 import type { RunConfig } from '../config/config.js'
 import { costOf } from '../cost/pricing.js'
@@ -45,6 +45,8 @@ export interface RunOptions {
   log?: (message: string) => void
   /** A benchmark got the turn (`holding`) or gave it back: turns never overlap, so they attribute billed time. */
   onTurn?: (id: string, holding: boolean) => void
+  /** Deploy the next borrower's swarm while the last user of the current one measures (default: on E2B). */
+  prefetch?: boolean
 }
 
 export { InterruptedError }
@@ -98,9 +100,11 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
   const remaining = new Map(selected.map((e, i) => [i, declaredBorrows(e.id, config)]))
   let startedCount = 0
   const firstTurn = new Map<number, number>()
+  // Swarms deployed ahead of their borrower, by shape (see maybePrefetch).
+  const prefetching = new Map<string, Promise<void>>()
   const turns: Turns = new Turns({
     signal,
-    isIdle: shape => pool.hasIdle(shape),
+    isIdle: shape => pool.hasIdle(shape) || prefetching.has(shape),
     onTurn: (i, holding) => {
       const entry = selected[i]
       if (holding && !firstTurn.has(i)) {
@@ -127,6 +131,56 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
     for (const b of turns.inProgress()) for (const shape of remaining.get(b) ?? []) needed.add(shape)
     await pool.prune(needed)
   }
+  // On E2B a creation waits for the plan's rate (Hobby: 1 per second), so a swarm of 5 takes 5 s to exist. When
+  // the last user of a swarm gets the turn, the swarm the next borrower will ask for is deployed alongside (only
+  // while a borrower measures: a creation benchmark must have the rate limiter to itself). Locally creation takes
+  // a millisecond and the agents' start-up would only load the machine under measurement: not done.
+  const prefetchOn = (opts.prefetch ?? provider.info.name === 'e2b') && pool.maxAgents > 0
+  let prefetchAgents = 0
+  const maybePrefetch = (holding: string): void => {
+    if (!prefetchOn || signal.aborted) return
+    const others = turns.waiters()
+    if (others.some(w => w.shape === holding)) return
+    const i = pickNext(
+      others,
+      s => s === holding || pool.hasIdle(s) || prefetching.has(s),
+      b => turns.hasStarted(b)
+    )
+    const shape = others[i]?.shape
+    if (!shape || shape === holding || pool.hasIdle(shape) || prefetching.has(shape)) return
+    const [topology, sizeText] = shape.split(':')
+    const size = Number(sizeText)
+    if (pool.agentsAlive() + prefetchAgents + size > pool.maxAgents) return
+    const key: PoolKey = { topology, size, deploy: 'parallel' }
+    const entry = selected[others[i].bench]
+    prefetchAgents += size
+    const job = (async () => {
+      try {
+        const swarm = await deploySwarm({
+          provider,
+          topology: topology as SwarmRequest['topology'],
+          size,
+          deploy: 'parallel',
+          strategyPath: config.strategyPath,
+          files: await agentFiles(),
+          label: `${entry.id}/${poolKey(key)}`,
+          runTag: config.runTag,
+          metadata: runMetadata(config),
+          signal
+        })
+        pool.track(swarm, key)
+        probe.observe(swarm)
+        await pool.release(swarm)
+      } catch (err) {
+        // The borrower deploys it itself.
+        if (!signal.aborted) opts.log?.(`deploying ${shape} ahead for ${entry.id} failed: ${errorText(err)}`)
+      } finally {
+        prefetchAgents -= size
+        prefetching.delete(shape)
+      }
+    })()
+    prefetching.set(shape, job)
+  }
   let benchmarks: BenchmarkResult[]
   try {
     benchmarks = await Promise.all(
@@ -142,6 +196,8 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
           turns,
           remaining,
           pruneIdle,
+          maybePrefetch,
+          prefetched: shape => prefetching.get(shape),
           startedAt: () => firstTurn.get(index),
           targets: opts.targets,
           graceMs: opts.abortGraceMs
@@ -211,6 +267,10 @@ interface RunOneDeps {
   turns: Turns
   remaining: Map<number, string[]>
   pruneIdle: () => Promise<void>
+  /** Called when a borrower got the turn for a swarm of this shape. */
+  maybePrefetch: (holding: string) => void
+  /** The deploy under way ahead of time for this shape, if any. */
+  prefetched: (shape: string) => Promise<void> | undefined
   /** When this benchmark first had the turn. */
   startedAt: () => number | undefined
   targets?: TargetOverrides
@@ -289,7 +349,10 @@ async function runOne(entry: CatalogEntry, index: number, d: RunOneDeps): Promis
   const withHold = async (req: SwarmRequest, get: () => Promise<Swarm>): Promise<Swarm> => {
     await hold(shapeOf(req))
     try {
-      return await get()
+      const swarm = await get()
+      // Only now: a deploy ahead must not compete with this one for the creation rate.
+      if (!whole) d.maybePrefetch(shapeOf(req))
+      return swarm
     } catch (err) {
       turns.release(index)
       throw err
@@ -307,6 +370,7 @@ async function runOne(entry: CatalogEntry, index: number, d: RunOneDeps): Promis
     deploy,
     swarm(req) {
       return withHold(req, async () => {
+        await d.prefetched(shapeOf(req))
         const mode = req.deploy ?? 'parallel'
         const other = mode === 'parallel' ? 'sequential' : 'parallel'
         const found =

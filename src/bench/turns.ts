@@ -55,6 +55,11 @@ export class Turns {
     return this.started.has(bench)
   }
 
+  /** Who waits, and for what (in arrival order). */
+  waiters(): { bench: number; shape: string | undefined }[] {
+    return this.waiting.map(w => ({ bench: w.bench, shape: w.shape }))
+  }
+
   /** Shapes waiters are about to borrow. */
   wantedShapes(): Set<string> {
     return new Set(this.waiting.flatMap(w => (w.shape === undefined ? [] : [w.shape])))
