@@ -394,17 +394,20 @@ class Agent:
             link = self._via(to)
         except PeerError as e:
             raise AgentError('PeerError', str(e))
-        payload = 'x' * size
+        # every message is this object with its own seq: encoded once, seq spliced in (same bytes as encoding each)
+        rest = encode({'origin': self.id, 'to': to, 'hops': 1, 'path': [self.id], 'payload': 'x' * size, 'from': self.id})
+        template = b'{"seq":%d,' + rest[1:].encode().replace(b'%', b'%%')
+        request = link.request
+        timeout = self.peer_timeout
         latencies = []
         delivered = 0
         hops = None
         path = None
         t_all = _now()
         for seq in range(count):
-            msg = {'origin': self.id, 'to': to, 'seq': seq, 'hops': 1, 'path': [self.id], 'payload': payload, 'from': self.id}
             t0 = _now()
             try:
-                res = link.request('msg', msg, self.peer_timeout)
+                res = request('msg', template % seq, timeout)
             except PeerError as e:
                 raise AgentError('PeerError', str(e))
             latencies.append(_now() - t0)
