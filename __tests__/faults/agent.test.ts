@@ -4,6 +4,7 @@
 // benchmark is `error` with a message a user understands (the healthy benchmark after it still passes), the
 // results file and the report are written, and no agent process of the run is left.
 import { mkdtempSync, rmSync } from 'node:fs'
+import { profileParams } from '../../src/bench/profiles.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -13,6 +14,8 @@ import { expectOutputs, headline, type RunOutputs } from '../support/faults/outp
 import { strategyFile } from '../support/faults/strategies.js'
 import { printFaultTable, recordFault } from '../support/faults/table.js'
 import { newRunTag, waitForNoProcesses } from '../support/processes.js'
+
+const QUICK = profileParams('quick')
 
 const out = mkdtempSync(join(tmpdir(), 'faults-agent-'))
 afterAll(() => {
@@ -122,7 +125,7 @@ describe.concurrent('agent faults: the benchmark errors, the run goes on, nothin
     // Garbage is not a protocol line: ignored, the real answers still matched by id, figures measured.
     const b = r.byId(STRATEGY)
     expect(b.status, b.error).toBe('passed')
-    expect(b.metrics.find(m => m.name === 'compute_ms')?.summary.n).toBe(20)
+    expect(b.metrics.find(m => m.name === 'compute_ms')?.summary.n).toBe(QUICK.strategyExecution.executions)
     expect(r.leaked).toEqual([])
     record('agent writes garbage to stdout', r, exitedAt, `${b.status} (junk ignored)`)
   })
@@ -229,11 +232,13 @@ describe.concurrent('peer faults', () => {
     const b = r.byId(LATENCY)
     expect(b.status, b.error).not.toBe('error')
     const rtt = b.metrics.find(m => m.name === 'rtt_ms')!
-    // Mesh of 4: 12 directed links, 10 pings each; the 3 links into agent 1 carry the delay, the others do not.
-    expect(rtt.samples).toHaveLength(120)
+    // Mesh of 4: 12 directed links, the profile's pings each; the 3 links into agent 1 carry the delay, the others
+    // do not.
+    const perEdge = QUICK.interAgentLatency.pingsPerEdge
+    expect(rtt.samples).toHaveLength(12 * perEdge)
     const slow = rtt.samples.filter(ms => ms >= delayMs)
-    expect(slow.length).toBeGreaterThanOrEqual(30)
-    expect(slow.length).toBeLessThan(60)
+    expect(slow.length).toBeGreaterThanOrEqual(3 * perEdge)
+    expect(slow.length).toBeLessThan(6 * perEdge)
     expect(rtt.summary.max).toBeGreaterThanOrEqual(delayMs)
     expect(rtt.summary.median).toBeLessThan(delayMs)
     expect(r.leaked).toEqual([])
@@ -241,7 +246,7 @@ describe.concurrent('peer faults', () => {
       'peer answers 100 ms late',
       r,
       exitedAt,
-      `${b.status}; ${slow.length}/120 rtt samples ≥ ${delayMs} ms`
+      `${b.status}; ${slow.length}/${rtt.samples.length} rtt samples ≥ ${delayMs} ms`
     )
   })
 
