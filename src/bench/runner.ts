@@ -198,6 +198,13 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
           pruneIdle,
           maybePrefetch,
           prefetched: shape => prefetching.get(shape),
+          // A deploy ahead holds provider slots before the pool knows its swarm: let it land (idle, evictable)
+          // before making room, or a large deploy could wait for slots that never free.
+          makeRoom: async size => {
+            if (pool.agentsAlive() + prefetchAgents + size > pool.maxAgents)
+              await Promise.all(prefetching.values())
+            await pool.makeRoom(size)
+          },
           startedAt: () => firstTurn.get(index),
           targets: opts.targets,
           graceMs: opts.abortGraceMs
@@ -271,6 +278,8 @@ interface RunOneDeps {
   maybePrefetch: (holding: string) => void
   /** The deploy under way ahead of time for this shape, if any. */
   prefetched: (shape: string) => Promise<void> | undefined
+  /** Tears down idle swarms until `size` more agents fit. */
+  makeRoom: (size: number) => Promise<void>
   /** When this benchmark first had the turn. */
   startedAt: () => number | undefined
   targets?: TargetOverrides
@@ -326,7 +335,7 @@ async function runOne(entry: CatalogEntry, index: number, d: RunOneDeps): Promis
   const deployHeld = async (req: SwarmRequest): Promise<Swarm> => {
     checkAbort()
     const key: PoolKey = { topology: req.topology, size: req.size, deploy: req.deploy ?? 'parallel' }
-    await pool.makeRoom(req.size)
+    await d.makeRoom(req.size)
     const swarm = await deploySwarm({
       provider,
       topology: req.topology,
