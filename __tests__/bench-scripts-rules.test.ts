@@ -16,7 +16,7 @@ import {
   welchRegressions,
   welchTTest
 } from '../scripts/bench/detector-rules.js'
-import { attribute, type SandboxSpan } from '../scripts/bench/trace.js'
+import { attribute, sumById, type SandboxSpan } from '../scripts/bench/trace.js'
 
 function metric(
   name: string,
@@ -165,13 +165,13 @@ describe('detector: reference rules', () => {
   })
 })
 
-describe('plan: attribution of sandbox-seconds', () => {
-  const span = (start: number, seconds: number): SandboxSpan => ({
-    label: 'x',
-    start,
-    sandbox: { aliveSeconds: () => seconds } as unknown as Sandbox
-  })
+const span = (start: number, seconds: number): SandboxSpan => ({
+  label: 'x',
+  start,
+  sandbox: { aliveSeconds: () => seconds } as unknown as Sandbox
+})
 
+describe('plan: attribution of sandbox-seconds', () => {
   it('splits each sandbox life over the benchmarks it overlapped and counts creations where they happened', () => {
     const spans = [span(0, 10), span(5_000, 2), span(12_000, 1)]
     const [a, b] = attribute(spans, [
@@ -184,6 +184,22 @@ describe('plan: attribution of sandbox-seconds', () => {
     expect(b.sandboxSeconds).toBeCloseTo(4 + 1 + 1)
     expect(b.created).toBe(1)
     expect(b.peakLive).toBe(2)
+  })
+})
+
+describe('plan: a benchmark billed over several turns', () => {
+  it('adds its turns (times, creations, sandbox-seconds), keeps its highest peak, in the order given', () => {
+    const spans = [span(0, 10), span(5_000, 2), span(12_000, 1)]
+    const turns = attribute(spans, [
+      { id: 'a', start: 0, end: 3_000 },
+      { id: 'b', start: 3_000, end: 6_000 },
+      { id: 'a', start: 6_000, end: 20_000 }
+    ])
+    const [b, a] = sumById(turns, ['b', 'a', 'never'])
+    expect(a).toMatchObject({ id: 'a', wallS: 17, created: 2, peakLive: 2 })
+    expect(a.sandboxSeconds).toBeCloseTo(3 + 4 + 1 + 1)
+    expect(b).toMatchObject({ id: 'b', wallS: 3, created: 1, peakLive: 2 })
+    expect(b.sandboxSeconds).toBeCloseTo(3 + 1)
   })
 })
 

@@ -22,7 +22,7 @@ import type { Results } from '../../src/results/schema.js'
 import { createProvider } from '../../src/sandbox/factory.js'
 import { installExitCleanup } from '../../src/sandbox/local.js'
 import { startE2BEmulator, type E2BEmulator } from '../../__tests__/support/e2b-emulator/index.js'
-import { attribute, TracingProvider, type Interval, type IntervalCost } from './trace.js'
+import { attribute, sumById, TracingProvider, type Interval, type IntervalCost } from './trace.js'
 import {
   flags,
   fmt,
@@ -352,23 +352,6 @@ function applyOverrides(raw: string): string[] {
 /** Consecutive repeats collapsed: a1,a1,b → a1,b (shown as the order benchmarks held the turn). */
 function collapse(ids: readonly string[]): string[] {
   return ids.filter((id, i) => i === 0 || ids[i - 1] !== id)
-}
-
-/** One row per benchmark (in `order`) from its turns: times, creations and sandbox-seconds add, peaks take the max. */
-export function sumById(costs: readonly IntervalCost[], order: readonly string[]): IntervalCost[] {
-  const out: IntervalCost[] = []
-  for (const id of order) {
-    const mine = costs.filter(c => c.id === id)
-    if (mine.length === 0) continue
-    out.push({
-      id,
-      wallS: mine.reduce((s, c) => s + c.wallS, 0),
-      created: mine.reduce((s, c) => s + c.created, 0),
-      sandboxSeconds: mine.reduce((s, c) => s + c.sandboxSeconds, 0),
-      peakLive: Math.max(...mine.map(c => c.peakLive))
-    })
-  }
-  return out
 }
 
 function print(x: PlanFigures): void {

@@ -79,3 +79,20 @@ export function attribute(spans: readonly SandboxSpan[], intervals: readonly Int
   })
   return out
 }
+
+/** One row per benchmark (in `order`) from its turns: times, creations and sandbox-seconds add, peaks take the max. */
+export function sumById(costs: readonly IntervalCost[], order: readonly string[]): IntervalCost[] {
+  const out: IntervalCost[] = []
+  for (const id of order) {
+    const mine = costs.filter(c => c.id === id)
+    if (mine.length === 0) continue
+    out.push({
+      id,
+      wallS: mine.reduce((s, c) => s + c.wallS, 0),
+      created: mine.reduce((s, c) => s + c.created, 0),
+      sandboxSeconds: mine.reduce((s, c) => s + c.sandboxSeconds, 0),
+      peakLive: Math.max(...mine.map(c => c.peakLive))
+    })
+  }
+  return out
+}
