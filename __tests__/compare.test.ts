@@ -70,6 +70,9 @@ const KEY = 'communication.inter-agent-latency/rtt_ms'
 const hist = (values: number[]): HistoryEntry[] =>
   values.map((v, i) => ({ startedAt: `2024-12-${10 + i}T00:00:00Z`, runId: `h${i}`, values: { [KEY]: v } }))
 
+// The rules with a history are easier to read on 5–7 runs than on the default minimum of 10.
+const SHORT_HISTORY = { minHistoryRuns: 3 }
+
 describe('compareResults', () => {
   it('identical samples → unchanged', () => {
     const s = samples(100, 0.05, 30, 1)
@@ -113,7 +116,7 @@ describe('compareResults', () => {
     const history = hist([100, 140, 70, 125, 80, 135, 75])
     const base = single(m('rtt_ms', samples(100, 0.02, 30, 1)), history)
     const head = single(m('rtt_ms', samples(130, 0.02, 30, 2)))
-    const v = compareResults(base, head).verdicts[0]
+    const v = compareResults(base, head, SHORT_HISTORY).verdicts[0]
     expect(v.verdict).toBe('unchanged')
     expect(v.noise!.source).toBe('history')
     expect(v.noise!.runs).toBe(7)
@@ -122,7 +125,9 @@ describe('compareResults', () => {
     expect(v.reason).toMatch(/from 7 history runs/)
     // Same samples with a quiet history: the change stands out.
     const quiet = single(m('rtt_ms', samples(100, 0.02, 30, 1)), hist([100, 101, 99, 100, 102, 98]))
-    expect(compareResults(quiet, head).verdicts[0].verdict).toBe('regression')
+    expect(compareResults(quiet, head, SHORT_HISTORY).verdicts[0].verdict).toBe('regression')
+    // By default a history counts from 10 runs: 6 are treated as none (wide assumed noise), so no verdict yet.
+    expect(compareResults(quiet, head).verdicts[0].noise!.source).toBe('floor')
   })
 
   it('a change below the threshold is not a regression even when significant', () => {
@@ -195,7 +200,8 @@ describe('compareResults', () => {
     }))
     const c = compareResults(
       run(() => 1, 1, history),
-      head
+      head,
+      SHORT_HISTORY
     )
     const t3 = c.verdicts.find(v => v.metric === 't3')!
     expect(t3.verdict).toBe('regression')
@@ -217,7 +223,8 @@ describe('compareResults', () => {
     }))
     const c3 = compareResults(
       run(() => 1, 1, wide),
-      head
+      head,
+      SHORT_HISTORY
     )
     expect(c3.regressions.map(v => v.key)).toEqual(['trading.consensus/t3'])
   })
@@ -229,11 +236,13 @@ describe('compareResults', () => {
       values: { 'communication.inter-agent-latency/rss_mib': h.values[KEY] }
     }))
     expect(compareResults(single(rss(20)), single(rss(26))).verdicts[0].verdict).toBe('insufficient-data')
-    const v = compareResults(single(rss(20), history), single(rss(26))).verdicts[0]
+    const v = compareResults(single(rss(20), history), single(rss(26)), SHORT_HISTORY).verdicts[0]
     expect(v.test).toBe('t')
     expect(v.noise!.runs).toBe(5)
     expect(v.verdict).toBe('regression')
-    expect(compareResults(single(rss(20), history), single(rss(20.3))).verdicts[0].verdict).toBe('unchanged')
+    expect(
+      compareResults(single(rss(20), history), single(rss(20.3)), SHORT_HISTORY).verdicts[0].verdict
+    ).toBe('unchanged')
   })
 
   it("handles direction 'higher': a throughput drop is a regression, a rise an improvement", () => {
