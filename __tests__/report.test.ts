@@ -331,6 +331,8 @@ describe('renderComment', () => {
     const body = renderComment(head, c)
     expect(body.startsWith(`${COMMENT_MARKER}\n### ❌ ${c.regressions.length} regression`)).toBe(true)
     expect(body).toContain('#### Regressions')
+    // The reader is told why only large changes are called yet: the baseline has no history.
+    expect(body).toMatch(/carries 0 of the 10 runs of history/)
     expect(body).toContain('| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise ±1σ |')
     expect(body).toMatch(/<details><summary>All \d+ gated metric\(s\)<\/summary>/)
     expect(body).toContain('🎯 ')

@@ -40,7 +40,11 @@ export function comparisonContext(comparison: Comparison): string {
     `${comparison.tested} metric(s) tested against ${base}. A regression needs a change beyond ${o.thresholdPct}% ` +
     `once the run-wide shift of all timings is removed${comparison.shift ? ` (${fmtPct(comparison.shift.pct)} in this comparison)` : ''}, ` +
     `standing out from the metric's noise σ (its samples' error or its scatter over the history runs, whichever is larger) ` +
-    `with a p below ${o.alpha} after Holm correction.`
+    `with a p below ${o.alpha} after Holm correction.` +
+    (b && b.historyRuns < o.minHistoryRuns
+      ? ` The baseline carries ${b.historyRuns} of the ${o.minHistoryRuns} runs of history the noise is measured from: ` +
+        `until then ${o.noHistoryNoisePct}% run-to-run noise per run is assumed, so only large changes are called.`
+      : '')
   )
 }
 
