@@ -93,6 +93,20 @@ describe('Turns', () => {
     expect(turns.waitedMs.has(1)).toBe(false) // waiting before its first turn is not its time
   })
 
+  it('a benchmark that gives the turn back and asks again at once keeps its place over a newcomer', async () => {
+    const turns = new Turns({ isIdle: () => false })
+    await turns.acquire(4, 'mesh:5')
+    const got: number[] = []
+    const newcomer = turns.acquire(1, 'mesh:2').then(() => got.push(1))
+    turns.release(4)
+    const again = turns.acquire(4, 'ring:5').then(() => got.push(4))
+    await again
+    expect(got).toEqual([4])
+    turns.finish(4)
+    await newcomer
+    expect(got).toEqual([4, 1])
+  })
+
   it('an abort ends the wait with InterruptedError and the waiter never gets the turn', async () => {
     const ctrl = new AbortController()
     const turns = new Turns({ isIdle: () => false, signal: ctrl.signal })
