@@ -117,7 +117,7 @@ export const stateSync: Benchmark<{ topologies: string[]; size: number; syncs: n
             source: 'agent',
             samples: syncMs,
             labels,
-            gate: false, // 30 syncs per topology cannot call a 25 % change at ≤ 1 % false alarms: context
+            gate: false, // a few syncs per topology cannot call a 25 % change at ≤ 1 % false alarms: context
             description: `origin's time from flooding a ${stateBytes}-byte state until every agent acknowledged it`
           }),
           makeMetric({
