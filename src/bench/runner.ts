@@ -156,20 +156,7 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
     prefetchAgents += size
     const job = (async () => {
       try {
-        const swarm = await deploySwarm({
-          provider,
-          topology: topology as SwarmRequest['topology'],
-          size,
-          deploy: 'parallel',
-          strategyPath: config.strategyPath,
-          files: await agentFiles(),
-          label: `${entry.id}/${poolKey(key)}`,
-          runTag: config.runTag,
-          metadata: runMetadata(config),
-          signal
-        })
-        pool.track(swarm, key)
-        probe.observe(swarm)
+        const swarm = await deployTracked({ config, provider, pool, probe, signal, agentFiles }, entry, key)
         await pool.release(swarm)
       } catch (err) {
         // The borrower deploys it itself.
@@ -263,6 +250,29 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
   return Results.parse(results)
 }
 
+/** Deploys a swarm of `key`'s shape for `entry`, known to the pool and to the environment probe from then on. */
+async function deployTracked(
+  d: Pick<RunOneDeps, 'config' | 'provider' | 'pool' | 'probe' | 'signal' | 'agentFiles'>,
+  entry: CatalogEntry,
+  key: PoolKey
+): Promise<Swarm> {
+  const swarm = await deploySwarm({
+    provider: d.provider,
+    topology: key.topology as SwarmRequest['topology'],
+    size: key.size,
+    deploy: key.deploy,
+    strategyPath: d.config.strategyPath,
+    files: await d.agentFiles(),
+    label: `${entry.id}/${poolKey(key)}`,
+    runTag: d.config.runTag,
+    metadata: runMetadata(d.config),
+    signal: d.signal
+  })
+  d.pool.track(swarm, key)
+  d.probe.observe(swarm)
+  return swarm
+}
+
 interface RunOneDeps {
   config: RunConfig
   provider: Provider
@@ -336,21 +346,8 @@ async function runOne(entry: CatalogEntry, index: number, d: RunOneDeps): Promis
     checkAbort()
     const key: PoolKey = { topology: req.topology, size: req.size, deploy: req.deploy ?? 'parallel' }
     await d.makeRoom(req.size)
-    const swarm = await deploySwarm({
-      provider,
-      topology: req.topology,
-      size: req.size,
-      deploy: key.deploy,
-      strategyPath: config.strategyPath,
-      files: await d.agentFiles(),
-      label: `${entry.id}/${poolKey(key)}`,
-      runTag: config.runTag,
-      metadata: runMetadata(config),
-      signal
-    })
-    pool.track(swarm, key)
+    const swarm = await deployTracked(d, entry, key)
     held.add(swarm)
-    d.probe.observe(swarm)
     deployed++
     checkAbort()
     return swarm
