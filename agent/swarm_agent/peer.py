@@ -661,19 +661,8 @@ class PeerServer:
                 status, res = 500, {'error': '%s: %s' % (type(e).__name__, e)}
             if not direct or c.closed or self._closed:
                 return self._hand_back(c, ('answer', status, res, kind, close, nbytes))
-            data = _response(status, res if type(res) is bytes else _enc(res).encode(), close)
-            self.counters.exchange(kind, len(data), nbytes, False)
-            try:
-                k = c.sock.send(data)
-            except (BlockingIOError, InterruptedError):
-                k = 0
-            except OSError:
-                self.counters.sent(kind, -len(data), False)  # not delivered
-                return self._hand_back(c, ('close',))
-            if k < len(data):
-                return self._hand_back(c, ('flush', data[k:], close))
-            if close:
-                return self._hand_back(c, ('close',))
+            if not self._send_owned(c, status, res, kind, close, nbytes):
+                return
             while True:
                 if not c.buf:
                     try:
@@ -700,19 +689,29 @@ class PeerServer:
                     fn = res
                     break  # run this relay too
                 # an answer computed inline (e.g. a message for this agent): send it and keep lingering
-                data = _response(status, res if type(res) is bytes else _enc(res).encode(), close)
-                self.counters.exchange(kind, len(data), nbytes, False)
-                try:
-                    k = c.sock.send(data)
-                except (BlockingIOError, InterruptedError):
-                    k = 0
-                except OSError:
-                    self.counters.sent(kind, -len(data), False)
-                    return self._hand_back(c, ('close',))
-                if k < len(data):
-                    return self._hand_back(c, ('flush', data[k:], close))
-                if close:
-                    return self._hand_back(c, ('close',))
+                if not self._send_owned(c, status, res, kind, close, nbytes):
+                    return
+
+    def _send_owned(self, c, status, res, kind, close, nbytes):
+        """Send an answer on a connection this worker owns. True: keep lingering on it; False: it went back to the
+        I/O thread (send failed, a partial send to flush, or `Connection: close`)."""
+        data = _response(status, res if type(res) is bytes else _enc(res).encode(), close)
+        self.counters.exchange(kind, len(data), nbytes, False)
+        try:
+            k = c.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            k = 0
+        except OSError:
+            self.counters.sent(kind, -len(data), False)  # not delivered
+            self._hand_back(c, ('close',))
+            return False
+        if k < len(data):
+            self._hand_back(c, ('flush', data[k:], close))
+            return False
+        if close:
+            self._hand_back(c, ('close',))
+            return False
+        return True
 
     def _take_simple(self, c):
         """Take and run one complete, well-formed POST with a known route from c.buf, on the thread that owns c:
