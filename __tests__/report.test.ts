@@ -12,9 +12,10 @@ import { fmtNum, fmtUsd, mermaidNumber } from '../src/report/format.js'
 import { renderReport } from '../src/report/markdown.js'
 import { renderJobSummary } from '../src/report/summary.js'
 
-// These fixtures have no history: a narrow assumed run-to-run noise lets their +50 % changes be called, so the
-// rendering of regressions is what is tested here (the verdict rules are compare.test.ts's).
-const SHARP = { noHistoryNoisePct: 2 }
+// These fixtures have no history and slow every metric alike: a narrow assumed run-to-run noise and no shift removal
+// let their +50 % changes be called, so the rendering of regressions is what is tested here (the rules are
+// compare.test.ts's).
+const SHARP = { noHistoryNoisePct: 2, removeShift: false }
 
 const EVIL = '<script>alert(1)</script> | @org/team fixes #123 `x` [y](http://e) *b* _i_\u001b[31m'
 

@@ -26,6 +26,9 @@ import { holmAdjust } from './multiple.js'
 import { noiseBand, type NoiseBand } from './noise.js'
 import { mannWhitneyU } from './rank-test.js'
 
+/** The pseudo-metric under which the run-wide shift of all timings is judged. */
+export const SHIFT_KEY = 'run/timing-shift'
+
 export type VerdictKind = 'regression' | 'improvement' | 'unchanged' | 'insufficient-data' | 'new' | 'missing'
 export const VERDICT_KINDS: readonly VerdictKind[] = [
   'regression',
@@ -45,6 +48,10 @@ export interface CompareOptions {
   minNoisePct: number
   /** One run's run-to-run noise σ, percent, assumed while the history is shorter than `minHistoryRuns`. */
   noHistoryNoisePct: number
+  /** Smallest run-wide shift of all timings, percent, that can count as a regression of its own. */
+  shiftThresholdPct: number
+  /** Remove the run-wide shift from each timed metric (off: on dedicated runners, where any shift is the code's). */
+  removeShift: boolean
   /** Band half-width in σ for counted metrics (no sampling noise: only the history says how much they vary). */
   noiseSigmas: number
   /** Fewest history runs to estimate a metric's run-to-run noise from; fewer and `noHistoryNoisePct` applies. */
@@ -66,6 +73,10 @@ export const DEFAULT_COMPARE_OPTIONS: CompareOptions = {
   // commit differed by up to 80 % on µs-scale timings; at 20 % no pair of 8 such runs was called a regression
   // (at 10 %, 17 of 56 were). So until the history exists only a large change is called.
   noHistoryNoisePct: 20,
+  // A busier runner shifts every timing by tens of percent (+22 % against a 10-run history, measured here); a change
+  // that slows everything alike must be larger than that to be told apart from it.
+  shiftThresholdPct: 50,
+  removeShift: true,
   noiseSigmas: 3,
   // Measured on this machine (every ordered pair of 16 real runs of one commit): with 3, 5, 6, 8 runs of history
   // 12 %, 15 %, 9 %, 1.7 % of pairs were called regressions (µs-scale loopback timings switch between modes a few
@@ -276,7 +287,6 @@ export function compareResults(
   const history = baseline.history
   const historyShiftInputs: ShiftInput[][] = history.map(h => historyShiftOf(h, timed))
 
-  const judgeable = historyShiftInputs.filter(inputs => inputs.length > 0).length >= opts.minHistoryRuns
   const tested: MetricVerdict[] = []
   for (const c of candidates) {
     const { v } = c
@@ -294,9 +304,9 @@ export function compareResults(
       tested.push(v)
       continue
     }
-    // Without history nothing can judge the shift itself, so removing it could hide a change that slows every
-    // timing alike: only then is it left in (and the wider no-history noise floor covers runner differences).
-    const headShift = c.sign !== 0 && judgeable ? runShift(headShiftInputs, v.key) : undefined
+    // Removed with or without history: a busier runner slows every timing (measured here: one run's CPU-bound
+    // strategy time 2.2× the others'). A change that slows everything alike is judged as the shift itself below.
+    const headShift = c.sign !== 0 && opts.removeShift ? runShift(headShiftInputs, v.key) : undefined
     const correction = headShift ? c.sign * headShift.logShift : 0
     const residual = Math.log(v.head / v.baseline) - correction
     c.residual = residual
@@ -308,7 +318,7 @@ export function compareResults(
     history.forEach((h, j) => {
       const x = h.values[v.key]
       if (x === undefined || !(x > 0)) return
-      const s = c.sign !== 0 ? runShift(historyShiftInputs[j], v.key) : undefined
+      const s = c.sign !== 0 && opts.removeShift ? runShift(historyShiftInputs[j], v.key) : undefined
       residuals.push(Math.log(x / v.baseline!) - (s ? c.sign * s.logShift : 0))
     })
     const fromHistory = residuals.length >= opts.minHistoryRuns
@@ -369,11 +379,11 @@ export function compareResults(
     verdicts.push(shiftVerdict)
     tested.push(shiftVerdict)
   }
-  if (shift && !shiftVerdict && Math.abs(Math.expm1(shift.logShift)) > opts.thresholdPct / 100) {
+  if (shift && Math.abs(Math.expm1(shift.logShift)) > opts.thresholdPct / 100) {
     warnings.push(
       `every timing moved together by ${pct(Math.expm1(shift.logShift) * 100)} (${shift.metrics} metrics): ` +
-        `a slower runner or a change that slows everything; with ${opts.minHistoryRuns}+ runs of history the ` +
-        `shift is removed from each metric and judged on its own`
+        `a slower runner or a change that slows everything; it is removed from each metric, and judged on its own ` +
+        `beyond ${opts.shiftThresholdPct}% once the baseline has ${opts.minHistoryRuns} runs of history`
     )
   }
 
@@ -479,7 +489,7 @@ function judgeShift(
   const sigma = Math.max(sigmaHistory, Math.hypot(shift.seLog, shift.seLog), floor)
   const changePct = Math.expm1(shift.logShift) * 100
   const v: MetricVerdict = {
-    key: 'run/timing-shift',
+    key: SHIFT_KEY,
     benchmarkId: 'run',
     metric: 'timing-shift',
     unit: '%',
@@ -550,22 +560,25 @@ function decide(v: MetricVerdict, opts: CompareOptions): void {
   const significant = (v.pAdjusted ?? 1) < opts.alpha
   const adjusted = v.adjustedPct ?? v.changePct ?? 0
   const worsePct = v.direction === 'lower' ? adjusted : -adjusted
-  const effect = Math.abs(worsePct) > opts.thresholdPct
+  // The run-wide shift itself must be larger than a busier runner's (shiftThresholdPct) to count.
+  const threshold =
+    v.key === SHIFT_KEY ? Math.max(opts.thresholdPct, opts.shiftThresholdPct) : opts.thresholdPct
+  const effect = Math.abs(worsePct) > threshold
   const sigma = v.noise
     ? `noise σ ${v.noise.sigmaPct.toFixed(1)}% (${v.noise.source === 'history' ? `from ${v.noise.runs} history runs` : v.noise.source === 'samples' ? "from both runs' samples" : 'floor'})`
     : ''
   const shift =
-    v.shiftPct !== undefined && v.key !== 'run/timing-shift'
+    v.shiftPct !== undefined && v.key !== SHIFT_KEY
       ? ` after removing the run-wide shift of ${pct(v.shiftPct)} (raw ${pct(v.changePct ?? 0)})`
       : ''
   const change = `${pct(worsePct)} ${worsePct >= 0 ? 'worse' : 'better'}${shift}`
   if (effect && significant) {
     v.verdict = worsePct > 0 ? 'regression' : 'improvement'
-    v.reason = `${change} > ${opts.thresholdPct}% threshold; ${sigma}; ${pText(v, opts)}`
+    v.reason = `${change} > ${threshold}% threshold; ${sigma}; ${pText(v, opts)}`
     return
   }
   v.verdict = 'unchanged'
-  const why: string[] = [effect ? change : `${change} within the ${opts.thresholdPct}% threshold`]
+  const why: string[] = [effect ? change : `${change} within the ${threshold}% threshold`]
   if (sigma) why.push(sigma)
   if (!significant) why.push(pText(v, opts))
   v.reason = why.join('; ')
