@@ -16633,7 +16633,7 @@ var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1729);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6429);
 // Entry of the `swarm-bench` CLI (bundled to dist/cli.js; `npm run bench` runs it with tsx).
 
 const code = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2));
@@ -16645,7 +16645,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1729:
+/***/ 6429:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -16754,6 +16754,8 @@ const CATEGORIES = (/* unused pure expression or super */ null && ([
     'costs'
 ]));
 
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
@@ -21955,6 +21957,11 @@ function medianOrderStatisticRank(n, level) {
     if (l === 0)
         return { l: 1, coverage: Math.max(0, 1 - 2 * Math.exp(-n * Math.LN2)) };
     return { l, coverage: 1 - 2 * cdfAtL };
+}
+/** Chi-square quantile (Wilson–Hilferty; within about 1 % for k ≥ 3, which is all it is used for). */
+function chiSquareQuantile(p, k) {
+    const a = 2 / (9 * k);
+    return k * (1 - a + normalQuantile(p) * Math.sqrt(a)) ** 3;
 }
 
 ;// CONCATENATED MODULE: ./src/stats/summary.ts
@@ -32079,12 +32086,12 @@ const QUICK = {
     agentCount: { sizes: [1, 2, 4], executionsPerAgent: 5, bars: 300 },
     linear: { sizes: [2, 4, 6] },
     topologyCompare: { size: 5, consensusRounds: 8, pings: 5, sends: 5 },
-    strategyExecution: { executions: 20, throughputBatches: 6, bars: 300, agents: 3 },
+    strategyExecution: { executions: 200, throughputBatches: 6, bars: 300, agents: 3 },
     taskDistribution: { tasks: 30, agents: 4, repetitions: 5, bars: 200 },
-    consensus: { rounds: 8, agents: 4 },
-    interAgentLatency: { agents: 4, pingsPerEdge: 10, payloadBytes: 1024 },
+    consensus: { rounds: 150, agents: 4 },
+    interAgentLatency: { agents: 4, pingsPerEdge: 30, payloadBytes: 1024 },
     stateSync: { size: 5, syncs: 8, stateBytes: 10 * 1024 },
-    messageThroughput: { agents: 4, batches: 8, messagesPerBatch: 40, payloadBytes: 256 },
+    messageThroughput: { agents: 4, batches: 15, messagesPerBatch: 20, payloadBytes: 256 },
     memory: { sizes: [1, 2, 4] },
     cpu: { size: 5, consensusRounds: 4, executionsPerAgent: 5, tasksPerAgent: 8, pings: 5, bars: 300 },
     network: { size: 5, batches: 6, opsPerBatch: 3, stateBytes: 10 * 1024, payloadBytes: 256 },
@@ -32132,6 +32139,9 @@ const interAgentLatency = {
                 source: 'agent',
                 samples: empty.edges.flatMap(e => e.rttNs.map(nsToMs)),
                 labels,
+                // Context: a µs-scale loopback round trip switches between modes run to run (29 µs vs 56-106 µs in 16 runs of
+                // one commit: which agents share a CPU), so no history or noise floor makes a gate on it trustworthy.
+                gate: false,
                 target: ctx.target('rtt_ms'),
                 description: 'agent-to-agent round trip (POST /ping) over every link, timed inside the sending agent'
             }),
@@ -32203,6 +32213,7 @@ const stateSync = {
                 source: 'agent',
                 samples: syncMs,
                 labels,
+                gate: false, // a few syncs per topology cannot call a 25 % change at ≤ 1 % false alarms: context
                 description: `origin's time from flooding a ${stateBytes}-byte state until every agent acknowledged it`
             }), makeMetric({
                 name: `sync_host_ms.${t}`,
@@ -32285,6 +32296,7 @@ const messageThroughput = {
                 headline: 'mean',
                 labels,
                 target: ctx.target('msg_per_s'),
+                gate: false, // one value per batch; the per-message time below is the gated figure (hundreds of samples)
                 description: `messages per second from agent 0 to neighbour ${neighbour}, each awaited (timed in the agent)`
             }),
             makeMetric({
@@ -32294,7 +32306,6 @@ const messageThroughput = {
                 source: 'agent',
                 samples: latency,
                 labels,
-                gate: false,
                 description: 'delivery time of each message on that link'
             }),
             makeMetric({
@@ -32435,6 +32446,7 @@ const swarmInit = {
                 source: 'host',
                 samples: wall,
                 labels,
+                gate: false, // too few samples per run to call a 25 % change at ≤ 1 % false alarms: context (docs/performance.md §3)
                 target: ctx.target('init_ms'),
                 description: `host time for a mesh of ${size}: sandboxes created, agents started and ready, every link verified`
             }),
@@ -32499,6 +32511,7 @@ const agentDeploy = {
             source: 'host',
             samples: total,
             labels: { phase: 'total' },
+            gate: false, // too few samples per run to call a 25 % change at ≤ 1 % false alarms: context (docs/performance.md §3)
             target: ctx.target('total_ms'),
             description: 'per agent: sandbox creation until its first answer'
         }));
@@ -32529,7 +32542,9 @@ const parallelSpeedup = {
                 ctx.progress(`run ${r + 1}/${runs}: ${topology} of ${size}, ${mode}`);
                 const { value: swarm, ms } = await timed(() => ctx.deploy({ topology, size, deploy: mode }));
                 times[mode] = ms;
-                await (r === runs - 1 && mode === 'parallel' ? ctx.release(swarm) : ctx.discard(swarm));
+                // Only the very last swarm is handed on (borrowers take either mode): one released earlier would sit
+                // idle, billed, while the other mode deploys.
+                await (r === runs - 1 && mode === order[1] ? ctx.release(swarm) : ctx.discard(swarm));
             }
             par.push(times.parallel);
             seq.push(times.sequential);
@@ -32544,6 +32559,7 @@ const parallelSpeedup = {
                 source: 'host',
                 samples: par,
                 labels: { ...labels, deploy: 'parallel' },
+                gate: false, // too few samples per run to call a 25 % change at ≤ 1 % false alarms: context (docs/performance.md §3)
                 description: `host time to deploy and link a ${topology} of ${size} with agents created in parallel`
             }),
             makeMetric({
@@ -32564,6 +32580,7 @@ const parallelSpeedup = {
                 samples: ratio,
                 headline: 'mean',
                 labels,
+                gate: false, // too few samples per run to call a 25 % change at ≤ 1 % false alarms: context (docs/performance.md §3)
                 target: ctx.target('speedup'),
                 description: 'sequential ÷ parallel deploy time, per paired run'
             })
@@ -32669,7 +32686,10 @@ function allocationFacts(swarm, ctx, facts) {
 async function consensusSeconds(swarm, rounds) {
     let ms = 0;
     for (let i = 0; i < rounds; i++) {
-        const r = await swarm.consensusRound(nextRound(swarm));
+        // Charged on dispatch-to-answer only, so the vote counting nobody here reads is skipped: a counter read
+        // before and a quiet wait after took 214 of a round's 279 ms on a mesh of 4 under emulated E2B
+        // latencies. Rounds now follow each other without that pause (dispatch-to-answer measured 65 vs 58 ms).
+        const r = await swarm.consensusRound(nextRound(swarm), { countMessages: false });
         if (!r.agreed)
             throw new Error(`consensus round ${r.round} ended without agreement (${r.decisions.join(', ')})`);
         ms += r.hostMs;
@@ -32737,7 +32757,7 @@ const perOperation = {
             source: 'derived',
             samples: samples[op],
             labels: { ...labels, operation: op },
-            gate: op === 'task',
+            gate: false, // derived from a few batch timings: context (docs/performance.md §3)
             description: `${agents} sandboxes × allocation × price × host-measured seconds of a batch ÷ ${opsPerBatch} operations`
         }));
         return { metrics, facts };
@@ -32971,6 +32991,7 @@ const cpu = {
                 source: 'agent',
                 samples: cpuS,
                 labels,
+                gate: false, // too few samples per run to call a 25 % change at ≤ 1 % false alarms: context (docs/performance.md §3)
                 description: 'CPU seconds (user + system) each agent spent on the fixed workload'
             }), makeMetric({
                 name: `cpu_pct.${t}`,
@@ -33132,6 +33153,7 @@ const agentCount = {
                 source: 'agent',
                 samples: compute,
                 labels,
+                gate: false, // too few samples per run to call a 25 % change at ≤ 1 % false alarms: context (docs/performance.md §3)
                 description: `in-agent strategy compute on ${bars} bars while all ${n} agent(s) compute`
             }), makeMetric({
                 name: `strategy_host_ms.n${n}`,
@@ -33256,6 +33278,7 @@ const topologyCompare = {
                 source: 'agent',
                 samples: consensusMs,
                 labels,
+                gate: false, // too few samples per run to call a 25 % change at ≤ 1 % false alarms: context (docs/performance.md §3)
                 description: 'per round: time until the last agent held every vote and decided (inside the agents)'
             }), makeMetric({
                 name: `ping_rtt_ms.${t}`,
@@ -33312,8 +33335,6 @@ const topologyCompare = {
         return { metrics, facts };
     }
 };
-/** Fewer samples per run than this can never reach a verdict (the comparison's own minimum): report, don't gate. */
-const MIN_GATED_AGENTS = 4;
 /** What deploying an `n`-agent swarm measured: the host's wall time and each agent's create-to-first-answer. */
 function deployMetrics(n, ms, swarm, labels) {
     return [
@@ -33334,7 +33355,7 @@ function deployMetrics(n, ms, swarm, labels) {
             source: 'host',
             samples: swarm.deployReport.agents.map(a => a.totalMs),
             labels,
-            gate: n >= MIN_GATED_AGENTS,
+            gate: false, // one sample per agent of one deploy: context (docs/performance.md §3)
             description: 'per agent: sandbox creation until its first answer'
         })
     ];
@@ -33411,6 +33432,7 @@ const strategyExecution = {
                 samples: throughput,
                 headline: 'mean',
                 labels,
+                gate: false, // 5–6 batch timings per run cannot call a 25 % change at ≤ 1 % false alarms: context
                 description: `executions per second with ${agents} agents working at once (${perAgent} each per batch)`
             })
         ];
@@ -33472,6 +33494,7 @@ const taskDistribution = {
                 samples: rate,
                 headline: 'mean',
                 labels,
+                gate: false, // 5–6 batch timings per run cannot call a 25 % change at ≤ 1 % false alarms: context
                 description: 'tasks ÷ makespan'
             }),
             makeMetric({
@@ -33513,7 +33536,9 @@ const consensus = {
         const decisions = {};
         for (let i = 0; i < rounds; i++) {
             ctx.checkAbort();
-            const r = await swarm.consensusRound(nextRound(swarm));
+            // Back to back, without counting votes: the counters' read and quiet wait cost ~214 of a round's ~230 ms under
+            // E2B latencies and this benchmark reads only decision times (message counts are resources.network's).
+            const r = await swarm.consensusRound(nextRound(swarm), { countMessages: false });
             agreement.push(r.agreed ? 100 : 0);
             host.push(r.hostMs);
             // A round without agreement has no decision time: it is a failed sample, counted below.
@@ -33596,6 +33621,25 @@ const ALL = [
 ];
 const BENCHMARKS = new Map(ALL.map(b => [b.id, b]));
 
+;// CONCATENATED MODULE: ./src/bench/errors.ts
+// Errors the runner and its scheduler share.
+/** Thrown inside a benchmark when the run was interrupted. */
+class InterruptedError extends Error {
+    constructor(reason) {
+        super(`interrupted (${reason}) before this benchmark finished`);
+        this.name = 'InterruptedError';
+    }
+}
+/** The abort's reason as text. */
+function reasonOf(signal) {
+    const r = signal.reason;
+    if (typeof r === 'string')
+        return r;
+    if (r instanceof Error && r.name !== 'AbortError')
+        return r.message;
+    return 'aborted';
+}
+
 ;// CONCATENATED MODULE: ./src/bench/pool.ts
 const poolKey = (k) => `${k.topology}:${k.size}:${k.deploy}`;
 /** Topology and size only: a borrower that does not name a deploy mode takes either. */
@@ -33626,6 +33670,10 @@ class SwarmPool {
     idleKeys() {
         return this.idle.map(e => e.key);
     }
+    /** Whether a swarm of this `topology:size` (either deploy mode) is idle. */
+    hasIdle(shape) {
+        return this.idle.some(e => shapeKey(e.swarm) === shape);
+    }
     /** Takes an idle, healthy swarm of this key out of the pool, or undefined. Dead swarms found are discarded. */
     async take(key) {
         const k = poolKey(key);
@@ -33643,7 +33691,7 @@ class SwarmPool {
             return entry.swarm;
         }
     }
-    /** Tears down idle swarms whose topology:size no later benchmark will borrow (they only cost money idle). */
+    /** Tears down idle swarms whose topology:size is not about to be borrowed (they only cost money idle). */
     async prune(needed) {
         const drop = this.idle.filter(e => !needed.has(shapeKey(e.swarm)));
         this.idle = this.idle.filter(e => needed.has(shapeKey(e.swarm)));
@@ -33725,6 +33773,143 @@ function targetFor(key, overrides = {}) {
     }
     const t = SEED_TARGETS[key];
     return t ? { ...t } : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/bench/turns.ts
+// Whose turn it is to measure. Every benchmark of a run is started at once, but only one holds the turn at a time,
+// so measurements never overlap. A benchmark that only borrows swarms holds the turn while it holds a swarm; one
+// that deploys its own (creation is what it measures) holds it for its whole run. When the turn is free it goes,
+// in this order of preference, to a waiter whose swarm shape is idle right now (it is used again at once instead
+// of idling), to a benchmark that already started (so it finishes and its swarms can go), to the first in the
+// catalog. The effect: borrowers of the same shape run back to back — e.g. the four benchmarks that walk mesh,
+// hierarchical and ring swarms of one size all run on the mesh, then all on the hierarchical one, then on the
+// ring, so each swarm is alive only for its own phase instead of across every benchmark that needs it.
+
+class Turns {
+    opts;
+    holder;
+    depth = 0;
+    /** A hand-off is scheduled: new requests wait for it instead of taking the turn at once. */
+    handing = false;
+    waiting = [];
+    started = new Set();
+    finished = new Set();
+    /** Milliseconds each benchmark spent waiting for the turn after it first had it. */
+    waitedMs = new Map();
+    constructor(opts) {
+        this.opts = opts;
+        // One listener for all waiters (a run has a waiter per benchmark).
+        opts.signal?.addEventListener('abort', () => {
+            const err = new InterruptedError(reasonOf(opts.signal));
+            for (const w of this.waiting.splice(0))
+                w.reject(err);
+        }, { once: true });
+    }
+    /** The benchmark holding the turn, if any. */
+    get current() {
+        return this.holder;
+    }
+    hasStarted(bench) {
+        return this.started.has(bench);
+    }
+    /** Who waits, and for what (in arrival order). */
+    waiters() {
+        return this.waiting.map(w => ({ bench: w.bench, shape: w.shape }));
+    }
+    /** Shapes waiters are about to borrow. */
+    wantedShapes() {
+        return new Set(this.waiting.flatMap(w => (w.shape === undefined ? [] : [w.shape])));
+    }
+    /** Benchmarks that started and are not finished (their remaining borrows are due soon). */
+    inProgress() {
+        return [...this.started].filter(b => !this.finished.has(b));
+    }
+    /** Waits for the turn (re-entrant: the holder gets it again at once, counted). Rejects once the run aborts. */
+    acquire(bench, shape) {
+        if (this.holder === bench) {
+            this.depth++;
+            return Promise.resolve();
+        }
+        const signal = this.opts.signal;
+        if (signal?.aborted)
+            return Promise.reject(new InterruptedError(reasonOf(signal)));
+        return new Promise((resolve, reject) => {
+            const t0 = performance.now();
+            this.waiting.push({
+                bench,
+                shape,
+                reject,
+                grant: () => {
+                    if (this.started.has(bench))
+                        this.waitedMs.set(bench, (this.waitedMs.get(bench) ?? 0) + performance.now() - t0);
+                    this.started.add(bench);
+                    this.holder = bench;
+                    this.depth = 1;
+                    this.opts.onTurn?.(bench, true);
+                    resolve();
+                }
+            });
+            this.next();
+        });
+    }
+    /** Gives one hold back; the turn passes on when the holder holds nothing more. */
+    release(bench) {
+        if (this.holder !== bench)
+            return;
+        if (--this.depth > 0)
+            return;
+        this.handOff();
+    }
+    /** The benchmark ended: whatever it held is given back and it never waits again. */
+    finish(bench) {
+        this.finished.add(bench);
+        if (this.holder === bench)
+            this.handOff();
+    }
+    next() {
+        if (this.holder !== undefined || this.handing || this.waiting.length === 0)
+            return;
+        const i = pickNext(this.waiting, this.opts.isIdle, b => this.started.has(b));
+        const [w] = this.waiting.splice(i, 1);
+        w.grant();
+    }
+    handOff() {
+        const was = this.holder;
+        this.holder = undefined;
+        this.depth = 0;
+        if (was !== undefined)
+            this.opts.onTurn?.(was, false);
+        // Picked on the next macrotask: a benchmark that gave the turn back and asks for its next swarm right away
+        // has its request in by then, so it keeps its place (started first) instead of losing it to a newcomer.
+        if (this.handing)
+            return;
+        this.handing = true;
+        setImmediate(() => {
+            this.handing = false;
+            this.next();
+        });
+    }
+}
+/**
+ * Index of the waiter that gets the turn: one whose shape is idle (lowest bench first), else one that already
+ * started, else the lowest bench.
+ */
+function pickNext(waiting, isIdle, started) {
+    const best = (ok) => {
+        let i = -1;
+        waiting.forEach((w, j) => {
+            if (ok(w) && (i < 0 || w.bench < waiting[i].bench))
+                i = j;
+        });
+        return i;
+    };
+    const warm = best(w => w.shape !== undefined && isIdle(w.shape));
+    if (warm >= 0)
+        return warm;
+    const going = best(w => started(w.bench));
+    if (going >= 0)
+        return going;
+    return best(() => true);
 }
 
 ;// CONCATENATED MODULE: ./src/paths.ts
@@ -36023,6 +36208,10 @@ function createProvider(config, opts = {}) {
 }
 
 ;// CONCATENATED MODULE: ./src/swarm/agent-client.ts
+// JSON-lines RPC over one agent process (docs/protocol.md §1): integer ids, several requests in flight, responses
+// matched by id. A crashed or hung agent rejects its callers with the agent's stderr tail; garbage on stdout is
+// counted and kept for error messages, never a host crash.
+
 const TAIL_LINES = 5;
 const TAIL_LINE_CHARS = 300;
 class AgentError extends Error {
@@ -36090,6 +36279,10 @@ class AgentClient {
     junk = 0;
     junkTail = [];
     eventListeners = [];
+    // One deadline timer per client, armed at the earliest pending deadline, instead of a setTimeout/clearTimeout
+    // per request (~6 µs of a ~30 µs round trip). It holds the process open only while requests are pending.
+    sweepTimer;
+    sweepAt = Infinity;
     constructor(agentId, process) {
         this.agentId = agentId;
         this.process = process;
@@ -36146,23 +36339,52 @@ class AgentClient {
         }
         const id = this.nextId++;
         return new Promise((resolve, reject) => {
-            const entry = { op, resolve: resolve, reject, timer: undefined };
-            if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
-                entry.timer = setTimeout(() => {
-                    this.pending.delete(id);
-                    reject(new AgentTimeoutError(this.agentId, op, timeoutMs, this.stderrTail()));
-                }, timeoutMs);
-            }
+            const deadline = timeoutMs > 0 && Number.isFinite(timeoutMs) ? external_node_perf_hooks_namespaceObject.performance.now() + timeoutMs : Infinity;
+            const entry = { op, resolve: resolve, reject, deadline, timeoutMs };
             this.pending.set(id, entry);
+            if (deadline < this.sweepAt)
+                this.armSweep(deadline);
+            else if (deadline < Infinity)
+                this.sweepTimer?.ref(); // idempotent; unref'd while the client was idle
             this.process.writeLine(JSON.stringify({ id, op, args })).catch((err) => {
-                if (!this.pending.delete(id))
+                if (!this.remove(id))
                     return;
-                clearTimeout(entry.timer);
                 // The exit usually follows a failed write; prefer the crash error when it is already known.
                 const info = this.exitInfo ?? { code: null, signal: null, error: err.message };
                 reject(new AgentCrashedError(this.agentId, info, this.stderrTail(), `could not receive ${op}`));
             });
         });
+    }
+    armSweep(at) {
+        if (this.sweepTimer)
+            clearTimeout(this.sweepTimer);
+        this.sweepAt = at;
+        this.sweepTimer = setTimeout(() => this.sweep(), Math.max(1, Math.ceil(at - external_node_perf_hooks_namespaceObject.performance.now())));
+    }
+    /** Reject every request past its deadline (the same AgentTimeoutError as ever); re-arm for the next one. */
+    sweep() {
+        this.sweepTimer = undefined;
+        this.sweepAt = Infinity;
+        const now = external_node_perf_hooks_namespaceObject.performance.now();
+        let next = Infinity;
+        for (const [id, entry] of this.pending) {
+            if (entry.deadline <= now) {
+                this.pending.delete(id);
+                entry.reject(new AgentTimeoutError(this.agentId, entry.op, entry.timeoutMs, this.stderrTail()));
+            }
+            else if (entry.deadline < next)
+                next = entry.deadline;
+        }
+        if (next < Infinity)
+            this.armSweep(next);
+    }
+    /** Forget a pending request; an idle client's deadline timer no longer holds the process open. */
+    remove(id) {
+        if (!this.pending.delete(id))
+            return false;
+        if (this.pending.size === 0)
+            this.sweepTimer?.unref();
+        return true;
     }
     noteJunk(line) {
         this.junk++;
@@ -36205,8 +36427,7 @@ class AgentClient {
             this.noteJunk(line);
             return;
         }
-        this.pending.delete(id);
-        clearTimeout(entry.timer);
+        this.remove(id);
         if (m.ok === true) {
             entry.resolve(m.result);
         }
@@ -36221,9 +36442,12 @@ class AgentClient {
         for (const w of this.readyWaiters.splice(0)) {
             w.reject(new AgentCrashedError(this.agentId, info, tail, 'exited before ready'));
         }
+        if (this.sweepTimer)
+            clearTimeout(this.sweepTimer);
+        this.sweepTimer = undefined;
+        this.sweepAt = Infinity;
         for (const [id, entry] of this.pending) {
             this.pending.delete(id);
-            clearTimeout(entry.timer);
             entry.reject(new AgentCrashedError(this.agentId, info, tail, `crashed during ${entry.op}`));
         }
     }
@@ -36765,9 +36989,11 @@ async function linkAll(t, parts, endpoints, timeoutMs) {
 }
 
 ;// CONCATENATED MODULE: ./src/bench/runner.ts
-// The runner: selected benchmarks in catalog order, each isolated (an error is recorded and the run goes on, its
-// sandboxes are killed), swarms shared through a small pool, the environment measured as the run finds it, costs
-// from what the provider billed, and partial results when the run is interrupted.
+// The runner: every selected benchmark isolated (an error is recorded and the run goes on, its sandboxes are
+// killed), swarms shared through a small pool, the environment measured as the run finds it, costs from what the
+// provider billed, and partial results when the run is interrupted. Benchmarks are scheduled by the swarms they
+// use (turns.ts: one measures at a time; borrowers of the same swarm run back to back, and an idle swarm no
+// waiting or unfinished benchmark needs is torn down at once); results are reported in catalog order.
 
 
 
@@ -36782,18 +37008,24 @@ async function linkAll(t, parts, endpoints, timeoutMs) {
 
 
 
-/** Thrown inside a benchmark when the run was interrupted. */
-class InterruptedError extends Error {
-    constructor(reason) {
-        super(`interrupted (${reason}) before this benchmark finished`);
-        this.name = 'InterruptedError';
-    }
-}
+
+
+
+
 const LOCAL_POOL_AGENTS = 64;
 async function runBenchmarks(config, opts = {}) {
     const startedAt = new Date();
     const t0 = performance.now();
-    const signal = opts.signal ?? new AbortController().signal;
+    // The run's own signal, following the caller's: every benchmark waits on it at once (a listener each).
+    const run = new AbortController();
+    (0,external_node_events_.setMaxListeners)(0, run.signal);
+    const outer = opts.signal;
+    const follow = () => run.abort(outer?.reason);
+    if (outer?.aborted)
+        follow();
+    else
+        outer?.addEventListener('abort', follow, { once: true });
+    const signal = run.signal;
     const emit = (e) => {
         try {
             opts.onProgress?.(e);
@@ -36824,18 +37056,88 @@ async function runBenchmarks(config, opts = {}) {
         profile: config.profile,
         ids: selected.map(e => e.id)
     });
-    const benchmarks = [];
-    const borrows = selected.map(e => declaredBorrows(e.id, config));
-    try {
-        for (const [index, entry] of selected.entries()) {
-            if (signal.aborted) {
-                const r = notRun(entry, `not run: the run was interrupted (${reasonOf(signal)})`);
-                benchmarks.push(r);
-                emit({ type: 'done', id: entry.id, status: r.status, seconds: 0, error: r.error });
-                continue;
+    // Shapes each benchmark declared it borrows and has not borrowed yet.
+    const remaining = new Map(selected.map((e, i) => [i, declaredBorrows(e.id, config)]));
+    let startedCount = 0;
+    const firstTurn = new Map();
+    // Swarms deployed ahead of their borrower, by shape (see maybePrefetch).
+    const prefetching = new Map();
+    const turns = new Turns({
+        signal,
+        isIdle: shape => pool.hasIdle(shape) || prefetching.has(shape),
+        onTurn: (i, holding) => {
+            const entry = selected[i];
+            if (holding && !firstTurn.has(i)) {
+                firstTurn.set(i, performance.now());
+                emit({
+                    type: 'start',
+                    id: entry.id,
+                    title: entry.title,
+                    index: startedCount++,
+                    total: selected.length
+                });
             }
-            emit({ type: 'start', id: entry.id, title: entry.title, index, total: selected.length });
-            const r = await runOne(entry, {
+            try {
+                opts.onTurn?.(entry.id, holding);
+            }
+            catch {
+                // tracing must not break the run
+            }
+        }
+    });
+    // An idle swarm is billed while it waits: keep only what a waiting benchmark is about to borrow or what a
+    // started one still needs (measured by bench:plan: idle pooled swarms cost more than creating them again).
+    const pruneIdle = async () => {
+        const needed = turns.wantedShapes();
+        for (const b of turns.inProgress())
+            for (const shape of remaining.get(b) ?? [])
+                needed.add(shape);
+        await pool.prune(needed);
+    };
+    // On E2B a creation waits for the plan's rate (Hobby: 1 per second), so a swarm of 5 takes 5 s to exist. When
+    // the last user of a swarm gets the turn, the swarm the next borrower will ask for is deployed alongside (only
+    // while a borrower measures: a creation benchmark must have the rate limiter to itself). Locally creation takes
+    // a millisecond and the agents' start-up would only load the machine under measurement: not done.
+    const prefetchOn = (opts.prefetch ?? provider.info.name === 'e2b') && pool.maxAgents > 0;
+    let prefetchAgents = 0;
+    const maybePrefetch = (holding) => {
+        if (!prefetchOn || signal.aborted)
+            return;
+        const others = turns.waiters();
+        if (others.some(w => w.shape === holding))
+            return;
+        const i = pickNext(others, s => s === holding || pool.hasIdle(s) || prefetching.has(s), b => turns.hasStarted(b));
+        const shape = others[i]?.shape;
+        if (!shape || shape === holding || pool.hasIdle(shape) || prefetching.has(shape))
+            return;
+        const [topology, sizeText] = shape.split(':');
+        const size = Number(sizeText);
+        if (pool.agentsAlive() + prefetchAgents + size > pool.maxAgents)
+            return;
+        const key = { topology, size, deploy: 'parallel' };
+        const entry = selected[others[i].bench];
+        prefetchAgents += size;
+        const job = (async () => {
+            try {
+                const swarm = await deployTracked({ config, provider, pool, probe, signal, agentFiles }, entry, key);
+                await pool.release(swarm);
+            }
+            catch (err) {
+                // The borrower deploys it itself.
+                if (!signal.aborted)
+                    opts.log?.(`deploying ${shape} ahead for ${entry.id} failed: ${runner_errorText(err)}`);
+            }
+            finally {
+                prefetchAgents -= size;
+                prefetching.delete(shape);
+            }
+        })();
+        prefetching.set(shape, job);
+    };
+    let benchmarks;
+    try {
+        benchmarks = await Promise.all(selected.map(async (entry, index) => {
+            const r = await runOne(entry, index, {
                 config,
                 provider,
                 pool,
@@ -36843,18 +37145,37 @@ async function runBenchmarks(config, opts = {}) {
                 signal,
                 emit,
                 agentFiles,
+                turns,
+                remaining,
+                pruneIdle,
+                maybePrefetch,
+                prefetched: shape => prefetching.get(shape),
+                // A deploy ahead holds provider slots before the pool knows its swarm: let it land (idle, evictable)
+                // before making room, or a large deploy could wait for slots that never free.
+                makeRoom: async (size) => {
+                    if (pool.agentsAlive() + prefetchAgents + size > pool.maxAgents)
+                        await Promise.all(prefetching.values());
+                    await pool.makeRoom(size);
+                },
+                startedAt: () => firstTurn.get(index),
                 targets: opts.targets,
                 graceMs: opts.abortGraceMs
             });
-            benchmarks.push(r);
+            if (!firstTurn.has(index) && r.status !== 'skipped')
+                emit({
+                    type: 'start',
+                    id: entry.id,
+                    title: entry.title,
+                    index: startedCount++,
+                    total: selected.length
+                });
             emit({ type: 'done', id: entry.id, status: r.status, seconds: r.durationMs / 1000, error: r.error });
-            // An idle swarm is billed while it waits, and creating one again costs far less than keeping it alive
-            // across unrelated benchmarks (measured by bench:plan): keep only what the very next benchmark borrows.
-            await pool.prune(new Set(borrows[index + 1] ?? []));
-        }
+            return r;
+        }));
     }
     finally {
         signal.removeEventListener('abort', onAbort);
+        outer?.removeEventListener('abort', follow);
         await pool.drain();
         // Whatever a benchmark leaked (or the pool could not tear down) dies here; a caller's provider keeps only
         // the sandboxes it had before the run.
@@ -36886,11 +37207,30 @@ async function runBenchmarks(config, opts = {}) {
     };
     return Results.parse(results);
 }
-async function runOne(entry, d) {
+/** Deploys a swarm of `key`'s shape for `entry`, known to the pool and to the environment probe from then on. */
+async function deployTracked(d, entry, key) {
+    const swarm = await deploySwarm({
+        provider: d.provider,
+        topology: key.topology,
+        size: key.size,
+        deploy: key.deploy,
+        strategyPath: d.config.strategyPath,
+        files: await d.agentFiles(),
+        label: `${entry.id}/${poolKey(key)}`,
+        runTag: d.config.runTag,
+        metadata: runMetadata(d.config),
+        signal: d.signal
+    });
+    d.pool.track(swarm, key);
+    d.probe.observe(swarm);
+    return swarm;
+}
+async function runOne(entry, index, d) {
     const t0 = performance.now();
     const bench = BENCHMARKS.get(entry.id);
     const base = { id: entry.id, category: entry.category, title: entry.title };
-    if (!bench)
+    if (!bench) {
+        d.turns.finish(index);
         return {
             ...base,
             status: 'error',
@@ -36900,9 +37240,12 @@ async function runOne(entry, d) {
             error: 'no implementation registered',
             durationMs: 0
         };
-    const { config, provider, pool, signal } = d;
+    }
+    const { config, provider, pool, signal, turns } = d;
     const held = new Set();
-    const before = new Set(provider.live());
+    // A benchmark that deploys its own swarms measures creation: nothing else may run during any of it. One that
+    // only borrows measures only while it holds a swarm, so it gives the turn back between swarms.
+    const whole = !bench.borrows;
     let params = {};
     let reused = 0;
     let deployed = 0;
@@ -36910,29 +37253,52 @@ async function runOne(entry, d) {
         if (signal.aborted)
             throw new InterruptedError(reasonOf(signal));
     };
-    const deploy = async (req) => {
+    /** Takes one hold of the turn for a swarm this benchmark is about to hold. */
+    const hold = async (shape) => {
+        checkAbort();
+        await turns.acquire(index, shape);
+        const left = d.remaining.get(index);
+        const i = left?.indexOf(shape) ?? -1;
+        if (left && i >= 0)
+            left.splice(i, 1);
+    };
+    /** Gives a swarm's hold back after the pool kept or tore down the swarm, and idle swarms nobody wants. */
+    const unhold = async (swarm, how) => {
+        if (!held.delete(swarm))
+            return;
+        try {
+            await (how === 'release' ? pool.release(swarm) : pool.discard(swarm));
+            await d.pruneIdle();
+        }
+        finally {
+            turns.release(index);
+        }
+    };
+    const deployHeld = async (req) => {
         checkAbort();
         const key = { topology: req.topology, size: req.size, deploy: req.deploy ?? 'parallel' };
-        await pool.makeRoom(req.size);
-        const swarm = await deploySwarm({
-            provider,
-            topology: req.topology,
-            size: req.size,
-            deploy: key.deploy,
-            strategyPath: config.strategyPath,
-            files: await d.agentFiles(),
-            label: `${entry.id}/${poolKey(key)}`,
-            runTag: config.runTag,
-            metadata: runMetadata(config),
-            signal
-        });
-        checkAbort();
-        pool.track(swarm, key);
+        await d.makeRoom(req.size);
+        const swarm = await deployTracked(d, entry, key);
         held.add(swarm);
-        d.probe.observe(swarm);
         deployed++;
+        checkAbort();
         return swarm;
     };
+    const withHold = async (req, get) => {
+        await hold(shapeOf(req));
+        try {
+            const swarm = await get();
+            // Only now: a deploy ahead must not compete with this one for the creation rate.
+            if (!whole)
+                d.maybePrefetch(shapeOf(req));
+            return swarm;
+        }
+        catch (err) {
+            turns.release(index);
+            throw err;
+        }
+    };
+    const deploy = (req) => withHold(req, () => deployHeld(req));
     const ctx = {
         config,
         profile: config.profile,
@@ -36942,34 +37308,34 @@ async function runOne(entry, d) {
         target: name => targetFor(`${entry.id}/${name}`, d.targets),
         checkAbort,
         deploy,
-        async swarm(req) {
-            checkAbort();
-            const mode = req.deploy ?? 'parallel';
-            const other = mode === 'parallel' ? 'sequential' : 'parallel';
-            const found = (await pool.take({ topology: req.topology, size: req.size, deploy: mode })) ??
-                (req.deploy ? undefined : await pool.take({ topology: req.topology, size: req.size, deploy: other }));
-            if (!found)
-                return deploy(req);
-            held.add(found);
-            reused++;
-            // Counters belong to the benchmark that reads them: start from zero.
-            await found.resetCounters();
-            return found;
+        swarm(req) {
+            return withHold(req, async () => {
+                await d.prefetched(shapeOf(req));
+                const mode = req.deploy ?? 'parallel';
+                const other = mode === 'parallel' ? 'sequential' : 'parallel';
+                const found = (await pool.take({ topology: req.topology, size: req.size, deploy: mode })) ??
+                    (req.deploy
+                        ? undefined
+                        : await pool.take({ topology: req.topology, size: req.size, deploy: other }));
+                if (!found)
+                    return deployHeld(req);
+                held.add(found);
+                reused++;
+                // Counters belong to the benchmark that reads them: start from zero.
+                await found.resetCounters();
+                return found;
+            });
         },
-        async release(swarm) {
-            held.delete(swarm);
-            await pool.release(swarm);
-        },
-        async discard(swarm) {
-            held.delete(swarm);
-            await pool.discard(swarm);
-        }
+        release: swarm => unhold(swarm, 'release'),
+        discard: swarm => unhold(swarm, 'discard')
     };
     let out;
     let error;
     try {
         params = { ...bench.params(config.profile, config) };
         ctx.params = params;
+        if (whole)
+            await turns.acquire(index, undefined);
         out = await runner_settle(bench.run(ctx), signal, d.graceMs ?? 5000);
         if (out.metrics.length === 0)
             error = 'the benchmark produced no metrics';
@@ -36979,15 +37345,26 @@ async function runOne(entry, d) {
     }
     finally {
         // A benchmark that ended cleanly hands its swarms back; after an error their state is unknown: kill them.
-        for (const s of held)
+        for (const s of [...held]) {
+            held.delete(s);
             await (error ? pool.discard(s) : pool.release(s));
+        }
+        // Sandboxes of this benchmark's own deploys (labels start with its id) that no pooled swarm holds.
         const pooled = new Set(pool.all().flatMap(s => s.sandboxes));
         await Promise.all(provider
             .live()
-            .filter(s => !before.has(s) && !pooled.has(s))
+            .filter(s => s.label.startsWith(`${entry.id}/`) && !pooled.has(s))
             .map(s => s.kill()));
+        d.remaining.delete(index);
+        if (turns.current === index || turns.current === undefined)
+            await d.pruneIdle();
+        turns.finish(index);
     }
-    const durationMs = performance.now() - t0;
+    // Never had the turn and the run was interrupted: it did not run.
+    if (signal.aborted && d.startedAt() === undefined)
+        return notRun(entry, `not run: the run was interrupted (${reasonOf(signal)})`);
+    // Time spent waiting for other benchmarks' turns is not this benchmark's.
+    const durationMs = Math.max(0, performance.now() - (d.startedAt() ?? t0) - (turns.waitedMs.get(index) ?? 0));
     const metrics = out?.metrics ?? [];
     const result = {
         ...base,
@@ -37071,14 +37448,6 @@ function notRun(entry, why) {
         error: why,
         durationMs: 0
     };
-}
-function reasonOf(signal) {
-    const r = signal.reason;
-    if (typeof r === 'string')
-        return r;
-    if (r instanceof Error && r.name !== 'AbortError')
-        return r.message;
-    return 'aborted';
 }
 function runner_errorText(err) {
     if (err instanceof Error)
@@ -37875,19 +38244,29 @@ function comparisonContext(comparison) {
     const base = b
         ? `baseline ${b.sha ? code(b.sha.slice(0, 12)) : 'run'}${b.runId ? ` (run ${escape_escapeMd(b.runId, 30)})` : ''} of ${escape_escapeMd(b.startedAt, 40)}, ${b.historyRuns} earlier run(s) of history`
         : 'no baseline';
-    return (`${comparison.tested} metric(s) tested against ${base}. A regression needs a change beyond ${o.thresholdPct}%, ` +
-        `outside the run-to-run noise band (≥ ±${o.minNoisePct}%, ${o.noiseSigmas}σ), and a Mann–Whitney p below ` +
-        `${o.alpha} after Holm correction.`);
+    return (`${comparison.tested} metric(s) tested against ${base}. A regression needs a change beyond ${o.thresholdPct}% ` +
+        `once the run-wide shift of all timings is removed${comparison.shift ? ` (${format_fmtPct(comparison.shift.pct)} in this comparison)` : ''}, ` +
+        `standing out from the metric's noise σ (its samples' error or its scatter over the history runs, whichever is larger) ` +
+        `with a p below ${o.alpha} after Holm correction.` +
+        (b && b.historyRuns < o.minHistoryRuns
+            ? ` The baseline carries ${b.historyRuns} of the ${o.minHistoryRuns} runs of history the noise is measured from: ` +
+                `until then ${o.noHistoryNoisePct}% run-to-run noise per run is assumed, so only large changes are called.`
+            : ''));
 }
-const VERDICT_HEADER = '| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise band | Verdict |\n|---|---:|---:|---:|---|---|---|---|';
-const VERDICT_HEADER_SHORT = '| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise band |\n|---|---:|---:|---:|---|---|---|';
+const VERDICT_HEADER = '| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise ±1σ | Verdict |\n|---|---:|---:|---:|---|---|---|---|';
+const VERDICT_HEADER_SHORT = '| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise ±1σ |\n|---|---:|---:|---:|---|---|---|';
+const NOISE_SOURCE = {
+    history: runs => `σ of ${runs} history runs`,
+    samples: () => 'σ of the samples',
+    floor: () => 'σ floor'
+};
 function cells(v) {
     const unit = escapeMd(v.unit, 20);
     const val = (x) => x === undefined ? '—' : `${fmtNum(x)}${unit ? ` ${unit}` : ''}`;
     const interval = v.interval ? `${fmtPct(v.interval.lowPct)} … ${fmtPct(v.interval.highPct)}` : '—';
     const p = v.p === undefined ? '—' : `${fmtP(v.p)} / ${fmtP(v.pAdjusted)}`;
     const noise = v.noise
-        ? `${fmtPct(v.noise.lowPct)} … ${fmtPct(v.noise.highPct)} (${v.noise.source === 'history' ? `${v.noise.runs} runs` : 'floor'})`
+        ? `${fmtPct(v.noise.lowPct)} … ${fmtPct(v.noise.highPct)} (${NOISE_SOURCE[v.noise.source](v.noise.runs)})`
         : '—';
     return [
         `${escapeMd(v.benchmarkId, 60)} / ${escapeMd(v.metric, 120)} (${v.headline})`,
@@ -38400,7 +38779,7 @@ function comparisonSection(comparison) {
             .join('|') +
         '|', '| ' + Object.values(comparison.counts).join(' | ') + ' |', '');
     if (comparison.verdicts.length) {
-        out.push('| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise band | Verdict | Why |', '|---|---:|---:|---:|---|---|---|---|---|', ...sortVerdicts(comparison.verdicts).map(v => {
+        out.push('| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise ±1σ | Verdict | Why |', '|---|---:|---:|---:|---|---|---|---|---|', ...sortVerdicts(comparison.verdicts).map(v => {
             const unit = escape_escapeMd(v.unit, 20);
             return (`| ${code(v.benchmarkId)} / ${escape_escapeMd(v.metric, 120)} | ${fmtValue(v.baseline, unit)} | ${fmtValue(v.head, unit)} | ` +
                 `${format_fmtPct(v.changePct)} | ${v.interval ? `${format_fmtPct(v.interval.lowPct)} … ${format_fmtPct(v.interval.highPct)}` : '—'} | ` +
@@ -38849,6 +39228,108 @@ function bootstrapRatio(base, head, stat, opts) {
     return { level: opts.level, low: at(tail), high: at(1 - tail) };
 }
 
+;// CONCATENATED MODULE: ./src/stats/drift.ts
+// Run-wide drift: a slower or busier runner moves every timing of a run together, which no within-run test can
+// see and which would otherwise swamp a 25 % change in one metric. The comparison estimates that common shift from
+// the other timed metrics of the same two runs and judges each metric on what is left.
+
+const TIME_UNITS = new Set(['ns', 'us', 'µs', 'ms', 's', 'usd', 'usd/op', 'ms/agent', 's/op']);
+function driftClass(unit) {
+    const u = unit.trim().toLowerCase();
+    if (TIME_UNITS.has(u) || u.startsWith('usd') || /^(ns|us|µs|ms|s)(\/|$)/.test(u))
+        return 'scales';
+    if (/\/s$/.test(u) || u.endsWith('per s') || u === 'hz')
+        return 'inverse';
+    return 'none';
+}
+/** +1 for times, −1 for rates, 0 for counts: ln(metric change) = sign × ln(runner slowdown). */
+const driftSign = (cls) => (cls === 'scales' ? 1 : cls === 'inverse' ? -1 : 0);
+/** MAD → σ for normally distributed data; median → its standard error factor √(π/2). */
+const MAD_TO_SIGMA = 1.4826;
+const MEDIAN_SE = Math.sqrt(Math.PI / 2);
+/**
+ * Standard error of ln(headline) of one run from its own samples: how far the headline would move if the run
+ * were repeated with no runner change. Median headline: √(π/2)·σ/√n with σ the MAD of the log samples (robust to
+ * the long tail of timings); mean headline: sd/(√n·mean). Undefined with fewer than 2 positive samples.
+ */
+function headlineSeLog(samples, headline) {
+    const xs = samples.filter(x => x > 0 && Number.isFinite(x));
+    const n = xs.length;
+    if (n < 2)
+        return undefined;
+    if (headline === 'mean') {
+        const mean = xs.reduce((a, b) => a + b, 0) / n;
+        const sd = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1));
+        return sd / (Math.sqrt(n) * mean);
+    }
+    const logs = xs.map(Math.log);
+    const m = median(logs);
+    let sigma = MAD_TO_SIGMA * median(logs.map(l => Math.abs(l - m)));
+    if (sigma === 0) {
+        // More than half the samples are equal (coarse timer): fall back to the standard deviation.
+        const mean = logs.reduce((a, b) => a + b, 0) / n;
+        sigma = Math.sqrt(logs.reduce((a, l) => a + (l - mean) ** 2, 0) / (n - 1));
+    }
+    return (MEDIAN_SE * sigma) / Math.sqrt(n);
+}
+/**
+ * Weights capped at `maxShare` of their total, so no single very precise metric decides a shift alone: it could be
+ * the one that regressed.
+ */
+function capWeights(weights, maxShare = 0.25) {
+    const w = weights.map(x => (Number.isFinite(x) && x > 0 ? x : 0));
+    if (w.every(x => x === 0))
+        return w.map(() => 1);
+    if (w.length * maxShare < 1)
+        return w;
+    // The cap x solves x = share × (uncapped sum + capped count × x); capping can push others over it, so repeat
+    // until the capped set stops growing (at most n rounds).
+    const capped = new Set();
+    let cap = Infinity;
+    for (let round = 0; round <= w.length; round++) {
+        const free = w.reduce((a, x, i) => (capped.has(i) ? a : a + x), 0);
+        const rest = 1 - maxShare * capped.size;
+        if (rest <= 0 || free === 0)
+            break;
+        cap = (maxShare * free) / rest;
+        const over = w.map((x, i) => i).filter(i => !capped.has(i) && w[i] > cap);
+        if (over.length === 0)
+            break;
+        for (const i of over)
+            capped.add(i);
+    }
+    return w.map((x, i) => (capped.has(i) ? cap : x));
+}
+/** Weighted median: the value where the cumulative weight of the sorted values reaches half the total. */
+function weightedMedian(values, weights) {
+    if (values.length === 0)
+        return undefined;
+    const order = values.map((v, i) => ({ v, w: weights[i] })).sort((a, b) => a.v - b.v);
+    const half = order.reduce((a, b) => a + b.w, 0) / 2;
+    let acc = 0;
+    for (let i = 0; i < order.length; i++) {
+        acc += order[i].w;
+        if (acc > half)
+            return order[i].v;
+        // Exactly half: the midpoint of the two values that straddle it, as for an unweighted median of even count.
+        if (acc === half && i + 1 < order.length)
+            return (order[i].v + order[i + 1].v) / 2;
+    }
+    return order[order.length - 1].v;
+}
+/** Below this a metric's standard error is not trusted as a weight (a perfectly quiet timing is a coarse timer). */
+const MIN_SE_LOG = 0.005;
+/** The run-wide shift from the given metrics, leaving out `exclude` (the metric about to be judged). */
+function runShift(inputs, exclude) {
+    const used = inputs.filter(i => i.key !== exclude && Number.isFinite(i.logSlowdown));
+    if (used.length === 0)
+        return undefined;
+    const weights = capWeights(used.map(i => 1 / Math.max(MIN_SE_LOG, i.seLog) ** 2));
+    const logShift = weightedMedian(used.map(i => i.logSlowdown), weights);
+    const total = weights.reduce((a, b) => a + b, 0);
+    return { logShift, seLog: MEDIAN_SE / Math.sqrt(total), metrics: used.length };
+}
+
 ;// CONCATENATED MODULE: ./src/stats/multiple.ts
 // Correction for testing many metrics at once: with 60 gated metrics, a 5 % test per metric would flag about
 // three regressions on every run of unchanged code.
@@ -38874,7 +39355,7 @@ function holmAdjust(pValues) {
 // baseline's history of earlier default-branch runs.
 
 /** MAD → σ for normally distributed data. */
-const MAD_TO_SIGMA = 1.4826;
+const noise_MAD_TO_SIGMA = 1.4826;
 /**
  * Noise band for comparing one head run against one baseline run, from the headline values of earlier runs
  * (baseline first, then its history). Robust: the MAD of log values, so one outlier run does not widen the band
@@ -38886,7 +39367,7 @@ function noiseBand(values, opts) {
     let sigma = 0;
     if (logs.length >= Math.max(2, opts.minHistoryRuns)) {
         const m = median(logs);
-        sigma = MAD_TO_SIGMA * median(logs.map(l => Math.abs(l - m)));
+        sigma = noise_MAD_TO_SIGMA * median(logs.map(l => Math.abs(l - m)));
     }
     const estimated = opts.noiseSigmas * sigma * Math.SQRT2;
     const halfWidthLog = Math.max(estimated, floorLog);
@@ -38987,18 +39468,27 @@ function mannWhitneyU(a, b) {
 ;// CONCATENATED MODULE: ./src/stats/compare.ts
 // The regression verdict: head run vs the baseline run of the default branch, metric by metric.
 //
-// A gated metric is a regression only when all three hold:
-//   1. effect: its headline statistic got worse by more than `thresholdPct`;
-//   2. between-run noise: the change lies outside the noise band estimated from the baseline's history
-//      (a slower CI runner moves every sample of a run together, which no within-run test can see);
-//   3. within-run evidence: a Mann–Whitney U test of head vs baseline samples, in the same direction, has a
-//      Holm–Bonferroni adjusted p below `alpha` across all tested metrics.
-// `improvement` is the mirror image. Every verdict carries the evidence it was decided on.
+// A gated metric is a regression only when both hold:
+//   1. effect: after removing the run-wide shift (a slower runner moves every timing of a run together; it is
+//      estimated from the OTHER timed metrics of the same two runs), its headline got worse by more than
+//      `thresholdPct`;
+//   2. evidence: that change stands out from the metric's noise σ — the larger of its sampling error (from both
+//      runs' own samples) and its run-to-run scatter in the baseline's history (each history run also corrected
+//      for its own shift), never below a floor — with a Holm–Bonferroni adjusted p below `alpha` across all tested
+//      metrics (Student t with the history's degrees of freedom when the history decides σ, normal otherwise).
+// Counted metrics (every sample identical: bytes, messages) have no sampling noise: the change and the
+// history's band decide. A shift of the whole run beyond what the history shows is itself a verdict, so a change
+// that slows every timing alike is not hidden by the correction. `improvement` is the mirror image. Every verdict
+// carries the evidence it was decided on.
 
 
 
 
 
+
+
+/** The pseudo-metric under which the run-wide shift of all timings is judged. */
+const SHIFT_KEY = 'run/timing-shift';
 const VERDICT_KINDS = [
     'regression',
     'improvement',
@@ -39009,12 +39499,24 @@ const VERDICT_KINDS = [
 ];
 const DEFAULT_COMPARE_OPTIONS = {
     thresholdPct: 10,
-    alpha: 0.05,
-    minNoisePct: 3,
+    // Tuned with `npm run bench:detector`: ≤ 1 % false alarms per whole-matrix comparison is the target.
+    alpha: 0.01,
+    minNoisePct: 1,
+    // Without history nothing says how much this runner's runs differ. Measured on a busy 2-core machine, runs of one
+    // commit differed by up to 80 % on µs-scale timings; at 20 % no pair of 8 such runs was called a regression
+    // (at 10 %, 17 of 56 were). So until the history exists only a large change is called.
+    noHistoryNoisePct: 20,
+    // A busier runner shifts every timing by tens of percent (+22 % against a 10-run history, measured here); a change
+    // that slows everything alike must be larger than that to be told apart from it.
+    shiftThresholdPct: 50,
+    removeShift: true,
     noiseSigmas: 3,
-    minHistoryRuns: 3,
-    // With 4 + 4 samples the smallest exact two-sided p is 0.029: fewer can never be significant at 0.05.
-    minSamples: 4,
+    // Measured on this machine (every ordered pair of 16 real runs of one commit): with 3, 5, 6, 8 runs of history
+    // 12 %, 15 %, 9 %, 1.7 % of pairs were called regressions (µs-scale loopback timings switch between modes a few
+    // runs do not all show), with 10 none, as with no history at all.
+    minHistoryRuns: 10,
+    // A median's MAD from fewer samples is too unsteady to be trusted as the error of the headline.
+    minSamples: 8,
     bootstrapIterations: 1000
 };
 const emptyCounts = () => Object.fromEntries(VERDICT_KINDS.map(k => [k, 0]));
@@ -39068,7 +39570,7 @@ function compareResults(baseline, head, options = {}) {
     const baseIndex = index(baseline);
     const headIndex = index(head);
     const verdicts = [];
-    const tested = [];
+    const candidates = [];
     for (const [key, { bench, metric }] of headIndex) {
         if (!metric.gate)
             continue;
@@ -39113,33 +39615,138 @@ function compareResults(baseline, head, options = {}) {
             decideExact(v, opts);
             continue;
         }
-        if (v.nBaseline < opts.minSamples || v.nHead < opts.minSamples) {
+        if (v.nBaseline === 0 || v.nHead === 0) {
             v.verdict = 'insufficient-data';
-            v.reason = `${v.nBaseline} baseline and ${v.nHead} head samples; a test needs at least ${opts.minSamples} on each side`;
+            v.reason = `${v.nBaseline} baseline and ${v.nHead} head samples`;
             continue;
         }
-        const history = [v.baseline ?? NaN, ...baseline.history.map(h => h.values[key] ?? NaN)];
-        v.noise = noiseBand(history, opts);
-        const test = mannWhitneyU(metric.samples, base.metric.samples);
-        v.p = test.p;
-        v.test = test.method;
-        const ratio = bootstrapRatio(base.metric.samples, metric.samples, headline, {
-            iterations: opts.bootstrapIterations,
-            level: 1 - opts.alpha,
-            seed: hashSeed(key)
-        });
-        if (ratio)
-            v.interval = { level: ratio.level, lowPct: (ratio.low - 1) * 100, highPct: (ratio.high - 1) * 100 };
-        tested.push({
+        const enough = v.nBaseline >= opts.minSamples && v.nHead >= opts.minSamples;
+        candidates.push({
             v,
-            superiority: test.superiority,
-            logRatio: v.changePct !== undefined ? Math.log1p(v.changePct / 100) : undefined
+            base: base.metric,
+            head: metric,
+            sign: driftSign(driftClass(metric.unit)),
+            seBase: enough ? headlineSeLog(base.metric.samples, headline) : undefined,
+            seHead: enough ? headlineSeLog(metric.samples, headline) : undefined
         });
     }
-    const adjusted = holmAdjust(tested.map(t => t.v.p ?? 1));
-    tested.forEach((t, i) => {
-        t.v.pAdjusted = adjusted[i];
-        decide(t.v, t.superiority, t.logRatio, opts);
+    // What every timed metric says about the runners' speed, for the head and for each history run.
+    const timed = candidates.filter(c => c.sign !== 0 && (c.v.baseline ?? 0) > 0);
+    const headShiftInputs = [];
+    for (const c of timed) {
+        if ((c.v.head ?? 0) <= 0 || c.seBase === undefined || c.seHead === undefined)
+            continue;
+        headShiftInputs.push({
+            key: c.v.key,
+            logSlowdown: c.sign * Math.log(c.v.head / c.v.baseline),
+            seLog: Math.hypot(c.seBase, c.seHead)
+        });
+    }
+    const history = baseline.history;
+    const historyShiftInputs = history.map(h => historyShiftOf(h, timed));
+    const tested = [];
+    for (const c of candidates) {
+        const { v } = c;
+        if (v.baseline === undefined || v.head === undefined || v.baseline <= 0 || v.head <= 0) {
+            // No percent change or log scale: the rank test alone can say something.
+            if (v.nBaseline < opts.minSamples || v.nHead < opts.minSamples) {
+                v.verdict = 'insufficient-data';
+                v.reason = `baseline value ${v.baseline} is not positive and ${v.nBaseline} baseline / ${v.nHead} head samples are too few for a rank test (${opts.minSamples} each)`;
+                continue;
+            }
+            const test = mannWhitneyU(c.head.samples, c.base.samples);
+            v.p = test.p;
+            v.test = 'rank';
+            c.superiority = test.superiority;
+            tested.push(v);
+            continue;
+        }
+        // Removed with or without history: a busier runner slows every timing (measured here: one run's CPU-bound
+        // strategy time 2.2× the others'). A change that slows everything alike is judged as the shift itself below.
+        const headShift = c.sign !== 0 && opts.removeShift ? runShift(headShiftInputs, v.key) : undefined;
+        const correction = headShift ? c.sign * headShift.logShift : 0;
+        const residual = Math.log(v.head / v.baseline) - correction;
+        c.residual = residual;
+        if (headShift)
+            v.shiftPct = Math.expm1(headShift.logShift) * 100;
+        v.adjustedPct = Math.expm1(residual) * 100;
+        // Run-to-run scatter of this metric in the history, each history run corrected for its own shift.
+        const residuals = [];
+        history.forEach((h, j) => {
+            const x = h.values[v.key];
+            if (x === undefined || !(x > 0))
+                return;
+            const s = c.sign !== 0 && opts.removeShift ? runShift(historyShiftInputs[j], v.key) : undefined;
+            residuals.push(Math.log(x / v.baseline) - (s ? c.sign * s.logShift : 0));
+        });
+        const fromHistory = residuals.length >= opts.minHistoryRuns;
+        const sigmaHistory = fromHistory
+            ? Math.sqrt(residuals.reduce((a, r) => a + r * r, 0) / residuals.length)
+            : 0;
+        const sigmaSamples = c.seBase !== undefined && c.seHead !== undefined
+            ? Math.sqrt(c.seBase ** 2 + c.seHead ** 2 + (headShift ? headShift.seLog ** 2 : 0))
+            : undefined;
+        if (sigmaSamples === undefined && !fromHistory) {
+            v.verdict = 'insufficient-data';
+            v.reason = `${v.nBaseline} baseline and ${v.nHead} head samples (a test needs ${opts.minSamples} on each side, or ${opts.minHistoryRuns} runs of history; the baseline has ${residuals.length})`;
+            continue;
+        }
+        const floor = Math.SQRT2 * Math.log1p((fromHistory ? opts.minNoisePct : opts.noHistoryNoisePct) / 100);
+        // The history decides σ only when its scatter is clearly more than the samples explain (real between-run
+        // noise, judged at 95 % by a chi-square bound); otherwise the samples' error is the sharper estimate.
+        const excess = fromHistory &&
+            (sigmaSamples === undefined ||
+                sigmaHistory > sigmaSamples * Math.sqrt(chiSquareQuantile(0.95, residuals.length) / residuals.length));
+        const sigma = Math.max(excess ? sigmaHistory : 0, sigmaSamples ?? 0, floor);
+        const source = sigma === floor ? 'floor' : excess && sigma === sigmaHistory ? 'history' : 'samples';
+        v.noise = {
+            halfWidthLog: sigma,
+            lowPct: Math.expm1(-sigma) * 100,
+            highPct: Math.expm1(sigma) * 100,
+            sigmaPct: Math.expm1(sigma) * 100,
+            runs: residuals.length,
+            source
+        };
+        const stat = residual / sigma;
+        if (source === 'history') {
+            v.test = 't';
+            v.p = Math.min(1, 2 * (1 - studentTCdf(Math.abs(stat), residuals.length)));
+        }
+        else {
+            v.test = 'z';
+            v.p = Math.min(1, 2 * normalSf(Math.abs(stat)));
+        }
+        if (opts.bootstrapIterations > 0) {
+            const ratio = bootstrapRatio(c.base.samples, c.head.samples, v.headline, {
+                iterations: opts.bootstrapIterations,
+                level: 1 - opts.alpha,
+                seed: hashSeed(v.key)
+            });
+            if (ratio)
+                v.interval = { level: ratio.level, lowPct: (ratio.low - 1) * 100, highPct: (ratio.high - 1) * 100 };
+        }
+        tested.push(v);
+    }
+    // The run-wide shift itself: judged against the history's shifts, so slowing every timing alike is still seen.
+    const shift = runShift(headShiftInputs);
+    const shiftVerdict = shift ? judgeShift(shift, historyShiftInputs, opts) : undefined;
+    if (shiftVerdict) {
+        verdicts.push(shiftVerdict);
+        tested.push(shiftVerdict);
+    }
+    if (shift && Math.abs(Math.expm1(shift.logShift)) > opts.thresholdPct / 100) {
+        warnings.push(`every timing moved together by ${pct(Math.expm1(shift.logShift) * 100)} (${shift.metrics} metrics): ` +
+            `a slower runner or a change that slows everything; it is removed from each metric, and judged on its own ` +
+            `beyond ${opts.shiftThresholdPct}% once the baseline has ${opts.minHistoryRuns} runs of history`);
+    }
+    const adjusted = holmAdjust(tested.map(v => v.p ?? 1));
+    tested.forEach((v, i) => {
+        v.pAdjusted = adjusted[i];
+        const c = candidates.find(x => x.v === v);
+        if (v.test === 'rank')
+            decideRank(v, c?.superiority ?? 0.5, opts);
+        else
+            decide(v, opts);
     });
     for (const [key, { bench, metric }] of baseIndex) {
         if (!metric.gate || headIndex.has(key))
@@ -39181,8 +39788,69 @@ function compareResults(baseline, head, options = {}) {
         improvements,
         counts,
         tested: tested.length,
-        warnings
+        warnings,
+        shift: shift
+            ? {
+                pct: Math.expm1(shift.logShift) * 100,
+                sePct: Math.expm1(shift.seLog) * 100,
+                metrics: shift.metrics
+            }
+            : undefined
     };
+}
+/** A history run's evidence of its runner's speed vs the baseline, from the timed metrics' headline values. */
+function historyShiftOf(h, timed) {
+    const out = [];
+    for (const c of timed) {
+        const x = h.values[c.v.key];
+        if (x === undefined || !(x > 0) || c.seBase === undefined)
+            continue;
+        // A history run's own sampling error is not stored: the baseline's stands in for it.
+        out.push({
+            key: c.v.key,
+            logSlowdown: c.sign * Math.log(x / c.v.baseline),
+            seLog: Math.SQRT2 * c.seBase
+        });
+    }
+    return out;
+}
+/** The run-wide shift as a verdict of its own, when the history shows how much runs normally shift. */
+function judgeShift(shift, historyInputs, opts) {
+    const shifts = historyInputs
+        .map(inputs => runShift(inputs)?.logShift)
+        .filter((x) => x !== undefined);
+    if (shifts.length < opts.minHistoryRuns)
+        return undefined;
+    const sigmaHistory = Math.sqrt(shifts.reduce((a, r) => a + r * r, 0) / shifts.length);
+    const floor = Math.SQRT2 * Math.log1p(opts.minNoisePct / 100);
+    const sigma = Math.max(sigmaHistory, Math.hypot(shift.seLog, shift.seLog), floor);
+    const changePct = Math.expm1(shift.logShift) * 100;
+    const v = {
+        key: SHIFT_KEY,
+        benchmarkId: 'run',
+        metric: 'timing-shift',
+        unit: '%',
+        direction: 'lower',
+        headline: 'median',
+        verdict: 'unchanged',
+        nBaseline: shifts.length,
+        nHead: shift.metrics,
+        changePct,
+        worsePct: changePct,
+        adjustedPct: changePct,
+        test: 't',
+        p: Math.min(1, 2 * (1 - studentTCdf(Math.abs(shift.logShift / sigma), shifts.length))),
+        noise: {
+            halfWidthLog: sigma,
+            lowPct: Math.expm1(-sigma) * 100,
+            highPct: Math.expm1(sigma) * 100,
+            sigmaPct: Math.expm1(sigma) * 100,
+            runs: shifts.length,
+            source: sigma === sigmaHistory ? 'history' : sigma === floor ? 'floor' : 'samples'
+        },
+        reason: ''
+    };
+    return v;
 }
 /** At least two samples, all identical: a deterministic figure. */
 function isConstant(samples) {
@@ -39213,54 +39881,58 @@ function decideExact(v, opts) {
     v.verdict = 'unchanged';
     v.reason = `${change}; ${effect ? `inside ${band}` : `within the ${opts.thresholdPct}% threshold`}; deterministic`;
 }
-/** Applies the three conditions to a tested metric (p-values already adjusted). */
-function decide(v, superiority, logRatio, opts) {
+/** Holm-adjusted p as text. */
+function pText(v, opts) {
     const pAdj = v.pAdjusted ?? 1;
-    const significant = pAdj < opts.alpha;
-    const pText = `p=${formatP(v.p ?? 1)}, Holm ${formatP(pAdj)} ${significant ? '<' : '≥'} ${opts.alpha}`;
-    // Which way the samples moved, by rank: head values tend to be larger (> 0.5) or smaller.
-    const rankWorse = v.direction === 'lower' ? superiority > 0.5 : superiority < 0.5;
-    const rankBetter = v.direction === 'lower' ? superiority < 0.5 : superiority > 0.5;
-    if (v.worsePct === undefined || logRatio === undefined || !v.noise) {
-        // A non-positive baseline value has no percent change or log-scale noise: the rank test alone decides.
-        if (v.baseline === v.head) {
-            v.verdict = 'unchanged';
-            v.reason = `same value (${v.head}); ${pText}`;
-        }
-        else if (significant && (rankWorse || rankBetter)) {
-            v.verdict = rankWorse ? 'regression' : 'improvement';
-            v.reason = `baseline value ${v.baseline} is not positive, so no percent change; decided by the rank test: ${pText}`;
-        }
-        else {
-            v.verdict = 'unchanged';
-            v.reason = `baseline value ${v.baseline} is not positive, so no percent change; ${pText}`;
-        }
-        return;
-    }
-    const worse = v.worsePct > 0;
-    const effect = Math.abs(v.worsePct) > opts.thresholdPct;
-    const outside = Math.abs(logRatio) > v.noise.halfWidthLog;
-    const consistent = worse ? rankWorse : rankBetter;
-    const band = `noise band ${pct(v.noise.lowPct)}..${pct(v.noise.highPct)} (${v.noise.source === 'history' ? `from ${v.noise.runs} runs` : 'floor'})`;
-    const change = `${pct(v.worsePct)} ${v.worsePct >= 0 ? 'worse' : 'better'}`;
-    if (effect && outside && significant && consistent) {
-        v.verdict = worse ? 'regression' : 'improvement';
-        v.reason = `${change} > ${opts.thresholdPct}% threshold, outside ${band}, ${pText}`;
+    const test = v.test === 't' ? `t-test, ${v.noise?.runs ?? 0} history runs` : v.test === 'z' ? 'z-test' : 'Mann–Whitney';
+    return `p=${formatP(v.p ?? 1)} (${test}), Holm ${formatP(pAdj)} ${pAdj < opts.alpha ? '<' : '≥'} ${opts.alpha}`;
+}
+/** Effect and evidence, for a tested metric whose p-value is already adjusted. */
+function decide(v, opts) {
+    const significant = (v.pAdjusted ?? 1) < opts.alpha;
+    const adjusted = v.adjustedPct ?? v.changePct ?? 0;
+    const worsePct = v.direction === 'lower' ? adjusted : -adjusted;
+    // The run-wide shift itself must be larger than a busier runner's (shiftThresholdPct) to count.
+    const threshold = v.key === SHIFT_KEY ? Math.max(opts.thresholdPct, opts.shiftThresholdPct) : opts.thresholdPct;
+    const effect = Math.abs(worsePct) > threshold;
+    const sigma = v.noise
+        ? `noise σ ${v.noise.sigmaPct.toFixed(1)}% (${v.noise.source === 'history' ? `from ${v.noise.runs} history runs` : v.noise.source === 'samples' ? "from both runs' samples" : 'floor'})`
+        : '';
+    const shift = v.shiftPct !== undefined && v.key !== SHIFT_KEY
+        ? ` after removing the run-wide shift of ${pct(v.shiftPct)} (raw ${pct(v.changePct ?? 0)})`
+        : '';
+    const change = `${pct(worsePct)} ${worsePct >= 0 ? 'worse' : 'better'}${shift}`;
+    if (effect && significant) {
+        v.verdict = worsePct > 0 ? 'regression' : 'improvement';
+        v.reason = `${change} > ${threshold}% threshold; ${sigma}; ${pText(v, opts)}`;
         return;
     }
     v.verdict = 'unchanged';
-    const why = [];
-    if (!effect)
-        why.push(`${change} within the ${opts.thresholdPct}% threshold`);
-    else
-        why.push(change);
-    if (!outside)
-        why.push(`inside ${band}`);
+    const why = [effect ? change : `${change} within the ${threshold}% threshold`];
+    if (sigma)
+        why.push(sigma);
     if (!significant)
-        why.push(pText);
-    else if (!consistent)
-        why.push(`the rank test points the other way (${pText})`);
+        why.push(pText(v, opts));
     v.reason = why.join('; ');
+}
+/** A metric with a non-positive baseline or head value: no percent change, the rank test alone decides. */
+function decideRank(v, superiority, opts) {
+    const significant = (v.pAdjusted ?? 1) < opts.alpha;
+    // Which way the samples moved, by rank: head values tend to be larger (> 0.5) or smaller.
+    const rankWorse = v.direction === 'lower' ? superiority > 0.5 : superiority < 0.5;
+    const rankBetter = v.direction === 'lower' ? superiority < 0.5 : superiority > 0.5;
+    if (v.baseline === v.head) {
+        v.verdict = 'unchanged';
+        v.reason = `same value (${v.head}); ${pText(v, opts)}`;
+    }
+    else if (significant && (rankWorse || rankBetter)) {
+        v.verdict = rankWorse ? 'regression' : 'improvement';
+        v.reason = `baseline value ${v.baseline} is not positive, so no percent change; decided by the rank test: ${pText(v, opts)}`;
+    }
+    else {
+        v.verdict = 'unchanged';
+        v.reason = `baseline value ${v.baseline} is not positive, so no percent change; ${pText(v, opts)}`;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/cli/compare-table.ts
@@ -39300,7 +39972,7 @@ function renderComparisonTable(c) {
         'change',
         'interval',
         'p (adj)',
-        'noise band'
+        'noise ±1σ'
     ];
     const rows = [...c.verdicts]
         .sort((a, b) => compare_table_ORDER[a.verdict] - compare_table_ORDER[b.verdict] || a.key.localeCompare(b.key))
@@ -39502,7 +40174,7 @@ async function main(argv, io = processIO) {
         .argument('<base>', 'baseline results JSON')
         .argument('<head>', 'head results JSON')
         .option('--threshold <pct>', 'smallest change (percent) that can count as a regression', '10')
-        .option('--alpha <p>', 'significance level after Holm correction', '0.05')
+        .option('--alpha <p>', 'family-wise false-alarm rate (Holm)', String(DEFAULT_COMPARE_OPTIONS.alpha))
         .option('--fail-on-regression', 'exit 1 when a regression is found')
         .action(async (base, head, opts) => {
         code = compareCommand(base, head, opts, io);
@@ -39691,7 +40363,7 @@ function compareCommand(base, head, opts, io) {
     try {
         const read = optionReader(opts);
         thresholdPct = readNumber(read, 'threshold', 10, { min: 0, max: 1000 });
-        alpha = readNumber(read, 'alpha', 0.05, { min: 0.0001, max: 0.5 });
+        alpha = readNumber(read, 'alpha', DEFAULT_COMPARE_OPTIONS.alpha, { min: 0.0001, max: 0.5 });
     }
     catch (err) {
         if (err instanceof InputError) {
