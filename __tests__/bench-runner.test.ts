@@ -9,36 +9,24 @@ import { SwarmPool } from '../src/bench/pool.js'
 import { PROFILES } from '../src/bench/profiles.js'
 import { BENCHMARKS } from '../src/bench/registry.js'
 import { runBenchmarks } from '../src/bench/runner.js'
+import { ForwardingProvider } from '../src/sandbox/forwarding.js'
 import { LocalProvider } from '../src/sandbox/local.js'
-import type { CreateOptions, Provider, Sandbox } from '../src/sandbox/types.js'
+import type { CreateOptions, Sandbox } from '../src/sandbox/types.js'
 import type { Swarm } from '../src/swarm/swarm.js'
 import { benchConfig } from './support/bench-config.js'
 import { newRunTag, waitForNoProcesses } from './support/processes.js'
 
 /** A real local provider whose creations fail for labels matching `failOn` (a sandbox outage for one benchmark). */
-class FlakyProvider implements Provider {
-  readonly inner: LocalProvider
+class FlakyProvider extends ForwardingProvider {
   constructor(
     runTag: string,
     private readonly failOn: RegExp
   ) {
-    this.inner = new LocalProvider({ runTag })
+    super(new LocalProvider({ runTag }))
   }
-  get info() {
-    return this.inner.info
-  }
-  async create(opts: CreateOptions): Promise<Sandbox> {
+  override async create(opts: CreateOptions): Promise<Sandbox> {
     if (this.failOn.test(opts.label)) throw new Error(`injected outage creating ${opts.label}`)
     return this.inner.create(opts)
-  }
-  live() {
-    return this.inner.live()
-  }
-  killAll() {
-    return this.inner.killAll()
-  }
-  usage() {
-    return this.inner.usage()
   }
 }
 

@@ -3,40 +3,28 @@
 // results stay in catalog order, and a swarm released by a creation benchmark goes straight to its borrower.
 import { describe, expect, it } from 'vitest'
 import { runBenchmarks } from '../src/bench/runner.js'
+import { ForwardingProvider } from '../src/sandbox/forwarding.js'
 import { LocalProvider } from '../src/sandbox/local.js'
-import type { CreateOptions, Provider, Sandbox } from '../src/sandbox/types.js'
+import type { CreateOptions, Sandbox } from '../src/sandbox/types.js'
 import { benchConfig } from './support/bench-config.js'
 import { newRunTag, waitForNoProcesses } from './support/processes.js'
 
 /** A real local provider that records every creation and the most sandboxes alive at once. */
-class CountingProvider implements Provider {
-  readonly inner: LocalProvider
+class CountingProvider extends ForwardingProvider {
   readonly labels: string[] = []
   /** Who held the turn when each creation was asked for (set by the test). */
   holder = ''
   readonly createdDuring: string[] = []
   peakLive = 0
   constructor(runTag: string) {
-    this.inner = new LocalProvider({ runTag })
+    super(new LocalProvider({ runTag }))
   }
-  get info() {
-    return this.inner.info
-  }
-  async create(opts: CreateOptions): Promise<Sandbox> {
+  override async create(opts: CreateOptions): Promise<Sandbox> {
     this.createdDuring.push(`${this.holder} <- ${opts.label.split('/').slice(0, 2).join('/')}`)
     const s = await this.inner.create(opts)
     this.labels.push(opts.label)
     this.peakLive = Math.max(this.peakLive, this.inner.live().length)
     return s
-  }
-  live() {
-    return this.inner.live()
-  }
-  killAll() {
-    return this.inner.killAll()
-  }
-  usage() {
-    return this.inner.usage()
   }
 }
 

@@ -1,6 +1,7 @@
 // A provider wrapper that remembers when each sandbox was created and how long it lived, so the plan can say
 // which benchmark paid for which sandbox-seconds. It only observes: every call goes to the wrapped provider.
 import { performance } from 'node:perf_hooks'
+import { ForwardingProvider } from '../../src/sandbox/forwarding.js'
 import type { CreateOptions, Provider, Sandbox } from '../../src/sandbox/types.js'
 
 export interface SandboxSpan {
@@ -10,31 +11,17 @@ export interface SandboxSpan {
   sandbox: Sandbox
 }
 
-export class TracingProvider implements Provider {
+export class TracingProvider extends ForwardingProvider {
   readonly spans: SandboxSpan[] = []
 
-  constructor(private readonly inner: Provider) {}
-
-  get info() {
-    return this.inner.info
+  constructor(inner: Provider) {
+    super(inner)
   }
 
-  async create(opts: CreateOptions): Promise<Sandbox> {
+  override async create(opts: CreateOptions): Promise<Sandbox> {
     const sandbox = await this.inner.create(opts)
     this.spans.push({ label: opts.label, start: performance.now(), sandbox })
     return sandbox
-  }
-
-  live() {
-    return this.inner.live()
-  }
-
-  killAll() {
-    return this.inner.killAll()
-  }
-
-  usage() {
-    return this.inner.usage()
   }
 }
 

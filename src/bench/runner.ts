@@ -99,6 +99,9 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
   // Shapes each benchmark declared it borrows and has not borrowed yet.
   const remaining = new Map(selected.map((e, i) => [i, declaredBorrows(e.id, config)]))
   let startedCount = 0
+  // 'start' follows the order benchmarks really run in (their first turn), not the catalog's.
+  const emitStart = (entry: CatalogEntry): void =>
+    emit({ type: 'start', id: entry.id, title: entry.title, index: startedCount++, total: selected.length })
   const firstTurn = new Map<number, number>()
   // Swarms deployed ahead of their borrower, by shape (see maybePrefetch).
   const prefetching = new Map<string, Promise<void>>()
@@ -109,13 +112,7 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
       const entry = selected[i]
       if (holding && !firstTurn.has(i)) {
         firstTurn.set(i, performance.now())
-        emit({
-          type: 'start',
-          id: entry.id,
-          title: entry.title,
-          index: startedCount++,
-          total: selected.length
-        })
+        emitStart(entry)
       }
       try {
         opts.onTurn?.(entry.id, holding)
@@ -196,14 +193,7 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
           targets: opts.targets,
           graceMs: opts.abortGraceMs
         })
-        if (!firstTurn.has(index) && r.status !== 'skipped')
-          emit({
-            type: 'start',
-            id: entry.id,
-            title: entry.title,
-            index: startedCount++,
-            total: selected.length
-          })
+        if (!firstTurn.has(index) && r.status !== 'skipped') emitStart(entry)
         emit({ type: 'done', id: entry.id, status: r.status, seconds: r.durationMs / 1000, error: r.error })
         return r
       })
