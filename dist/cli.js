@@ -37059,6 +37059,8 @@ async function runBenchmarks(config, opts = {}) {
     // Shapes each benchmark declared it borrows and has not borrowed yet.
     const remaining = new Map(selected.map((e, i) => [i, declaredBorrows(e.id, config)]));
     let startedCount = 0;
+    // 'start' follows the order benchmarks really run in (their first turn), not the catalog's.
+    const emitStart = (entry) => emit({ type: 'start', id: entry.id, title: entry.title, index: startedCount++, total: selected.length });
     const firstTurn = new Map();
     // Swarms deployed ahead of their borrower, by shape (see maybePrefetch).
     const prefetching = new Map();
@@ -37069,13 +37071,7 @@ async function runBenchmarks(config, opts = {}) {
             const entry = selected[i];
             if (holding && !firstTurn.has(i)) {
                 firstTurn.set(i, performance.now());
-                emit({
-                    type: 'start',
-                    id: entry.id,
-                    title: entry.title,
-                    index: startedCount++,
-                    total: selected.length
-                });
+                emitStart(entry);
             }
             try {
                 opts.onTurn?.(entry.id, holding);
@@ -37162,13 +37158,7 @@ async function runBenchmarks(config, opts = {}) {
                 graceMs: opts.abortGraceMs
             });
             if (!firstTurn.has(index) && r.status !== 'skipped')
-                emit({
-                    type: 'start',
-                    id: entry.id,
-                    title: entry.title,
-                    index: startedCount++,
-                    total: selected.length
-                });
+                emitStart(entry);
             emit({ type: 'done', id: entry.id, status: r.status, seconds: r.durationMs / 1000, error: r.error });
             return r;
         }));
