@@ -19,6 +19,7 @@ import {
 import { startFakeGitHub, type FakeGitHub, type FakeRun } from './support/fake-github.js'
 import { startE2BEmulator } from './support/e2b-emulator/index.js'
 import { isAlive, processesWithTag, waitForNoProcesses } from './support/processes.js'
+import { OUTPUT_NAMES } from '../src/action/outcome.js'
 
 const E2B_KEY = 'e2b_e2eSecretKey_9f8e7d6c5b4a39281706'
 const ONLY = 'trading.strategy-execution'
@@ -173,17 +174,6 @@ function artifactFiles(runId: number, name: string): Record<string, string> {
   return Object.fromEntries(Object.entries(unzip(blob.data)).map(([k, v]) => [k, v.toString('utf8')]))
 }
 
-const OUTPUTS = [
-  'regressions',
-  'improvements',
-  'targets-failed',
-  'report-path',
-  'results-path',
-  'baseline-run-id',
-  'cost-usd',
-  'comment-url'
-]
-
 describe('the bundled action on a runner', () => {
   let pushRuns: Job[] = []
 
@@ -191,7 +181,7 @@ describe('the bundled action on a runner', () => {
     const j = await job({ event: 'pull_request', pr: { number: 1, baseSha: sha() } })
     expect(j.code, explain(j)).toBe(0)
     // Every output is set; counts are numbers, paths point at the written files.
-    expect(Object.keys(j.outputs).sort()).toEqual([...OUTPUTS].sort())
+    expect(Object.keys(j.outputs).sort()).toEqual([...OUTPUT_NAMES].sort())
     expect(j.outputs.regressions).toBe('0')
     expect(j.outputs['baseline-run-id']).toBe('')
     expect(Number(j.outputs['cost-usd'])).toBeGreaterThan(0)

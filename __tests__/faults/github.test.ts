@@ -23,19 +23,10 @@ import { startCuttingProxy } from '../support/faults/cutting-proxy.js'
 import { expectOutputs } from '../support/faults/outputs.js'
 import { printFaultTable, recordFault } from '../support/faults/table.js'
 import { newRunTag, waitForNoProcesses } from '../support/processes.js'
+import { OUTPUT_NAMES } from '../../src/action/outcome.js'
 
 const ONLY = 'trading.strategy-execution'
 const BASELINE = 'swarm-bench-baseline'
-const OUTPUTS = [
-  'regressions',
-  'improvements',
-  'targets-failed',
-  'report-path',
-  'results-path',
-  'baseline-run-id',
-  'cost-usd',
-  'comment-url'
-]
 
 let gh: FakeGitHub
 let baseSha = ''
@@ -126,7 +117,7 @@ const explain = (j: ActionRun): string =>
 /** What every GitHub fault must leave intact: exit 0, the measurements in the summary, outputs, files. */
 function expectResultsDelivered(j: Job): void {
   expect(j.code, explain(j)).toBe(0)
-  expect(Object.keys(j.outputs).sort()).toEqual([...OUTPUTS].sort())
+  expect(Object.keys(j.outputs).sort()).toEqual([...OUTPUT_NAMES].sort())
   expect(Number(j.outputs['cost-usd'])).toBeGreaterThan(0)
   expect(existsSync(j.outputs['results-path'])).toBe(true)
   expect(readFileSync(j.outputs['report-path'], 'utf8')).toContain(ONLY)

@@ -6,6 +6,7 @@ import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { projectRoot } from '../../src/paths.js'
+import { mulberry32 } from '../../src/stats/bootstrap.js'
 
 export type FlagSpec = Record<
   string,
@@ -197,14 +198,5 @@ export const benchDir = (): string => join(projectRoot(), 'scripts', 'bench')
 
 export const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms))
 
-/** Tiny seeded PRNG (mulberry32): reproducible resampling in the detector. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Seeded PRNG for reproducible resampling in the detector: the comparison's own mulberry32. */
+export const rng = mulberry32

@@ -4,7 +4,7 @@ import type { Results } from '../results/schema.js'
 import type { Comparison } from '../stats/compare.js'
 import { headlineValue } from '../stats/summary.js'
 import { targetRows } from './data.js'
-import { code, escapeMd } from './escape.js'
+import { code, escapeMd, safeUrl } from './escape.js'
 import { fmtUsd, fmtValue } from './format.js'
 import {
   comparisonContext,
@@ -51,9 +51,6 @@ function budgetTable(header: string, rows: string[], budget: number): string {
   }
   return text
 }
-
-const safeUrl = (url: string | undefined): string | undefined =>
-  url && /^https?:\/\/[^\s()<>]+$/.test(url) ? url : undefined
 
 export function renderComment(results: Results, comparison?: Comparison, opts: CommentOptions = {}): string {
   const max = Math.min(opts.maxChars ?? MAX_COMMENT_CHARS, MAX_COMMENT_CHARS)

@@ -72,3 +72,7 @@ export function code(value: unknown, max = DEFAULT_MAX_LENGTH): string {
   const text = String(value ?? '')
   return /^[A-Za-z0-9._:/=+-]+$/.test(text) && text.length <= max ? `\`${text}\`` : escapeMd(text, max)
 }
+
+/** A plain http(s) URL safe to put in a Markdown link, else undefined (no spaces, brackets or other schemes). */
+export const safeUrl = (url: string | undefined): string | undefined =>
+  url && /^https?:\/\/[^\s()<>]+$/.test(url) ? url : undefined

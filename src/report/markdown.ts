@@ -14,7 +14,7 @@
 //                    (topology name), `speedup.<what>` (number); any other fact is listed with its benchmark
 import type { BenchmarkResult, Category, Metric, Results } from '../results/schema.js'
 import type { Comparison } from '../stats/compare.js'
-import { BENCHMARK_IDS } from '../bench/catalog.js'
+import { BENCHMARK_IDS, CATEGORIES } from '../bench/catalog.js'
 import { averageAllocation, projectAlwaysOn, projectCost } from '../cost/pricing.js'
 import { fitPowerLaw } from '../stats/summary.js'
 import { agentCharts, topologyCharts } from './charts.js'
@@ -52,14 +52,6 @@ const CATEGORY_TITLES: Record<Category, string> = {
   resources: 'Resources',
   costs: 'Costs'
 }
-const CATEGORY_ORDER: Category[] = [
-  'creation',
-  'scalability',
-  'trading',
-  'communication',
-  'resources',
-  'costs'
-]
 const STATUS_ICON: Record<BenchmarkResult['status'], string> = {
   passed: '✅',
   failed: '❌',
@@ -201,7 +193,7 @@ function benchmarkBlock(b: BenchmarkResult): string {
 
 function performance(results: Results): string {
   const out: string[] = []
-  const categories = [...CATEGORY_ORDER, ...new Set(results.benchmarks.map(b => b.category))].filter(
+  const categories = [...CATEGORIES, ...new Set(results.benchmarks.map(b => b.category))].filter(
     (c, i, all) => all.indexOf(c) === i
   )
   for (const c of categories) {

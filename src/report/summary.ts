@@ -2,7 +2,7 @@
 import type { Results } from '../results/schema.js'
 import type { Comparison } from '../stats/compare.js'
 import { targetRows } from './data.js'
-import { code, escapeMd } from './escape.js'
+import { code, escapeMd, safeUrl } from './escape.js'
 import { fmtDuration, fmtUsd, fmtValue } from './format.js'
 import { comparisonContext, verdictLine, verdictRowShort, VERDICT_HEADER_SHORT } from './verdicts.js'
 
@@ -15,9 +15,6 @@ export interface JobSummaryOptions {
   /** Rows per table at most. Default 25. */
   maxRows?: number
 }
-
-const safeUrl = (url: string | undefined): string | undefined =>
-  url && /^https?:\/\/[^\s()<>]+$/.test(url) ? url : undefined
 
 export function renderJobSummary(
   results: Results,
