@@ -344,14 +344,7 @@ export function compareResults(
     const sigma = Math.max(excess ? sigmaHistory : 0, sigmaSamples ?? 0, floor)
     const source: NoiseBand['source'] =
       sigma === floor ? 'floor' : excess && sigma === sigmaHistory ? 'history' : 'samples'
-    v.noise = {
-      halfWidthLog: sigma,
-      lowPct: Math.expm1(-sigma) * 100,
-      highPct: Math.expm1(sigma) * 100,
-      sigmaPct: Math.expm1(sigma) * 100,
-      runs: residuals.length,
-      source
-    }
+    v.noise = sigmaBand(sigma, residuals.length, source)
     const stat = residual / sigma
     if (source === 'history') {
       v.test = 't'
@@ -445,6 +438,18 @@ export function compareResults(
   }
 }
 
+/** ±1σ of a change on the log scale, as the band a verdict shows. */
+function sigmaBand(sigma: number, runs: number, source: NoiseBand['source']): NoiseBand {
+  return {
+    halfWidthLog: sigma,
+    lowPct: Math.expm1(-sigma) * 100,
+    highPct: Math.expm1(sigma) * 100,
+    sigmaPct: Math.expm1(sigma) * 100,
+    runs,
+    source
+  }
+}
+
 interface Candidate {
   v: MetricVerdict
   base: Metric
@@ -503,14 +508,11 @@ function judgeShift(
     adjustedPct: changePct,
     test: 't',
     p: Math.min(1, 2 * (1 - studentTCdf(Math.abs(shift.logShift / sigma), shifts.length))),
-    noise: {
-      halfWidthLog: sigma,
-      lowPct: Math.expm1(-sigma) * 100,
-      highPct: Math.expm1(sigma) * 100,
-      sigmaPct: Math.expm1(sigma) * 100,
-      runs: shifts.length,
-      source: sigma === sigmaHistory ? 'history' : sigma === floor ? 'floor' : 'samples'
-    },
+    noise: sigmaBand(
+      sigma,
+      shifts.length,
+      sigma === sigmaHistory ? 'history' : sigma === floor ? 'floor' : 'samples'
+    ),
     reason: ''
   }
   return v
