@@ -1,7 +1,7 @@
 // The detector's building blocks, pure so they can be unit tested: synthetic runs made from recorded ones
 // (resampled samples × a per-run drift factor, optionally one metric made worse), and the two reference rules
 // the project's verdict is held against.
-import { summarize } from '../../src/stats/summary.js'
+import { headlineValue, summarize } from '../../src/stats/summary.js'
 import { driftClass as classOfUnit, type DriftClass } from '../../src/stats/drift.js'
 import { normalQuantile, studentTCdf } from '../../src/stats/distributions.js'
 import { metricKey, type HistoryEntry, type Metric, type Results } from '../../src/results/schema.js'
@@ -107,7 +107,7 @@ export function historyEntry(r: Results, label: string): HistoryEntry {
   for (const b of r.benchmarks) {
     for (const m of b.metrics) {
       if (!m.gate || m.summary.n === 0) continue
-      values[metricKey(b.id, m.name)] = m.summary.headline === 'mean' ? m.summary.mean : m.summary.median
+      values[metricKey(b.id, m.name)] = headlineValue(m.summary)
     }
   }
   return { runId: label, startedAt: r.run.startedAt, values }
@@ -175,8 +175,8 @@ export function ratioRegressions(base: Results, head: Results, ratio: number): s
   for (const { key, metric } of gatedMetrics(head)) {
     const b = baseBy.get(key)
     if (!b || b.summary.n === 0 || metric.summary.n === 0) continue
-    const hv = metric.summary.headline === 'mean' ? metric.summary.mean : metric.summary.median
-    const bv = b.summary.headline === 'mean' ? b.summary.mean : b.summary.median
+    const hv = headlineValue(metric.summary)
+    const bv = headlineValue(b.summary)
     if (!(hv > 0 && bv > 0)) continue
     const worse = metric.direction === 'lower' ? hv / bv : bv / hv
     if (worse > ratio) out.push(key)
@@ -226,7 +226,7 @@ export function detectability(
     const logs: number[] = []
     for (let i = 0; i < draws; i++) {
       const s = summarize(resample(metric.samples, rand, n), metric.summary.headline)
-      const v = metric.summary.headline === 'mean' ? s.mean : s.median
+      const v = headlineValue(s)
       if (v > 0) logs.push(Math.log(v))
     }
     const mean = logs.reduce((a, b) => a + b, 0) / Math.max(1, logs.length)
