@@ -16745,14 +16745,14 @@ const CATALOG = [
     { id: 'costs.scaling', category: 'costs', title: 'Cost per operation as the swarm grows' }
 ];
 const BENCHMARK_IDS = CATALOG.map(e => e.id);
-const CATEGORIES = (/* unused pure expression or super */ null && ([
+const CATEGORIES = [
     'creation',
     'scalability',
     'trading',
     'communication',
     'resources',
     'costs'
-]));
+];
 
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
@@ -37781,6 +37781,8 @@ function code(value, max = DEFAULT_MAX_LENGTH) {
     const text = String(value ?? '');
     return /^[A-Za-z0-9._:/=+-]+$/.test(text) && text.length <= max ? `\`${text}\`` : escape_escapeMd(text, max);
 }
+/** A plain http(s) URL safe to put in a Markdown link, else undefined (no spaces, brackets or other schemes). */
+const safeUrl = (url) => url && /^https?:\/\/[^\s()<>]+$/.test(url) ? url : undefined;
 
 ;// CONCATENATED MODULE: ./src/report/format.ts
 // Number formatting shared by the renderers: readable, never "NaN" or "undefined".
@@ -38304,14 +38306,6 @@ const CATEGORY_TITLES = {
     resources: 'Resources',
     costs: 'Costs'
 };
-const CATEGORY_ORDER = [
-    'creation',
-    'scalability',
-    'trading',
-    'communication',
-    'resources',
-    'costs'
-];
 const STATUS_ICON = {
     passed: '✅',
     failed: '❌',
@@ -38418,7 +38412,7 @@ function benchmarkBlock(b) {
 }
 function markdown_performance(results) {
     const out = [];
-    const categories = [...CATEGORY_ORDER, ...new Set(results.benchmarks.map(b => b.category))].filter((c, i, all) => all.indexOf(c) === i);
+    const categories = [...CATEGORIES, ...new Set(results.benchmarks.map(b => b.category))].filter((c, i, all) => all.indexOf(c) === i);
     for (const c of categories) {
         const benches = results.benchmarks.filter(b => b.category === c);
         if (!benches.length)
@@ -39689,14 +39683,7 @@ function compareResults(baseline, head, options = {}) {
                 sigmaHistory > sigmaSamples * Math.sqrt(chiSquareQuantile(0.95, residuals.length) / residuals.length));
         const sigma = Math.max(excess ? sigmaHistory : 0, sigmaSamples ?? 0, floor);
         const source = sigma === floor ? 'floor' : excess && sigma === sigmaHistory ? 'history' : 'samples';
-        v.noise = {
-            halfWidthLog: sigma,
-            lowPct: Math.expm1(-sigma) * 100,
-            highPct: Math.expm1(sigma) * 100,
-            sigmaPct: Math.expm1(sigma) * 100,
-            runs: residuals.length,
-            source
-        };
+        v.noise = sigmaBand(sigma, residuals.length, source);
         const stat = residual / sigma;
         if (source === 'history') {
             v.test = 't';
@@ -39788,6 +39775,17 @@ function compareResults(baseline, head, options = {}) {
             : undefined
     };
 }
+/** ±1σ of a change on the log scale, as the band a verdict shows. */
+function sigmaBand(sigma, runs, source) {
+    return {
+        halfWidthLog: sigma,
+        lowPct: Math.expm1(-sigma) * 100,
+        highPct: Math.expm1(sigma) * 100,
+        sigmaPct: Math.expm1(sigma) * 100,
+        runs,
+        source
+    };
+}
 /** A history run's evidence of its runner's speed vs the baseline, from the timed metrics' headline values. */
 function historyShiftOf(h, timed) {
     const out = [];
@@ -39830,14 +39828,7 @@ function judgeShift(shift, historyInputs, opts) {
         adjustedPct: changePct,
         test: 't',
         p: Math.min(1, 2 * (1 - studentTCdf(Math.abs(shift.logShift / sigma), shifts.length))),
-        noise: {
-            halfWidthLog: sigma,
-            lowPct: Math.expm1(-sigma) * 100,
-            highPct: Math.expm1(sigma) * 100,
-            sigmaPct: Math.expm1(sigma) * 100,
-            runs: shifts.length,
-            source: sigma === sigmaHistory ? 'history' : sigma === floor ? 'floor' : 'samples'
-        },
+        noise: sigmaBand(sigma, shifts.length, sigma === sigmaHistory ? 'history' : sigma === floor ? 'floor' : 'samples'),
         reason: ''
     };
     return v;
