@@ -88,7 +88,13 @@ describe('LocalProvider sandboxes', () => {
     const grandchild = Number(childPid)
     expect(isAlive(p.pid!)).toBe(true)
     expect(isAlive(grandchild)).toBe(true)
-    expect(processesWithTag(RUN)).toEqual(expect.arrayContaining([p.pid, grandchild]))
+    // A just-exec'd process's /proc/<pid>/environ can briefly refuse reading: look again for up to 2 s.
+    let tagged = processesWithTag(RUN)
+    for (let i = 0; i < 40 && !(tagged.includes(p.pid!) && tagged.includes(grandchild)); i++) {
+      await new Promise(r => setTimeout(r, 50))
+      tagged = processesWithTag(RUN)
+    }
+    expect(tagged).toEqual(expect.arrayContaining([p.pid, grandchild]))
     await sb.kill()
     expect((await p.exited).signal).toBe('SIGTERM')
     expect(await waitForNoProcesses(RUN, 5000)).toEqual([])
