@@ -81,6 +81,7 @@ class Agent:
             'run_task': self.op_run_task,
             'metrics': self.op_metrics,
             'reset_counters': self.op_reset_counters,
+            'calibrate': self.op_calibrate,
         }
         self.needs_init = {'link', 'ping', 'send', 'consensus', 'state_sync', 'execute_strategy', 'run_task'}
 
@@ -507,19 +508,28 @@ class Agent:
         return {'cash': p.cash, 'position': p.position(bars.symbol), 'params': self.strategy.params}
 
     def op_execute_strategy(self, args):
-        from . import market
+        from . import calibration, market
 
         window = req_dict(args, 'window')
         repeat = req_int(args, 'repeat', minimum=1, default=1)
+        reference = args.get('reference', False)
+        if type(reference) is not bool:
+            raise bad_request('args.reference must be true or false')
         bars = market.load_window(window)
         if not bars:
             raise bad_request('args.window has no bars')
         samples = []
+        references = []
         signal = confidence = None
         for _ in range(repeat):
             t0 = _now()
             signal, confidence = self.strategy.decide(bars, self._strategy_state(bars))
-            samples.append(_now() - t0)
+            t1 = _now()
+            samples.append(t1 - t0)
+            if reference:
+                # The runner floor's fixed work, right after: what the machine gave this moment, to divide by.
+                calibration.reference_work()
+                references.append(_now() - t1)
         trade = self.portfolio.apply(bars.symbol, signal, confidence, bars[-1]['c'])
         out = {
             'signal': signal,
@@ -531,7 +541,19 @@ class Agent:
         }
         if repeat > 1:
             out['computeNsSamples'] = samples
+        if reference:
+            out['referenceNs'] = references[-1]
+            if repeat > 1:
+                out['referenceNsSamples'] = references
         return out
+
+    def op_calibrate(self, args):
+        from . import calibration
+
+        repeat = req_int(args, 'repeat', minimum=1, default=1)
+        if repeat > 1000:
+            raise bad_request('args.repeat must be at most 1000')
+        return {'samplesNs': calibration.sample(repeat)}
 
     def op_run_task(self, args):
         from . import market, strategies

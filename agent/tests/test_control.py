@@ -86,6 +86,19 @@ class ControlTest(unittest.TestCase):
         self.assertEqual(r['error']['type'], 'Timeout')
         self.assertIn('1 of 2 votes', r['error']['message'])
 
+    def test_calibrate_times_the_fixed_reference_work(self):
+        a = self.a
+        # No init needed: the host samples the runner floor on any live agent.
+        samples = a.ok('calibrate', {'repeat': 5})['samplesNs']
+        self.assertEqual(len(samples), 5)
+        self.assertTrue(all(isinstance(x, int) and x > 0 for x in samples))
+        self.assertEqual(len(a.ok('calibrate')['samplesNs']), 1)
+        r = a.call('calibrate', {'repeat': 0})
+        self.assertEqual(r['error']['type'], 'BadRequest')
+        self.assertIn('args.repeat', r['error']['message'])
+        r = a.call('calibrate', {'repeat': 5000})
+        self.assertIn('at most 1000', r['error']['message'])
+
     def test_metrics_shape(self):
         m = self.a.ok('metrics')
         self.assertGreater(m['rssBytes'], 1 << 20)
