@@ -48,6 +48,8 @@ describe('benchmarks on the e2b provider (emulator)', () => {
       expect(['passed', 'failed'], `${b.id}: ${b.error ?? ''}`).toContain(b.status)
       for (const m of b.metrics) expect(m.summary.n, `${b.id}/${m.name}`).toBeGreaterThan(0)
     }
+    // The runner floor is sampled inside the sandboxes too.
+    expect(results.run.floor!.samples.length).toBeGreaterThan(0)
   })
 
   it('agents talked through the emulator: peer traffic was proxied by it', () => {

@@ -29,6 +29,7 @@ import { createProvider, runMetadata } from '../sandbox/factory.js'
 import type { Provider, Sandbox } from '../sandbox/types.js'
 import { collectAgentFiles, type AgentFiles } from '../sandbox/agent-files.js'
 import { deploySwarm, type Swarm } from '../swarm/swarm.js'
+import { RunnerFloor } from './floor.js'
 
 export interface RunOptions {
   /** Use this provider instead of the one the config names (tests, the action). The runner never owns it. */
@@ -79,6 +80,7 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
     onError: m => opts.log?.(m)
   })
   const probe = new EnvironmentProbe(provider, config)
+  const floor = new RunnerFloor()
   // The agent's files are read once per run and uploaded to every sandbox from memory.
   let files: Promise<AgentFiles> | undefined
   const agentFiles = (): Promise<AgentFiles> =>
@@ -190,6 +192,7 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
             await pool.makeRoom(size)
           },
           startedAt: () => firstTurn.get(index),
+          floor,
           targets: opts.targets,
           graceMs: opts.abortGraceMs
         })
@@ -227,7 +230,8 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
       durationMs,
       environment: probe.environment(pool),
       git: gitInfo(),
-      complete
+      complete,
+      floor: floor.metric()
     },
     benchmarks,
     cost: costOf(
@@ -282,6 +286,7 @@ interface RunOneDeps {
   makeRoom: (size: number) => Promise<void>
   /** When this benchmark first had the turn. */
   startedAt: () => number | undefined
+  floor: RunnerFloor
   targets?: TargetOverrides
   graceMs?: number
 }
@@ -374,12 +379,16 @@ async function runOne(entry: CatalogEntry, index: number, d: RunOneDeps): Promis
           (req.deploy
             ? undefined
             : await pool.take({ topology: req.topology, size: req.size, deploy: other }))
-        if (!found) return deployHeld(req)
-        held.add(found)
-        reused++
-        // Counters belong to the benchmark that reads them: start from zero.
-        await found.resetCounters()
-        return found
+        const swarm = found ?? (await deployHeld(req))
+        if (found) {
+          held.add(found)
+          reused++
+          // Counters belong to the benchmark that reads them: start from zero.
+          await found.resetCounters()
+        }
+        // With the turn held, just before this benchmark measures: the runner floor at this moment.
+        await d.floor.sample(swarm, signal)
+        return swarm
       })
     },
     release: swarm => unhold(swarm, 'release'),

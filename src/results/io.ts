@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
+  FLOOR_KEY,
   MAX_SAMPLES,
   RESULTS_FILE,
   Results,
@@ -211,6 +212,8 @@ export function condense(results: ResultsT): HistoryEntry {
     if (b.status === 'error' || b.status === 'skipped') continue
     for (const m of b.metrics) if (m.summary.n > 0) values[`${b.id}/${m.name}`] = headlineValue(m.summary)
   }
+  const floor = results.run.floor
+  if (floor && floor.summary.n > 0) values[FLOOR_KEY] = headlineValue(floor.summary)
   const entry: HistoryEntry = { startedAt: results.run.startedAt, values }
   if (results.run.git?.runId) entry.runId = results.run.git.runId
   if (results.run.git?.sha) entry.sha = results.run.git.sha

@@ -128,7 +128,12 @@ export const RunInfo = z.object({
     .object({ sha: z.string().optional(), ref: z.string().optional(), runId: z.string().optional() })
     .optional(),
   /** False when the run was interrupted or a fatal error stopped it: the results are partial. */
-  complete: z.boolean()
+  complete: z.boolean(),
+  /**
+   * The runner floor: fixed interpreter work timed inside an agent through the run, which no change to the code can
+   * move. How much it moved between two runs is how much the machine did (see src/bench/floor.ts).
+   */
+  floor: Metric.optional()
 })
 export type RunInfo = z.infer<typeof RunInfo>
 
@@ -145,3 +150,7 @@ export type Results = z.infer<typeof Results>
 
 /** Key of a metric across runs. */
 export const metricKey = (benchmarkId: string, metricName: string): string => `${benchmarkId}/${metricName}`
+
+/** The runner floor's name, and its key among a history entry's values. */
+export const FLOOR_METRIC = 'cpu_floor_ms'
+export const FLOOR_KEY = metricKey('run', FLOOR_METRIC)

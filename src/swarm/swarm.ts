@@ -383,8 +383,22 @@ export class Swarm {
     return this.client(agentId).request<T>(op, args, timeoutMs ?? this.opTimeoutMs)
   }
 
-  executeStrategy(agentId: number, window: Window, repeat?: number): Promise<Record<string, unknown>> {
-    return this.request(agentId, 'execute_strategy', repeat === undefined ? { window } : { window, repeat })
+  /** `reference`: also time the runner floor's fixed work right after each decision (`referenceNs`). */
+  executeStrategy(
+    agentId: number,
+    window: Window,
+    opts: { repeat?: number; reference?: boolean } = {}
+  ): Promise<Record<string, unknown>> {
+    return this.request(agentId, 'execute_strategy', { window, ...opts })
+  }
+
+  /** `repeat` timings (ns) of the agent's fixed reference work: the runner floor (agent/swarm_agent/calibration.py). */
+  async calibrate(agentId: number, repeat: number): Promise<number[]> {
+    const r = await this.request<{ samplesNs?: unknown }>(agentId, 'calibrate', { repeat })
+    const xs = r.samplesNs
+    if (!Array.isArray(xs) || !xs.every(x => typeof x === 'number' && Number.isFinite(x) && x > 0))
+      throw new Error(`agent ${agentId}: calibrate answered without samplesNs`)
+    return xs as number[]
   }
 
   runTask(agentId: number, task: Task): Promise<TaskResultBody> {
