@@ -279,7 +279,7 @@ describe('the bundled action on a runner', () => {
     expect(Number(j.outputs.regressions), explain(j)).toBeGreaterThanOrEqual(1)
     expect(j.outputs['baseline-run-id']).toBe(String(pushRuns[1].run.id))
     const errors = annotations(j.stdout).filter(a => a.level === 'error')
-    const compute = errors.find(a => a.title === `Regression: ${ONLY}/compute_ms`)
+    const compute = errors.find(a => a.title === `Regression: ${ONLY}/compute_vs_floor`)
     expect(compute, j.stdout).toBeDefined()
     // The annotation carries the evidence: values, change, threshold, noise band and p-values.
     expect(compute!.message).toMatch(/→/)
@@ -290,9 +290,9 @@ describe('the bundled action on a runner', () => {
     const head = j.results as unknown as {
       benchmarks: { metrics: { name: string; summary: { median: number } }[] }[]
     }
-    const headMedian = head.benchmarks[0].metrics.find(m => m.name === 'compute_ms')!.summary.median
+    const headMedian = head.benchmarks[0].metrics.find(m => m.name === 'compute_vs_floor')!.summary.median
     const base = JSON.parse(artifactFiles(pushRuns[1].run.id, BASELINE)['swarm-bench-results.json'])
-    const baseMedian = base.benchmarks[0].metrics.find((m: { name: string }) => m.name === 'compute_ms')
+    const baseMedian = base.benchmarks[0].metrics.find((m: { name: string }) => m.name === 'compute_vs_floor')
       .summary.median
     expect(headMedian).toBeGreaterThan(baseMedian * 3)
     // Summary and comment lead with the regression.

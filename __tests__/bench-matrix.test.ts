@@ -71,6 +71,30 @@ describe('quick matrix on the local provider', () => {
     expect(withTargets.sort()).toEqual(Object.keys(SEED_TARGETS).sort())
   })
 
+  it('samples the runner floor inside the agents each time a benchmark took a swarm', () => {
+    const floor = results.run.floor!
+    expect(floor, 'run.floor').toBeDefined()
+    expect(floor.name).toBe('cpu_floor_ms')
+    expect(floor.gate).toBe(false)
+    // 10 timings per swarm taken; quick has a dozen borrowing benchmarks, several taking more than one swarm.
+    expect(floor.samples.length).toBeGreaterThanOrEqual(100)
+    expect(floor.samples.length % 10).toBe(0)
+    expect(floor.summary.median).toBeGreaterThan(0.001)
+    expect(floor.summary.median).toBeLessThan(50)
+    expect(floor.description).not.toMatch(/failed/)
+  })
+
+  it('gates the strategy time as a ratio to the floor work timed right after it, keeping the raw time as context', () => {
+    const rel = metric('trading.strategy-execution', 'compute_vs_floor')
+    const raw = metric('trading.strategy-execution', 'compute_ms')
+    expect(rel.gate).toBe(true)
+    expect(raw.gate).toBe(false)
+    expect(rel.samples.length).toBe(raw.samples.length)
+    // Each sample is one decision over the reference work of the same request (both a few to tens of µs).
+    expect(rel.summary.median).toBeGreaterThan(0.01)
+    expect(rel.summary.median).toBeLessThan(10)
+  })
+
   it('writes a results file that validates on write and on read', () => {
     expect(() => Results.parse(results)).not.toThrow()
     const path = writeResults(out, results)

@@ -94,7 +94,7 @@ describe('compare and report on files', () => {
     const r = await cli(['compare', base, head, '--threshold', '5'])
     expect(r.code).toBe(0)
     expect(r.out).toMatch(/regression\(s\), \d+ improvement\(s\)/)
-    expect(r.out).toContain('trading.strategy-execution/compute_ms')
+    expect(r.out).toContain('trading.strategy-execution/compute_vs_floor')
     expect(r.out).toMatch(/threshold 5%/)
   })
 

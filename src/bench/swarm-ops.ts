@@ -65,18 +65,26 @@ export async function readResources(swarm: Swarm): Promise<Resources[]> {
 export interface Execution {
   signal: string
   computeNs: number
+  /** The runner floor's fixed work timed right after the decision, when asked for. */
+  referenceNs?: number
 }
 
 export async function execute(
   swarm: Swarm,
   agentId: number,
-  window: { seed: number; length: number }
+  window: { seed: number; length: number },
+  opts: { reference?: boolean } = {}
 ): Promise<Execution> {
-  const r = await swarm.executeStrategy(agentId, window)
+  const r = await swarm.executeStrategy(agentId, window, opts.reference ? { reference: true } : {})
   if (typeof r.computeNs !== 'number' || typeof r.signal !== 'string') {
     throw new Error(`agent ${agentId}: execute_strategy answered without computeNs/signal`)
   }
-  return { signal: r.signal, computeNs: r.computeNs }
+  if (opts.reference && !(typeof r.referenceNs === 'number' && r.referenceNs > 0)) {
+    throw new Error(`agent ${agentId}: execute_strategy answered without referenceNs`)
+  }
+  const out: Execution = { signal: r.signal, computeNs: r.computeNs }
+  if (opts.reference) out.referenceNs = r.referenceNs as number
+  return out
 }
 
 /** Runs tasks over the swarm's work queue; any task that failed makes the whole batch an error naming it. */
