@@ -170,12 +170,10 @@ describe('compareResults', () => {
     const names = Array.from({ length: 8 }, (_, i) => `t${i}`)
     const run = (factor: (name: string) => number, seed: number, history: HistoryEntry[] = []) =>
       results(
-        [
-          bench(
-            'trading.consensus',
-            names.map((n, i) => m(n, samples(10 * (i + 1) * factor(n), 0.02, 30, seed + i)))
-          )
-        ],
+        // One benchmark per metric: the shift for a metric is read from the OTHER benchmarks.
+        names.map((n, i) =>
+          bench(`trading.${n}`, [m(n, samples(10 * (i + 1) * factor(n), 0.02, 30, seed + i))])
+        ),
         history
       )
     const head = run(n => (n === 't3' ? 1.2 * 1.5 : 1.2), 50)
@@ -197,7 +195,7 @@ describe('compareResults', () => {
     const history: HistoryEntry[] = [1.01, 0.98, 1.03, 0.99, 1.02].map((f, j) => ({
       startedAt: `2024-12-1${j}T00:00:00Z`,
       runId: `h${j}`,
-      values: Object.fromEntries(names.map((n, i) => [`trading.consensus/${n}`, 10 * (i + 1) * f]))
+      values: Object.fromEntries(names.map((n, i) => [`trading.${n}/${n}`, 10 * (i + 1) * f]))
     }))
     const c = compareResults(
       run(() => 1, 1, history),
@@ -210,12 +208,12 @@ describe('compareResults', () => {
     expect(t3.adjustedPct!).toBeGreaterThan(40)
     expect(t3.adjustedPct!).toBeLessThan(60)
     expect(t3.reason).toMatch(/after removing the run-wide shift of \+(1[7-9]|2[0-3])\.\d%/)
-    const others = c.verdicts.filter(v => v.benchmarkId === 'trading.consensus' && v.metric !== 't3')
+    const others = c.verdicts.filter(v => v.benchmarkId.startsWith('trading.') && v.metric !== 't3')
     expect(others.every(v => v.verdict === 'unchanged' && Math.abs(v.adjustedPct!) < 5)).toBe(true)
     const shift = c.verdicts.find(v => v.key === 'run/timing-shift')!
     expect(shift.verdict).toBe('unchanged')
     expect(shift.reason).toMatch(/within the 50% threshold/)
-    expect(c.regressions.map(v => v.key)).toEqual(['trading.consensus/t3'])
+    expect(c.regressions.map(v => v.key)).toEqual(['trading.t3/t3'])
     // Everything 1.8× slower against that quiet history: the shift itself is the regression.
     const slow = compareResults(
       run(() => 1, 1, history),
@@ -224,20 +222,141 @@ describe('compareResults', () => {
     )
     const s2 = slow.verdicts.find(v => v.key === 'run/timing-shift')!
     expect(s2.verdict).toBe('regression')
-    expect(s2.noise!.source).toBe('history')
+    expect(s2.reason).toMatch(/> 50% threshold/)
     expect(slow.regressions.map(v => v.key)).toEqual(['run/timing-shift'])
     // The same head against a history that shifted by ±20 %: the shift is ordinary, only t3 is flagged.
     const wide: HistoryEntry[] = [1.2, 0.82, 1.18, 0.85, 1.22, 0.8].map((f, j) => ({
       ...history[0],
       runId: `w${j}`,
-      values: Object.fromEntries(names.map((n, i) => [`trading.consensus/${n}`, 10 * (i + 1) * f]))
+      values: Object.fromEntries(names.map((n, i) => [`trading.${n}/${n}`, 10 * (i + 1) * f]))
     }))
     const c3 = compareResults(
       run(() => 1, 1, wide),
       head,
       SHORT_HISTORY
     )
-    expect(c3.regressions.map(v => v.key)).toEqual(['trading.consensus/t3'])
+    expect(c3.regressions.map(v => v.key)).toEqual(['trading.t3/t3'])
+  })
+
+  it("reads the shift from context timings too, and never from the judged metric's own benchmark", () => {
+    const SHARP = { noHistoryNoisePct: 2 }
+    const ctx = { gate: false }
+    // Runner 20 % slower; A/t also got 50 % slower. Only two gated metrics: the context timings tell the runner.
+    const run = (runner: number, t: number, seed: number) =>
+      results([
+        bench('trading.a', [m('t', samples(10 * runner * t, 0.02, 40, seed))]),
+        bench('trading.b', [m('u', samples(20 * runner, 0.02, 40, seed + 1))]),
+        bench(
+          'trading.c',
+          [1, 2, 3, 4].map(i => m(`c${i}`, samples(5 * i * runner, 0.02, 40, seed + 1 + i), ctx))
+        )
+      ])
+    const c = compareResults(run(1, 1, 1), run(1.2, 1.5, 50), SHARP)
+    const t = c.verdicts.find(v => v.metric === 't')!
+    const u = c.verdicts.find(v => v.metric === 'u')!
+    expect(t.shiftPct!).toBeGreaterThan(17)
+    expect(t.shiftPct!).toBeLessThan(23)
+    expect(t.verdict).toBe('regression')
+    // Without the context timings u's shift would be t's +80 %, and u a 33 % "improvement".
+    expect(u.verdict).toBe('unchanged')
+    expect(Math.abs(u.adjustedPct!)).toBeLessThan(5)
+    expect(c.shift!.metrics).toBe(6)
+
+    // Four context timings in A's benchmark moved with t (the same code): they must not explain t's change away.
+    const same = (t: number, seed: number) =>
+      results([
+        bench('trading.a', [
+          m('t', samples(10 * t, 0.02, 40, seed)),
+          ...[1, 2, 3, 4].map(i => m(`a${i}`, samples(5 * i * t, 0.02, 40, seed + i), ctx))
+        ]),
+        ...['b', 'c', 'd'].map((id, i) =>
+          bench(`trading.${id}`, [m('x', samples(7 * (i + 1), 0.02, 40, seed + 10 + i), ctx)])
+        )
+      ])
+    const c2 = compareResults(same(1, 1), same(1.5, 60), SHARP)
+    const t2 = c2.verdicts.find(v => v.metric === 't')!
+    expect(Math.abs(t2.shiftPct!)).toBeLessThan(5)
+    expect(t2.adjustedPct!).toBeGreaterThan(40)
+    expect(t2.verdict).toBe('regression')
+  })
+
+  it("widens every timing's noise by how far single timings strayed between the two runs", () => {
+    const SHARP = { noHistoryNoisePct: 2 }
+    // Ten timings, each in its own benchmark; in the head t0 is 30 % slower and the others move by `wobble`.
+    const run = (wobble: number[], t0: number, seed: number) =>
+      results(
+        wobble.map((w, i) =>
+          bench(`trading.b${i}`, [m(`t${i}`, samples(10 * (i + 1) * (i === 0 ? t0 : w), 0.02, 60, seed + i))])
+        )
+      )
+    const ones = Array.from({ length: 10 }, () => 1)
+    const quiet = compareResults(run(ones, 1, 1), run(ones, 1.3, 40), SHARP)
+    expect(quiet.shift!.scatterPct).toBeLessThan(2)
+    expect(quiet.regressions.map(v => v.metric)).toEqual(['t0'])
+    // The same +30 % when the other timings strayed ±20 % on their own: ordinary for this pair of runs.
+    const wobble = [1, 1.2, 0.82, 1.18, 0.85, 1.22, 0.8, 1.2, 0.83, 1.0]
+    const noisy = compareResults(run(ones, 1, 1), run(wobble, 1.3, 40), SHARP)
+    expect(noisy.shift!.scatterPct).toBeGreaterThan(10)
+    const t0 = noisy.verdicts.find(v => v.metric === 't0')!
+    expect(t0.adjustedPct!).toBeGreaterThan(20)
+    expect(t0.verdict).toBe('unchanged')
+    expect(t0.noise!.sigmaPct).toBeGreaterThan(10)
+    // τ comes from nine timings: the test is a Student t on its degrees of freedom, not the normal.
+    expect(t0.test).toBe('t')
+    expect(t0.df!).toBeGreaterThan(1)
+    expect(t0.df!).toBeLessThan(20)
+    expect(t0.reason).toMatch(/t-test, \d+ df from the runs' scatter/)
+    // Without any scatter the normal stays.
+    expect(quiet.verdicts.find(v => v.metric === 't0')!.test).toBe('z')
+  })
+
+  it('judges the run-wide shift beyond what the runner floor moved', () => {
+    const names = ['t0', 't1', 't2', 't3', 't4']
+    const withFloor = (r: Results, floorMs: number | undefined, seed: number): Results => {
+      if (floorMs === undefined) return r
+      return Results.parse({
+        ...r,
+        run: { ...r.run, floor: m('cpu_floor_ms', samples(floorMs, 0.02, 60, seed), { gate: false }) }
+      })
+    }
+    const run = (factor: number, floorMs: number | undefined, seed: number, history: HistoryEntry[] = []) =>
+      withFloor(
+        results(
+          names.map((n, i) =>
+            bench(`trading.${n}`, [m(n, samples(10 * (i + 1) * factor, 0.02, 30, seed + i))])
+          ),
+          history
+        ),
+        floorMs,
+        seed + 99
+      )
+    // Ten quiet baseline-branch runs, each with its floor.
+    const history: HistoryEntry[] = Array.from({ length: 10 }, (_, j) => {
+      const f = 1 + ((j % 5) - 2) / 100
+      return {
+        startedAt: `2024-12-1${j}T00:00:00Z`,
+        runId: `h${j}`,
+        values: {
+          ...Object.fromEntries(names.map((n, i) => [`trading.${n}/${n}`, 10 * (i + 1) * f])),
+          'run/cpu_floor_ms': 0.06 * f
+        }
+      }
+    })
+    const base = run(1, 0.06, 1, history)
+    const shiftOf = (head: Results) =>
+      compareResults(base, head).verdicts.find(v => v.key === 'run/timing-shift')!
+    // Everything 60 % slower and the floor 58 % slower: a busier runner, not the code.
+    const busy = shiftOf(run(1.6, 0.06 * 1.58, 40))
+    expect(busy.verdict).toBe('unchanged')
+    expect(busy.changePct!).toBeGreaterThan(55)
+    expect(Math.abs(busy.adjustedPct!)).toBeLessThan(5)
+    expect(busy.reason).toMatch(/beyond the runner floor's \+5\d\.\d%/)
+    // Everything 60 % slower on an unchanged floor: the code slowed everything.
+    const code = shiftOf(run(1.6, 0.06, 40))
+    expect(code.verdict).toBe('regression')
+    expect(code.adjustedPct!).toBeGreaterThan(55)
+    // A head without a floor (an older run): the shift is judged as it is.
+    expect(shiftOf(run(1.6, undefined, 40)).verdict).toBe('regression')
   })
 
   it('a metric with one sample per run is judged on its history alone', () => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { mulberry32 } from '../src/stats/bootstrap.js'
-import { chiSquareQuantile } from '../src/stats/distributions.js'
 import {
   capWeights,
   driftClass,
   driftSign,
   headlineSeLog,
+  runScatter,
   runShift,
   weightedMedian
 } from '../src/stats/drift.js'
@@ -58,6 +58,24 @@ describe('headlineSeLog', () => {
     expect(se400 / se100).toBeLessThan(0.6)
   })
 
+  it('reads a median between two modes as unsteady, as it is (order statistics, from 20 samples)', () => {
+    // Half the samples near 30, half near 80 (a round trip switching CPU placement): the median sits in the gap and
+    // jumps between modes from run to run. The MAD formula would call it 3 % steady.
+    const bimodal = Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? 30 : 80) * (1 + (i % 7) / 100))
+    const se = headlineSeLog(bimodal, 'median')!
+    expect(se).toBeGreaterThan(0.15)
+    // Unimodal: close to √(π/2)·σ/√n.
+    const rand = mulberry32(4)
+    const logs = Array.from(
+      { length: 400 },
+      () => 0.1 * (rand() + rand() + rand() + rand() - 2) * Math.sqrt(3)
+    )
+    const uni = headlineSeLog(logs.map(Math.exp), 'median')!
+    const expected = (Math.sqrt(Math.PI / 2) * 0.1) / Math.sqrt(400)
+    expect(uni / expected).toBeGreaterThan(0.7)
+    expect(uni / expected).toBeLessThan(1.4)
+  })
+
   it('uses the standard error of the mean for mean headlines, and needs two samples', () => {
     expect(headlineSeLog([9, 11], 'mean')).toBeCloseTo(Math.SQRT2 / Math.sqrt(2) / 10, 9)
     expect(headlineSeLog([5], 'median')).toBeUndefined()
@@ -86,11 +104,27 @@ describe('runShift', () => {
   })
 })
 
-describe('chiSquareQuantile', () => {
-  it('matches tabulated values within 1 %', () => {
-    // 95th percentiles: df 5 → 11.07, df 10 → 18.31, df 20 → 31.41
-    expect(chiSquareQuantile(0.95, 5)).toBeCloseTo(11.07, 0)
-    expect(Math.abs(chiSquareQuantile(0.95, 10) / 18.307 - 1)).toBeLessThan(0.01)
-    expect(Math.abs(chiSquareQuantile(0.95, 20) / 31.41 - 1)).toBeLessThan(0.01)
+describe('runScatter', () => {
+  const inputs = (logs: number[], se = 0.01) =>
+    logs.map((logSlowdown, i) => ({ key: `k${i}`, logSlowdown, seLog: se }))
+
+  it('is the spread of the timings around the shift beyond their sampling error', () => {
+    // Timings that agree to within their sampling error: nothing beyond it.
+    expect(runScatter(inputs([0.2, 0.205, 0.195, 0.2, 0.21, 0.19]), 0.2).logScatter).toBeLessThan(0.005)
+    // Timings that stray ±10 % around the shift: about that much, whatever one outlier does.
+    const { logScatter: tau, timings } = runScatter(inputs([0.3, 0.1, 0.32, 0.08, 0.2, 0.28, 0.12, 2]), 0.2)
+    expect(timings).toBe(8)
+    expect(tau).toBeGreaterThan(0.07)
+    expect(tau).toBeLessThan(0.16)
+    // Large sampling errors explain the spread: nothing is left over.
+    expect(runScatter(inputs([0.3, 0.1, 0.32, 0.08, 0.2], 0.2), 0.2).logScatter).toBe(0)
+  })
+
+  it('needs enough timings to tell', () => {
+    expect(runScatter(inputs([0.5, -0.5, 0.4, -0.4]), 0).logScatter).toBe(0)
+    expect(runScatter(inputs([0.5, -0.5, 0.4, -0.4, 0.45]), 0).logScatter).toBeGreaterThan(0.3)
+    // Timings with fewer than 30 samples a side do not inform it (their error formula reads low).
+    const few = inputs([0.5, -0.5, 0.4, -0.4, 0.45]).map(i => ({ ...i, samples: 20 }))
+    expect(runScatter(few, 0)).toEqual({ logScatter: 0, timings: 0 })
   })
 })

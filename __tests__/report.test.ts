@@ -342,6 +342,21 @@ describe('renderComment', () => {
     expectTablesIntact(body)
   })
 
+  it('tells the reader how much of the run-wide shift the runner floor accounts for', () => {
+    const withFloor = (r: Results, ms: number, seed: number): Results => ({
+      ...r,
+      run: { ...r.run, floor: metric('cpu_floor_ms', ms, { gate: false }, seed) }
+    })
+    const c = compareResults(withFloor(base, 0.06, 3), withFloor(head, 0.09, 4))
+    expect(c.shift!.floorPct!).toBeGreaterThan(45)
+    const body = renderComment(head, c)
+    expect(body).toMatch(
+      /in this comparison; the runner floor, which no code change moves, \+(4[5-9]|5[0-5])\.\d%\)/
+    )
+    // Without floors nothing is said about one.
+    expect(renderComment(head, compareResults(base, head))).not.toContain('which no code change moves')
+  })
+
   it('says when there is no regression, or no baseline', () => {
     const same = renderComment(base, compareResults(base, base))
     expect(same).toContain('### ✅ no regression')

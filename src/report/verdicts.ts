@@ -29,6 +29,18 @@ export function verdictLine(comparison: Comparison | undefined): string {
   return `✅ no regression${i ? ` (${plural(i, 'improvement')})` : ''}`
 }
 
+/** The shift in this comparison, and how much of it the runner floor (the machine) accounts for. */
+function shiftText(shift: Comparison['shift']): string {
+  if (!shift) return ''
+  const floor =
+    shift.floorPct === undefined
+      ? ''
+      : `; the runner floor, which no code change moves, ${fmtPct(shift.floorPct)}`
+  const scatter =
+    shift.scatterPct > 0 ? `; single timings strayed ±${fmtNum(shift.scatterPct)}% around it` : ''
+  return ` (${fmtPct(shift.pct)} in this comparison${scatter}${floor})`
+}
+
 /** Which metrics were compared against what, and with which settings. */
 export function comparisonContext(comparison: Comparison): string {
   const o = comparison.options
@@ -38,8 +50,9 @@ export function comparisonContext(comparison: Comparison): string {
     : 'no baseline'
   return (
     `${comparison.tested} metric(s) tested against ${base}. A regression needs a change beyond ${o.thresholdPct}% ` +
-    `once the run-wide shift of all timings is removed${comparison.shift ? ` (${fmtPct(comparison.shift.pct)} in this comparison)` : ''}, ` +
-    `standing out from the metric's noise σ (its samples' error or its scatter over the history runs, whichever is larger) ` +
+    `once the run-wide shift of all timings is removed${shiftText(comparison.shift)}, ` +
+    `standing out from the metric's noise σ (its samples' error plus how far single timings strayed in this pair of runs, ` +
+    `or its scatter over the history runs, whichever is larger) ` +
     `with a p below ${o.alpha} after Holm correction.` +
     (b && b.historyRuns < o.minHistoryRuns
       ? ` The baseline carries ${b.historyRuns} of the ${o.minHistoryRuns} runs of history the noise is measured from: ` +

@@ -13,6 +13,7 @@
 // that slows every timing alike is not hidden by the correction. `improvement` is the mirror image. Every verdict
 // carries the evidence it was decided on.
 import {
+  FLOOR_KEY,
   metricKey,
   type BenchmarkResult,
   type HistoryEntry,
@@ -20,8 +21,8 @@ import {
   type Results
 } from '../results/schema.js'
 import { bootstrapRatio, hashSeed } from './bootstrap.js'
-import { chiSquareQuantile, normalSf, studentTCdf } from './distributions.js'
-import { driftClass, driftSign, headlineSeLog, runShift, type ShiftInput } from './drift.js'
+import { normalSf, studentTCdf } from './distributions.js'
+import { driftClass, driftSign, headlineSeLog, runScatter, runShift, type ShiftInput } from './drift.js'
 import { holmAdjust } from './multiple.js'
 import { noiseBand, type NoiseBand } from './noise.js'
 import { mannWhitneyU } from './rank-test.js'
@@ -115,6 +116,8 @@ export interface MetricVerdict {
   pAdjusted?: number
   /** `t`/`z`: the shift-corrected change over its noise σ; `rank`: Mann–Whitney (no percent change possible). */
   test?: 't' | 'z' | 'rank'
+  /** Degrees of freedom of a `t` test that leans on the runs' scatter (a history's t has its run count). */
+  df?: number
   /** ±1σ of the change (`source` says where σ came from) for tested metrics; the history band for counted ones. */
   noise?: NoiseBand
   /** One line: what decided the verdict. */
@@ -145,8 +148,12 @@ export interface Comparison {
   tested: number
   /** Things that make the comparison less trustworthy (different provider, partial runs). */
   warnings: string[]
-  /** The run-wide shift of all timed metrics (head vs baseline), when there were timed metrics to estimate it. */
-  shift?: { pct: number; sePct: number; metrics: number }
+  /**
+   * The run-wide shift of all timed metrics (head vs baseline), when there were timed metrics to estimate it;
+   * `scatterPct`: how far single timings strayed from it beyond their sampling error (part of every timed
+   * metric's σ); `floorPct`: how much the runner floor moved, when both runs measured it.
+   */
+  shift?: { pct: number; sePct: number; metrics: number; scatterPct: number; floorPct?: number }
 }
 
 const emptyCounts = (): Record<VerdictKind, number> =>
@@ -273,19 +280,25 @@ export function compareResults(
     })
   }
 
-  // What every timed metric says about the runners' speed, for the head and for each history run.
-  const timed = candidates.filter(c => c.sign !== 0 && (c.v.baseline ?? 0) > 0)
-  const headShiftInputs: ShiftInput[] = []
-  for (const c of timed) {
-    if ((c.v.head ?? 0) <= 0 || c.seBase === undefined || c.seHead === undefined) continue
-    headShiftInputs.push({
-      key: c.v.key,
-      logSlowdown: c.sign * Math.log(c.v.head! / c.v.baseline!),
-      seLog: Math.hypot(c.seBase, c.seHead)
-    })
-  }
+  // What every timed metric of the two runs says about the runners' speed, gated or context (a dozen timings read
+  // the runner far better than the three gated ones), for the head and for each history run.
+  const speed = speedSources(baseIndex, headIndex, opts)
+  const headShiftInputs: ShiftInput[] = speed
+    .filter(s => s.seHead !== undefined)
+    .map(s => ({
+      key: s.key,
+      group: s.benchmarkId,
+      logSlowdown: s.sign * Math.log(s.head / s.baseline),
+      seLog: Math.hypot(s.seBase, s.seHead!),
+      samples: Math.min(s.nBase, s.nHead)
+    }))
   const history = baseline.history
-  const historyShiftInputs: ShiftInput[][] = history.map(h => historyShiftOf(h, timed))
+  const historyShiftInputs: ShiftInput[][] = history.map(h => historyShiftOf(h, speed))
+  const shift = runShift(headShiftInputs)
+  // What a single timing may do on its own between these two runs: part of every timed metric's noise.
+  const { logScatter: scatter, timings: scatterTimings } = shift
+    ? runScatter(headShiftInputs, shift.logShift)
+    : { logScatter: 0, timings: 0 }
 
   const tested: MetricVerdict[] = []
   for (const c of candidates) {
@@ -306,7 +319,7 @@ export function compareResults(
     }
     // Removed with or without history: a busier runner slows every timing (measured here: one run's CPU-bound
     // strategy time 2.2× the others'). A change that slows everything alike is judged as the shift itself below.
-    const headShift = c.sign !== 0 && opts.removeShift ? runShift(headShiftInputs, v.key) : undefined
+    const headShift = c.sign !== 0 && opts.removeShift ? runShift(headShiftInputs, v.benchmarkId) : undefined
     const correction = headShift ? c.sign * headShift.logShift : 0
     const residual = Math.log(v.head / v.baseline) - correction
     c.residual = residual
@@ -318,7 +331,7 @@ export function compareResults(
     history.forEach((h, j) => {
       const x = h.values[v.key]
       if (x === undefined || !(x > 0)) return
-      const s = c.sign !== 0 && opts.removeShift ? runShift(historyShiftInputs[j], v.key) : undefined
+      const s = c.sign !== 0 && opts.removeShift ? runShift(historyShiftInputs[j], v.benchmarkId) : undefined
       residuals.push(Math.log(x / v.baseline!) - (s ? c.sign * s.logShift : 0))
     })
     const fromHistory = residuals.length >= opts.minHistoryRuns
@@ -327,7 +340,12 @@ export function compareResults(
       : 0
     const sigmaSamples =
       c.seBase !== undefined && c.seHead !== undefined
-        ? Math.sqrt(c.seBase ** 2 + c.seHead ** 2 + (headShift ? headShift.seLog ** 2 : 0))
+        ? Math.sqrt(
+            c.seBase ** 2 +
+              c.seHead ** 2 +
+              (headShift ? headShift.seLog ** 2 : 0) +
+              (c.sign !== 0 ? scatter ** 2 : 0)
+          )
         : undefined
     if (sigmaSamples === undefined && !fromHistory) {
       v.verdict = 'insufficient-data'
@@ -335,20 +353,24 @@ export function compareResults(
       continue
     }
     const floor = Math.SQRT2 * Math.log1p((fromHistory ? opts.minNoisePct : opts.noHistoryNoisePct) / 100)
-    // The history decides σ only when its scatter is clearly more than the samples explain (real between-run
-    // noise, judged at 95 % by a chi-square bound); otherwise the samples' error is the sharper estimate.
-    const excess =
-      fromHistory &&
-      (sigmaSamples === undefined ||
-        sigmaHistory > sigmaSamples * Math.sqrt(chiSquareQuantile(0.95, residuals.length) / residuals.length))
+    // The larger of the two decides σ: the history's scatter is each run's own deviation from the run-wide shift,
+    // which the samples cannot see (measured: one run's consensus time 15 % off its shift, 4 σ of its samples).
+    const excess = fromHistory && (sigmaSamples === undefined || sigmaHistory > sigmaSamples)
     const sigma = Math.max(excess ? sigmaHistory : 0, sigmaSamples ?? 0, floor)
     const source: NoiseBand['source'] =
       sigma === floor ? 'floor' : excess && sigma === sigmaHistory ? 'history' : 'samples'
     v.noise = sigmaBand(sigma, residuals.length, source)
     const stat = residual / sigma
+    // σ that leans on the scatter τ, estimated from a dozen timings, is itself uncertain: Student t with the
+    // Welch–Satterthwaite degrees of freedom, (timings − 1)·(σ² ÷ τ²)² (∞ when τ is 0: the normal).
+    const tauShare = source === 'samples' && c.sign !== 0 && scatter > 0 ? (scatter / sigma) ** 2 : 0
     if (source === 'history') {
       v.test = 't'
       v.p = Math.min(1, 2 * (1 - studentTCdf(Math.abs(stat), residuals.length)))
+    } else if (tauShare > 0 && scatterTimings > 1) {
+      v.test = 't'
+      v.df = (scatterTimings - 1) / tauShare ** 2
+      v.p = Math.min(1, 2 * (1 - studentTCdf(Math.abs(stat), v.df)))
     } else {
       v.test = 'z'
       v.p = Math.min(1, 2 * normalSf(Math.abs(stat)))
@@ -366,17 +388,19 @@ export function compareResults(
   }
 
   // The run-wide shift itself: judged against the history's shifts, so slowing every timing alike is still seen.
-  const shift = runShift(headShiftInputs)
-  const shiftVerdict = shift ? judgeShift(shift, historyShiftInputs, opts) : undefined
+  const floor = floorChange(baseline, head, opts)
+  const shiftVerdict = shift ? judgeShift(shift, floor, history, historyShiftInputs, opts) : undefined
   if (shiftVerdict) {
     verdicts.push(shiftVerdict)
     tested.push(shiftVerdict)
   }
   if (shift && Math.abs(Math.expm1(shift.logShift)) > opts.thresholdPct / 100) {
+    const floorText = floor ? `; the runner floor moved ${pct(Math.expm1(floor.logChange) * 100)}` : ''
     warnings.push(
-      `every timing moved together by ${pct(Math.expm1(shift.logShift) * 100)} (${shift.metrics} metrics): ` +
-        `a slower runner or a change that slows everything; it is removed from each metric, and judged on its own ` +
-        `beyond ${opts.shiftThresholdPct}% once the baseline has ${opts.minHistoryRuns} runs of history`
+      `every timing moved together by ${pct(Math.expm1(shift.logShift) * 100)} (${shift.metrics} metrics${floorText}): ` +
+        `a slower runner or a change that slows everything; it is removed from each metric, and what the runner ` +
+        `floor does not explain is judged on its own beyond ${opts.shiftThresholdPct}% once the baseline has ` +
+        `${opts.minHistoryRuns} runs of history`
     )
   }
 
@@ -432,7 +456,9 @@ export function compareResults(
       ? {
           pct: Math.expm1(shift.logShift) * 100,
           sePct: Math.expm1(shift.seLog) * 100,
-          metrics: shift.metrics
+          metrics: shift.metrics,
+          scatterPct: Math.expm1(scatter) * 100,
+          ...(floor ? { floorPct: Math.expm1(floor.logChange) * 100 } : {})
         }
       : undefined
   }
@@ -463,36 +489,117 @@ interface Candidate {
   superiority?: number
 }
 
-/** A history run's evidence of its runner's speed vs the baseline, from the timed metrics' headline values. */
-function historyShiftOf(h: HistoryEntry, timed: readonly Candidate[]): ShiftInput[] {
-  const out: ShiftInput[] = []
-  for (const c of timed) {
-    const x = h.values[c.v.key]
-    if (x === undefined || !(x > 0) || c.seBase === undefined) continue
-    // A history run's own sampling error is not stored: the baseline's stands in for it.
+/** A timed metric present in both runs with enough samples: evidence of how the runners' speed differed. */
+interface SpeedSource {
+  key: string
+  benchmarkId: string
+  /** +1 time, −1 rate. */
+  sign: number
+  baseline: number
+  head: number
+  seBase: number
+  /** Undefined when the head has too few samples: the metric still reads the history runs' speed. */
+  seHead?: number
+  nBase: number
+  nHead: number
+}
+
+function speedSources(
+  baseIndex: Map<string, Entry>,
+  headIndex: Map<string, Entry>,
+  opts: CompareOptions
+): SpeedSource[] {
+  const out: SpeedSource[] = []
+  for (const [key, { bench, metric: base }] of baseIndex) {
+    const sign = driftSign(driftClass(base.unit))
+    if (sign === 0 || base.summary.n === 0 || base.samples.length < opts.minSamples) continue
+    const baseline = statOf(base, base.summary.headline)
+    const seBase = headlineSeLog(base.samples, base.summary.headline)
+    if (!(baseline > 0) || seBase === undefined) continue
+    const h = headIndex.get(key)?.metric
+    if (!h || h.unit !== base.unit || h.summary.headline !== base.summary.headline || h.summary.n === 0)
+      continue
+    const head = statOf(h, h.summary.headline)
+    if (!(head > 0)) continue
+    const seHead =
+      h.samples.length >= opts.minSamples ? headlineSeLog(h.samples, h.summary.headline) : undefined
     out.push({
-      key: c.v.key,
-      logSlowdown: c.sign * Math.log(x / c.v.baseline!),
-      seLog: Math.SQRT2 * c.seBase
+      key,
+      benchmarkId: bench.id,
+      sign,
+      baseline,
+      head,
+      seBase,
+      seHead,
+      nBase: base.samples.length,
+      nHead: h.samples.length
     })
   }
   return out
 }
 
-/** The run-wide shift as a verdict of its own, when the history shows how much runs normally shift. */
+/** A history run's evidence of its runner's speed vs the baseline, from the timed metrics' headline values. */
+function historyShiftOf(h: HistoryEntry, speed: readonly SpeedSource[]): ShiftInput[] {
+  const out: ShiftInput[] = []
+  for (const s of speed) {
+    const x = h.values[s.key]
+    if (x === undefined || !(x > 0)) continue
+    // A history run's own sampling error is not stored: the baseline's stands in for it.
+    out.push({
+      key: s.key,
+      group: s.benchmarkId,
+      logSlowdown: s.sign * Math.log(x / s.baseline),
+      seLog: Math.SQRT2 * s.seBase
+    })
+  }
+  return out
+}
+
+/** How much the runner floor moved between the two runs (ln head ÷ baseline), when both measured it well enough. */
+interface FloorChange {
+  logChange: number
+  seLog: number
+  /** The baseline's floor, that each history run's floor is held against. */
+  baseline: number
+}
+
+function floorChange(baseline: Results, head: Results, opts: CompareOptions): FloorChange | undefined {
+  const b = baseline.run.floor
+  const h = head.run.floor
+  if (!b || !h || b.samples.length < opts.minSamples || h.samples.length < opts.minSamples) return undefined
+  const bv = statOf(b, 'median')
+  const hv = statOf(h, 'median')
+  const seB = headlineSeLog(b.samples, 'median')
+  const seH = headlineSeLog(h.samples, 'median')
+  if (!(bv > 0 && hv > 0) || seB === undefined || seH === undefined) return undefined
+  return { logChange: Math.log(hv / bv), seLog: Math.hypot(seB, seH), baseline: bv }
+}
+
+/**
+ * The run-wide shift as a verdict of its own, when the history shows how much runs normally shift. What the
+ * runner floor moved is the machine's share and is taken out first (for the head and for each history run that
+ * measured it): only a shift the machine does not explain can be the code's.
+ */
 function judgeShift(
   shift: { logShift: number; seLog: number; metrics: number },
+  floor: FloorChange | undefined,
+  history: readonly HistoryEntry[],
   historyInputs: readonly ShiftInput[][],
   opts: CompareOptions
 ): MetricVerdict | undefined {
-  const shifts = historyInputs
-    .map(inputs => runShift(inputs)?.logShift)
-    .filter((x): x is number => x !== undefined)
+  const shifts: number[] = []
+  historyInputs.forEach((inputs, j) => {
+    const s = runShift(inputs)
+    if (!s) return
+    const f = history[j].values[FLOOR_KEY]
+    shifts.push(floor && f !== undefined && f > 0 ? s.logShift - Math.log(f / floor.baseline) : s.logShift)
+  })
   if (shifts.length < opts.minHistoryRuns) return undefined
+  const residual = shift.logShift - (floor?.logChange ?? 0)
   const sigmaHistory = Math.sqrt(shifts.reduce((a, r) => a + r * r, 0) / shifts.length)
-  const floor = Math.SQRT2 * Math.log1p(opts.minNoisePct / 100)
-  const sigma = Math.max(sigmaHistory, Math.hypot(shift.seLog, shift.seLog), floor)
-  const changePct = Math.expm1(shift.logShift) * 100
+  const minSigma = Math.SQRT2 * Math.log1p(opts.minNoisePct / 100)
+  const sigmaSamples = Math.hypot(shift.seLog, shift.seLog, floor?.seLog ?? 0)
+  const sigma = Math.max(sigmaHistory, sigmaSamples, minSigma)
   const v: MetricVerdict = {
     key: SHIFT_KEY,
     benchmarkId: 'run',
@@ -503,18 +610,19 @@ function judgeShift(
     verdict: 'unchanged',
     nBaseline: shifts.length,
     nHead: shift.metrics,
-    changePct,
-    worsePct: changePct,
-    adjustedPct: changePct,
+    changePct: Math.expm1(shift.logShift) * 100,
+    worsePct: Math.expm1(shift.logShift) * 100,
+    adjustedPct: Math.expm1(residual) * 100,
     test: 't',
-    p: Math.min(1, 2 * (1 - studentTCdf(Math.abs(shift.logShift / sigma), shifts.length))),
+    p: Math.min(1, 2 * (1 - studentTCdf(Math.abs(residual / sigma), shifts.length))),
     noise: sigmaBand(
       sigma,
       shifts.length,
-      sigma === sigmaHistory ? 'history' : sigma === floor ? 'floor' : 'samples'
+      sigma === sigmaHistory ? 'history' : sigma === minSigma ? 'floor' : 'samples'
     ),
     reason: ''
   }
+  if (floor) v.shiftPct = Math.expm1(floor.logChange) * 100
   return v
 }
 
@@ -553,7 +661,13 @@ function decideExact(v: MetricVerdict, opts: CompareOptions): void {
 function pText(v: MetricVerdict, opts: CompareOptions): string {
   const pAdj = v.pAdjusted ?? 1
   const test =
-    v.test === 't' ? `t-test, ${v.noise?.runs ?? 0} history runs` : v.test === 'z' ? 'z-test' : 'Mann–Whitney'
+    v.test === 't'
+      ? v.df !== undefined
+        ? `t-test, ${v.df < 100 ? `${v.df.toFixed(0)} df` : '100+ df'} from the runs' scatter`
+        : `t-test, ${v.noise?.runs ?? 0} history runs`
+      : v.test === 'z'
+        ? 'z-test'
+        : 'Mann–Whitney'
   return `p=${formatP(v.p ?? 1)} (${test}), Holm ${formatP(pAdj)} ${pAdj < opts.alpha ? '<' : '≥'} ${opts.alpha}`
 }
 
@@ -570,9 +684,11 @@ function decide(v: MetricVerdict, opts: CompareOptions): void {
     ? `noise σ ${v.noise.sigmaPct.toFixed(1)}% (${v.noise.source === 'history' ? `from ${v.noise.runs} history runs` : v.noise.source === 'samples' ? "from both runs' samples" : 'floor'})`
     : ''
   const shift =
-    v.shiftPct !== undefined && v.key !== SHIFT_KEY
-      ? ` after removing the run-wide shift of ${pct(v.shiftPct)} (raw ${pct(v.changePct ?? 0)})`
-      : ''
+    v.shiftPct === undefined
+      ? ''
+      : v.key === SHIFT_KEY
+        ? ` beyond the runner floor's ${pct(v.shiftPct)} (all timings ${pct(v.changePct ?? 0)})`
+        : ` after removing the run-wide shift of ${pct(v.shiftPct)} (raw ${pct(v.changePct ?? 0)})`
   const change = `${pct(worsePct)} ${worsePct >= 0 ? 'worse' : 'better'}${shift}`
   if (effect && significant) {
     v.verdict = worsePct > 0 ? 'regression' : 'improvement'

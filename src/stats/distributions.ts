@@ -153,9 +153,3 @@ export function medianOrderStatisticRank(n: number, level: number): { l: number;
   if (l === 0) return { l: 1, coverage: Math.max(0, 1 - 2 * Math.exp(-n * Math.LN2)) }
   return { l, coverage: 1 - 2 * cdfAtL }
 }
-
-/** Chi-square quantile (Wilson–Hilferty; within about 1 % for k ≥ 3, which is all it is used for). */
-export function chiSquareQuantile(p: number, k: number): number {
-  const a = 2 / (9 * k)
-  return k * (1 - a + normalQuantile(p) * Math.sqrt(a)) ** 3
-}
