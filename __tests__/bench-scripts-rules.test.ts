@@ -104,7 +104,7 @@ describe('detector: synthetic runs', () => {
     expect(fs.some(f => f > 1.03)).toBe(true)
   })
 
-  it('applies drift by class, injects the regression in the worse direction, drops context metrics', () => {
+  it('applies drift by class, injects the regression in the worse direction, keeps context metrics', () => {
     const src = results([
       metric('t_ms', 'ms', 'lower', [10, 10, 10, 10]),
       metric('rate', 'msg/s', 'higher', [100, 100, 100, 100]),
@@ -116,7 +116,8 @@ describe('detector: synthetic runs', () => {
     // a rate drifts inversely, and a 25 % regression of a higher-is-better metric divides it by 1.25
     expect(samplesOf(r, 'rate').every(x => Math.abs(x - 100 / 1.1 / 1.25) < 1e-9)).toBe(true)
     expect(samplesOf(r, 'bytes').every(x => x === 500)).toBe(true)
-    expect(r.benchmarks[0].metrics.map(m => m.name)).not.toContain('ctx')
+    // Context timings drift too: the verdict reads the runner's speed from them.
+    expect(samplesOf(r, 'ctx').every(x => Math.abs(x - 1.1) < 1e-9)).toBe(true)
     expect(r.benchmarks[0].metrics.find(m => m.name === 't_ms')!.summary.median).toBeCloseTo(11)
   })
 
@@ -131,9 +132,24 @@ describe('detector: synthetic runs', () => {
     expect(xs.every(x => x === 1 || x === 3)).toBe(true)
   })
 
-  it('condenses a run into history headline values of gated metrics only', () => {
+  it('condenses a run into history headline values of every metric and the runner floor', () => {
     const r = results([metric('t_ms', 'ms', 'lower', [1, 2, 9]), metric('ctx', 'ms', 'lower', [5], false)])
-    expect(historyEntry(r, 'h0').values).toEqual({ 'trading.consensus/t_ms': 2 })
+    r.run.floor = metric('cpu_floor_ms', 'ms', 'lower', [0.05, 0.06, 0.07], false)
+    expect(historyEntry(r, 'h0').values).toEqual({
+      'trading.consensus/t_ms': 2,
+      'trading.consensus/ctx': 5,
+      'run/cpu_floor_ms': 0.06
+    })
+  })
+
+  it('drifts the runner floor with the run, and never injects a regression into it', () => {
+    const src = results([metric('t_ms', 'ms', 'lower', [10, 10, 10, 10])])
+    src.run.floor = metric('cpu_floor_ms', 'ms', 'lower', [2, 2, 2, 2], false)
+    const r = syntheticRun(src, rng(3), 1.2, { key: 'trading.consensus/t_ms', pct: 50 })
+    expect(r.run.floor!.samples.every(x => Math.abs(x - 2.4) < 1e-9)).toBe(true)
+    expect(samplesOf(r, 't_ms').every(x => Math.abs(x - 18) < 1e-9)).toBe(true)
+    const pool = poolRuns([src, src])
+    expect(pool.run.floor!.samples).toHaveLength(8)
   })
 })
 

@@ -4,7 +4,14 @@
 import { headlineValue, summarize } from '../../src/stats/summary.js'
 import { driftClass as classOfUnit, type DriftClass } from '../../src/stats/drift.js'
 import { normalQuantile, studentTCdf } from '../../src/stats/distributions.js'
-import { metricKey, type HistoryEntry, type Metric, type Results } from '../../src/results/schema.js'
+import { condense } from '../../src/results/io.js'
+import {
+  FLOOR_KEY,
+  metricKey,
+  type HistoryEntry,
+  type Metric,
+  type Results
+} from '../../src/results/schema.js'
 
 /** How a slower machine moves a metric: the comparison's own classification (src/stats/drift.ts). */
 export const driftClass = (m: Pick<Metric, 'unit'>): DriftClass => classOfUnit(m.unit)
@@ -38,20 +45,22 @@ export interface Injection {
 export function poolRuns(runs: readonly Results[]): Results {
   const pool = new Map<string, number[]>()
   for (const r of runs) {
-    for (const g of gatedMetrics(r)) {
+    for (const g of allMetrics(r)) {
       const xs = pool.get(g.key) ?? []
       xs.push(...g.metric.samples)
       pool.set(g.key, xs)
     }
   }
   const first = runs[0]
+  const floor = first.run.floor
   return {
     ...first,
+    run: floor
+      ? { ...first.run, floor: { ...floor, samples: pool.get(FLOOR_KEY) ?? floor.samples } }
+      : first.run,
     benchmarks: first.benchmarks.map(b => ({
       ...b,
-      metrics: b.metrics
-        .filter(m => m.gate)
-        .map(m => ({ ...m, samples: pool.get(metricKey(b.id, m.name)) ?? m.samples }))
+      metrics: b.metrics.map(m => ({ ...m, samples: pool.get(metricKey(b.id, m.name)) ?? m.samples }))
     }))
   }
 }
@@ -65,14 +74,14 @@ export function pooledRun(
   inject?: Injection,
   history: HistoryEntry[] = []
 ): Results {
-  const counts = new Map(gatedMetrics(shape).map(g => [g.key, g.metric.samples.length]))
+  const counts = new Map(allMetrics(shape).map(g => [g.key, g.metric.samples.length]))
   return syntheticRun(pool, rand, drift, inject, history, counts)
 }
 
 /**
- * A synthetic run: the recorded run's gated metrics with their samples resampled, multiplied by the run's drift
- * (per the metric's drift class) and, for the injected metric, made `pct` percent worse. Context (non-gated)
- * metrics are dropped: no verdict reads them.
+ * A synthetic run: the recorded run's metrics with their samples resampled, multiplied by the run's drift (per the
+ * metric's drift class) and, for the injected metric, made `pct` percent worse. Context (non-gated) metrics are
+ * kept: the verdict reads the runner's speed from them.
  */
 export function syntheticRun(
   source: Results,
@@ -82,40 +91,41 @@ export function syntheticRun(
   history: HistoryEntry[] = [],
   counts?: Map<string, number>
 ): Results {
+  const draw = (m: Metric, key: string): Metric => {
+    const cls = driftClass(m)
+    let f = cls === 'scales' ? drift : cls === 'inverse' ? 1 / drift : 1
+    if (inject && inject.key === key) f *= worseFactor(m.direction, inject.pct)
+    const samples = resample(m.samples, rand, counts?.get(key) ?? m.samples.length).map(x => x * f)
+    return { ...m, samples, summary: summarize(samples, m.summary.headline) }
+  }
+  const floor = source.run.floor
   return {
     ...source,
+    // The runner floor moves with the runner's drift like every timing, and never with an injected regression.
+    run: floor ? { ...source.run, floor: draw(floor, FLOOR_KEY) } : source.run,
     history,
     benchmarks: source.benchmarks.map(b => ({
       ...b,
-      metrics: b.metrics
-        .filter(m => m.gate)
-        .map(m => {
-          const cls = driftClass(m)
-          let f = cls === 'scales' ? drift : cls === 'inverse' ? 1 / drift : 1
-          if (inject && inject.key === metricKey(b.id, m.name)) f *= worseFactor(m.direction, inject.pct)
-          const n = counts?.get(metricKey(b.id, m.name)) ?? m.samples.length
-          const samples = resample(m.samples, rand, n).map(x => x * f)
-          return { ...m, samples, summary: summarize(samples, m.summary.headline) }
-        })
+      metrics: b.metrics.map(m => draw(m, metricKey(b.id, m.name)))
     }))
   }
 }
 
 /** One run condensed to its headline values, as the baseline artifact's history keeps it. */
-export function historyEntry(r: Results, label: string): HistoryEntry {
-  const values: Record<string, number> = {}
-  for (const b of r.benchmarks) {
-    for (const m of b.metrics) {
-      if (!m.gate || m.summary.n === 0) continue
-      values[metricKey(b.id, m.name)] = headlineValue(m.summary)
-    }
-  }
-  return { runId: label, startedAt: r.run.startedAt, values }
-}
+export const historyEntry = (r: Results, label: string): HistoryEntry => ({ ...condense(r), runId: label })
 
 export interface GatedMetric {
   key: string
   metric: Metric
+}
+
+/** Every metric of a run, gated or context, and the runner floor. */
+export function allMetrics(r: Results): GatedMetric[] {
+  const out: GatedMetric[] = []
+  for (const b of r.benchmarks)
+    for (const m of b.metrics) out.push({ key: metricKey(b.id, m.name), metric: m })
+  if (r.run.floor) out.push({ key: FLOOR_KEY, metric: r.run.floor })
+  return out
 }
 
 export function gatedMetrics(r: Results): GatedMetric[] {

@@ -6,6 +6,7 @@
 // of earlier runs, as the action keeps it), a fixed ratio threshold on one value per benchmark (110 %, 200 %), and
 // a Welch t-test at α = 0.05 per metric. Prints the false-alarm rate per whole-matrix A/A comparison and the
 // detection rate per injected size; then compares real recorded runs pairwise with compareResults.
+import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -74,6 +75,15 @@ export interface DetectorFigures {
   projectMisses: { driftPct: number; sizePct: number; reasons: Record<string, number> }[]
   /** Real recorded runs compared pairwise by compareResults, no synthetic drift. */
   realPairs: { baseline: string; head: string; historyRuns: number; regressions: string[]; tested: number }[]
+  /** Runs recorded on a busier machine (`--busy`) compared against the quiet recorded runs. */
+  busyPairs: {
+    baseline: string
+    head: string
+    historyRuns: number
+    shiftPct?: number
+    floorPct?: number
+    regressions: string[]
+  }[]
   targets: { falseAlarmMax: number; detect25Min: number; met: Record<string, boolean> }
   msPerCompare: number
   /** Per gated metric: its sampling noise and the smallest regression any per-metric rule could catch. */
@@ -82,9 +92,30 @@ export interface DetectorFigures {
   detectableAt25: Record<string, number>
 }
 
-async function record(dir: string, runs: number, only: string[]): Promise<void> {
+/** `k` processes that spin a CPU each until stopped: a busier runner, made on purpose. */
+function startLoad(k: number): () => void {
+  const hogs = Array.from({ length: k }, () =>
+    spawn('python3', ['-c', 'while True: pass'], { stdio: 'ignore' })
+  )
+  const stop = (): void => {
+    for (const h of hogs) h.kill('SIGKILL')
+  }
+  process.once('exit', stop)
+  return stop
+}
+
+async function record(dir: string, runs: number, only: string[], loadProcesses = 0): Promise<void> {
   mkdirSync(dir, { recursive: true })
   installExitCleanup()
+  const stopLoad = loadProcesses > 0 ? startLoad(loadProcesses) : () => {}
+  try {
+    await recordRuns(dir, runs, only)
+  } finally {
+    stopLoad()
+  }
+}
+
+async function recordRuns(dir: string, runs: number, only: string[]): Promise<void> {
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now()
     const config = parseRunConfig(
@@ -163,6 +194,15 @@ async function main(): Promise<void> {
         default: '',
         help: 'JSON overrides of compareResults options, e.g. {"noiseSigmas":2}'
       },
+      load: {
+        type: 'string',
+        default: '0',
+        help: 'record with this many CPU-spinning processes running (a busier runner); use with --dir'
+      },
+      busy: {
+        type: 'string',
+        help: 'also compare the runs recorded in this folder (e.g. under --load) against the quiet ones'
+      },
       json: { type: 'string', help: 'write the figures as JSON to this file' }
     }
   )
@@ -171,7 +211,7 @@ async function main(): Promise<void> {
   const dir = resolve(projectRoot(), f.from || f.dir)
   if (!f.from) {
     const only = f.only ? f.only.split(',').map(s => s.trim()) : [...BENCHMARK_IDS]
-    await record(dir, intFlag('runs', f.runs), only)
+    await record(dir, intFlag('runs', f.runs), only, intFlag('load', f.load, 0))
   }
   const runs = load(dir)
   if (runs.length < 2) {
@@ -306,6 +346,30 @@ async function main(): Promise<void> {
     }
   }
 
+  // Runs recorded on a busier machine (heads) against quiet ones (baselines with quiet history): every timing
+  // slows, the runner floor with them; none of it is the code's.
+  const busyPairs: DetectorFigures['busyPairs'] = []
+  if (f.busy) {
+    const quietHistory = Math.min(historyRuns, runs.length - 1)
+    for (const b of load(resolve(projectRoot(), f.busy))) {
+      for (let i = 0; i < runs.length; i++) {
+        const history = runs
+          .filter((_, k) => k !== i)
+          .slice(0, quietHistory)
+          .map(r => condense(r.results))
+        const cmp = compareResults({ ...runs[i].results, history }, b.results, { bootstrapIterations: 0 })
+        busyPairs.push({
+          baseline: runs[i].name,
+          head: b.name,
+          historyRuns: history.length,
+          shiftPct: cmp.shift?.pct,
+          floorPct: cmp.shift?.floorPct,
+          regressions: cmp.regressions.map(v => `${v.key} (${v.reason})`)
+        })
+      }
+    }
+  }
+
   const detectableAt25: Record<string, number> = {}
   for (const d of ['0', ...drifts.map(String)]) {
     detectableAt25[d] = det.filter(x => x.mdePct[d] <= 25).length / Math.max(1, det.length)
@@ -321,6 +385,7 @@ async function main(): Promise<void> {
     met[`drift${d}.betterThanReferences`] = refs.every(r => p.score25 < r.score25)
   }
   met['realPairs.noRegression'] = realPairs.every(r => r.regressions.length === 0)
+  if (busyPairs.length) met['busyPairs.noRegression'] = busyPairs.every(r => r.regressions.length === 0)
   const figures: DetectorFigures = {
     machine: m,
     params: {
@@ -339,6 +404,7 @@ async function main(): Promise<void> {
     cells,
     projectMisses,
     realPairs,
+    busyPairs,
     targets: { ...TARGETS, met },
     msPerCompare: compareMs / Math.max(1, compares),
     detectability: det,
@@ -427,6 +493,40 @@ function print(x: DetectorFigures): void {
       })
     )
   )
+  if (x.busyPairs.length) {
+    console.log(
+      `\nRuns on a busier machine (heads) compared against each quiet recorded run (baseline + history)`
+    )
+    const heads = [...new Set(x.busyPairs.map(r => r.head))]
+    const range = (xs: (number | undefined)[]): string => {
+      const v = xs.filter((a): a is number => a !== undefined)
+      return v.length ? `${fmt(Math.min(...v))} … ${fmt(Math.max(...v))}%` : '—'
+    }
+    console.log(
+      table(
+        [
+          'busy run',
+          'pairs',
+          'all timings moved',
+          'runner floor moved',
+          'pairs with a regression',
+          'first flagged'
+        ],
+        heads.map(h => {
+          const rows = x.busyPairs.filter(r => r.head === h)
+          const flagged = rows.filter(r => r.regressions.length > 0)
+          return [
+            h,
+            rows.length,
+            range(rows.map(r => r.shiftPct)),
+            range(rows.map(r => r.floorPct)),
+            flagged.length,
+            flagged[0]?.regressions[0].slice(0, 140) ?? 'none'
+          ]
+        })
+      )
+    )
+  }
   console.log(
     `\nTargets (project method): ` +
       Object.entries(x.targets.met)
