@@ -527,8 +527,8 @@ class Agent:
             t1 = _now()
             samples.append(t1 - t0)
             if reference:
-                # The runner floor's fixed work, right after: what the machine gave this moment, to divide by.
-                calibration.reference_work()
+                # The frozen reference decision on the same bars, right after: what the machine gave this moment.
+                calibration.reference_work(bars)
                 references.append(_now() - t1)
         trade = self.portfolio.apply(bars.symbol, signal, confidence, bars[-1]['c'])
         out = {

@@ -385,7 +385,6 @@ async function main(): Promise<void> {
     met[`drift${d}.betterThanReferences`] = refs.every(r => p.score25 < r.score25)
   }
   met['realPairs.noRegression'] = realPairs.every(r => r.regressions.length === 0)
-  if (busyPairs.length) met['busyPairs.noRegression'] = busyPairs.every(r => r.regressions.length === 0)
   const figures: DetectorFigures = {
     machine: m,
     params: {
@@ -494,8 +493,10 @@ function print(x: DetectorFigures): void {
     )
   )
   if (x.busyPairs.length) {
+    // Not one of the issue's targets: how the verdict fares when the head ran beside CPU hogs the baseline never saw.
     console.log(
-      `\nRuns on a busier machine (heads) compared against each quiet recorded run (baseline + history)`
+      `\nRuns on a busier machine (heads) compared against each quiet recorded run (baseline + history); ` +
+        `informative, not a target`
     )
     const heads = [...new Set(x.busyPairs.map(r => r.head))]
     const range = (xs: (number | undefined)[]): string => {

@@ -1,4 +1,4 @@
-// The runner floor: the agent's fixed reference work (agent/swarm_agent/calibration.py), timed inside an agent each
+// The runner floor: the agent's frozen reference decision (agent/swarm_agent/calibration.py), timed inside an agent each
 // time a benchmark takes a swarm, so the floor is sampled through the run at the moments that are measured. No change
 // to the project's code moves it; a busier or slower machine does. The comparison uses it to tell a runner that was
 // slower from a change that slows every timing alike (src/stats/compare.ts, the run-wide shift).
@@ -7,7 +7,7 @@ import { FLOOR_METRIC, type Metric } from '../results/schema.js'
 import type { Swarm } from '../swarm/swarm.js'
 import { nsToMs } from './measure.js'
 
-/** Timings per sample point: about 1 ms of agent time, one control call. */
+/** Timings per sample point: about 2 ms of agent time (each on a freshly built window), one control call. */
 export const FLOOR_REPEAT = 10
 
 export class RunnerFloor {
@@ -38,7 +38,7 @@ export class RunnerFloor {
       samples: this.samples,
       gate: false,
       description:
-        `fixed reference work timed inside an agent, ${FLOOR_REPEAT} times whenever a benchmark took a swarm` +
+        `frozen reference decision timed inside an agent, ${FLOOR_REPEAT} times whenever a benchmark took a swarm` +
         (this.failures ? ` (${this.failures} sample points failed)` : '')
     })
   }

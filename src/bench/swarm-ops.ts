@@ -64,26 +64,43 @@ export async function readResources(swarm: Swarm): Promise<Resources[]> {
 
 export interface Execution {
   signal: string
+  /** The last decision's time. */
   computeNs: number
-  /** The runner floor's fixed work timed right after the decision, when asked for. */
-  referenceNs?: number
+  /** Every decision's time (`repeat` of them, on the same bars). */
+  computeNsSamples: number[]
+  /** The frozen reference decision timed right after each decision, when asked for. */
+  referenceNsSamples?: number[]
 }
+
+const positiveNumbers = (xs: unknown, n: number): xs is number[] =>
+  Array.isArray(xs) && xs.length === n && xs.every(x => typeof x === 'number' && x > 0)
 
 export async function execute(
   swarm: Swarm,
   agentId: number,
   window: { seed: number; length: number },
-  opts: { reference?: boolean } = {}
+  opts: { reference?: boolean; repeat?: number } = {}
 ): Promise<Execution> {
-  const r = await swarm.executeStrategy(agentId, window, opts.reference ? { reference: true } : {})
+  const repeat = opts.repeat ?? 1
+  const r = await swarm.executeStrategy(agentId, window, {
+    ...(repeat > 1 ? { repeat } : {}),
+    ...(opts.reference ? { reference: true } : {})
+  })
   if (typeof r.computeNs !== 'number' || typeof r.signal !== 'string') {
     throw new Error(`agent ${agentId}: execute_strategy answered without computeNs/signal`)
   }
-  if (opts.reference && !(typeof r.referenceNs === 'number' && r.referenceNs > 0)) {
-    throw new Error(`agent ${agentId}: execute_strategy answered without referenceNs`)
+  const computeNsSamples = repeat > 1 ? r.computeNsSamples : [r.computeNs]
+  if (!positiveNumbers(computeNsSamples, repeat)) {
+    throw new Error(`agent ${agentId}: execute_strategy answered without ${repeat} computeNsSamples`)
   }
-  const out: Execution = { signal: r.signal, computeNs: r.computeNs }
-  if (opts.reference) out.referenceNs = r.referenceNs as number
+  const out: Execution = { signal: r.signal, computeNs: r.computeNs, computeNsSamples }
+  if (opts.reference) {
+    const refs = repeat > 1 ? r.referenceNsSamples : [r.referenceNs]
+    if (!positiveNumbers(refs, repeat)) {
+      throw new Error(`agent ${agentId}: execute_strategy answered without ${repeat} reference timings`)
+    }
+    out.referenceNsSamples = refs
+  }
   return out
 }
 
