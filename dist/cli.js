@@ -16633,7 +16633,7 @@ var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6429);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(713);
 // Entry of the `swarm-bench` CLI (bundled to dist/cli.js; `npm run bench` runs it with tsx).
 
 const code = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2));
@@ -16645,7 +16645,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6429:
+/***/ 713:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -21957,11 +21957,6 @@ function medianOrderStatisticRank(n, level) {
     if (l === 0)
         return { l: 1, coverage: Math.max(0, 1 - 2 * Math.exp(-n * Math.LN2)) };
     return { l, coverage: 1 - 2 * cdfAtL };
-}
-/** Chi-square quantile (Wilson–Hilferty; within about 1 % for k ≥ 3, which is all it is used for). */
-function chiSquareQuantile(p, k) {
-    const a = 2 / (9 * k);
-    return k * (1 - a + normalQuantile(p) * Math.sqrt(a)) ** 3;
 }
 
 ;// CONCATENATED MODULE: ./src/stats/summary.ts
@@ -31724,7 +31719,12 @@ const RunInfo = object({
     git: object({ sha: schemas_string().optional(), ref: schemas_string().optional(), runId: schemas_string().optional() })
         .optional(),
     /** False when the run was interrupted or a fatal error stopped it: the results are partial. */
-    complete: schemas_boolean()
+    complete: schemas_boolean(),
+    /**
+     * The runner floor: fixed interpreter work timed inside an agent through the run, which no change to the code can
+     * move. How much it moved between two runs is how much the machine did (see src/bench/floor.ts).
+     */
+    floor: Metric.optional()
 });
 const Results = object({
     schemaVersion: literal(SCHEMA_VERSION),
@@ -31737,6 +31737,9 @@ const Results = object({
 });
 /** Key of a metric across runs. */
 const metricKey = (benchmarkId, metricName) => `${benchmarkId}/${metricName}`;
+/** The runner floor's name, and its key among a history entry's values. */
+const FLOOR_METRIC = 'cpu_floor_ms';
+const schema_FLOOR_KEY = metricKey('run', FLOOR_METRIC);
 
 ;// CONCATENATED MODULE: ./src/results/metric.ts
 // Building a Metric from raw samples: the summary is taken from every sample, then the stored samples are
@@ -32306,6 +32309,9 @@ const messageThroughput = {
                 source: 'agent',
                 samples: latency,
                 labels,
+                // Context, like rtt_ms: a µs-scale loopback time that jumps between runs of one commit (medians of 80
+                // recorded quick runs: 35–41 µs in 73, 43–56 µs in 6, 83 µs in 1); one run cannot resolve 25 %.
+                gate: false,
                 description: 'delivery time of each message on that link'
             }),
             makeMetric({
@@ -32640,12 +32646,29 @@ async function readResources(swarm) {
         };
     });
 }
-async function execute(swarm, agentId, window) {
-    const r = await swarm.executeStrategy(agentId, window);
+const positiveNumbers = (xs, n) => Array.isArray(xs) && xs.length === n && xs.every(x => typeof x === 'number' && x > 0);
+async function execute(swarm, agentId, window, opts = {}) {
+    const repeat = opts.repeat ?? 1;
+    const r = await swarm.executeStrategy(agentId, window, {
+        ...(repeat > 1 ? { repeat } : {}),
+        ...(opts.reference ? { reference: true } : {})
+    });
     if (typeof r.computeNs !== 'number' || typeof r.signal !== 'string') {
         throw new Error(`agent ${agentId}: execute_strategy answered without computeNs/signal`);
     }
-    return { signal: r.signal, computeNs: r.computeNs };
+    const computeNsSamples = repeat > 1 ? r.computeNsSamples : [r.computeNs];
+    if (!positiveNumbers(computeNsSamples, repeat)) {
+        throw new Error(`agent ${agentId}: execute_strategy answered without ${repeat} computeNsSamples`);
+    }
+    const out = { signal: r.signal, computeNs: r.computeNs, computeNsSamples };
+    if (opts.reference) {
+        const refs = repeat > 1 ? r.referenceNsSamples : [r.referenceNs];
+        if (!positiveNumbers(refs, repeat)) {
+            throw new Error(`agent ${agentId}: execute_strategy answered without ${repeat} reference timings`);
+        }
+        out.referenceNsSamples = refs;
+    }
+    return out;
 }
 /** Runs tasks over the swarm's work queue; any task that failed makes the whole batch an error naming it. */
 async function runTasksChecked(swarm, tasks) {
@@ -33367,6 +33390,9 @@ function deployMetrics(n, ms, swarm, labels) {
 
 
 
+/** Decisions (each followed by the reference decision) per execute call of the strategy benchmark. */
+const DECISIONS_PER_CALL = 3;
+const trading_sum = (xs) => xs.reduce((a, b) => a + b, 0);
 const strategyExecution = {
     id: 'trading.strategy-execution',
     borrows: p => [{ topology: p.topology, size: p.agents }],
@@ -33377,14 +33403,21 @@ const strategyExecution = {
     async run(ctx) {
         const { agents, executions, throughputBatches, bars } = ctx.params;
         const swarm = await ctx.swarm({ topology: ctx.params.topology, size: agents });
-        ctx.progress(`${executions} executions one at a time over ${agents} agents`);
+        ctx.progress(`${executions} executions one at a time over ${agents} agents, ${DECISIONS_PER_CALL} decisions each`);
         const compute = [];
+        const relative = [];
         const host = [];
         const signals = {};
         for (let i = 0; i < executions; i++) {
             ctx.checkAbort();
-            const { value, ms } = await timed(() => execute(swarm, i % agents, marketWindow(1000 + i, bars)));
-            compute.push(nsToMs(value.computeNs));
+            const { value, ms } = await timed(() => execute(swarm, i % agents, marketWindow(1000 + i, bars), {
+                reference: true,
+                repeat: DECISIONS_PER_CALL
+            }));
+            for (const ns of value.computeNsSamples)
+                compute.push(nsToMs(ns));
+            // One ratio per call, of sums: two µs timings divided one by one are too noisy to resolve 25 %.
+            relative.push(trading_sum(value.computeNsSamples) / trading_sum(value.referenceNsSamples));
             host.push(ms);
             signals[value.signal] = (signals[value.signal] ?? 0) + 1;
         }
@@ -33412,7 +33445,19 @@ const strategyExecution = {
                 samples: compute,
                 labels,
                 target: ctx.target('compute_ms'),
-                description: `strategy decision on ${bars} bars, timed inside the agent`
+                // Gated as compute_vs_floor: on a shared runner this µs-scale time moved 2.5× between runs of one commit.
+                gate: false,
+                description: `strategy decision on ${bars} bars, timed inside the agent (${DECISIONS_PER_CALL} per call on the same bars)`
+            }),
+            makeMetric({
+                name: 'compute_vs_floor',
+                unit: '× floor',
+                direction: 'lower',
+                source: 'agent',
+                samples: relative,
+                labels,
+                description: `strategy decision time ÷ a frozen reference decision (agent/swarm_agent/calibration.py) on the same bars ` +
+                    `right after it in the same request: what the strategy costs, whatever speed the machine gave at that moment`
             }),
             makeMetric({
                 name: 'host_rtt_ms',
@@ -36579,8 +36624,17 @@ class Swarm {
     request(agentId, op, args = {}, timeoutMs) {
         return this.client(agentId).request(op, args, timeoutMs ?? this.opTimeoutMs);
     }
-    executeStrategy(agentId, window, repeat) {
-        return this.request(agentId, 'execute_strategy', repeat === undefined ? { window } : { window, repeat });
+    /** `reference`: also time the runner floor's fixed work right after each decision (`referenceNs`). */
+    executeStrategy(agentId, window, opts = {}) {
+        return this.request(agentId, 'execute_strategy', { window, ...opts });
+    }
+    /** `repeat` timings (ns) of the agent's fixed reference work: the runner floor (agent/swarm_agent/calibration.py). */
+    async calibrate(agentId, repeat) {
+        const r = await this.request(agentId, 'calibrate', { repeat });
+        const xs = r.samplesNs;
+        if (!Array.isArray(xs) || !xs.every(x => typeof x === 'number' && Number.isFinite(x) && x > 0))
+            throw new Error(`agent ${agentId}: calibrate answered without samplesNs`);
+        return xs;
     }
     runTask(agentId, task) {
         return this.request(agentId, 'run_task', task);
@@ -36988,12 +37042,57 @@ async function linkAll(t, parts, endpoints, timeoutMs) {
     return links;
 }
 
+;// CONCATENATED MODULE: ./src/bench/floor.ts
+// The runner floor: the agent's frozen reference decision (agent/swarm_agent/calibration.py), timed inside an agent each
+// time a benchmark takes a swarm, so the floor is sampled through the run at the moments that are measured. No change
+// to the project's code moves it; a busier or slower machine does. The comparison uses it to tell a runner that was
+// slower from a change that slows every timing alike (src/stats/compare.ts, the run-wide shift).
+
+
+
+/** Timings per sample point: about 2 ms of agent time (each on a freshly built window), one control call. */
+const FLOOR_REPEAT = 10;
+class RunnerFloor {
+    samples = [];
+    failures = 0;
+    points = 0;
+    /** Samples the floor on one of the swarm's agents (rotating, so every agent's CPU share is read). */
+    async sample(swarm, signal) {
+        if (signal?.aborted || swarm.size === 0)
+            return;
+        try {
+            const ns = await swarm.calibrate(this.points++ % swarm.size, FLOOR_REPEAT);
+            this.samples.push(...ns.map(nsToMs));
+        }
+        catch {
+            // An agent that cannot answer fails the benchmark's own requests next; the floor just has fewer samples.
+            this.failures++;
+        }
+    }
+    /** The floor as a context metric, or undefined when no sample was taken (no benchmark borrowed a swarm). */
+    metric() {
+        if (this.samples.length === 0)
+            return undefined;
+        return makeMetric({
+            name: FLOOR_METRIC,
+            unit: 'ms',
+            direction: 'lower',
+            source: 'agent',
+            samples: this.samples,
+            gate: false,
+            description: `frozen reference decision timed inside an agent, ${FLOOR_REPEAT} times whenever a benchmark took a swarm` +
+                (this.failures ? ` (${this.failures} sample points failed)` : '')
+        });
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/bench/runner.ts
 // The runner: every selected benchmark isolated (an error is recorded and the run goes on, its sandboxes are
 // killed), swarms shared through a small pool, the environment measured as the run finds it, costs from what the
 // provider billed, and partial results when the run is interrupted. Benchmarks are scheduled by the swarms they
 // use (turns.ts: one measures at a time; borrowers of the same swarm run back to back, and an idle swarm no
 // waiting or unfinished benchmark needs is torn down at once); results are reported in catalog order.
+
 
 
 
@@ -37041,6 +37140,7 @@ async function runBenchmarks(config, opts = {}) {
         onError: m => opts.log?.(m)
     });
     const probe = new EnvironmentProbe(provider, config);
+    const floor = new RunnerFloor();
     // The agent's files are read once per run and uploaded to every sandbox from memory.
     let files;
     const agentFiles = () => (files ??= collectAgentFiles({ strategyPath: config.strategyPath }));
@@ -37154,6 +37254,7 @@ async function runBenchmarks(config, opts = {}) {
                     await pool.makeRoom(size);
                 },
                 startedAt: () => firstTurn.get(index),
+                floor,
                 targets: opts.targets,
                 graceMs: opts.abortGraceMs
             });
@@ -37189,7 +37290,8 @@ async function runBenchmarks(config, opts = {}) {
             durationMs,
             environment: probe.environment(pool),
             git: gitInfo(),
-            complete
+            complete,
+            floor: floor.metric()
         },
         benchmarks,
         cost: costOf(provider.usage().filter(u => !probe.preexistingLabels.has(u.label)), config.pricing, provider.info.nominalAllocation),
@@ -37307,13 +37409,16 @@ async function runOne(entry, index, d) {
                     (req.deploy
                         ? undefined
                         : await pool.take({ topology: req.topology, size: req.size, deploy: other }));
-                if (!found)
-                    return deployHeld(req);
-                held.add(found);
-                reused++;
-                // Counters belong to the benchmark that reads them: start from zero.
-                await found.resetCounters();
-                return found;
+                const swarm = found ?? (await deployHeld(req));
+                if (found) {
+                    held.add(found);
+                    reused++;
+                    // Counters belong to the benchmark that reads them: start from zero.
+                    await found.resetCounters();
+                }
+                // With the turn held, just before this benchmark measures: the runner floor at this moment.
+                await d.floor.sample(swarm, signal);
+                return swarm;
             });
         },
         release: swarm => unhold(swarm, 'release'),
@@ -38229,6 +38334,16 @@ function verdictLine(comparison) {
         return `❌ ${plural(r, 'regression')}${i ? `, ${plural(i, 'improvement')}` : ''}`;
     return `✅ no regression${i ? ` (${plural(i, 'improvement')})` : ''}`;
 }
+/** The shift in this comparison, and how much of it the runner floor (the machine) accounts for. */
+function shiftText(shift) {
+    if (!shift)
+        return '';
+    const floor = shift.floorPct === undefined
+        ? ''
+        : `; the runner floor, which no code change moves, ${format_fmtPct(shift.floorPct)}`;
+    const scatter = shift.scatterPct > 0 ? `; single timings strayed ±${format_fmtNum(shift.scatterPct)}% around it` : '';
+    return ` (${format_fmtPct(shift.pct)} in this comparison${scatter}${floor})`;
+}
 /** Which metrics were compared against what, and with which settings. */
 function comparisonContext(comparison) {
     const o = comparison.options;
@@ -38237,8 +38352,9 @@ function comparisonContext(comparison) {
         ? `baseline ${b.sha ? code(b.sha.slice(0, 12)) : 'run'}${b.runId ? ` (run ${escape_escapeMd(b.runId, 30)})` : ''} of ${escape_escapeMd(b.startedAt, 40)}, ${b.historyRuns} earlier run(s) of history`
         : 'no baseline';
     return (`${comparison.tested} metric(s) tested against ${base}. A regression needs a change beyond ${o.thresholdPct}% ` +
-        `once the run-wide shift of all timings is removed${comparison.shift ? ` (${format_fmtPct(comparison.shift.pct)} in this comparison)` : ''}, ` +
-        `standing out from the metric's noise σ (its samples' error or its scatter over the history runs, whichever is larger) ` +
+        `once the run-wide shift of all timings is removed${shiftText(comparison.shift)}, ` +
+        `standing out from the metric's noise σ (its samples' error plus how far single timings strayed in this pair of runs, ` +
+        `or its scatter over the history runs, whichever is larger) ` +
         `with a p below ${o.alpha} after Holm correction.` +
         (b && b.historyRuns < o.minHistoryRuns
             ? ` The baseline carries ${b.historyRuns} of the ${o.minHistoryRuns} runs of history the noise is measured from: ` +
@@ -39023,6 +39139,9 @@ function condense(results) {
             if (m.summary.n > 0)
                 values[`${b.id}/${m.name}`] = headlineValue(m.summary);
     }
+    const floor = results.run.floor;
+    if (floor && floor.summary.n > 0)
+        values[FLOOR_KEY] = headlineValue(floor.summary);
     const entry = { startedAt: results.run.startedAt, values };
     if (results.run.git?.runId)
         entry.runId = results.run.git.runId;
@@ -39233,8 +39352,10 @@ const MAD_TO_SIGMA = 1.4826;
 const MEDIAN_SE = Math.sqrt(Math.PI / 2);
 /**
  * Standard error of ln(headline) of one run from its own samples: how far the headline would move if the run
- * were repeated with no runner change. Median headline: √(π/2)·σ/√n with σ the MAD of the log samples (robust to
- * the long tail of timings); mean headline: sd/(√n·mean). Undefined with fewer than 2 positive samples.
+ * were repeated with no runner change. Median headline: from 20 samples the distribution-free McKean–Schrader
+ * error (order statistics around the median of the log samples), below that √(π/2)·σ/√n with σ the MAD of the log
+ * samples (robust to the long tail of timings); mean headline: sd/(√n·mean). Undefined with fewer than 2 positive
+ * samples.
  */
 function headlineSeLog(samples, headline) {
     const xs = samples.filter(x => x > 0 && Number.isFinite(x));
@@ -39254,7 +39375,15 @@ function headlineSeLog(samples, headline) {
         const mean = logs.reduce((a, b) => a + b, 0) / n;
         sigma = Math.sqrt(logs.reduce((a, l) => a + (l - mean) ** 2, 0) / (n - 1));
     }
-    return (MEDIAN_SE * sigma) / Math.sqrt(n);
+    const parametric = (MEDIAN_SE * sigma) / Math.sqrt(n);
+    if (n < 20)
+        return parametric;
+    // Distribution-free (McKean–Schrader): the spread of the order statistics around the median. Where samples switch
+    // between modes the median sits between them and moves far more than the MAD formula says.
+    const sorted = [...logs].sort((a, b) => a - b);
+    const c = Math.max(1, Math.round((n + 1) / 2 - 1.96 * Math.sqrt(n / 4)));
+    const orderSe = (sorted[n - c] - sorted[c - 1]) / (2 * 1.96);
+    return orderSe > 0 ? orderSe : parametric;
 }
 /**
  * Weights capped at `maxShare` of their total, so no single very precise metric decides a shift alone: it could be
@@ -39303,15 +39432,49 @@ function weightedMedian(values, weights) {
 }
 /** Below this a metric's standard error is not trusted as a weight (a perfectly quiet timing is a coarse timer). */
 const MIN_SE_LOG = 0.005;
-/** The run-wide shift from the given metrics, leaving out `exclude` (the metric about to be judged). */
+/**
+ * How far one timing strays from its run's common shift beyond its sampling error (its own code path meets the
+ * contention differently): ln 1.1. Measured over 16 quick runs of one commit on a shared 2-core VM, the robust
+ * (MAD) scatter of 32 timings around their run's shift was 3–10 % in quiet runs and 12–19 % in busy ones. It keeps a
+ * timing with thousands of samples from outweighing the others: precision within a run is not agreement across runs.
+ */
+const METRIC_SCATTER_LOG = Math.log(1.1);
+/** The run-wide shift from the given metrics, leaving out `exclude` (a metric key or a whole benchmark's group). */
 function runShift(inputs, exclude) {
-    const used = inputs.filter(i => i.key !== exclude && Number.isFinite(i.logSlowdown));
+    const used = inputs.filter(i => i.key !== exclude && (exclude === undefined || i.group !== exclude) && Number.isFinite(i.logSlowdown));
     if (used.length === 0)
         return undefined;
-    const weights = capWeights(used.map(i => 1 / Math.max(MIN_SE_LOG, i.seLog) ** 2));
+    const weights = capWeights(used.map(i => 1 / (Math.max(MIN_SE_LOG, i.seLog) ** 2 + METRIC_SCATTER_LOG ** 2)));
     const logShift = weightedMedian(used.map(i => i.logSlowdown), weights);
     const total = weights.reduce((a, b) => a + b, 0);
     return { logShift, seLog: MEDIAN_SE / Math.sqrt(total), metrics: used.length };
+}
+/** Fewest samples per side for a timing to inform the scatter. */
+const SCATTER_MIN_SAMPLES = 30;
+/** |z| at the median of a standard normal: the MAD of standardized residuals that are only sampling error. */
+const HALF_NORMAL_MEDIAN = 0.6745;
+function runScatter(inputs, logShift, minInputs = 5) {
+    // Only timings whose sampling error the MAD formula estimates well; with 8–20 samples it reads low, and the
+    // shortfall would pass for scatter (measured: 1.7 % median "scatter" between runs drawn from one pool).
+    const used = inputs.filter(i => Number.isFinite(i.logSlowdown) &&
+        Number.isFinite(i.seLog) &&
+        (i.samples ?? Infinity) >= SCATTER_MIN_SAMPLES);
+    const none = { logScatter: 0, timings: used.length };
+    if (used.length < minInputs)
+        return none;
+    const spread = (tau) => median(used.map(i => Math.abs(i.logSlowdown - logShift) / Math.sqrt(Math.max(MIN_SE_LOG, i.seLog) ** 2 + tau ** 2)));
+    if (spread(0) <= HALF_NORMAL_MEDIAN)
+        return none;
+    let lo = 0;
+    let hi = 4;
+    for (let k = 0; k < 50; k++) {
+        const mid = (lo + hi) / 2;
+        if (spread(mid) > HALF_NORMAL_MEDIAN)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return { logScatter: hi, timings: used.length };
 }
 
 ;// CONCATENATED MODULE: ./src/stats/multiple.ts
@@ -39614,20 +39777,25 @@ function compareResults(baseline, head, options = {}) {
             seHead: enough ? headlineSeLog(metric.samples, headline) : undefined
         });
     }
-    // What every timed metric says about the runners' speed, for the head and for each history run.
-    const timed = candidates.filter(c => c.sign !== 0 && (c.v.baseline ?? 0) > 0);
-    const headShiftInputs = [];
-    for (const c of timed) {
-        if ((c.v.head ?? 0) <= 0 || c.seBase === undefined || c.seHead === undefined)
-            continue;
-        headShiftInputs.push({
-            key: c.v.key,
-            logSlowdown: c.sign * Math.log(c.v.head / c.v.baseline),
-            seLog: Math.hypot(c.seBase, c.seHead)
-        });
-    }
+    // What every timed metric of the two runs says about the runners' speed, gated or context (a dozen timings read
+    // the runner far better than the three gated ones), for the head and for each history run.
+    const speed = speedSources(baseIndex, headIndex, opts);
+    const headShiftInputs = speed
+        .filter(s => s.seHead !== undefined)
+        .map(s => ({
+        key: s.key,
+        group: s.benchmarkId,
+        logSlowdown: s.sign * Math.log(s.head / s.baseline),
+        seLog: Math.hypot(s.seBase, s.seHead),
+        samples: Math.min(s.nBase, s.nHead)
+    }));
     const history = baseline.history;
-    const historyShiftInputs = history.map(h => historyShiftOf(h, timed));
+    const historyShiftInputs = history.map(h => historyShiftOf(h, speed));
+    const shift = runShift(headShiftInputs);
+    // What a single timing may do on its own between these two runs: part of every timed metric's noise.
+    const { logScatter: scatter, timings: scatterTimings } = shift
+        ? runScatter(headShiftInputs, shift.logShift)
+        : { logScatter: 0, timings: 0 };
     const tested = [];
     for (const c of candidates) {
         const { v } = c;
@@ -39647,7 +39815,7 @@ function compareResults(baseline, head, options = {}) {
         }
         // Removed with or without history: a busier runner slows every timing (measured here: one run's CPU-bound
         // strategy time 2.2× the others'). A change that slows everything alike is judged as the shift itself below.
-        const headShift = c.sign !== 0 && opts.removeShift ? runShift(headShiftInputs, v.key) : undefined;
+        const headShift = c.sign !== 0 && opts.removeShift ? runShift(headShiftInputs, v.benchmarkId) : undefined;
         const correction = headShift ? c.sign * headShift.logShift : 0;
         const residual = Math.log(v.head / v.baseline) - correction;
         c.residual = residual;
@@ -39660,7 +39828,7 @@ function compareResults(baseline, head, options = {}) {
             const x = h.values[v.key];
             if (x === undefined || !(x > 0))
                 return;
-            const s = c.sign !== 0 && opts.removeShift ? runShift(historyShiftInputs[j], v.key) : undefined;
+            const s = c.sign !== 0 && opts.removeShift ? runShift(historyShiftInputs[j], v.benchmarkId) : undefined;
             residuals.push(Math.log(x / v.baseline) - (s ? c.sign * s.logShift : 0));
         });
         const fromHistory = residuals.length >= opts.minHistoryRuns;
@@ -39668,7 +39836,10 @@ function compareResults(baseline, head, options = {}) {
             ? Math.sqrt(residuals.reduce((a, r) => a + r * r, 0) / residuals.length)
             : 0;
         const sigmaSamples = c.seBase !== undefined && c.seHead !== undefined
-            ? Math.sqrt(c.seBase ** 2 + c.seHead ** 2 + (headShift ? headShift.seLog ** 2 : 0))
+            ? Math.sqrt(c.seBase ** 2 +
+                c.seHead ** 2 +
+                (headShift ? headShift.seLog ** 2 : 0) +
+                (c.sign !== 0 ? scatter ** 2 : 0))
             : undefined;
         if (sigmaSamples === undefined && !fromHistory) {
             v.verdict = 'insufficient-data';
@@ -39676,18 +39847,24 @@ function compareResults(baseline, head, options = {}) {
             continue;
         }
         const floor = Math.SQRT2 * Math.log1p((fromHistory ? opts.minNoisePct : opts.noHistoryNoisePct) / 100);
-        // The history decides σ only when its scatter is clearly more than the samples explain (real between-run
-        // noise, judged at 95 % by a chi-square bound); otherwise the samples' error is the sharper estimate.
-        const excess = fromHistory &&
-            (sigmaSamples === undefined ||
-                sigmaHistory > sigmaSamples * Math.sqrt(chiSquareQuantile(0.95, residuals.length) / residuals.length));
+        // The larger of the two decides σ: the history's scatter is each run's own deviation from the run-wide shift,
+        // which the samples cannot see (measured: one run's consensus time 15 % off its shift, 4 σ of its samples).
+        const excess = fromHistory && (sigmaSamples === undefined || sigmaHistory > sigmaSamples);
         const sigma = Math.max(excess ? sigmaHistory : 0, sigmaSamples ?? 0, floor);
         const source = sigma === floor ? 'floor' : excess && sigma === sigmaHistory ? 'history' : 'samples';
         v.noise = sigmaBand(sigma, residuals.length, source);
         const stat = residual / sigma;
+        // σ that leans on the scatter τ, estimated from a dozen timings, is itself uncertain: Student t with the
+        // Welch–Satterthwaite degrees of freedom, (timings − 1)·(σ² ÷ τ²)² (∞ when τ is 0: the normal).
+        const tauShare = source === 'samples' && c.sign !== 0 && scatter > 0 ? (scatter / sigma) ** 2 : 0;
         if (source === 'history') {
             v.test = 't';
             v.p = Math.min(1, 2 * (1 - studentTCdf(Math.abs(stat), residuals.length)));
+        }
+        else if (tauShare > 0 && scatterTimings > 1) {
+            v.test = 't';
+            v.df = (scatterTimings - 1) / tauShare ** 2;
+            v.p = Math.min(1, 2 * (1 - studentTCdf(Math.abs(stat), v.df)));
         }
         else {
             v.test = 'z';
@@ -39705,16 +39882,18 @@ function compareResults(baseline, head, options = {}) {
         tested.push(v);
     }
     // The run-wide shift itself: judged against the history's shifts, so slowing every timing alike is still seen.
-    const shift = runShift(headShiftInputs);
-    const shiftVerdict = shift ? judgeShift(shift, historyShiftInputs, opts) : undefined;
+    const floor = floorChange(baseline, head, opts);
+    const shiftVerdict = shift ? judgeShift(shift, floor, history, historyShiftInputs, opts) : undefined;
     if (shiftVerdict) {
         verdicts.push(shiftVerdict);
         tested.push(shiftVerdict);
     }
     if (shift && Math.abs(Math.expm1(shift.logShift)) > opts.thresholdPct / 100) {
-        warnings.push(`every timing moved together by ${pct(Math.expm1(shift.logShift) * 100)} (${shift.metrics} metrics): ` +
-            `a slower runner or a change that slows everything; it is removed from each metric, and judged on its own ` +
-            `beyond ${opts.shiftThresholdPct}% once the baseline has ${opts.minHistoryRuns} runs of history`);
+        const floorText = floor ? `; the runner floor moved ${pct(Math.expm1(floor.logChange) * 100)}` : '';
+        warnings.push(`every timing moved together by ${pct(Math.expm1(shift.logShift) * 100)} (${shift.metrics} metrics${floorText}): ` +
+            `a slower runner or a change that slows everything; it is removed from each metric, and what the runner ` +
+            `floor does not explain is judged on its own beyond ${opts.shiftThresholdPct}% once the baseline has ` +
+            `${opts.minHistoryRuns} runs of history`);
     }
     const adjusted = holmAdjust(tested.map(v => v.p ?? 1));
     tested.forEach((v, i) => {
@@ -39770,7 +39949,9 @@ function compareResults(baseline, head, options = {}) {
             ? {
                 pct: Math.expm1(shift.logShift) * 100,
                 sePct: Math.expm1(shift.seLog) * 100,
-                metrics: shift.metrics
+                metrics: shift.metrics,
+                scatterPct: Math.expm1(scatter) * 100,
+                ...(floor ? { floorPct: Math.expm1(floor.logChange) * 100 } : {})
             }
             : undefined
     };
@@ -39786,33 +39967,88 @@ function sigmaBand(sigma, runs, source) {
         source
     };
 }
-/** A history run's evidence of its runner's speed vs the baseline, from the timed metrics' headline values. */
-function historyShiftOf(h, timed) {
+function speedSources(baseIndex, headIndex, opts) {
     const out = [];
-    for (const c of timed) {
-        const x = h.values[c.v.key];
-        if (x === undefined || !(x > 0) || c.seBase === undefined)
+    for (const [key, { bench, metric: base }] of baseIndex) {
+        const sign = driftSign(driftClass(base.unit));
+        if (sign === 0 || base.summary.n === 0 || base.samples.length < opts.minSamples)
             continue;
-        // A history run's own sampling error is not stored: the baseline's stands in for it.
+        const baseline = statOf(base, base.summary.headline);
+        const seBase = headlineSeLog(base.samples, base.summary.headline);
+        if (!(baseline > 0) || seBase === undefined)
+            continue;
+        const h = headIndex.get(key)?.metric;
+        if (!h || h.unit !== base.unit || h.summary.headline !== base.summary.headline || h.summary.n === 0)
+            continue;
+        const head = statOf(h, h.summary.headline);
+        if (!(head > 0))
+            continue;
+        const seHead = h.samples.length >= opts.minSamples ? headlineSeLog(h.samples, h.summary.headline) : undefined;
         out.push({
-            key: c.v.key,
-            logSlowdown: c.sign * Math.log(x / c.v.baseline),
-            seLog: Math.SQRT2 * c.seBase
+            key,
+            benchmarkId: bench.id,
+            sign,
+            baseline,
+            head,
+            seBase,
+            seHead,
+            nBase: base.samples.length,
+            nHead: h.samples.length
         });
     }
     return out;
 }
-/** The run-wide shift as a verdict of its own, when the history shows how much runs normally shift. */
-function judgeShift(shift, historyInputs, opts) {
-    const shifts = historyInputs
-        .map(inputs => runShift(inputs)?.logShift)
-        .filter((x) => x !== undefined);
+/** A history run's evidence of its runner's speed vs the baseline, from the timed metrics' headline values. */
+function historyShiftOf(h, speed) {
+    const out = [];
+    for (const s of speed) {
+        const x = h.values[s.key];
+        if (x === undefined || !(x > 0))
+            continue;
+        // A history run's own sampling error is not stored: the baseline's stands in for it.
+        out.push({
+            key: s.key,
+            group: s.benchmarkId,
+            logSlowdown: s.sign * Math.log(x / s.baseline),
+            seLog: Math.SQRT2 * s.seBase
+        });
+    }
+    return out;
+}
+function floorChange(baseline, head, opts) {
+    const b = baseline.run.floor;
+    const h = head.run.floor;
+    if (!b || !h || b.samples.length < opts.minSamples || h.samples.length < opts.minSamples)
+        return undefined;
+    const bv = statOf(b, 'median');
+    const hv = statOf(h, 'median');
+    const seB = headlineSeLog(b.samples, 'median');
+    const seH = headlineSeLog(h.samples, 'median');
+    if (!(bv > 0 && hv > 0) || seB === undefined || seH === undefined)
+        return undefined;
+    return { logChange: Math.log(hv / bv), seLog: Math.hypot(seB, seH), baseline: bv };
+}
+/**
+ * The run-wide shift as a verdict of its own, when the history shows how much runs normally shift. What the
+ * runner floor moved is the machine's share and is taken out first (for the head and for each history run that
+ * measured it): only a shift the machine does not explain can be the code's.
+ */
+function judgeShift(shift, floor, history, historyInputs, opts) {
+    const shifts = [];
+    historyInputs.forEach((inputs, j) => {
+        const s = runShift(inputs);
+        if (!s)
+            return;
+        const f = history[j].values[schema_FLOOR_KEY];
+        shifts.push(floor && f !== undefined && f > 0 ? s.logShift - Math.log(f / floor.baseline) : s.logShift);
+    });
     if (shifts.length < opts.minHistoryRuns)
         return undefined;
+    const residual = shift.logShift - (floor?.logChange ?? 0);
     const sigmaHistory = Math.sqrt(shifts.reduce((a, r) => a + r * r, 0) / shifts.length);
-    const floor = Math.SQRT2 * Math.log1p(opts.minNoisePct / 100);
-    const sigma = Math.max(sigmaHistory, Math.hypot(shift.seLog, shift.seLog), floor);
-    const changePct = Math.expm1(shift.logShift) * 100;
+    const minSigma = Math.SQRT2 * Math.log1p(opts.minNoisePct / 100);
+    const sigmaSamples = Math.hypot(shift.seLog, shift.seLog, floor?.seLog ?? 0);
+    const sigma = Math.max(sigmaHistory, sigmaSamples, minSigma);
     const v = {
         key: SHIFT_KEY,
         benchmarkId: 'run',
@@ -39823,14 +40059,16 @@ function judgeShift(shift, historyInputs, opts) {
         verdict: 'unchanged',
         nBaseline: shifts.length,
         nHead: shift.metrics,
-        changePct,
-        worsePct: changePct,
-        adjustedPct: changePct,
+        changePct: Math.expm1(shift.logShift) * 100,
+        worsePct: Math.expm1(shift.logShift) * 100,
+        adjustedPct: Math.expm1(residual) * 100,
         test: 't',
-        p: Math.min(1, 2 * (1 - studentTCdf(Math.abs(shift.logShift / sigma), shifts.length))),
-        noise: sigmaBand(sigma, shifts.length, sigma === sigmaHistory ? 'history' : sigma === floor ? 'floor' : 'samples'),
+        p: Math.min(1, 2 * (1 - studentTCdf(Math.abs(residual / sigma), shifts.length))),
+        noise: sigmaBand(sigma, shifts.length, sigma === sigmaHistory ? 'history' : sigma === minSigma ? 'floor' : 'samples'),
         reason: ''
     };
+    if (floor)
+        v.shiftPct = Math.expm1(floor.logChange) * 100;
     return v;
 }
 /** At least two samples, all identical: a deterministic figure. */
@@ -39865,7 +40103,13 @@ function decideExact(v, opts) {
 /** Holm-adjusted p as text. */
 function pText(v, opts) {
     const pAdj = v.pAdjusted ?? 1;
-    const test = v.test === 't' ? `t-test, ${v.noise?.runs ?? 0} history runs` : v.test === 'z' ? 'z-test' : 'Mann–Whitney';
+    const test = v.test === 't'
+        ? v.df !== undefined
+            ? `t-test, ${v.df < 100 ? `${v.df.toFixed(0)} df` : '100+ df'} from the runs' scatter`
+            : `t-test, ${v.noise?.runs ?? 0} history runs`
+        : v.test === 'z'
+            ? 'z-test'
+            : 'Mann–Whitney';
     return `p=${formatP(v.p ?? 1)} (${test}), Holm ${formatP(pAdj)} ${pAdj < opts.alpha ? '<' : '≥'} ${opts.alpha}`;
 }
 /** Effect and evidence, for a tested metric whose p-value is already adjusted. */
@@ -39879,9 +40123,11 @@ function decide(v, opts) {
     const sigma = v.noise
         ? `noise σ ${v.noise.sigmaPct.toFixed(1)}% (${v.noise.source === 'history' ? `from ${v.noise.runs} history runs` : v.noise.source === 'samples' ? "from both runs' samples" : 'floor'})`
         : '';
-    const shift = v.shiftPct !== undefined && v.key !== SHIFT_KEY
-        ? ` after removing the run-wide shift of ${pct(v.shiftPct)} (raw ${pct(v.changePct ?? 0)})`
-        : '';
+    const shift = v.shiftPct === undefined
+        ? ''
+        : v.key === SHIFT_KEY
+            ? ` beyond the runner floor's ${pct(v.shiftPct)} (all timings ${pct(v.changePct ?? 0)})`
+            : ` after removing the run-wide shift of ${pct(v.shiftPct)} (raw ${pct(v.changePct ?? 0)})`;
     const change = `${pct(worsePct)} ${worsePct >= 0 ? 'worse' : 'better'}${shift}`;
     if (effect && significant) {
         v.verdict = worsePct > 0 ? 'regression' : 'improvement';
