@@ -125,7 +125,9 @@ describe.concurrent('agent faults: the benchmark errors, the run goes on, nothin
     // Garbage is not a protocol line: ignored, the real answers still matched by id, figures measured.
     const b = r.byId(STRATEGY)
     expect(b.status, b.error).toBe('passed')
-    expect(b.metrics.find(m => m.name === 'compute_vs_floor')?.summary.n).toBe(QUICK.strategyExecution.executions)
+    expect(b.metrics.find(m => m.name === 'compute_vs_floor')?.summary.n).toBe(
+      QUICK.strategyExecution.executions
+    )
     expect(r.leaked).toEqual([])
     record('agent writes garbage to stdout', r, exitedAt, `${b.status} (junk ignored)`)
   })
