@@ -192,11 +192,14 @@ describe('compareResults', () => {
 
     // With a history of runs that shifted by at most ±3 %, only t3 stands out, by about +50 %; a 20 % shift of
     // everything is within what a busier runner does (shiftThresholdPct 50 %).
-    const history: HistoryEntry[] = [1.01, 0.98, 1.03, 0.99, 1.02].map((f, j) => ({
-      startedAt: `2024-12-1${j}T00:00:00Z`,
-      runId: `h${j}`,
-      values: Object.fromEntries(names.map((n, i) => [`trading.${n}/${n}`, 10 * (i + 1) * f]))
-    }))
+    // History runs, each a factor on every timing.
+    const runsOf = (factors: number[], tag: string): HistoryEntry[] =>
+      factors.map((f, j) => ({
+        startedAt: `2024-12-1${j}T00:00:00Z`,
+        runId: `${tag}${j}`,
+        values: Object.fromEntries(names.map((n, i) => [`trading.${n}/${n}`, 10 * (i + 1) * f]))
+      }))
+    const history = runsOf([1.01, 0.98, 1.03, 0.99, 1.02], 'h')
     const c = compareResults(
       run(() => 1, 1, history),
       head,
@@ -225,11 +228,7 @@ describe('compareResults', () => {
     expect(s2.reason).toMatch(/> 50% threshold/)
     expect(slow.regressions.map(v => v.key)).toEqual(['run/timing-shift'])
     // The same head against a history that shifted by ±20 %: the shift is ordinary, only t3 is flagged.
-    const wide: HistoryEntry[] = [1.2, 0.82, 1.18, 0.85, 1.22, 0.8].map((f, j) => ({
-      ...history[0],
-      runId: `w${j}`,
-      values: Object.fromEntries(names.map((n, i) => [`trading.${n}/${n}`, 10 * (i + 1) * f]))
-    }))
+    const wide = runsOf([1.2, 0.82, 1.18, 0.85, 1.22, 0.8], 'w')
     const c3 = compareResults(
       run(() => 1, 1, wide),
       head,

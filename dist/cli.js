@@ -39368,6 +39368,15 @@ function headlineSeLog(samples, headline) {
         return sd / (Math.sqrt(n) * mean);
     }
     const logs = xs.map(Math.log);
+    if (n >= 20) {
+        // Distribution-free (McKean–Schrader): the spread of the order statistics around the median. Where samples
+        // switch between modes the median sits between them and moves far more than the MAD formula says.
+        const sorted = logs.sort((a, b) => a - b);
+        const c = Math.max(1, Math.round((n + 1) / 2 - 1.96 * Math.sqrt(n / 4)));
+        const orderSe = (sorted[n - c] - sorted[c - 1]) / (2 * 1.96);
+        if (orderSe > 0)
+            return orderSe;
+    }
     const m = median(logs);
     let sigma = MAD_TO_SIGMA * median(logs.map(l => Math.abs(l - m)));
     if (sigma === 0) {
@@ -39375,15 +39384,7 @@ function headlineSeLog(samples, headline) {
         const mean = logs.reduce((a, b) => a + b, 0) / n;
         sigma = Math.sqrt(logs.reduce((a, l) => a + (l - mean) ** 2, 0) / (n - 1));
     }
-    const parametric = (MEDIAN_SE * sigma) / Math.sqrt(n);
-    if (n < 20)
-        return parametric;
-    // Distribution-free (McKean–Schrader): the spread of the order statistics around the median. Where samples switch
-    // between modes the median sits between them and moves far more than the MAD formula says.
-    const sorted = [...logs].sort((a, b) => a - b);
-    const c = Math.max(1, Math.round((n + 1) / 2 - 1.96 * Math.sqrt(n / 4)));
-    const orderSe = (sorted[n - c] - sorted[c - 1]) / (2 * 1.96);
-    return orderSe > 0 ? orderSe : parametric;
+    return (MEDIAN_SE * sigma) / Math.sqrt(n);
 }
 /**
  * Weights capped at `maxShare` of their total, so no single very precise metric decides a shift alone: it could be
@@ -39716,6 +39717,14 @@ function compareResults(baseline, head, options = {}) {
         warnings.push('this run was incomplete');
     const baseIndex = index(baseline);
     const headIndex = index(head);
+    // A gated timing's error is needed for its verdict and for the run-wide shift: computed once (it sorts).
+    const seCache = new Map();
+    const seOf = (m, headline = m.summary.headline) => {
+        const byHeadline = seCache.get(m) ?? seCache.set(m, new Map()).get(m);
+        if (!byHeadline.has(headline))
+            byHeadline.set(headline, headlineSeLog(m.samples, headline));
+        return byHeadline.get(headline);
+    };
     const verdicts = [];
     const candidates = [];
     for (const [key, { bench, metric }] of headIndex) {
@@ -39773,13 +39782,13 @@ function compareResults(baseline, head, options = {}) {
             base: base.metric,
             head: metric,
             sign: driftSign(driftClass(metric.unit)),
-            seBase: enough ? headlineSeLog(base.metric.samples, headline) : undefined,
-            seHead: enough ? headlineSeLog(metric.samples, headline) : undefined
+            seBase: enough ? seOf(base.metric, headline) : undefined,
+            seHead: enough ? seOf(metric, headline) : undefined
         });
     }
     // What every timed metric of the two runs says about the runners' speed, gated or context (a dozen timings read
     // the runner far better than the three gated ones), for the head and for each history run.
-    const speed = speedSources(baseIndex, headIndex, opts);
+    const speed = speedSources(baseIndex, headIndex, opts, seOf);
     const headShiftInputs = speed
         .filter(s => s.seHead !== undefined)
         .map(s => ({
@@ -39967,14 +39976,14 @@ function sigmaBand(sigma, runs, source) {
         source
     };
 }
-function speedSources(baseIndex, headIndex, opts) {
+function speedSources(baseIndex, headIndex, opts, seOf) {
     const out = [];
     for (const [key, { bench, metric: base }] of baseIndex) {
         const sign = driftSign(driftClass(base.unit));
         if (sign === 0 || base.summary.n === 0 || base.samples.length < opts.minSamples)
             continue;
         const baseline = statOf(base, base.summary.headline);
-        const seBase = headlineSeLog(base.samples, base.summary.headline);
+        const seBase = seOf(base);
         if (!(baseline > 0) || seBase === undefined)
             continue;
         const h = headIndex.get(key)?.metric;
@@ -39983,7 +39992,7 @@ function speedSources(baseIndex, headIndex, opts) {
         const head = statOf(h, h.summary.headline);
         if (!(head > 0))
             continue;
-        const seHead = h.samples.length >= opts.minSamples ? headlineSeLog(h.samples, h.summary.headline) : undefined;
+        const seHead = h.samples.length >= opts.minSamples ? seOf(h) : undefined;
         out.push({
             key,
             benchmarkId: bench.id,

@@ -28,24 +28,13 @@ def _raw(port, data, read_all=True):
     s = socket.create_connection(('127.0.0.1', port), timeout=10)
     try:
         s.sendall(data)
-        out = b''
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            out += chunk
-            if not read_all and b'\r\n\r\n' in out:
-                break
-        return out
+        return _raw_rest(s, until=None if read_all else b'\r\n\r\n')
     finally:
         s.close()
 
 
-def _raw_rest(s):
-    """Everything the server sends on an open connection until it closes it."""
+def _raw_rest(s, until=None):
+    """Everything the server sends on an open connection until it closes it (or, given `until`, until that shows)."""
     out = b''
     while True:
         try:
@@ -55,6 +44,8 @@ def _raw_rest(s):
         if not chunk:
             break
         out += chunk
+        if until is not None and until in out:
+            break
     return out
 
 

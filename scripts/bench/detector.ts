@@ -157,6 +157,17 @@ function load(dir: string): { name: string; results: Results }[] {
 
 const pick = <T>(xs: readonly T[], rand: () => number): T => xs[Math.floor(rand() * xs.length)]
 
+/** The first `size` recorded runs other than the compared ones, condensed as a baseline's history. */
+const historyOf = (
+  runs: readonly { results: Results }[],
+  size: number,
+  ...compared: number[]
+): HistoryEntry[] =>
+  runs
+    .filter((_, k) => !compared.includes(k))
+    .slice(0, size)
+    .map(r => condense(r.results))
+
 async function main(): Promise<void> {
   const f = flags(
     'bench:detector',
@@ -328,10 +339,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < runs.length; i++) {
       for (let j = 0; j < runs.length; j++) {
         if (i === j) continue
-        const history = runs
-          .filter((_, k) => k !== i && k !== j)
-          .slice(0, size)
-          .map(r => condense(r.results))
+        const history = historyOf(runs, size, i, j)
         const cmp = compareResults({ ...runs[i].results, history }, runs[j].results, {
           bootstrapIterations: 0
         })
@@ -353,10 +361,7 @@ async function main(): Promise<void> {
     const quietHistory = Math.min(historyRuns, runs.length - 1)
     for (const b of load(resolve(projectRoot(), f.busy))) {
       for (let i = 0; i < runs.length; i++) {
-        const history = runs
-          .filter((_, k) => k !== i)
-          .slice(0, quietHistory)
-          .map(r => condense(r.results))
+        const history = historyOf(runs, quietHistory, i)
         const cmp = compareResults({ ...runs[i].results, history }, b.results, { bootstrapIterations: 0 })
         busyPairs.push({
           baseline: runs[i].name,

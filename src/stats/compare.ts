@@ -220,6 +220,13 @@ export function compareResults(
 
   const baseIndex = index(baseline)
   const headIndex = index(head)
+  // A gated timing's error is needed for its verdict and for the run-wide shift: computed once (it sorts).
+  const seCache = new Map<Metric, Map<string, number | undefined>>()
+  const seOf = (m: Metric, headline = m.summary.headline): number | undefined => {
+    const byHeadline = seCache.get(m) ?? seCache.set(m, new Map()).get(m)!
+    if (!byHeadline.has(headline)) byHeadline.set(headline, headlineSeLog(m.samples, headline))
+    return byHeadline.get(headline)
+  }
   const verdicts: MetricVerdict[] = []
   const candidates: Candidate[] = []
 
@@ -275,14 +282,14 @@ export function compareResults(
       base: base.metric,
       head: metric,
       sign: driftSign(driftClass(metric.unit)),
-      seBase: enough ? headlineSeLog(base.metric.samples, headline) : undefined,
-      seHead: enough ? headlineSeLog(metric.samples, headline) : undefined
+      seBase: enough ? seOf(base.metric, headline) : undefined,
+      seHead: enough ? seOf(metric, headline) : undefined
     })
   }
 
   // What every timed metric of the two runs says about the runners' speed, gated or context (a dozen timings read
   // the runner far better than the three gated ones), for the head and for each history run.
-  const speed = speedSources(baseIndex, headIndex, opts)
+  const speed = speedSources(baseIndex, headIndex, opts, seOf)
   const headShiftInputs: ShiftInput[] = speed
     .filter(s => s.seHead !== undefined)
     .map(s => ({
@@ -507,22 +514,22 @@ interface SpeedSource {
 function speedSources(
   baseIndex: Map<string, Entry>,
   headIndex: Map<string, Entry>,
-  opts: CompareOptions
+  opts: CompareOptions,
+  seOf: (m: Metric) => number | undefined
 ): SpeedSource[] {
   const out: SpeedSource[] = []
   for (const [key, { bench, metric: base }] of baseIndex) {
     const sign = driftSign(driftClass(base.unit))
     if (sign === 0 || base.summary.n === 0 || base.samples.length < opts.minSamples) continue
     const baseline = statOf(base, base.summary.headline)
-    const seBase = headlineSeLog(base.samples, base.summary.headline)
+    const seBase = seOf(base)
     if (!(baseline > 0) || seBase === undefined) continue
     const h = headIndex.get(key)?.metric
     if (!h || h.unit !== base.unit || h.summary.headline !== base.summary.headline || h.summary.n === 0)
       continue
     const head = statOf(h, h.summary.headline)
     if (!(head > 0)) continue
-    const seHead =
-      h.samples.length >= opts.minSamples ? headlineSeLog(h.samples, h.summary.headline) : undefined
+    const seHead = h.samples.length >= opts.minSamples ? seOf(h) : undefined
     out.push({
       key,
       benchmarkId: bench.id,

@@ -42,6 +42,14 @@ export function headlineSeLog(samples: readonly number[], headline: 'median' | '
     return sd / (Math.sqrt(n) * mean)
   }
   const logs = xs.map(Math.log)
+  if (n >= 20) {
+    // Distribution-free (McKean–Schrader): the spread of the order statistics around the median. Where samples
+    // switch between modes the median sits between them and moves far more than the MAD formula says.
+    const sorted = logs.sort((a, b) => a - b)
+    const c = Math.max(1, Math.round((n + 1) / 2 - 1.96 * Math.sqrt(n / 4)))
+    const orderSe = (sorted[n - c] - sorted[c - 1]) / (2 * 1.96)
+    if (orderSe > 0) return orderSe
+  }
   const m = median(logs)
   let sigma = MAD_TO_SIGMA * median(logs.map(l => Math.abs(l - m)))
   if (sigma === 0) {
@@ -49,14 +57,7 @@ export function headlineSeLog(samples: readonly number[], headline: 'median' | '
     const mean = logs.reduce((a, b) => a + b, 0) / n
     sigma = Math.sqrt(logs.reduce((a, l) => a + (l - mean) ** 2, 0) / (n - 1))
   }
-  const parametric = (MEDIAN_SE * sigma) / Math.sqrt(n)
-  if (n < 20) return parametric
-  // Distribution-free (McKean–Schrader): the spread of the order statistics around the median. Where samples switch
-  // between modes the median sits between them and moves far more than the MAD formula says.
-  const sorted = [...logs].sort((a, b) => a - b)
-  const c = Math.max(1, Math.round((n + 1) / 2 - 1.96 * Math.sqrt(n / 4)))
-  const orderSe = (sorted[n - c] - sorted[c - 1]) / (2 * 1.96)
-  return orderSe > 0 ? orderSe : parametric
+  return (MEDIAN_SE * sigma) / Math.sqrt(n)
 }
 
 /**
