@@ -3,21 +3,23 @@
 // reductions over measured values. No figure is produced here that was not measured by the caller.
 import type { Target } from '../results/schema.js'
 import type { Swarm } from '../swarm/swarm.js'
+import { sideNow } from '../duet/clock.js'
+import { unwrapSwarm } from '../duet/paired-swarm.js'
 
 export const nsToMs = (ns: number): number => ns / 1e6
 export const bytesToMiB = (b: number): number => b / (1024 * 1024)
 
-/** Host stopwatch on the monotonic clock. */
+/** Host stopwatch on the monotonic clock (in a duet, the side's own: see duet/clock.ts). */
 export function stopwatch(): () => number {
-  const t0 = performance.now()
-  return () => performance.now() - t0
+  const t0 = sideNow()
+  return () => sideNow() - t0
 }
 
 /** Runs `fn` and returns its result with the host-observed duration in ms. */
 export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const t0 = performance.now()
+  const t0 = sideNow()
   const value = await fn()
-  return { value, ms: performance.now() - t0 }
+  return { value, ms: sideNow() - t0 }
 }
 
 /** A target taken from the seed's table; the `stat` says which statistic of THIS metric is held against it. */
@@ -29,14 +31,16 @@ const rounds = new WeakMap<Swarm, number>()
 const versions = new WeakMap<Swarm, number>()
 
 /** Next unused consensus round number for this swarm. */
-export function nextRound(swarm: Swarm): number {
+export function nextRound(view: Swarm): number {
+  const swarm = unwrapSwarm(view)
   const r = (rounds.get(swarm) ?? 0) + 1
   rounds.set(swarm, r)
   return r
 }
 
 /** Next unused state version for this swarm. */
-export function nextVersion(swarm: Swarm): number {
+export function nextVersion(view: Swarm): number {
+  const swarm = unwrapSwarm(view)
   const v = (versions.get(swarm) ?? 0) + 1
   versions.set(swarm, v)
   return v

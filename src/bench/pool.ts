@@ -8,9 +8,12 @@ export interface PoolKey {
   topology: string
   size: number
   deploy: 'parallel' | 'sequential'
+  /** In a duet, the base side's swarms run the base's code: never lent to the head, nor the other way round. */
+  side?: 'base' | 'head'
 }
 
-export const poolKey = (k: PoolKey): string => `${k.topology}:${k.size}:${k.deploy}`
+export const poolKey = (k: PoolKey): string =>
+  `${k.topology}:${k.size}:${k.deploy}${k.side === 'base' ? ':base' : ''}`
 /** Topology and size only: a borrower that does not name a deploy mode takes either. */
 export const shapeOf = (k: { topology: string; size: number }): string => `${k.topology}:${k.size}`
 const shapeKey = (s: Swarm): string => shapeOf({ topology: s.topology.name, size: s.size })

@@ -23,6 +23,7 @@ import {
   Results,
   SCHEMA_VERSION,
   type BenchmarkStatus,
+  type DuetBase,
   type Environment
 } from '../results/schema.js'
 import { createProvider, runMetadata } from '../sandbox/factory.js'
@@ -30,6 +31,10 @@ import type { Provider, Sandbox } from '../sandbox/types.js'
 import { collectAgentFiles, type AgentFiles } from '../sandbox/agent-files.js'
 import { deploySwarm, type Swarm } from '../swarm/swarm.js'
 import { RunnerFloor } from './floor.js'
+import { Lockstep, type Side } from '../duet/lockstep.js'
+import { runAsSide } from '../duet/clock.js'
+import { pairedSwarm } from '../duet/paired-swarm.js'
+import { hashSeed } from '../stats/bootstrap.js'
 
 export interface RunOptions {
   /** Use this provider instead of the one the config names (tests, the action). The runner never owns it. */
@@ -48,6 +53,15 @@ export interface RunOptions {
   onTurn?: (id: string, holding: boolean) => void
   /** Deploy the next borrower's swarm while the last user of the current one measures (default: on E2B). */
   prefetch?: boolean
+  /** Measure the base's code side by side with the head's (see src/duet/): every benchmark runs on both. */
+  duet?: DuetRunOptions
+}
+
+export interface DuetRunOptions {
+  /** The base side's agent files (its agent package and strategy module). */
+  files: () => Promise<AgentFiles>
+  /** What the base is, recorded in the results. */
+  base: DuetBase
 }
 
 export { InterruptedError }
@@ -83,8 +97,11 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
   const floor = new RunnerFloor()
   // The agent's files are read once per run and uploaded to every sandbox from memory.
   let files: Promise<AgentFiles> | undefined
-  const agentFiles = (): Promise<AgentFiles> =>
-    (files ??= collectAgentFiles({ strategyPath: config.strategyPath }))
+  let baseFiles: Promise<AgentFiles> | undefined
+  const agentFiles = (side?: Side): Promise<AgentFiles> =>
+    side === 'base' && opts.duet
+      ? (baseFiles ??= opts.duet.files())
+      : (files ??= collectAgentFiles({ strategyPath: config.strategyPath }))
   // On abort, kill everything at once: in-flight agent requests then fail fast instead of running to the end.
   const onAbort = (): void => {
     void pool.drain()
@@ -134,7 +151,8 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
   // the last user of a swarm gets the turn, the swarm the next borrower will ask for is deployed alongside (only
   // while a borrower measures: a creation benchmark must have the rate limiter to itself). Locally creation takes
   // a millisecond and the agents' start-up would only load the machine under measurement: not done.
-  const prefetchOn = (opts.prefetch ?? provider.info.name === 'e2b') && pool.maxAgents > 0
+  // In a duet both sides must measure on the same quiet machine: nothing is deployed alongside.
+  const prefetchOn = (opts.prefetch ?? provider.info.name === 'e2b') && pool.maxAgents > 0 && !opts.duet
   let prefetchAgents = 0
   const maybePrefetch = (holding: string): void => {
     if (!prefetchOn || signal.aborted) return
@@ -168,10 +186,11 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
     prefetching.set(shape, job)
   }
   let benchmarks: BenchmarkResult[]
+  const baseBenchmarks: BenchmarkResult[] = []
   try {
     benchmarks = await Promise.all(
       selected.map(async (entry, index) => {
-        const r = await runOne(entry, index, {
+        const [r, b] = await runOne(entry, index, {
           config,
           provider,
           pool,
@@ -194,8 +213,10 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
           startedAt: () => firstTurn.get(index),
           floor,
           targets: opts.targets,
-          graceMs: opts.abortGraceMs
+          graceMs: opts.abortGraceMs,
+          duet: opts.duet !== undefined
         })
+        if (b) baseBenchmarks[index] = b
         if (!firstTurn.has(index) && r.status !== 'skipped') emitStart(entry)
         emit({ type: 'done', id: entry.id, status: r.status, seconds: r.durationMs / 1000, error: r.error })
         return r
@@ -239,7 +260,10 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
       config.pricing,
       provider.info.nominalAllocation
     ),
-    history: []
+    history: [],
+    ...(opts.duet
+      ? { duet: { base: opts.duet.base, benchmarks: baseBenchmarks.filter(b => b !== undefined) } }
+      : {})
   }
   return Results.parse(results)
 }
@@ -250,13 +274,14 @@ async function deployTracked(
   entry: CatalogEntry,
   key: PoolKey
 ): Promise<Swarm> {
+  const files = await d.agentFiles(key.side)
   const swarm = await deploySwarm({
     provider: d.provider,
     topology: key.topology as SwarmRequest['topology'],
     size: key.size,
     deploy: key.deploy,
-    strategyPath: d.config.strategyPath,
-    files: await d.agentFiles(),
+    strategyPath: files.strategyPath ? d.config.strategyPath : undefined,
+    files,
     label: `${entry.id}/${poolKey(key)}`,
     runTag: d.config.runTag,
     metadata: runMetadata(d.config),
@@ -274,7 +299,7 @@ interface RunOneDeps {
   probe: EnvironmentProbe
   signal: AbortSignal
   emit: (e: ProgressEvent) => void
-  agentFiles: () => Promise<AgentFiles>
+  agentFiles: (side?: Side) => Promise<AgentFiles>
   turns: Turns
   remaining: Map<number, string[]>
   pruneIdle: () => Promise<void>
@@ -289,15 +314,21 @@ interface RunOneDeps {
   floor: RunnerFloor
   targets?: TargetOverrides
   graceMs?: number
+  /** Run the benchmark on both sides of a duet, paired operation by operation. */
+  duet: boolean
 }
 
-async function runOne(entry: CatalogEntry, index: number, d: RunOneDeps): Promise<BenchmarkResult> {
+async function runOne(
+  entry: CatalogEntry,
+  index: number,
+  d: RunOneDeps
+): Promise<[BenchmarkResult, BenchmarkResult | undefined]> {
   const t0 = performance.now()
   const bench = BENCHMARKS.get(entry.id)
   const base = { id: entry.id, category: entry.category, title: entry.title }
   if (!bench) {
     d.turns.finish(index)
-    return {
+    const missing: BenchmarkResult = {
       ...base,
       status: 'error',
       params: {},
@@ -306,6 +337,7 @@ async function runOne(entry: CatalogEntry, index: number, d: RunOneDeps): Promis
       error: 'no implementation registered',
       durationMs: 0
     }
+    return [missing, d.duet ? missing : undefined]
   }
   const { config, provider, pool, signal, turns } = d
   const held = new Set<Swarm>()
@@ -313,8 +345,7 @@ async function runOne(entry: CatalogEntry, index: number, d: RunOneDeps): Promis
   // only borrows measures only while it holds a swarm, so it gives the turn back between swarms.
   const whole = !bench.borrows
   let params: Record<string, unknown> = {}
-  let reused = 0
-  let deployed = 0
+  const counts = { reused: 0, deployed: 0 }
 
   const checkAbort = (): void => {
     if (signal.aborted) throw new InterruptedError(reasonOf(signal))
@@ -337,13 +368,13 @@ async function runOne(entry: CatalogEntry, index: number, d: RunOneDeps): Promis
       turns.release(index)
     }
   }
-  const deployHeld = async (req: SwarmRequest): Promise<Swarm> => {
+  const deployHeld = async (req: SwarmRequest, side: Side | undefined): Promise<Swarm> => {
     checkAbort()
-    const key: PoolKey = { topology: req.topology, size: req.size, deploy: req.deploy ?? 'parallel' }
+    const key: PoolKey = { topology: req.topology, size: req.size, deploy: req.deploy ?? 'parallel', side }
     await d.makeRoom(req.size)
     const swarm = await deployTracked(d, entry, key)
     held.add(swarm)
-    deployed++
+    counts.deployed++
     checkAbort()
     return swarm
   }
@@ -359,53 +390,69 @@ async function runOne(entry: CatalogEntry, index: number, d: RunOneDeps): Promis
       throw err
     }
   }
-  const deploy = (req: SwarmRequest): Promise<Swarm> => withHold(req, () => deployHeld(req))
-  const ctx: BenchContext<object> = {
+  /** The context one side's run of the benchmark sees (outside a duet, `side` is undefined). */
+  const contextFor = (side: Side | undefined): BenchContext<object> => ({
     config,
     profile: config.profile,
-    params: {},
+    params,
     signal,
-    progress: message => d.emit({ type: 'step', id: entry.id, message }),
+    progress: message => {
+      if (side !== 'base') d.emit({ type: 'step', id: entry.id, message })
+    },
     target: name => targetFor(`${entry.id}/${name}`, d.targets),
     checkAbort,
-    deploy,
+    deploy: req => withHold(req, () => deployHeld(req, side)),
     swarm(req) {
       return withHold(req, async () => {
         await d.prefetched(shapeOf(req))
         const mode = req.deploy ?? 'parallel'
         const other = mode === 'parallel' ? 'sequential' : 'parallel'
         const found =
-          (await pool.take({ topology: req.topology, size: req.size, deploy: mode })) ??
+          (await pool.take({ topology: req.topology, size: req.size, deploy: mode, side })) ??
           (req.deploy
             ? undefined
-            : await pool.take({ topology: req.topology, size: req.size, deploy: other }))
-        const swarm = found ?? (await deployHeld(req))
+            : await pool.take({ topology: req.topology, size: req.size, deploy: other, side }))
+        const swarm = found ?? (await deployHeld(req, side))
         if (found) {
           held.add(found)
-          reused++
+          counts.reused++
           // Counters belong to the benchmark that reads them: start from zero.
           await found.resetCounters()
         }
         // With the turn held, just before this benchmark measures: the runner floor at this moment.
-        await d.floor.sample(swarm, signal)
+        if (side !== 'base') await d.floor.sample(swarm, signal)
         return swarm
       })
     },
     release: swarm => unhold(swarm, 'release'),
     discard: swarm => unhold(swarm, 'discard')
-  }
+  })
 
-  let out: BenchOutput | undefined
-  let error: string | undefined
+  const outcomes: Outcome[] = []
+  let duetFacts: Record<string, unknown> = {}
   try {
     params = { ...bench.params(config.profile, config) }
-    ;(ctx as { params: object }).params = params
     if (whole) await turns.acquire(index, undefined)
-    out = await settle(bench.run(ctx), signal, d.graceMs ?? 5000)
-    if (out.metrics.length === 0) error = 'the benchmark produced no metrics'
+    if (!d.duet) outcomes.push(await outcomeOf(settle(bench.run(contextFor(undefined)), signal, graceOf(d))))
+    else {
+      // Both sides run the same benchmark code at once; the gate pairs their swarm operations one by one.
+      const gate = new Lockstep(hashSeed(entry.id))
+      const sides = (['head', 'base'] as const).map(side =>
+        outcomeOf(
+          settle(
+            runAsSide(gate, side, () => bench.run(pairedSwarm(contextFor(side), gate, side))),
+            signal,
+            graceOf(d)
+          )
+        ).finally(() => gate.finish(side))
+      )
+      outcomes.push(...(await Promise.all(sides)))
+      duetFacts = { duetPairs: gate.stats.pairs, duetSolo: gate.stats.solo }
+    }
   } catch (err) {
-    error = errorText(err)
+    outcomes.push({ error: errorText(err) })
   } finally {
+    const error = outcomes.some(o => o.error !== undefined)
     // A benchmark that ended cleanly hands its swarms back; after an error their state is unknown: kill them.
     for (const s of [...held]) {
       held.delete(s)
@@ -424,23 +471,56 @@ async function runOne(entry: CatalogEntry, index: number, d: RunOneDeps): Promis
     turns.finish(index)
   }
   // Never had the turn and the run was interrupted: it did not run.
-  if (signal.aborted && d.startedAt() === undefined)
-    return notRun(entry, `not run: the run was interrupted (${reasonOf(signal)})`)
+  if (signal.aborted && d.startedAt() === undefined) {
+    const skipped = notRun(entry, `not run: the run was interrupted (${reasonOf(signal)})`)
+    return [skipped, d.duet ? skipped : undefined]
+  }
   // Time spent waiting for other benchmarks' turns is not this benchmark's.
   const durationMs = Math.max(0, performance.now() - (d.startedAt() ?? t0) - (turns.waitedMs.get(index) ?? 0))
-  const metrics = out?.metrics ?? []
+  const extra = {
+    strategy: config.strategyPath ? `custom (${basename(config.strategyPath)})` : 'built-in rotation',
+    swarmsReused: counts.reused,
+    swarmsDeployed: counts.deployed,
+    ...duetFacts
+  }
+  const resultOf = (o: Outcome | undefined): BenchmarkResult =>
+    toResult(entry, { ...params, ...(o?.out?.params ?? {}), ...extra }, o ?? { error: 'not run' }, durationMs)
+  return [resultOf(outcomes[0]), d.duet ? resultOf(outcomes[1] ?? outcomes[0]) : undefined]
+}
+
+interface Outcome {
+  out?: BenchOutput
+  error?: string
+}
+
+const graceOf = (d: RunOneDeps): number => d.graceMs ?? 5000
+
+/** A benchmark's output, or its error as text (an empty output is an error too). */
+async function outcomeOf(p: Promise<BenchOutput>): Promise<Outcome> {
+  try {
+    const out = await p
+    return out.metrics.length === 0 ? { error: 'the benchmark produced no metrics' } : { out }
+  } catch (err) {
+    return { error: errorText(err) }
+  }
+}
+
+/** The validated result of one benchmark's run (of one side, in a duet). */
+function toResult(
+  entry: CatalogEntry,
+  params: Record<string, unknown>,
+  o: Outcome,
+  durationMs: number
+): BenchmarkResult {
+  const base = { id: entry.id, category: entry.category, title: entry.title }
+  const { error } = o
+  const metrics = o.out?.metrics ?? []
   const result = {
     ...base,
     status: (error ? 'error' : benchmarkStatus(metrics)) as BenchmarkStatus,
-    params: {
-      ...params,
-      ...(out?.params ?? {}),
-      strategy: config.strategyPath ? `custom (${basename(config.strategyPath)})` : 'built-in rotation',
-      swarmsReused: reused,
-      swarmsDeployed: deployed
-    },
+    params,
     metrics: error ? [] : metrics,
-    facts: error ? {} : (out?.facts ?? {}),
+    facts: error ? {} : (o.out?.facts ?? {}),
     error: error ? error.slice(0, 4000) : undefined,
     durationMs
   }

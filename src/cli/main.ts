@@ -18,6 +18,9 @@ import { installExitCleanup } from '../sandbox/local.js'
 import { sweepSandboxes } from '../sandbox/sweep.js'
 import { compareResults, DEFAULT_COMPARE_OPTIONS } from '../stats/compare.js'
 import { renderComparisonTable } from './compare-table.js'
+import { prepareBaseCode, type BaseCode } from '../duet/base-code.js'
+import { compareDuet } from '../duet/verdict.js'
+import { agentDir } from '../paths.js'
 import { RUN_FLAGS, attributeName, flagError, readerFromOptions } from './flags.js'
 import { progressLine } from './progress.js'
 
@@ -56,6 +59,17 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     .command('run')
     .description('run the benchmark matrix and write swarm-bench-results.json + SWARM_BENCHMARKS_REPORT.md')
   for (const f of RUN_FLAGS) run.addOption(new Option(f.flag, f.help))
+  run
+    .addOption(
+      new Option(
+        '--against <ref>',
+        'duet: measure the working tree side by side with this git ref (its agent/ and --strategy-path as committed there)'
+      )
+    )
+    .addOption(
+      new Option('--threshold <pct>', 'smallest change (percent) that can count as a regression (default 10)')
+    )
+    .addOption(new Option('--fail-on-regression', 'with --against: exit 1 when a regression is found'))
   run.action(async (opts: Record<string, unknown>) => {
     code = await runCommand(opts, io)
   })
@@ -139,12 +153,47 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
       return EXIT.usage
     }
   }
+  let thresholdPct: number
+  try {
+    thresholdPct = readNumber(optionReader(opts), 'threshold', 10, { min: 0, max: 1000 })
+  } catch (err) {
+    if (err instanceof InputError) {
+      io.stderr(
+        `error: invalid value ${JSON.stringify(err.value)} for --threshold — expected ${err.accepted}\n`
+      )
+      return EXIT.usage
+    }
+    throw err
+  }
+  if (opts.failOnRegression && typeof opts.against !== 'string') {
+    io.stderr('error: --fail-on-regression needs --against <ref> (a duet) to compare with\n')
+    return EXIT.usage
+  }
   const outDir = resolve(config.outDir)
   try {
     await mkdir(outDir, { recursive: true })
   } catch (err) {
     io.stderr(`error: cannot create --out directory ${outDir}: ${(err as Error).message}\n`)
     return EXIT.usage
+  }
+  let baseCode: BaseCode | undefined
+  if (typeof opts.against === 'string') {
+    try {
+      baseCode = await prepareBaseCode({
+        ref: opts.against,
+        repoDir: process.cwd(),
+        headAgentDir: agentDir(),
+        strategyPath: config.strategyPath
+      })
+    } catch (err) {
+      io.stderr(`error: --against ${opts.against}: ${err instanceof Error ? err.message : String(err)}\n`)
+      return EXIT.usage
+    }
+    const b = baseCode.base
+    io.stderr(
+      `swarm-bench: duet against ${b.ref} (${b.sha?.slice(0, 12) ?? 'no commit'}); ` +
+        `code that differs: ${b.changed.length ? b.changed.join(', ') : 'none (an A/A duet)'}\n`
+    )
   }
   io.stderr(`swarm-bench: ${config.providerReason}; run tag ${config.runTag}\n`)
 
@@ -179,7 +228,8 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
         const line = progressLine(e)
         if (line) io.stderr(`${line}\n`)
       },
-      log: m => io.stderr(`swarm-bench: ${m}\n`)
+      log: m => io.stderr(`swarm-bench: ${m}\n`),
+      duet: baseCode && { files: baseCode.files, base: baseCode.base }
     })
   } catch (err) {
     io.stderr(`error: the run failed: ${err instanceof Error ? err.message : String(err)}\n`)
@@ -187,13 +237,15 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
   } finally {
     signals.off('SIGINT', handlers.SIGINT)
     signals.off('SIGTERM', handlers.SIGTERM)
+    baseCode?.dispose()
   }
+  const comparison = results.duet ? compareDuet(results, { thresholdPct }) : undefined
 
   try {
     await writeResults(outDir, results)
     await writeFile(
       join(outDir, REPORT_FILE),
-      renderReport(results, undefined, { reproduceCommand: reproduce(config) })
+      renderReport(results, comparison, { reproduceCommand: reproduce(config) })
     )
   } catch (err) {
     io.stderr(
@@ -202,8 +254,16 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
     return EXIT.fatal
   }
   io.stdout(`${renderConsoleSummary(results)}\n`)
+  if (comparison) io.stdout(renderComparisonTable(comparison))
   io.stdout(`results: ${join(outDir, RESULTS_FILE)}\nreport:  ${join(outDir, REPORT_FILE)}\n`)
   if (signalled) return signalExit(signalled)
+  if (opts.failOnRegression && comparison && comparison.regressions.length > 0) {
+    io.stderr(
+      `swarm-bench: --fail-on-regression: ${comparison.regressions.length} regression(s): ` +
+        `${comparison.regressions.map(v => v.key).join(', ')}\n`
+    )
+    return EXIT.fatal
+  }
   const errored = results.benchmarks.filter(b => b.status === 'error')
   if (errored.length > 0) {
     io.stderr(`swarm-bench: ${errored.length} benchmark(s) errored: ${errored.map(b => b.id).join(', ')}\n`)
@@ -283,7 +343,7 @@ async function reportCommand(file: string, opts: Record<string, unknown>, io: Cl
     const base = readResultsOrExplain('--baseline', opts.baseline, io)
     if (!base) return EXIT.usage
     comparison = compareResults(base, results, {})
-  }
+  } else if (results.duet) comparison = compareDuet(results)
   const out = typeof opts.out === 'string' ? resolve(opts.out) : join(dirname(resolve(file)), REPORT_FILE)
   try {
     await mkdir(dirname(out), { recursive: true })

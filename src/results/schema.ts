@@ -137,6 +137,26 @@ export const RunInfo = z.object({
 })
 export type RunInfo = z.infer<typeof RunInfo>
 
+/** What the base side of a duet ran: the code under test as of the base commit. */
+export const DuetBase = z.object({
+  /** The ref asked for (`origin/main`, a SHA) and the commit it resolved to. */
+  ref: z.string(),
+  sha: z.string().optional(),
+  /** Which code under test differs between the sides (`agent`, `strategy`); empty: an A/A duet. */
+  changed: z.array(z.string()),
+  /** Anything the reader must know about how the base was built (a strategy new in the head, ...). */
+  notes: z.array(z.string()).default([])
+})
+export type DuetBase = z.infer<typeof DuetBase>
+
+/** A duet: the base's code measured in the same run, operation by operation beside the head's. */
+export const DuetRun = z.object({
+  base: DuetBase,
+  /** The base side's results, benchmark by benchmark; `benchmarks` at the top level are the head's. */
+  benchmarks: z.array(BenchmarkResult)
+})
+export type DuetRun = z.infer<typeof DuetRun>
+
 export const Results = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   tool: z.object({ name: z.literal('swarm-bench'), version: z.string() }),
@@ -144,7 +164,9 @@ export const Results = z.object({
   benchmarks: z.array(BenchmarkResult),
   cost: CostTotals,
   /** Rolling history of earlier baseline runs (newest first), carried forward by baseline uploads. */
-  history: z.array(HistoryEntry).max(50).default([])
+  history: z.array(HistoryEntry).max(50).default([]),
+  /** Present when the run was a duet (base and head side by side). */
+  duet: DuetRun.optional()
 })
 export type Results = z.infer<typeof Results>
 

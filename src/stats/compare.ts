@@ -114,8 +114,14 @@ export interface MetricVerdict {
   /** Two-sided p-value of the test, raw and Holm-adjusted. */
   p?: number
   pAdjusted?: number
-  /** `t`/`z`: the shift-corrected change over its noise σ; `rank`: Mann–Whitney (no percent change possible). */
-  test?: 't' | 'z' | 'rank'
+  /**
+   * `t`/`z`: the shift-corrected change over its noise σ; `rank`: Mann–Whitney (no percent change possible);
+   * `paired`: a duet's paired log ratios (Yuen's trimmed t against the threshold, src/stats/paired.ts).
+   */
+  test?: 't' | 'z' | 'rank' | 'paired'
+  /** Duet: pairs judged, and the smallest slowdown this metric detects with 95 % power (threshold included). */
+  pairs?: number
+  mdePct?: number
   /** Degrees of freedom of a `t` test that leans on the runs' scatter (a history's t has its run count). */
   df?: number
   /** ±1σ of the change (`source` says where σ came from) for tested metrics; the history band for counted ones. */
@@ -136,6 +142,10 @@ export interface BaselineInfo {
 
 export interface Comparison {
   status: 'compared' | 'no-baseline'
+  /** `duet`: base and head measured side by side in this run; `artifact` (default): against a recorded run. */
+  mode?: 'duet' | 'artifact'
+  /** In a duet, the comparison with the baseline artifact, shown as context only (it never fails the gate). */
+  artifact?: Comparison
   /** For `no-baseline`, why; else a one-line summary. */
   reason: string
   options: CompareOptions

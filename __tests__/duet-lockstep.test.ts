@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest'
+import { runAsSide, sideNow } from '../src/duet/clock.js'
+import { Lockstep, type Side } from '../src/duet/lockstep.js'
+
+const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms))
+
+describe('Lockstep', () => {
+  it('pairs the k-th operation of each side and never overlaps the two sides', async () => {
+    const gate = new Lockstep(7)
+    const log: string[] = []
+    let running: Side | undefined
+    const op = (side: Side, i: number) =>
+      gate.run(side, async () => {
+        expect(running).toBeUndefined()
+        running = side
+        log.push(`${side}${i}`)
+        await sleep(2)
+        running = undefined
+        return i
+      })
+    const side = async (s: Side, delay: number): Promise<number[]> => {
+      const out: number[] = []
+      for (let i = 0; i < 20; i++) {
+        await sleep(delay)
+        out.push(await op(s, i))
+      }
+      gate.finish(s)
+      return out
+    }
+    const [b, h] = await Promise.all([side('base', 0), side('head', 3)])
+    expect(b).toEqual([...Array(20).keys()])
+    expect(h).toEqual(b)
+    // Each pair holds the same index on both sides, in either order.
+    for (let i = 0; i < 20; i++)
+      expect(new Set(log.slice(2 * i, 2 * i + 2))).toEqual(new Set([`base${i}`, `head${i}`]))
+    expect(gate.stats.pairs).toBe(20)
+    // The order is random: both orders occur over 20 pairs.
+    expect(gate.stats.headFirst).toBeGreaterThan(0)
+    expect(gate.stats.headFirst).toBeLessThan(20)
+  })
+
+  it('lets a side run alone once the other has finished, and passes errors to the caller', async () => {
+    const gate = new Lockstep()
+    gate.finish('base')
+    await expect(gate.run('head', async () => 5)).resolves.toBe(5)
+    await expect(
+      gate.run('head', async () => {
+        throw new Error('boom')
+      })
+    ).rejects.toThrow('boom')
+    expect(gate.stats.solo).toBe(2)
+  })
+
+  it('keeps operations a side starts together concurrent within the side', async () => {
+    const gate = new Lockstep()
+    let inFlight = 0
+    let most = 0
+    const op = (s: Side) =>
+      gate.run(s, async () => {
+        most = Math.max(most, ++inFlight)
+        await sleep(5)
+        inFlight--
+      })
+    await Promise.all([
+      Promise.all([op('base'), op('base'), op('base')]),
+      Promise.all([op('head'), op('head'), op('head')])
+    ])
+    expect(most).toBe(3)
+    expect(gate.stats.pairs).toBe(1)
+  })
+
+  it('the side clock leaves out the time a side was held while the other ran', async () => {
+    const gate = new Lockstep(3)
+    const timedOp = (side: Side, ms: number) =>
+      runAsSide(gate, side, async () => {
+        const t0 = sideNow()
+        await gate.run(side, () => sleep(ms))
+        return sideNow() - t0
+      })
+    // The head's operation takes 60 ms, the base's 5 ms: whichever runs second waits for the other.
+    const [b, h] = await Promise.all([timedOp('base', 5), timedOp('head', 60)])
+    expect(b).toBeLessThan(40)
+    expect(h).toBeGreaterThanOrEqual(55)
+  })
+})

@@ -1,0 +1,132 @@
+// The duet's pairing: the base and the head run the same benchmark code side by side, and every swarm operation
+// of one side is paired with the same operation of the other. A pair runs back to back, in a random order, never
+// overlapping, so both sides see the same machine a few milliseconds apart (Bulej et al., "Duet benchmarking",
+// ICPE 2020; Laaber et al., randomized interleaved trials, EMSE 2019). Time a side spends held at the gate is
+// not its own: the side clock (clock.ts) takes it out of every host-timed figure.
+import { mulberry32 } from '../stats/bootstrap.js'
+
+export type Side = 'base' | 'head'
+export const SIDES: readonly Side[] = ['base', 'head']
+
+interface Pending {
+  fn: () => Promise<unknown>
+  resolve: (v: unknown) => void
+  reject: (e: unknown) => void
+}
+
+interface SideState {
+  queue: Pending[]
+  running: number
+  done: boolean
+  /** Milliseconds this side spent held at the gate with nothing of its own running. */
+  heldMs: number
+  heldSince: number | undefined
+}
+
+export interface LockstepStats {
+  pairs: number
+  /** Operations one side ran alone because the other had finished (an error, or different code paths). */
+  solo: number
+  /** How many pairs ran the head first. */
+  headFirst: number
+}
+
+export class Lockstep {
+  private readonly sides: Record<Side, SideState> = {
+    base: { queue: [], running: 0, done: false, heldMs: 0, heldSince: undefined },
+    head: { queue: [], running: 0, done: false, heldMs: 0, heldSince: undefined }
+  }
+  private busy = false
+  private scheduled = false
+  private readonly random: () => number
+  readonly stats: LockstepStats = { pairs: 0, solo: 0, headFirst: 0 }
+
+  constructor(seed = 1) {
+    this.random = mulberry32(seed)
+  }
+
+  /** Runs `fn` as this side's next operation, once the other side has its own to pair it with. */
+  run<T>(side: Side, fn: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const s = this.sides[side]
+      s.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject })
+      this.updateHeld(side)
+      this.schedule()
+    })
+  }
+
+  /** This side will issue no more operations (its benchmark ended): the other side runs alone from now on. */
+  finish(side: Side): void {
+    this.sides[side].done = true
+    this.schedule()
+  }
+
+  /** Milliseconds `side` has spent held at the gate so far (what the side clock subtracts). */
+  heldMs(side: Side, now = performance.now()): number {
+    const s = this.sides[side]
+    return s.heldMs + (s.heldSince !== undefined ? now - s.heldSince : 0)
+  }
+
+  private updateHeld(side: Side): void {
+    const s = this.sides[side]
+    const held = s.queue.length > 0 && s.running === 0
+    const now = performance.now()
+    if (held && s.heldSince === undefined) s.heldSince = now
+    else if (!held && s.heldSince !== undefined) {
+      s.heldMs += now - s.heldSince
+      s.heldSince = undefined
+    }
+  }
+
+  // Batches form over one turn of the event loop, so operations a side starts together (Promise.all) stay
+  // concurrent within the side.
+  private schedule(): void {
+    if (this.busy || this.scheduled) return
+    this.scheduled = true
+    setImmediate(() => {
+      this.scheduled = false
+      void this.step()
+    })
+  }
+
+  private async step(): Promise<void> {
+    if (this.busy) return
+    const { base, head } = this.sides
+    let order: Side[]
+    if (base.queue.length > 0 && head.queue.length > 0) {
+      const headFirst = this.random() < 0.5
+      order = headFirst ? ['head', 'base'] : ['base', 'head']
+      this.stats.pairs++
+      if (headFirst) this.stats.headFirst++
+    } else if (base.queue.length > 0 && head.done) order = ['base']
+    else if (head.queue.length > 0 && base.done) order = ['head']
+    else return
+    if (order.length === 1) this.stats.solo++
+    this.busy = true
+    const batches = order.map(side => [side, this.sides[side].queue.splice(0)] as const)
+    try {
+      for (const [side, batch] of batches) await this.runBatch(side, batch)
+    } finally {
+      this.busy = false
+    }
+    this.schedule()
+  }
+
+  private async runBatch(side: Side, batch: Pending[]): Promise<void> {
+    const s = this.sides[side]
+    s.running += batch.length
+    this.updateHeld(side)
+    await Promise.all(
+      batch.map(async p => {
+        try {
+          p.resolve(await p.fn())
+        } catch (err) {
+          p.reject(err)
+        } finally {
+          s.running--
+        }
+      })
+    )
+    this.updateHeld(side)
+  }
+}

@@ -1,0 +1,179 @@
+// The duet's verdicts: for every headline metric, the head's samples against the base's samples measured beside
+// them, pair by pair. Nothing is removed as a run-wide shift: both sides shared the runner, so a slowdown of
+// everything is the code's. Holm across every headline of every benchmark keeps the whole matrix's false-alarm
+// rate at α. The result is a Comparison, so the report, the comment and the gate read it like any other.
+import { metricKey, type BenchmarkResult, type Metric, type Results } from '../results/schema.js'
+import { driftClass } from '../stats/drift.js'
+import { holmAdjust } from '../stats/multiple.js'
+import { pairedTest, type PairedResult } from '../stats/paired.js'
+import {
+  DEFAULT_COMPARE_OPTIONS,
+  VERDICT_KINDS,
+  formatP,
+  type CompareOptions,
+  type Comparison,
+  type MetricVerdict,
+  type VerdictKind
+} from '../stats/compare.js'
+import { isDuetHeadline } from './headlines.js'
+
+const pct = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`
+const statOf = (m: Metric): number => (m.summary.headline === 'mean' ? m.summary.mean : m.summary.median)
+
+interface Candidate {
+  bench: BenchmarkResult
+  head?: Metric
+  base?: Metric
+  baseBench?: BenchmarkResult
+}
+
+function candidates(results: Results): Candidate[] {
+  const out: Candidate[] = []
+  const baseById = new Map((results.duet?.benchmarks ?? []).map(b => [b.id, b]))
+  for (const bench of results.benchmarks) {
+    const baseBench = baseById.get(bench.id)
+    const names = new Set<string>()
+    for (const m of [...bench.metrics, ...(baseBench?.metrics ?? [])])
+      if (isDuetHeadline(bench.id, m)) names.add(m.name)
+    for (const name of names) {
+      out.push({
+        bench,
+        baseBench,
+        head: bench.metrics.find(m => m.name === name),
+        base: baseBench?.metrics.find(m => m.name === name)
+      })
+    }
+  }
+  return out
+}
+
+const emptyCounts = (): Record<VerdictKind, number> =>
+  Object.fromEntries(VERDICT_KINDS.map(k => [k, 0])) as Record<VerdictKind, number>
+
+/** Compares the two sides of a duet run; `status: 'no-baseline'` when the run was not a duet. */
+export function compareDuet(results: Results, options: Partial<CompareOptions> = {}): Comparison {
+  const opts: CompareOptions = { ...DEFAULT_COMPARE_OPTIONS, ...options }
+  const duet = results.duet
+  const warnings: string[] = []
+  if (!duet) {
+    return {
+      status: 'no-baseline',
+      mode: 'duet',
+      reason: 'this run was not a duet',
+      options: opts,
+      verdicts: [],
+      regressions: [],
+      improvements: [],
+      counts: emptyCounts(),
+      tested: 0,
+      warnings
+    }
+  }
+  if (!results.run.complete) warnings.push('this run was incomplete')
+  for (const n of duet.base.notes) warnings.push(n)
+  const list = candidates(results)
+  const testable = list.filter(
+    c => c.head && c.base && Math.min(c.head.samples.length, c.base.samples.length) >= 3
+  )
+  const alphaForMde = opts.alpha / Math.max(1, testable.length)
+  const tests = new Map<Candidate, PairedResult>()
+  for (const c of testable) {
+    const r = pairedTest(c.base!.samples, c.head!.samples, {
+      thresholdPct: opts.thresholdPct,
+      direction: c.head!.direction,
+      exact: driftClass(c.head!.unit) === 'none',
+      alphaForMde
+    })
+    if (r) tests.set(c, r)
+  }
+  const tested = [...tests.keys()]
+  const twoSided = tested.map(c => {
+    const r = tests.get(c)!
+    return Math.min(1, 2 * Math.min(r.pWorse, r.pBetter))
+  })
+  const adjusted = new Map(tested.map((c, i) => [c, holmAdjust(twoSided)[i]]))
+  const verdicts = list.map(c => verdictOf(c, tests.get(c), adjusted.get(c), opts))
+  const counts = emptyCounts()
+  for (const v of verdicts) counts[v.verdict]++
+  const regressions = verdicts.filter(v => v.verdict === 'regression')
+  const improvements = verdicts.filter(v => v.verdict === 'improvement')
+  const benchmarks = new Set(tested.map(c => c.bench.id)).size
+  return {
+    status: 'compared',
+    mode: 'duet',
+    reason:
+      `duet against ${duet.base.sha ? duet.base.sha.slice(0, 12) : duet.base.ref}: ${tested.length} headline metric(s) ` +
+      `of ${benchmarks} benchmark(s) judged pair by pair; ${regressions.length} regression(s), ${improvements.length} improvement(s)`,
+    options: opts,
+    baselineInfo: {
+      sha: duet.base.sha,
+      ref: duet.base.ref,
+      startedAt: results.run.startedAt,
+      provider: results.run.provider,
+      profile: results.run.profile,
+      historyRuns: 0
+    },
+    verdicts,
+    regressions,
+    improvements,
+    counts,
+    tested: tested.length,
+    warnings
+  }
+}
+
+function verdictOf(
+  c: Candidate,
+  r: PairedResult | undefined,
+  pAdjusted: number | undefined,
+  opts: CompareOptions
+): MetricVerdict {
+  const m = (c.head ?? c.base)!
+  const v: MetricVerdict = {
+    key: metricKey(c.bench.id, m.name),
+    benchmarkId: c.bench.id,
+    metric: m.name,
+    unit: m.unit,
+    direction: m.direction,
+    headline: m.summary.headline,
+    verdict: 'insufficient-data',
+    baseline: c.base ? statOf(c.base) : undefined,
+    head: c.head ? statOf(c.head) : undefined,
+    nBaseline: c.base?.samples.length ?? 0,
+    nHead: c.head?.samples.length ?? 0,
+    reason: ''
+  }
+  if (!c.head || !c.base) {
+    const side = !c.head ? 'head' : 'base'
+    const bench = !c.head ? c.bench : c.baseBench
+    v.verdict = !c.head ? 'missing' : 'new'
+    v.reason =
+      bench?.status === 'error'
+        ? `the benchmark errored on the ${side} side: ${bench.error ?? 'error'}`
+        : `not measured on the ${side} side`
+    return v
+  }
+  if (!r || pAdjusted === undefined) {
+    v.reason = `needs 3 pairs with positive values on both sides, had ${Math.min(v.nBaseline, v.nHead)}: raise the profile's sample count`
+    return v
+  }
+  const worse = m.direction === 'lower' ? r.changePct : -r.changePct
+  Object.assign(v, {
+    changePct: r.changePct,
+    worsePct: worse,
+    interval: r.interval,
+    p: Math.min(1, 2 * Math.min(r.pWorse, r.pBetter)),
+    pAdjusted,
+    test: 'paired' as const,
+    df: r.df,
+    pairs: r.pairs,
+    mdePct: r.mdePct
+  })
+  const significant = pAdjusted < opts.alpha
+  v.verdict = significant ? (r.pWorse < r.pBetter ? 'regression' : 'improvement') : 'unchanged'
+  const evidence = `${r.pairs} pairs, ${pct(r.changePct)} (${pct(r.interval.lowPct)} … ${pct(r.interval.highPct)}), Holm p ${formatP(pAdjusted)}`
+  v.reason = significant
+    ? `${v.verdict === 'regression' ? 'worse' : 'better'} by more than ${opts.thresholdPct}%: ${evidence}`
+    : `within ${opts.thresholdPct}% or not resolved: ${evidence}; smallest detectable slowdown ${pct(r.mdePct)}`
+  return v
+}
