@@ -284,6 +284,7 @@ async function deployTracked(
     files,
     label: `${entry.id}/${poolKey(key)}`,
     runTag: d.config.runTag,
+    pinCpus: key.side !== undefined,
     metadata: runMetadata(d.config),
     signal: d.signal
   })

@@ -5,23 +5,12 @@ import type { BenchContext } from '../bench/types.js'
 import type { Swarm } from '../swarm/swarm.js'
 import type { Lockstep, Side } from './lockstep.js'
 
-/** Swarm methods that talk to the agents: each call is one paired operation. */
-const PAIRED_METHODS = new Set<string>([
-  'request',
-  'executeStrategy',
-  'calibrate',
-  'runTask',
-  'ping',
-  'send',
-  'consensusRound',
-  'stateSync',
-  'runTasks',
-  'metrics',
-  'counters',
-  'resetCounters',
-  'settledCounters',
-  'health'
-])
+/**
+ * Every operation of a swarm reaches its agents through `request`: pairing it pairs each agent request of one
+ * side with the same request of the other (a ping over 5 agents is 5 pairs, not 1). Methods run with the view as
+ * `this`, so their inner requests pass the gate.
+ */
+const PAIRED = 'request'
 
 const realOf = new WeakMap<object, Swarm>()
 
@@ -34,7 +23,7 @@ function view(swarm: Swarm, gate: Lockstep, side: Side, views: WeakMap<Swarm, Sw
   const proxy = new Proxy(swarm, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver)
-      if (typeof prop !== 'string' || !PAIRED_METHODS.has(prop) || typeof value !== 'function') return value
+      if (prop !== PAIRED || typeof value !== 'function') return value
       return (...args: unknown[]) =>
         gate.run(side, () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args))
     }

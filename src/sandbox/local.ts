@@ -215,6 +215,20 @@ class LocalProcess implements AgentProcess {
   }
 }
 
+let tasksetFound: boolean | undefined
+/** Whether util-linux `taskset` can pin processes here (Linux with util-linux); without it nothing is pinned. */
+function hasTaskset(): boolean {
+  if (tasksetFound === undefined) {
+    try {
+      execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' })
+      tasksetFound = true
+    } catch {
+      tasksetFound = false
+    }
+  }
+  return tasksetFound
+}
+
 class LocalSandbox implements Sandbox {
   readonly provider = 'local' as const
   private readonly createdAt = performance.now()
@@ -228,7 +242,10 @@ class LocalSandbox implements Sandbox {
     readonly label: string,
     readonly workdir: string,
     readonly allocation: Allocation,
-    private readonly opts: Required<Pick<LocalProviderOptions, 'killGraceMs'>> & { runTag?: string },
+    private readonly opts: Required<Pick<LocalProviderOptions, 'killGraceMs'>> & {
+      runTag?: string
+      cpu?: number
+    },
     private readonly onKilled: (s: LocalSandbox) => void,
     timeoutMs?: number
   ) {
@@ -282,7 +299,10 @@ class LocalSandbox implements Sandbox {
     const cwd = cmd.cwd ? resolve(this.workdir, cmd.cwd) : this.workdir
     const env: Record<string, string> = { ...agentBaseEnv(process.env), ...(cmd.env ?? {}) }
     if (this.opts.runTag && !cmd.env?.[RUN_TAG_ENV]) env[RUN_TAG_ENV] = this.opts.runTag
-    const child = spawn(resolveInterpreter(cmd.command), cmd.args, {
+    // Pinned through taskset, which execs the command: the pid, the group and the signals stay the agent's.
+    const pin = this.opts.cpu !== undefined && hasTaskset() ? ['taskset', '-c', String(this.opts.cpu)] : []
+    const argv = [...pin, resolveInterpreter(cmd.command), ...cmd.args]
+    const child = spawn(argv[0], argv.slice(1), {
       cwd,
       env,
       detached: true,
@@ -373,7 +393,11 @@ export class LocalProvider implements Provider {
       opts.label,
       workdir,
       { ...this.allocation },
-      { killGraceMs: this.killGraceMs, runTag: this.runTag ?? opts.metadata?.[RUN_TAG_METADATA] },
+      {
+        killGraceMs: this.killGraceMs,
+        runTag: this.runTag ?? opts.metadata?.[RUN_TAG_METADATA],
+        cpu: opts.cpu
+      },
       s => this.liveSet.delete(s),
       opts.timeoutMs
     )

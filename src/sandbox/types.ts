@@ -17,6 +17,11 @@ export interface CreateOptions {
   /** Safety lifetime; the provider kills the sandbox after it even if we crash. */
   timeoutMs?: number
   signal?: AbortSignal
+  /**
+   * Run the sandbox's processes on this CPU where the provider shares one machine between sandboxes (local): a
+   * duet gives a base agent and its head twin the same CPU, so neither side gets a faster core or mode.
+   */
+  cpu?: number
 }
 
 export interface StartCommand {

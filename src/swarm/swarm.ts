@@ -1,8 +1,8 @@
 // The swarm: deploy one agent per sandbox, link them along the topology with verified handshakes, run the
 // protocol's operations, read their counters, tear everything down. Every figure returned here is either taken
-// inside the agents (…Ns, monotonic clock) or observed by the host with performance.now() (…Ms), labelled so.
+// inside the agents (…Ns, monotonic clock) or observed by the host with sideNow() (…Ms), labelled so.
+import os from 'node:os'
 import { randomBytes } from 'node:crypto'
-import { performance } from 'node:perf_hooks'
 import {
   agentStartCommand,
   collectAgentFiles,
@@ -11,6 +11,7 @@ import {
 } from '../sandbox/agent-files.js'
 import type { PeerEndpoint, Provider, ProviderName, Sandbox, SandboxMetrics } from '../sandbox/types.js'
 import { AgentClient, AgentError, type ReadyEvent } from './agent-client.js'
+import { sideNow } from '../duet/clock.js'
 import { buildTopology, routingFor, type Topology, type TopologyName } from './topology.js'
 
 export { AgentCrashedError, AgentError, AgentOpError, AgentTimeoutError } from './agent-client.js'
@@ -75,6 +76,8 @@ export interface SwarmOptions {
   sandboxTimeoutMs?: number
   /** Agent files collected once and reused across swarms (default: collected per deploy). */
   files?: AgentFiles
+  /** Agent i runs on CPU i mod the machine's CPUs, where the provider can pin (a duet: both sides alike). */
+  pinCpus?: boolean
   /** Python executable inside the sandbox (default python3). */
   python?: string
   /** Starting cash of each agent's portfolio. */
@@ -87,7 +90,7 @@ export interface SwarmOptions {
   sandboxes?: Sandbox[]
 }
 
-/** Host-observed phases of one agent's deployment (performance.now(), milliseconds). */
+/** Host-observed phases of one agent's deployment (sideNow(), milliseconds). */
 export interface AgentDeployTiming {
   agentId: number
   label: string
@@ -268,7 +271,7 @@ export class SwarmError extends Error {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-const elapsed = (t0: number): number => performance.now() - t0
+const elapsed = (t0: number): number => sideNow() - t0
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 
 /** Runs `fn` over 0..n-1 with at most `limit` at once; stops starting new items once `stop()` is true. */
@@ -441,7 +444,7 @@ export class Swarm {
     const before = (opts.countMessages ?? true) ? await this.counters() : undefined
     const args: Record<string, unknown> = { round, timeoutMs: agentTimeout }
     if (opts.window) args.window = opts.window
-    const t0 = performance.now()
+    const t0 = sideNow()
     const answers = await Promise.all(
       this.clients.map((_, i) => this.request<ConsensusAnswer>(i, 'consensus', args, hostTimeout))
     )
@@ -477,7 +480,7 @@ export class Swarm {
   ): Promise<StateSyncResult> {
     const hostTimeout = opts.timeoutMs ?? this.opTimeoutMs
     const before = await this.counters()
-    const t0 = performance.now()
+    const t0 = sideNow()
     const res = await this.request<{ version: number; acks: number; syncNs: number }>(
       origin,
       'state_sync',
@@ -515,13 +518,13 @@ export class Swarm {
     const results: TaskOutcome[] = new Array(tasks.length)
     const perAgent = agents.map(agentId => ({ agentId, tasks: 0, busyMs: 0 }))
     let next = 0
-    const t0 = performance.now()
+    const t0 = sideNow()
     await Promise.all(
       perAgent.map(async slot => {
         while (next < tasks.length) {
           const index = next++
           const task = tasks[index]
-          const t = performance.now()
+          const t = sideNow()
           try {
             const result = await this.request<TaskResultBody>(slot.agentId, 'run_task', task, opts.timeoutMs)
             results[index] = { taskId: task.taskId, agentId: slot.agentId, hostMs: elapsed(t), result }
@@ -586,7 +589,7 @@ export class Swarm {
     kinds: string[],
     maxWaitMs = 5000
   ): Promise<{ totals: CounterTotals; settled: boolean }> {
-    const deadline = performance.now() + maxWaitMs
+    const deadline = sideNow() + maxWaitMs
     let prev = await this.counters()
     // Two quiet reads in a row (≥ 2 × 20 ms): a forward thread the GIL delayed gets time to show up.
     let streak = 0
@@ -600,7 +603,7 @@ export class Swarm {
       })
       streak = quiet ? streak + 1 : 0
       if (streak >= 2) return { totals: cur, settled: true }
-      if (performance.now() > deadline) return { totals: cur, settled: false }
+      if (sideNow() > deadline) return { totals: cur, settled: false }
       prev = cur
     }
   }
@@ -611,7 +614,7 @@ export class Swarm {
   ): Promise<{ agentId: number; ok: boolean; rttMs?: number; error?: string }[]> {
     return Promise.all(
       this.clients.map(async (c, agentId) => {
-        const t = performance.now()
+        const t = sideNow()
         try {
           await c.request('echo', {}, timeoutMs)
           return { agentId, ok: true, rttMs: elapsed(t) }
@@ -625,7 +628,7 @@ export class Swarm {
   /** Ask every agent to shut down (short timeout), then kill every sandbox. Idempotent; never throws. */
   teardown(opts: { shutdownTimeoutMs?: number } = {}): Promise<void> {
     this.torn ??= (async () => {
-      const t0 = performance.now()
+      const t0 = sideNow()
       const wait = opts.shutdownTimeoutMs ?? 2000
       await Promise.all(
         this.clients.map(async c => {
@@ -679,7 +682,7 @@ function validate(o: SwarmOptions): void {
 export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
   validate(o)
   const topology = buildTopology(o.topology, o.size)
-  const tWall = performance.now()
+  const tWall = sideNow()
   const label = o.label ?? `${o.topology}-${o.size}`
   const runTag = o.runTag ?? `swarm-${randomBytes(4).toString('hex')}`
   const files = o.files ?? (await collectAgentFiles({ strategyPath: o.strategyPath }))
@@ -710,23 +713,24 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
     let client: AgentClient | undefined
     try {
       o.signal?.throwIfAborted()
-      const t0 = performance.now()
+      const t0 = sideNow()
       sandbox =
         o.sandboxes?.[i] ??
         (await o.provider.create({
           label: agentLabel,
           metadata: { ...o.metadata, [RUN_TAG_METADATA]: runTag, swarm: label, agent: String(i) },
           timeoutMs: o.sandboxTimeoutMs,
-          signal: o.signal
+          signal: o.signal,
+          ...(o.pinCpus ? { cpu: i % os.availableParallelism() } : {})
         }))
       created[i] = sandbox
       if (failure) throw failure
       const createMs = o.sandboxes ? 0 : elapsed(t0)
-      const t1 = performance.now()
+      const t1 = sideNow()
       await sandbox.writeFiles(files.files)
       const uploadMs = elapsed(t1)
       if (failure) throw failure
-      const t2 = performance.now()
+      const t2 = sideNow()
       const proc = await sandbox.start(agentStartCommand(runTag, o.python))
       const startMs = elapsed(t2)
       client = new AgentClient(i, proc)
@@ -750,7 +754,7 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
       if (files.strategyPath)
         init.strategyPath = `${sandbox.workdir.replace(/\/+$/, '')}/${files.strategyPath}`
       if (o.capital !== undefined) init.capital = o.capital
-      const t3 = performance.now()
+      const t3 = sideNow()
       await client.request('init', init, opTimeoutMs)
       const initMs = elapsed(t3)
       deployed[i] = {
@@ -790,14 +794,14 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
   }
 
   try {
-    const tAgents = performance.now()
+    const tAgents = sideNow()
     progress(`deploying ${label}: ${topology.n} agents, ${o.deploy}, concurrency ${concurrency}`)
     await forEachLimited(topology.n, concurrency, deployOne, () => failure !== undefined)
     if (failure) throw failure
     const agentsMs = elapsed(tAgents)
     const parts = deployed as Deployed[]
 
-    const tLink = performance.now()
+    const tLink = sideNow()
     const endpoints = await Promise.all(
       parts.map(d => d.sandbox.peerEndpoint((d.client.ready as ReadyEvent).port))
     )

@@ -1,0 +1,335 @@
+// `npm run bench:duet`: how well the duet gate tells real code changes from none, measured end to end. Each trial
+// is a throwaway git repository holding a copy of the agent and a user strategy, committed; a change is written
+// into its working tree (a real slowed function, never a synthetic number), and the real CLI runs
+// `swarm-bench run --against HEAD` on the quick matrix. Prints the false alarms of whole-matrix A/A duets (with
+// the 95 % upper bound on their rate), the detection of each change, and each headline's minimum detectable effect.
+import { execFileSync, spawn } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { compareDuet } from '../../src/duet/verdict.js'
+import { projectRoot } from '../../src/paths.js'
+import { readResults } from '../../src/results/io.js'
+import type { Results } from '../../src/results/schema.js'
+import { flags, intFlag, machine, machineLine, quantile, table, writeJson } from './common.js'
+
+/**
+ * The user strategy every trial runs: a 20-bar mean plus a fixed loop of work (WORK iterations), so a change can
+ * give it a known multiple of its work, as a pull request that makes a strategy do more would.
+ */
+const WORK = 3000
+const strategy = (work: number): string => `
+def decide(bars, state):
+    closes = [b["c"] for b in bars[-20:]]
+    acc = 0.0
+    for i in range(${work}):
+        acc += closes[i % 20] * 1e-9
+    mean = sum(closes) / len(closes) + acc * 0.0
+    last = closes[-1]
+    if last > mean * 1.002:
+        return {"signal": "buy", "confidence": 0.6}
+    if last < mean * 0.998:
+        return {"signal": "sell", "confidence": 0.6}
+    return {"signal": "hold", "confidence": 0.5}
+`
+
+/** A busy wait of `ns` nanoseconds, in Python, as one statement block at `indent`. */
+const spin = (ns: number, indent: string): string =>
+  `${indent}import time as _t\n${indent}_until = _t.perf_counter_ns() + ${ns}\n${indent}while _t.perf_counter_ns() < _until:\n${indent}    pass\n`
+
+interface Change {
+  name: string
+  what: string
+  /** Benchmarks whose headlines the change must move (a flag elsewhere is reported, not counted as caught). */
+  expect: RegExp
+  apply(repo: string): void
+}
+
+function patch(file: string, anchor: string, insert: (indent: string) => string): void {
+  const text = readFileSync(file, 'utf8')
+  const at = text.indexOf(anchor)
+  if (at < 0 || text.indexOf(anchor, at + 1) >= 0)
+    throw new Error(`anchor not found once in ${file}: ${anchor}`)
+  const lineStart = text.lastIndexOf('\n', at) + 1
+  const indent = /^\s*/.exec(text.slice(lineStart))![0]
+  writeFileSync(file, text.slice(0, lineStart) + insert(indent) + text.slice(lineStart))
+}
+
+const peer = (repo: string): string => join(repo, 'agent', 'swarm_agent', 'peer.py')
+
+/** Gives the user strategy `factor` × its loop's work. */
+const strategyChange = (factor: number): Change => ({
+  name: `strategy×${factor}`,
+  what: `user strategy: its loop does ${factor}× the work (${WORK} → ${Math.round(WORK * factor)} iterations)`,
+  expect: /^trading\.strategy-execution$|^scalability\.agent-count$/,
+  apply: repo => writeFileSync(join(repo, 'strategy.py'), strategy(Math.round(WORK * factor)))
+})
+
+const CHANGES: Change[] = [
+  strategyChange(1.1),
+  strategyChange(1.25),
+  {
+    name: 'peer-send+3us',
+    what: 'agent: a 3 µs busy wait before every peer request is sent (about +10 % of a loopback round trip)',
+    expect: /^communication\.|^scalability\.topology-compare$|^trading\.consensus$/,
+    apply: repo => patch(peer(repo), 'conn.sock.sendall(msg)', i => spin(3000, i))
+  },
+  {
+    name: 'peer-send+9us',
+    what: 'agent: a 9 µs busy wait before every peer request is sent (about +30 % of a round trip)',
+    expect: /^communication\.|^scalability\.topology-compare$|^trading\.consensus$/,
+    apply: repo => patch(peer(repo), 'conn.sock.sendall(msg)', i => spin(9000, i))
+  },
+  {
+    name: 'encode×2',
+    what: 'agent: every JSON message encoded twice (a uniform slowdown of all messaging)',
+    expect: /^communication\.|^scalability\.topology-compare$|^trading\.consensus$|^resources\.cpu$/,
+    apply: repo =>
+      patch(
+        join(repo, 'agent', 'swarm_agent', 'fastjson.py'),
+        "return ''.join(_c_enc(obj, 0))",
+        i => `${i}''.join(_c_enc(obj, 0))\n`
+      )
+  },
+  {
+    name: 'vote-handler+300us',
+    what: 'agent: a 300 µs busy wait in the consensus vote handler',
+    expect: /^trading\.consensus$|^scalability\.topology-compare$|^costs\./,
+    apply: repo =>
+      patch(
+        join(repo, 'agent', 'swarm_agent', 'agent.py'),
+        'first = self._store_vote(rnd, origin, decision, weight)',
+        i => spin(300_000, i)
+      )
+  }
+]
+
+const git = (cwd: string, args: string[]): void => {
+  execFileSync('git', args, { cwd, stdio: 'ignore' })
+}
+
+/** A repository whose HEAD holds the agent and the strategy; `change` edits its working tree. */
+function makeRepo(change?: Change): string {
+  const repo = mkdtempSync(join(tmpdir(), 'swarm-bench-duet-'))
+  mkdirSync(join(repo, 'agent'))
+  cpSync(join(projectRoot(), 'agent', 'swarm_agent'), join(repo, 'agent', 'swarm_agent'), {
+    recursive: true,
+    filter: src => !src.includes('__pycache__')
+  })
+  writeFileSync(join(repo, 'strategy.py'), strategy(WORK))
+  git(repo, ['init', '-q', '-b', 'main'])
+  git(repo, ['add', '-A'])
+  git(repo, ['-c', 'user.email=bench@example.invalid', '-c', 'user.name=bench', 'commit', '-qm', 'base'])
+  change?.apply(repo)
+  return repo
+}
+
+function runDuet(repo: string, out: string): Promise<{ code: number; seconds: number }> {
+  const t0 = performance.now()
+  return new Promise(done => {
+    // tsx by its path: the trial repository is outside the project, where `--import tsx` would not resolve.
+    const tsx = join(projectRoot(), 'node_modules', '.bin', 'tsx')
+    const args = ['run', '--against', 'HEAD', '--strategy-path', 'strategy.py', '--out', out]
+    const child = spawn(tsx, [join(projectRoot(), 'src', 'cli.ts'), ...args], {
+      cwd: repo,
+      env: { ...process.env, SWARM_BENCH_AGENT_DIR: join(repo, 'agent') },
+      stdio: 'ignore'
+    })
+    child.on('close', code => done({ code: code ?? 1, seconds: (performance.now() - t0) / 1000 }))
+  })
+}
+
+function startLoad(k: number): () => void {
+  const hogs = Array.from({ length: k }, () =>
+    spawn('python3', ['-c', 'while True: pass'], { stdio: 'ignore' })
+  )
+  const stop = (): void => {
+    for (const h of hogs) h.kill('SIGKILL')
+  }
+  process.once('exit', stop)
+  return stop
+}
+
+interface Trial {
+  kind: string
+  load: number
+  file: string
+  seconds: number
+}
+
+/** Clopper–Pearson 95 % upper bound for k events in n trials (k = 0: 1 − 0.05^(1/n)). */
+function upperBound(k: number, n: number): number {
+  if (n === 0) return 1
+  if (k === 0) return 1 - Math.pow(0.05, 1 / n)
+  // Bisection on the binomial tail P(X ≤ k; p) = 0.05.
+  const tail = (p: number): number => {
+    let s = 0
+    let term = Math.pow(1 - p, n)
+    for (let i = 0; i <= k; i++) {
+      s += term
+      term *= ((n - i) / (i + 1)) * (p / (1 - p))
+    }
+    return s
+  }
+  let lo = k / n
+  let hi = 1
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2
+    if (tail(mid) > 0.05) lo = mid
+    else hi = mid
+  }
+  return hi
+}
+
+async function record(
+  dir: string,
+  kind: string,
+  change: Change | undefined,
+  reps: number,
+  load: number,
+  trials: Trial[]
+): Promise<void> {
+  for (let i = 0; i < reps; i++) {
+    const repo = makeRepo(change)
+    const out = join(dir, `${kind}-load${load}-${i}`)
+    const stop = load > 0 ? startLoad(load) : () => {}
+    try {
+      const r = await runDuet(repo, out)
+      trials.push({ kind, load, file: join(out, 'swarm-bench-results.json'), seconds: r.seconds })
+      process.stderr.write(
+        `${kind} load=${load} #${i + 1}/${reps}: ${r.seconds.toFixed(0)} s, exit ${r.code}\n`
+      )
+    } finally {
+      stop()
+      rmSync(repo, { recursive: true, force: true })
+    }
+  }
+}
+
+function analyse(trials: Trial[], thresholds: number[]): unknown {
+  const read = trials.map(t => ({ ...t, r: readResults(t.file) }))
+  for (const t of read) if (!t.r.ok) console.log(`unreadable trial ${t.kind} (load ${t.load}): ${t.r.reason}`)
+  const loaded = read.filter((t): t is Trial & { r: { ok: true; results: Results } } => t.r.ok)
+  const out: Record<string, unknown> = {}
+  for (const threshold of thresholds) {
+    console.log(`\n## regression-threshold ${threshold} %`)
+    const rows: (string | number)[][] = []
+    const kinds = [...new Set(loaded.map(t => `${t.kind}|${t.load}`))]
+    const summary: Record<string, unknown> = {}
+    for (const k of kinds) {
+      const [kind, load] = k.split('|')
+      const group = loaded.filter(t => t.kind === kind && String(t.load) === load)
+      const change = CHANGES.find(c => c.name === kind)
+      let flagged = 0
+      let caught = 0
+      const effects: number[] = []
+      const elsewhere = new Set<string>()
+      for (const t of group) {
+        const c = compareDuet(t.r.results, { thresholdPct: threshold })
+        if (c.regressions.length > 0) flagged++
+        if (change) {
+          const hits = c.regressions.filter(v => change.expect.test(v.benchmarkId))
+          if (hits.length > 0) caught++
+          for (const v of c.regressions) if (!change.expect.test(v.benchmarkId)) elsewhere.add(v.key)
+          const moved = c.verdicts.filter(v => change.expect.test(v.benchmarkId) && v.changePct !== undefined)
+          if (moved.length) effects.push(Math.max(...moved.map(v => v.changePct!)))
+        } else for (const v of c.regressions) elsewhere.add(v.key)
+      }
+      const n = group.length
+      const row = change
+        ? [
+            kind,
+            load,
+            n,
+            `${caught}/${n}`,
+            effects.length ? `+${quantile(effects, 0.5).toFixed(1)}%` : '—',
+            [...elsewhere].join(' ') || '—'
+          ]
+        : [
+            kind,
+            load,
+            n,
+            `${flagged}/${n} flagged (95 % upper bound ${(100 * upperBound(flagged, n)).toFixed(1)} %)`,
+            '—',
+            [...elsewhere].join(' ') || '—'
+          ]
+      rows.push(row)
+      summary[k] = { n, flagged, caught, effects, elsewhere: [...elsewhere] }
+    }
+    console.log(
+      table(
+        [
+          'trial',
+          'load',
+          'duets',
+          'flagged / caught',
+          'largest headline change (median)',
+          'regressions outside the expected benchmarks'
+        ],
+        rows
+      )
+    )
+    out[`threshold${threshold}`] = summary
+  }
+  // Minimum detectable effect per headline, from the quiet A/A duets at the default threshold.
+  const aa = loaded.filter(t => t.kind === 'A/A' && t.load === 0)
+  const mde = new Map<string, number[]>()
+  for (const t of aa) {
+    for (const v of compareDuet(t.r.results, { thresholdPct: 5 }).verdicts)
+      if (v.mdePct !== undefined) mde.set(v.key, [...(mde.get(v.key) ?? []), v.mdePct])
+  }
+  if (mde.size) {
+    console.log(
+      '\n## minimum detectable slowdown per headline (95 % power, regression-threshold 5, median over the quiet A/A duets)'
+    )
+    const rows = [...mde.entries()].map(([k, xs]) => [
+      k,
+      `${quantile(xs, 0.5).toFixed(1)}%`,
+      quantile(xs, 0.5) <= 10 ? 'yes' : 'no'
+    ])
+    console.log(table(['headline', 'MDE', '≤ 10 %'], rows))
+    out.mde = Object.fromEntries([...mde.entries()].map(([k, xs]) => [k, quantile(xs, 0.5)]))
+  }
+  const secs = loaded.filter(t => t.load === 0).map(t => t.seconds)
+  if (secs.length)
+    console.log(`\nwall time of a quiet duet quick run: median ${quantile(secs, 0.5).toFixed(1)} s`)
+  return out
+}
+
+async function mainScript(): Promise<void> {
+  const f = flags(
+    'bench:duet',
+    'false alarms and detection of the duet gate on real code changes, end to end',
+    {
+      aa: { type: 'string', default: '30', help: 'A/A duets on a quiet machine' },
+      'aa-load': { type: 'string', default: '10', help: 'A/A duets beside one CPU-spinning process' },
+      reps: { type: 'string', default: '3', help: 'duets per code change' },
+      changes: {
+        type: 'string',
+        default: 'all',
+        help: `comma-separated: ${CHANGES.map(c => c.name).join(', ')}`
+      },
+      dir: { type: 'string', default: '.tmp/bench-duet', help: 'where the duets are recorded' },
+      from: { type: 'string', help: 'analyse the duets recorded in this folder, run nothing' },
+      json: { type: 'string', help: 'also write the figures as JSON here' }
+    }
+  )
+  console.log(machineLine(machine()))
+  const dir = resolve(projectRoot(), f.from || f.dir)
+  const index = join(dir, 'trials.json')
+  let trials: Trial[] = []
+  if (f.from) trials = JSON.parse(readFileSync(index, 'utf8')) as Trial[]
+  else {
+    mkdirSync(dir, { recursive: true })
+    const wanted = f.changes === 'all' ? CHANGES : CHANGES.filter(c => f.changes.split(',').includes(c.name))
+    await record(dir, 'A/A', undefined, intFlag('aa', f.aa, 0), 0, trials)
+    await record(dir, 'A/A', undefined, intFlag('aa-load', f['aa-load'], 0), 1, trials)
+    for (const c of wanted) await record(dir, c.name, c, intFlag('reps', f.reps, 0), 0, trials)
+    writeFileSync(index, JSON.stringify(trials, null, 2))
+  }
+  console.log('\nChanges (each a real edit of the code under test, in the head only):')
+  for (const c of CHANGES) console.log(`- ${c.name}: ${c.what}`)
+  writeJson(f.json, analyse(trials, [10, 5]))
+}
+
+await mainScript()
