@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import {
   agentStartCommand,
+  peerBindHost,
   collectAgentFiles,
   RUN_TAG_METADATA,
   type AgentFiles
@@ -727,7 +728,7 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
       const uploadMs = elapsed(t1)
       if (failure) throw failure
       const t2 = performance.now()
-      const proc = await sandbox.start(agentStartCommand(runTag, o.python))
+      const proc = await sandbox.start(agentStartCommand(runTag, o.python, peerBindHost(sandbox.provider)))
       const startMs = elapsed(t2)
       client = new AgentClient(i, proc)
       const ready = await client.waitReady(readyTimeoutMs)
