@@ -1,7 +1,7 @@
 // `swarm-bench`: run | compare | report | cleanup. Flags map onto the shared input table (src/config), so the CLI
 // and the action accept and reject exactly the same values; usage errors exit 2 and name the flag.
 import { readdirSync, readFileSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Command, CommanderError, Option } from 'commander'
 import { BENCHMARK_IDS } from '../bench/catalog.js'
@@ -9,6 +9,7 @@ import { runBenchmarks, toolVersion } from '../bench/runner.js'
 import type { ProgressEvent } from '../bench/types.js'
 import { parseRunConfig, type RunConfig } from '../config/config.js'
 import { InputError, readNumber } from '../config/inputs.js'
+import { prepareOutDir } from '../config/paths.js'
 import { renderConsoleSummary } from '../report/console.js'
 import { renderReport } from '../report/markdown.js'
 import { readResults, writeResults } from '../results/io.js'
@@ -139,11 +140,12 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
       return EXIT.usage
     }
   }
-  const outDir = resolve(config.outDir)
+  let outDir: string
   try {
-    await mkdir(outDir, { recursive: true })
+    outDir = prepareOutDir(config.outDir, process.cwd())
   } catch (err) {
-    io.stderr(`error: cannot create --out directory ${outDir}: ${(err as Error).message}\n`)
+    if (!(err instanceof InputError)) throw err
+    io.stderr(`${flagError(err)}\n`)
     return EXIT.usage
   }
   io.stderr(`swarm-bench: ${config.providerReason}; run tag ${config.runTag}\n`)
@@ -286,9 +288,13 @@ async function reportCommand(file: string, opts: Record<string, unknown>, io: Cl
   }
   const out = typeof opts.out === 'string' ? resolve(opts.out) : join(dirname(resolve(file)), REPORT_FILE)
   try {
-    await mkdir(dirname(out), { recursive: true })
+    prepareOutDir(dirname(out), process.cwd())
     await writeFile(out, renderReport(results, comparison))
   } catch (err) {
+    if (err instanceof InputError) {
+      io.stderr(`${flagError(err)}\n`)
+      return EXIT.usage
+    }
     io.stderr(`error: cannot write --out ${out}: ${(err as Error).message}\n`)
     return EXIT.fatal
   }
