@@ -20,6 +20,7 @@ import { sweepSandboxes } from '../sandbox/sweep.js'
 import { compareResults, DEFAULT_COMPARE_OPTIONS } from '../stats/compare.js'
 import { renderComparisonTable } from './compare-table.js'
 import { RUN_FLAGS, attributeName, flagError, readerFromOptions } from './flags.js'
+import { watchParent } from './parent.js'
 import { progressLine } from './progress.js'
 
 export interface CliIO {
@@ -155,23 +156,27 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
   const controller = new AbortController()
   let signalled: NodeJS.Signals | undefined
   let firstSignalAt = 0
-  const onSignal = (sig: NodeJS.Signals) => (): void => {
-    if (signalled) {
-      // One Ctrl-C often arrives more than once (the terminal's process group plus npm forwarding it): only a
-      // signal well after the first means "stop waiting for the cleanup".
-      if (performance.now() - firstSignalAt < 1000) return
-      io.stderr(`swarm-bench: second ${sig}, exiting now\n`)
-      process.exit(sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm)
+  const onSignal =
+    (sig: NodeJS.Signals, what = `${sig} received`) =>
+    (): void => {
+      if (signalled) {
+        // One Ctrl-C often arrives more than once (the terminal's process group plus npm forwarding it): only a
+        // signal well after the first means "stop waiting for the cleanup".
+        if (performance.now() - firstSignalAt < 1000) return
+        io.stderr(`swarm-bench: second ${sig}, exiting now\n`)
+        process.exit(sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm)
+      }
+      signalled = sig
+      firstSignalAt = performance.now()
+      io.stderr(`swarm-bench: ${what}: stopping, killing every agent, writing partial results\n`)
+      controller.abort(sig)
     }
-    signalled = sig
-    firstSignalAt = performance.now()
-    io.stderr(`swarm-bench: ${sig} received: stopping, killing every agent, writing partial results\n`)
-    controller.abort(sig)
-  }
   const signals = io.signals ?? process
   const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') }
   signals.on('SIGINT', handlers.SIGINT)
   signals.on('SIGTERM', handlers.SIGTERM)
+  // A signal to npm alone kills npm and its shell without reaching us: their death is our SIGTERM.
+  const stopWatchingParent = watchParent(onSignal('SIGTERM', 'the parent process exited'))
 
   let results: Results
   try {
@@ -189,6 +194,7 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
   } finally {
     signals.off('SIGINT', handlers.SIGINT)
     signals.off('SIGTERM', handlers.SIGTERM)
+    stopWatchingParent()
   }
 
   try {
