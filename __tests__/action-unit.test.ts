@@ -1,6 +1,6 @@
 // The action's own rules, without a runner: outputs, the gate, annotations, progress groups, secret redaction,
 // input checks, leftover detection, and that the docs and workflows say what the action does.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -253,6 +253,13 @@ describe('inputs', () => {
         /Invalid input 'strategy-path': "missing.py" — expected the path of a Python file/
       )
       expect(() => readActionInputs(reader({ 'strategy-path': 'dir.py' }), {})).toThrow(/strategy-path/)
+      // Readable files outside the workspace are not strategies, however the path reaches them.
+      symlinkSync('/etc/passwd', join(ws, 'link.py'))
+      for (const outside of ['/etc/passwd', '../../../../etc/shadow', 'link.py']) {
+        expect(() => readActionInputs(reader({ 'strategy-path': outside }), {})).toThrow(
+          `Invalid input 'strategy-path': ${JSON.stringify(outside)} — expected the path of a Python file in the workspace`
+        )
+      }
     } finally {
       process.chdir(cwd)
     }

@@ -106,7 +106,9 @@ const RUN_CASES: Record<string, [string, RegExp][]> = {
   ],
   '--out': [
     [LONG, /a string of at most 4096 characters/],
-    ['', /a non-empty value/]
+    ['', /a non-empty value/],
+    // Node's recursive mkdir never returns on this path: it must be refused at once.
+    ['/proc/forbidden', /a directory that can be created and written, not under \/proc or \/sys/]
   ],
   '--strategy-path': [
     [LONG, /a string of at most 4096 characters/],
@@ -233,7 +235,7 @@ describe('swarm-bench run: every flag refuses bad values (exit 2, flag + value +
         /cannot read --strategy-path \/no\/such\/strategy\.py: ENOENT/
       ],
       [['--strategy-path', dir], /cannot read --strategy-path .*EISDIR/],
-      [['--out', join(dir, 'a-file', 'sub')], /cannot create --out directory .*(ENOTDIR|EEXIST)/],
+      [['--out', join(dir, 'a-file', 'sub')], /for --out — expected a directory .*a-file is not a directory/],
       [['--fail-on-target=maybe'], /unknown option '--fail-on-target=maybe'/],
       [['--concurrency', '4'], /unknown option '--concurrency'/],
       [['--provider', 'e2b'], /for --e2b-api-key — expected an E2B API key when provider is e2b/]
@@ -328,7 +330,10 @@ const ACTION_CASES: Record<string, [string, RegExp][]> = {
   only: [['trading.nope', /list of creation\.swarm-init/]],
   'strategy-path': [
     ['no/such/strategy.py', /the path of a Python file in the workspace/],
-    ['.', /the path of a Python file in the workspace/]
+    ['.', /the path of a Python file in the workspace/],
+    // Readable files outside the workspace would be copied into every sandbox.
+    ['/etc/passwd', /the path of a Python file in the workspace/],
+    ['../../../../etc/shadow', /the path of a Python file in the workspace/]
   ],
   'baseline-artifact': [
     ['a/b', /an artifact name without/],
@@ -355,7 +360,10 @@ const ACTION_CASES: Record<string, [string, RegExp][]> = {
   'price-vcpu-second': [['-1', /a number from 0 to 1/]],
   'price-gib-second': [['free', /a number from 0 to 1/]],
   'cost-window-seconds': [['3601', /a number from 0 to 3600/]],
-  out: [[LONG, /a string of at most 4096 characters/]]
+  out: [
+    [LONG, /a string of at most 4096 characters/],
+    ['/proc/forbidden', /a directory that can be created and written, not under \/proc or \/sys/]
+  ]
 }
 /** Free-form secrets: any value is passed on as given (a wrong token shows up as a GitHub error, tested there). */
 const FREE_FORM = ['github-token']

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BENCHMARK_IDS } from '../src/bench/catalog.js'
+import { SUBLINEAR_BELOW } from '../src/bench/creation.js'
 import { runBenchmarks } from '../src/bench/runner.js'
 import { SEED_TARGETS } from '../src/bench/targets.js'
 import type { ProgressEvent } from '../src/bench/types.js'
@@ -16,6 +17,29 @@ import { benchConfig } from './support/bench-config.js'
 import { newRunTag, processesWithTag, waitForNoProcesses } from './support/processes.js'
 
 const tag = newRunTag('bench-matrix')
+
+/** The target operators, written out again so the test does not reuse the code it checks. */
+const OPS: Record<'<' | '<=' | '>' | '>=', (a: number, b: number) => boolean> = {
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '>': (a, b) => a > b,
+  '>=': (a, b) => a >= b
+}
+
+/** Least-squares slope of ln y against ln x: the exponent b of y = a·x^b. */
+function logLogSlope(xs: number[], ys: number[]): number {
+  const lx = xs.map(Math.log)
+  const ly = ys.map(Math.log)
+  const mx = lx.reduce((a, v) => a + v, 0) / lx.length
+  const my = ly.reduce((a, v) => a + v, 0) / ly.length
+  let sxy = 0
+  let sxx = 0
+  for (let i = 0; i < lx.length; i++) {
+    sxy += (lx[i] - mx) * (ly[i] - my)
+    sxx += (lx[i] - mx) ** 2
+  }
+  return sxy / sxx
+}
 const out = mkdtempSync(join(tmpdir(), 'bench-matrix-'))
 let results: Results
 const events: ProgressEvent[] = []
@@ -63,7 +87,13 @@ describe('quick matrix on the local provider', () => {
       const [id, name] = key.split('/')
       const m = metric(id, name)
       expect(m.target, key).toEqual(target)
-      expect(typeof m.targetMet, key).toBe('boolean')
+      // Judged again here from the metric's own summary: a verdict that ignored the figure would differ.
+      expect(m.targetMet, key).toBe(OPS[target.op](m.summary[target.stat], target.value))
+    }
+    // A missed target fails its benchmark; a benchmark whose targets are all met passes.
+    for (const b of results.benchmarks) {
+      const missed = b.metrics.some(m => m.target !== undefined && m.targetMet === false)
+      expect(b.status, b.id).toBe(missed ? 'failed' : 'passed')
     }
     const withTargets = results.benchmarks.flatMap(b =>
       b.metrics.filter(m => m.target).map(m => `${b.id}/${m.name}`)
@@ -190,10 +220,28 @@ describe('quick matrix on the local provider', () => {
     expect(par?.agents).toBe(seq?.agents)
   })
 
-  it('scaling exponents are fitted from the sizes', () => {
-    expect(typeof bench('scalability.agent-count').facts['scaling_exponent.swarm_create_ms']).toBe('number')
-    expect(typeof bench('scalability.linear-2-20').facts['sublinear.swarm_create_ms']).toBe('boolean')
-    expect(typeof bench('costs.scaling').facts['scaling_exponent.cost_per_task']).toBe('number')
+  it('scaling exponents are the log-log fit of the per-size values the run reports', () => {
+    // The fit is recomputed here from the reported per-size metrics, so an exponent that is not the slope of
+    // those figures (wrong series, sizes or fit) fails.
+    const refit = (id: string, series: string): number => {
+      const sizes = bench(id).params.sizes as number[]
+      expect(sizes.length, id).toBeGreaterThanOrEqual(3)
+      return logLogSlope(
+        sizes,
+        sizes.map(n => metric(id, `${series}.n${n}`).summary.median)
+      )
+    }
+    const agentCount = refit('scalability.agent-count', 'swarm_create_ms')
+    expect(bench('scalability.agent-count').facts['scaling_exponent.swarm_create_ms']).toBeCloseTo(
+      agentCount,
+      3
+    )
+    const linear = refit('scalability.linear-2-20', 'swarm_create_ms')
+    const facts = bench('scalability.linear-2-20').facts
+    expect(facts['scaling_exponent.swarm_create_ms']).toBeCloseTo(linear, 3)
+    expect(facts['sublinear.swarm_create_ms']).toBe(linear < SUBLINEAR_BELOW)
+    const perTask = refit('costs.scaling', 'cost_per_task')
+    expect(bench('costs.scaling').facts['scaling_exponent.cost_per_task']).toBeCloseTo(perTask, 3)
   })
 
   it('a second run gives different raw samples with the same structure', async () => {

@@ -53,7 +53,19 @@ describe('measurement scripts (tiny parameters)', () => {
     expect(h.throughput.sent).toBe(20)
     expect(h.throughput.delivered).toBe(20)
     expect(h.throughput.sendLatencyUs.n).toBe(20)
-    expect(typeof h.targets.peerP50WithinRatio).toBe('boolean')
+    // Each verdict is the per-round ratio held against the stated ratio, and the overall one holds for every
+    // placement: recomputed here, so a verdict detached from its figures fails.
+    for (const pl of h.placements) {
+      expect(pl.targets.peerP50WithinRatio, pl.placement).toBe(pl.peer.roundRatioP50 <= h.targets.ratio)
+      expect(pl.targets.controlP50WithinRatio, pl.placement).toBe(pl.control.roundRatioP50 <= h.targets.ratio)
+    }
+    expect(h.targets.peerP50WithinRatio).toBe(
+      h.placements.every(pl => pl.peer.roundRatioP50 <= h.targets.ratio)
+    )
+    expect(h.targets.controlP50WithinRatio).toBe(
+      h.placements.every(pl => pl.control.roundRatioP50 <= h.targets.ratio)
+    )
+    expect(h.peer).toEqual(h.placements[0].peer)
     expect(h.profile?.rungs.map(r => r.name)).toEqual([
       'floor',
       'http-bytes',
@@ -127,12 +139,25 @@ describe('measurement scripts (tiny parameters)', () => {
     expect(readdirSync(runs)).toHaveLength(2)
     expect(d.params.runs).toBe(2)
     expect(d.cells.map(c => c.method)).toEqual(['project', 'ratio110', 'ratio200', 'welch'])
+    // Each rate is a whole number of the 20 comparisons, the score is recomputed from the rates, and a rule that
+    // needs a 200 % ratio can never flag more than the 110 % rule on the same pairs: a rate computed from the
+    // wrong counts, denominator or method breaks one of these.
+    const count = (rate: number): number => rate * d.params.comparisons
     for (const c of d.cells) {
-      expect(c.falseAlarm).toBeGreaterThanOrEqual(0)
-      expect(c.falseAlarm).toBeLessThanOrEqual(1)
-      expect(c.detection['50']).toBeGreaterThanOrEqual(0)
-      expect(c.detection['50']).toBeLessThanOrEqual(1)
+      expect(Object.keys(c.detection)).toEqual(['50'])
+      for (const rate of [c.falseAlarm, c.detection['50']]) {
+        expect(count(rate)).toBeCloseTo(Math.round(count(rate)), 9)
+        expect(Math.round(count(rate))).toBeGreaterThanOrEqual(0)
+        expect(Math.round(count(rate))).toBeLessThanOrEqual(d.params.comparisons)
+      }
+      expect(c.score25).toBeCloseTo(c.falseAlarm + (1 - (c.detection['25'] ?? 0)), 12)
     }
+    const cell = (m: string) => d.cells.find(c => c.method === m)!
+    expect(cell('ratio200').falseAlarm).toBeLessThanOrEqual(cell('ratio110').falseAlarm)
+    expect(cell('ratio200').detection['50']).toBeLessThanOrEqual(cell('ratio110').detection['50'])
+    const project = cell('project')
+    expect(d.targets.met['drift10.falseAlarm≤1%']).toBe(project.falseAlarm <= d.targets.falseAlarmMax)
+    expect(d.targets.met['realPairs.noRegression']).toBe(d.realPairs.every(r => r.regressions.length === 0))
     expect(d.realPairs).toHaveLength(2)
     const again = await script<DetectorFigures>('detector', ['--from', runs, ...args])
     expect(again.figures.params.runs).toBe(2)

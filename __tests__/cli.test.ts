@@ -9,7 +9,9 @@ import { main, type CliIO } from '../src/cli/main.js'
 import { runBenchmarks } from '../src/bench/runner.js'
 import { readResults, writeResults } from '../src/results/io.js'
 import { REPORT_FILE, RESULTS_FILE } from '../src/results/schema.js'
+import { parentGone, watchParent } from '../src/cli/parent.js'
 import { benchConfig } from './support/bench-config.js'
+import { cleanEnv } from './support/faults/cli-process.js'
 import { newRunTag, processesWithTag, waitForNoProcesses } from './support/processes.js'
 
 const root = join(import.meta.dirname, '..')
@@ -207,4 +209,98 @@ describe('interrupting a run', () => {
       expect(await waitForNoProcesses(tag, 5000)).toEqual([])
     }, 60_000)
   }
+})
+
+describe('the process that started the CLI dies', () => {
+  it('watchParent fires once when the parent pid changes, and never while it stays', async () => {
+    expect(parentGone(100, 100)).toBe(false)
+    expect(parentGone(100, 1)).toBe(true)
+    let ppid = 100
+    let fired = 0
+    const stop = watchParent(
+      () => fired++,
+      10,
+      () => ppid
+    )
+    await new Promise(r => setTimeout(r, 50))
+    expect(fired).toBe(0)
+    ppid = 1
+    await new Promise(r => setTimeout(r, 50))
+    ppid = 2
+    await new Promise(r => setTimeout(r, 50))
+    expect(fired).toBe(1)
+    stop()
+  })
+
+  /**
+   * Starts `command args` with the run tag in its environment (so npm, its shell and the CLI carry it, as the
+   * agents do), kills `victim(child)` once `creation.parallel-speedup` is running, and returns what the tag
+   * finds alive 5 s after the signal.
+   */
+  async function killAndCount(
+    command: string,
+    args: (tag: string, out: string) => string[],
+    signal: NodeJS.Signals
+  ): Promise<{ left: number[]; err: string; out: string }> {
+    const tag = newRunTag(`cli-parent-${signal.toLowerCase()}`)
+    const out = join(dir, tag)
+    const child = spawn(command, args(tag, out), {
+      cwd: root,
+      env: cleanEnv({ SWARM_BENCH_RUN: tag }),
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    let err = ''
+    let signalled = false
+    await new Promise<void>(resolve => {
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString()
+        // A few seconds in, while agents are alive: only the starting process is signalled, once, never its group.
+        if (!signalled && /creation\.parallel-speedup: run 1/.test(err)) {
+          signalled = true
+          child.kill(signal)
+          resolve()
+        }
+      })
+    })
+    await new Promise(r => setTimeout(r, 5000))
+    const left = processesWithTag(tag)
+    // A failing run must not leave its orphans behind for the next tests.
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return { left, err, out }
+  }
+
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    it(`${sig} to npm's pid alone (\`npm run bench\`) stops the run: no node or agent process of it 5 s later`, async () => {
+      const r = await killAndCount(
+        'npm',
+        (tag, out) => ['run', 'bench', '--', '--provider', 'local', '--run-tag', tag, '--out', out],
+        sig
+      )
+      expect(r.left, r.err).toEqual([])
+      // It stopped the orderly way: partial results were written, not lost.
+      const results = readResults(join(r.out, RESULTS_FILE))
+      expect(results.ok, r.err).toBe(true)
+      expect(results.ok && results.results.run.complete).toBe(false)
+    }, 60_000)
+  }
+
+  it('SIGKILL to the shell that started the CLI: the CLI notices the orphaning and stops', async () => {
+    // `; exit` keeps the shell from exec'ing node, so the CLI really is the shell's child and nothing forwards.
+    const r = await killAndCount(
+      'sh',
+      (tag, out) => [
+        '-c',
+        `"${process.execPath}" --import tsx src/cli.ts run --provider local --run-tag ${tag} --out ${out}; exit`
+      ],
+      'SIGKILL'
+    )
+    expect(r.left, r.err).toEqual([])
+    expect(r.err).toMatch(/the parent process exited: stopping/)
+  }, 60_000)
 })

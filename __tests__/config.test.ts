@@ -1,7 +1,17 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseRunConfig } from '../src/config/config.js'
 import { parseActionConfig } from '../src/config/action-config.js'
 import { InputError } from '../src/config/inputs.js'
+import {
+  isInside,
+  onPseudoFilesystem,
+  prepareOutDir,
+  splitAtExisting,
+  workspaceStrategyPath
+} from '../src/config/paths.js'
 
 const reader = (inputs: Record<string, string>) => (name: string) => inputs[name] ?? ''
 
@@ -87,5 +97,91 @@ describe('parseActionConfig', () => {
     ['fail-on-regression', 'yes please', /'fail-on-regression'/]
   ])('rejects %s=%s', (name, value, message) => {
     expect(() => parseActionConfig(reader({ [name]: value }), {})).toThrow(message)
+  })
+})
+
+describe('path inputs on the file system', () => {
+  const withDir = (fn: (dir: string) => void): void => {
+    const dir = mkdtempSync(join(tmpdir(), 'swarm-bench-paths-'))
+    try {
+      fn(dir)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+
+  it('isInside compares path components, not string prefixes', () => {
+    expect(isInside('/ws', '/ws')).toBe(true)
+    expect(isInside('/ws', '/ws/a/b.py')).toBe(true)
+    expect(isInside('/ws', '/ws2/b.py')).toBe(false)
+    expect(isInside('/ws', '/etc/passwd')).toBe(false)
+    expect(isInside('/ws', '/ws/..foo/b.py')).toBe(true)
+  })
+
+  it('a strategy must be a file whose real path stays in the workspace, symlinks included', () => {
+    withDir(dir => {
+      const ws = join(dir, 'ws')
+      mkdirSync(join(ws, 'sub'), { recursive: true })
+      writeFileSync(join(ws, 'sub', 'strategy.py'), 'def decide(bars, state):\n    return {}\n')
+      writeFileSync(join(dir, 'outside.py'), 'x')
+      symlinkSync(join(ws, 'sub', 'strategy.py'), join(ws, 'inner-link.py'))
+      symlinkSync('/etc/passwd', join(ws, 'passwd-link.py'))
+      symlinkSync(join(dir, 'outside.py'), join(ws, 'sub', 'outside-link.py'))
+      expect(workspaceStrategyPath('sub/strategy.py', ws)).toBe(join(ws, 'sub', 'strategy.py'))
+      expect(workspaceStrategyPath('inner-link.py', ws)).toBe(join(ws, 'sub', 'strategy.py'))
+      for (const bad of [
+        '/etc/passwd',
+        '../../../../etc/shadow',
+        '../outside.py',
+        'passwd-link.py',
+        'sub/outside-link.py',
+        'sub',
+        'missing.py'
+      ]) {
+        expect(() => workspaceStrategyPath(bad, ws), bad).toThrow(
+          new InputError('strategy-path', bad, 'the path of a Python file in the workspace')
+        )
+      }
+    })
+  })
+
+  it('splits a path at its nearest existing ancestor', () => {
+    const have = new Set(['/', '/a'])
+    expect(splitAtExisting('/a/b/c', p => have.has(p))).toEqual({ base: '/a', missing: ['b', 'c'] })
+    expect(splitAtExisting('/a', p => have.has(p))).toEqual({ base: '/a', missing: [] })
+    expect(splitAtExisting('/x/y', () => false)).toEqual({ base: '/', missing: ['x', 'y'] })
+  })
+
+  it('/proc and /sys are pseudo-filesystems, the temp folder is not', () => {
+    expect(onPseudoFilesystem('/proc')).toBe(true)
+    expect(onPseudoFilesystem('/proc/self')).toBe(true)
+    expect(onPseudoFilesystem('/sys/kernel')).toBe(true)
+    expect(onPseudoFilesystem(tmpdir())).toBe(false)
+  })
+
+  it('out is created level by level and proven writable; impossible paths are refused at once', () => {
+    withDir(dir => {
+      writeFileSync(join(dir, 'a-file'), 'x')
+      const made = prepareOutDir('x/y/z', dir)
+      expect(made).toBe(join(dir, 'x', 'y', 'z'))
+      expect(statSync(made).isDirectory()).toBe(true)
+      expect(prepareOutDir(made, '/')).toBe(made) // an existing folder is fine
+      const t0 = performance.now()
+      // A recursive mkdirSync never returns on /proc/forbidden: this must fail within milliseconds.
+      for (const [bad, why] of [
+        ['/proc/forbidden', /\/proc is a kernel pseudo-filesystem/],
+        ['/sys/forbidden/deeper', /\/sys is a kernel pseudo-filesystem/],
+        [join(dir, 'a-file'), /a-file is not a directory/],
+        [join(dir, 'a-file', 'sub'), /a-file is not a directory/]
+      ] as const) {
+        expect(() => prepareOutDir(bad, dir), bad).toThrow(InputError)
+        expect(() => prepareOutDir(bad, dir), bad).toThrow(
+          /^Invalid input 'out': ".*" — expected a directory that can be created and written, not under \/proc or \/sys/
+        )
+        expect(() => prepareOutDir(bad, dir), bad).toThrow(why)
+      }
+      expect(performance.now() - t0).toBeLessThan(2000)
+      expect(existsSync(join(dir, 'a-file', 'sub'))).toBe(false)
+    })
   })
 })

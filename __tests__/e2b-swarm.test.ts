@@ -7,6 +7,7 @@ import { deploySwarm, type Swarm } from '../src/swarm/swarm.js'
 import { predictConsensusMessages } from '../src/swarm/topology.js'
 import { startE2BEmulator, type E2BEmulator } from './support/e2b-emulator/index.js'
 import { waitFor } from './support/e2b-emulator/fixtures.js'
+import { listeningAddresses } from './support/processes.js'
 
 const API_KEY = 'e2b_swarm_e2e_key_42424242'
 let emu: E2BEmulator
@@ -65,6 +66,14 @@ describe('a swarm on the e2b provider', () => {
     expect(ep.headers).toMatchObject({ 'E2b-Sandbox-Id': swarm.sandboxes[2].id })
     expect(ep.headers['e2b-traffic-access-token']).toBeTruthy()
     expect(swarm.deployReport.links.length).toBe(8)
+
+    // E2B's proxy reaches the agent from outside the sandbox's loopback: there the peer server listens on all
+    // interfaces (the emulator's sandboxes share this host's network, so the kernel's table shows it).
+    for (let i = 0; i < 4; i++) {
+      const ready = swarm.readyInfo(i)
+      expect(ready.host).toBe('0.0.0.0')
+      expect(listeningAddresses(ready.port)).toEqual(['0.0.0.0'])
+    }
 
     await swarm.resetCounters()
     const before = emu.stats()

@@ -3,7 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { agentStartCommand, collectAgentFiles, USER_STRATEGY_PATH } from '../src/sandbox/agent-files.js'
+import {
+  agentStartCommand,
+  collectAgentFiles,
+  peerBindHost,
+  USER_STRATEGY_PATH
+} from '../src/sandbox/agent-files.js'
 import { LocalProvider, TEMP_PREFIX } from '../src/sandbox/local.js'
 import type { AgentProcess } from '../src/sandbox/types.js'
 import { agentDir } from '../src/paths.js'
@@ -263,8 +268,21 @@ describe('agent files', () => {
 
   it('start command runs the module unbuffered from the agent folder with the run tag', () => {
     const c = agentStartCommand('tag-1')
-    expect(c).toMatchObject({ command: 'python3', args: ['-u', '-m', 'swarm_agent'], cwd: 'agent' })
+    expect(c).toMatchObject({
+      command: 'python3',
+      args: ['-u', '-m', 'swarm_agent', '--host', '127.0.0.1'],
+      cwd: 'agent'
+    })
     expect(c.env?.SWARM_BENCH_RUN).toBe('tag-1')
+  })
+
+  it('binds the peer server to loopback locally and to every interface only on E2B, whose proxy needs it', () => {
+    expect(peerBindHost('local')).toBe('127.0.0.1')
+    expect(peerBindHost('e2b')).toBe('0.0.0.0')
+    expect(agentStartCommand('t', 'python3', peerBindHost('e2b')).args.slice(-2)).toEqual([
+      '--host',
+      '0.0.0.0'
+    ])
   })
 })
 

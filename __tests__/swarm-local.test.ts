@@ -14,7 +14,13 @@ import {
   routePath,
   type TopologyName
 } from '../src/swarm/topology.js'
-import { isAlive, newRunTag, processesWithTag, waitForNoProcesses } from './support/processes.js'
+import {
+  isAlive,
+  listeningAddresses,
+  newRunTag,
+  processesWithTag,
+  waitForNoProcesses
+} from './support/processes.js'
 
 const RUN = newRunTag('swarm-local')
 const provider = new LocalProvider({ runTag: RUN, killGraceMs: 500 })
@@ -181,6 +187,15 @@ describe('routing, state sync, tasks, security', () => {
     })
     expect(wrong.status).toBe(401)
     expect((await s.counters()).perAgent[2].refused).toBe(before + 2)
+  })
+
+  it("every local agent's peer server listens on 127.0.0.1 only, as it reports and as the kernel shows", async () => {
+    for (let i = 0; i < s.topology.n; i++) {
+      const ready = s.readyInfo(i)
+      expect(ready.host).toBe('127.0.0.1')
+      // The kernel's table is the proof: no socket on this port listens on 0.0.0.0 or another interface.
+      expect(listeningAddresses(ready.port)).toEqual(['127.0.0.1'])
+    }
   })
 
   it('agent errors surface as AgentOpError with the agent type', async () => {

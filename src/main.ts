@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path'
 import * as core from '@actions/core'
 import { baselinePhase, type BaselinePhase } from './action/baseline.js'
 import { autoFellBackToLocal, readActionInputs } from './action/inputs.js'
+import { prepareOutDir } from './config/paths.js'
 import { abortOnSignals } from './action/interrupt.js'
 import {
   gateFailure,
@@ -52,6 +53,8 @@ export async function run(): Promise<void> {
   let config: ActionConfig
   try {
     config = readActionInputs(name => core.getInput(name))
+    // Created and proven writable now, so a bad `out` fails here rather than after the matrix (or never).
+    config.outDir = prepareOutDir(config.outDir, process.cwd())
   } catch (err) {
     core.setFailed(errorText(err))
     return

@@ -52,3 +52,26 @@ export function isAlive(pid: number): boolean {
     return false
   }
 }
+
+/** "0100007F" (little-endian hex, as /proc/net/tcp writes IPv4) → "127.0.0.1". */
+export function ipv4FromProcHex(hex: string): string {
+  const bytes = hex.match(/../g) ?? []
+  return bytes
+    .reverse()
+    .map(b => String(parseInt(b, 16)))
+    .join('.')
+}
+
+/** The local IPv4 addresses of every socket listening on `port`, read from /proc/net/tcp (what `ss -ltn` shows). */
+export function listeningAddresses(port: number): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0')
+  const found: string[] = []
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/)
+    // cols[1] = local address "HEXIP:HEXPORT", cols[3] = state (0A = LISTEN)
+    if (cols.length < 4 || cols[3] !== '0A') continue
+    const [ip, p] = cols[1].split(':')
+    if (p === hexPort) found.push(ipv4FromProcHex(ip))
+  }
+  return found
+}

@@ -36,7 +36,7 @@ def _int(obj, key):
 
 
 class Agent:
-    def __init__(self, host='0.0.0.0', port=0, body_limit=None):
+    def __init__(self, host='127.0.0.1', port=0, body_limit=None):
         from .peer import DEFAULT_BODY_LIMIT
 
         self.started = time.monotonic()

@@ -61,7 +61,9 @@ def _run(agent, rid, op, fn, args):
 
 
 def _parse_args(argv):
-    opts = {'host': '0.0.0.0', 'port': 0, 'body_limit': None}
+    # Loopback unless told otherwise: only a provider whose proxy reaches the agent from outside (E2B) passes
+    # `--host 0.0.0.0`; a local run must not expose the peer server to the network.
+    opts = {'host': '127.0.0.1', 'port': 0, 'body_limit': None}
     env_limit = os.environ.get('SWARM_MAX_BODY_BYTES')
     if env_limit:
         opts['body_limit'] = int(env_limit)
@@ -109,6 +111,7 @@ def main(argv=None):
         {
             'event': 'ready',
             'port': agent.server.port,
+            'host': agent.server.host,
             'pid': os.getpid(),
             'python': '%d.%d.%d' % sys.version_info[:3],
             'psutil': has_psutil(),

@@ -388,7 +388,7 @@ class PeerServer:
     check_token(bytes|None) -> bool.
     """
 
-    def __init__(self, routes, check_token, counters, host='0.0.0.0', port=0, body_limit=DEFAULT_BODY_LIMIT):
+    def __init__(self, routes, check_token, counters, host='127.0.0.1', port=0, body_limit=DEFAULT_BODY_LIMIT):
         from collections import deque
 
         from .workers import Pool
@@ -403,7 +403,7 @@ class PeerServer:
         s.listen(256)
         s.setblocking(False)
         self.sock = s
-        self.port = s.getsockname()[1]
+        self.host, self.port = s.getsockname()[:2]
         self._closed = False
         self._conns = {}  # fd -> _SConn
         self._poller = _Poller()

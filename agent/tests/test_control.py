@@ -26,6 +26,15 @@ class ControlTest(unittest.TestCase):
         self.assertGreater(r['port'], 0)
         self.assertEqual(r['python'], '%d.%d.%d' % sys.version_info[:3])
         self.assertIs(r['psutil'], False)
+        # Loopback unless the host asks for more: a bare `python -m swarm_agent` exposes nothing to the network.
+        self.assertEqual(r['host'], '127.0.0.1')
+
+    def test_host_flag_binds_every_interface_when_asked(self):
+        b = AgentProc(['--host', '0.0.0.0'])
+        try:
+            self.assertEqual(b.ready['host'], '0.0.0.0')
+        finally:
+            b.close()
 
     def test_echo_returns_args(self):
         args = {'a': [1, 2, {'b': 'ü'}], 'n': None}

@@ -1,27 +1,18 @@
 // The action's inputs: the lead's validated table (`parseActionConfig`) read through the runner's `INPUT_*`
 // variables, plus the checks that need the file system. Any problem is an InputError naming input, value and
 // what is accepted, so the step fails before a single sandbox starts.
-import { statSync } from 'node:fs'
-import { resolve } from 'node:path'
 import { parseActionConfig, type ActionConfig } from '../config/action-config.js'
-import { InputError, type InputReader } from '../config/inputs.js'
+import type { InputReader } from '../config/inputs.js'
+import { workspaceStrategyPath } from '../config/paths.js'
 
-export function readActionInputs(read: InputReader, env: NodeJS.ProcessEnv = process.env): ActionConfig {
+/** `workspace` is the step's working directory, against which a workflow's relative paths resolve. */
+export function readActionInputs(
+  read: InputReader,
+  env: NodeJS.ProcessEnv = process.env,
+  workspace = process.cwd()
+): ActionConfig {
   const config = parseActionConfig(read, env)
-  if (config.strategyPath) {
-    // Relative to the workspace (the step's working directory), like every path a workflow passes.
-    const path = resolve(config.strategyPath)
-    let isFile = false
-    try {
-      isFile = statSync(path).isFile()
-    } catch {
-      // missing: reported below
-    }
-    if (!isFile) {
-      throw new InputError('strategy-path', config.strategyPath, 'the path of a Python file in the workspace')
-    }
-    config.strategyPath = path
-  }
+  if (config.strategyPath) config.strategyPath = workspaceStrategyPath(config.strategyPath, workspace)
   return config
 }
 

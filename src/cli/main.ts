@@ -1,7 +1,7 @@
 // `swarm-bench`: run | compare | report | cleanup. Flags map onto the shared input table (src/config), so the CLI
 // and the action accept and reject exactly the same values; usage errors exit 2 and name the flag.
 import { readdirSync, readFileSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Command, CommanderError, Option } from 'commander'
 import { BENCHMARK_IDS } from '../bench/catalog.js'
@@ -9,6 +9,7 @@ import { runBenchmarks, toolVersion } from '../bench/runner.js'
 import type { ProgressEvent } from '../bench/types.js'
 import { parseRunConfig, type RunConfig } from '../config/config.js'
 import { InputError, readNumber } from '../config/inputs.js'
+import { prepareOutDir } from '../config/paths.js'
 import { renderConsoleSummary } from '../report/console.js'
 import { renderReport } from '../report/markdown.js'
 import { readResults, writeResults } from '../results/io.js'
@@ -22,6 +23,7 @@ import { prepareBaseCode, type BaseCode } from '../duet/base-code.js'
 import { compareDuet } from '../duet/verdict.js'
 import { agentDir } from '../paths.js'
 import { RUN_FLAGS, attributeName, flagError, readerFromOptions } from './flags.js'
+import { watchParent } from './parent.js'
 import { progressLine } from './progress.js'
 
 export interface CliIO {
@@ -169,11 +171,12 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
     io.stderr('error: --fail-on-regression needs --against <ref> (a duet) to compare with\n')
     return EXIT.usage
   }
-  const outDir = resolve(config.outDir)
+  let outDir: string
   try {
-    await mkdir(outDir, { recursive: true })
+    outDir = prepareOutDir(config.outDir, process.cwd())
   } catch (err) {
-    io.stderr(`error: cannot create --out directory ${outDir}: ${(err as Error).message}\n`)
+    if (!(err instanceof InputError)) throw err
+    io.stderr(`${flagError(err)}\n`)
     return EXIT.usage
   }
   let baseCode: BaseCode | undefined
@@ -202,23 +205,27 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
   const controller = new AbortController()
   let signalled: NodeJS.Signals | undefined
   let firstSignalAt = 0
-  const onSignal = (sig: NodeJS.Signals) => (): void => {
-    if (signalled) {
-      // One Ctrl-C often arrives more than once (the terminal's process group plus npm forwarding it): only a
-      // signal well after the first means "stop waiting for the cleanup".
-      if (performance.now() - firstSignalAt < 1000) return
-      io.stderr(`swarm-bench: second ${sig}, exiting now\n`)
-      process.exit(sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm)
+  const onSignal =
+    (sig: NodeJS.Signals, what = `${sig} received`) =>
+    (): void => {
+      if (signalled) {
+        // One Ctrl-C often arrives more than once (the terminal's process group plus npm forwarding it): only a
+        // signal well after the first means "stop waiting for the cleanup".
+        if (performance.now() - firstSignalAt < 1000) return
+        io.stderr(`swarm-bench: second ${sig}, exiting now\n`)
+        process.exit(sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm)
+      }
+      signalled = sig
+      firstSignalAt = performance.now()
+      io.stderr(`swarm-bench: ${what}: stopping, killing every agent, writing partial results\n`)
+      controller.abort(sig)
     }
-    signalled = sig
-    firstSignalAt = performance.now()
-    io.stderr(`swarm-bench: ${sig} received: stopping, killing every agent, writing partial results\n`)
-    controller.abort(sig)
-  }
   const signals = io.signals ?? process
   const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') }
   signals.on('SIGINT', handlers.SIGINT)
   signals.on('SIGTERM', handlers.SIGTERM)
+  // A signal to npm alone kills npm and its shell without reaching us: their death is our SIGTERM.
+  const stopWatchingParent = watchParent(onSignal('SIGTERM', 'the parent process exited'))
 
   let results: Results
   try {
@@ -238,6 +245,7 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
     signals.off('SIGINT', handlers.SIGINT)
     signals.off('SIGTERM', handlers.SIGTERM)
     baseCode?.dispose()
+    stopWatchingParent()
   }
   const comparison = results.duet ? compareDuet(results, { thresholdPct }) : undefined
 
@@ -346,9 +354,13 @@ async function reportCommand(file: string, opts: Record<string, unknown>, io: Cl
   } else if (results.duet) comparison = compareDuet(results)
   const out = typeof opts.out === 'string' ? resolve(opts.out) : join(dirname(resolve(file)), REPORT_FILE)
   try {
-    await mkdir(dirname(out), { recursive: true })
+    prepareOutDir(dirname(out), process.cwd())
     await writeFile(out, renderReport(results, comparison))
   } catch (err) {
+    if (err instanceof InputError) {
+      io.stderr(`${flagError(err)}\n`)
+      return EXIT.usage
+    }
     io.stderr(`error: cannot write --out ${out}: ${(err as Error).message}\n`)
     return EXIT.fatal
   }

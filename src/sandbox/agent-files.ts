@@ -3,7 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join, posix, relative, sep } from 'node:path'
 import { agentDir } from '../paths.js'
-import type { SandboxFile, StartCommand } from './types.js'
+import type { ProviderName, SandboxFile, StartCommand } from './types.js'
 
 /** Folder (relative to the sandbox workdir) the agent package is uploaded into; the agent runs from it. */
 export const AGENT_UPLOAD_DIR = 'agent'
@@ -63,11 +63,19 @@ export async function collectAgentFiles(
   return { files, bytes, strategyPath }
 }
 
+/**
+ * Address the agent's peer server binds. Local peers all dial 127.0.0.1, so nothing else may reach the server;
+ * E2B's proxy reaches the sandbox from outside its loopback, so there it must listen on every interface.
+ */
+export function peerBindHost(provider: ProviderName): string {
+  return provider === 'e2b' ? '0.0.0.0' : '127.0.0.1'
+}
+
 /** The agent's start command: unbuffered, run as a module from the uploaded agent folder, tagged with the run. */
-export function agentStartCommand(runTag: string, python = 'python3'): StartCommand {
+export function agentStartCommand(runTag: string, python = 'python3', host = '127.0.0.1'): StartCommand {
   return {
     command: python,
-    args: ['-u', '-m', 'swarm_agent'],
+    args: ['-u', '-m', 'swarm_agent', '--host', host],
     cwd: AGENT_UPLOAD_DIR,
     env: { [RUN_TAG_ENV]: runTag, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' }
   }

@@ -76,6 +76,8 @@ function tailSuffix(tail: string): string {
 export interface ReadyEvent {
   event: 'ready'
   port: number
+  /** Address the peer server is bound to (127.0.0.1 locally, 0.0.0.0 where a provider's proxy needs it). */
+  host?: string
   pid: number
   python: string
   psutil?: boolean

@@ -5,6 +5,7 @@ import os from 'node:os'
 import { randomBytes } from 'node:crypto'
 import {
   agentStartCommand,
+  peerBindHost,
   collectAgentFiles,
   RUN_TAG_METADATA,
   type AgentFiles
@@ -731,7 +732,7 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
       const uploadMs = elapsed(t1)
       if (failure) throw failure
       const t2 = sideNow()
-      const proc = await sandbox.start(agentStartCommand(runTag, o.python))
+      const proc = await sandbox.start(agentStartCommand(runTag, o.python, peerBindHost(sandbox.provider)))
       const startMs = elapsed(t2)
       client = new AgentClient(i, proc)
       const ready = await client.waitReady(readyTimeoutMs)
