@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { mulberry32 } from '../src/stats/bootstrap.js'
-import { logRatios, pairedTest, quantizationSe, trimmedStats } from '../src/stats/paired.js'
+import { blockMeans, logRatios, pairedTest, quantizationSe, trimmedStats } from '../src/stats/paired.js'
 
 const opts = { thresholdPct: 10, direction: 'lower' as const, alphaForMde: 0.01 / 20 }
 
@@ -80,5 +80,21 @@ describe('quantizationSe', () => {
   it('adds nothing for exact counts or continuous timings', () => {
     expect(quantizationSe([505, 505, 505], [505, 505, 505], 3)).toBe(0)
     expect(quantizationSe([1.01, 1.02, 1.05, 0.99], [1.03, 1.0, 1.04, 0.98], 4)).toBe(0)
+  })
+})
+
+describe('blockMeans (batch means for pairs that share a request)', () => {
+  it('averages consecutive blocks, keeping a short last block', () => {
+    expect(blockMeans([1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 4], 5)).toEqual([1, 2, 3, 4])
+    expect(blockMeans([1, 2, 3], 5)).toEqual([1, 2, 3])
+  })
+  it('a shift that hit one request is one unit of evidence, not one per sample', () => {
+    // 30 pairs from 6 requests: one request of the head ran 50 % slow, every other pair is equal.
+    const base = Array.from({ length: 30 }, () => 1)
+    const head = base.map((_, i) => (i < 5 ? 1.5 : 1 + (i % 2 ? 0.01 : -0.01)))
+    const pooled = pairedTest(base, head, { ...opts, thresholdPct: 0 })!
+    const blocked = pairedTest(base, head, { ...opts, thresholdPct: 0, block: 5 })!
+    expect(blocked.pWorse).toBeGreaterThan(pooled.pWorse)
+    expect(blocked.pWorse).toBeGreaterThan(0.05)
   })
 })

@@ -34,6 +34,8 @@ import { appendHistory, writeResults } from './results/io.js'
 import { REPORT_FILE, RESULTS_FILE, type Results } from './results/schema.js'
 import { installExitCleanup } from './sandbox/local.js'
 import { compareResults, type Comparison } from './stats/compare.js'
+import { duetBase } from './action/duet.js'
+import { compareDuet } from './duet/verdict.js'
 
 /** Written next to the report on pull requests: what a `workflow_run` workflow needs to comment on a fork PR. */
 export const COMMENT_FILE = 'swarm-bench-comment.json'
@@ -96,6 +98,10 @@ export async function run(): Promise<void> {
       startGroup: n => core.startGroup(n),
       endGroup: () => core.endGroup()
     })
+    // On a pull request the base's code under test runs beside the head's (a duet); when it cannot be had, the
+    // run says why and the baseline artifact decides, as before.
+    const base = await duetBase(config, ctx)
+    if (base.note) publishing.push(`Duet: ${base.note}`)
     try {
       // Agents run the pull request's strategy code; providers start them without the runner's credentials.
       results = await runBenchmarks(config, {
@@ -103,10 +109,12 @@ export async function run(): Promise<void> {
         signal: stop.signal,
         // A cancelled job gets 7.5 s between SIGINT and SIGTERM: leave time to write the partial results.
         abortGraceMs: 2000,
-        log: m => core.info(clean(m))
+        log: m => core.info(clean(m)),
+        duet: base.code && { files: base.code.files, base: base.code.base }
       })
     } finally {
       progress.close()
+      base.code?.dispose()
     }
     for (const b of results.benchmarks.filter(x => x.status === 'error')) {
       core.warning(clean(`${b.id}: ${b.error ?? 'error'}`), { title: `Benchmark error: ${b.id}` })
@@ -133,12 +141,17 @@ export async function run(): Promise<void> {
       ...baseline.notes
     )
 
-    // Phase 4: compare. On the baseline branch the history travels forward into the new baseline.
-    comparison = compareResults(baseline.previous, results, {
+    // Phase 4: compare. A duet decides the gate and the artifact comparison is context; without a duet the
+    // artifact decides. On the baseline branch the history travels forward into the new baseline.
+    const artifact = compareResults(baseline.previous, results, {
       thresholdPct: config.regressionThresholdPct,
       noBaselineReason: baseline.noBaselineReason
     })
-    comparison.warnings.push(...baseline.notes)
+    artifact.warnings.push(...baseline.notes)
+    if (base.note) artifact.warnings.push(`no duet: ${base.note}`)
+    comparison = results.duet
+      ? { ...compareDuet(results, { thresholdPct: config.regressionThresholdPct }), artifact }
+      : artifact
     facts.comparison = comparison
     const recordsBaseline =
       isBaselineBranchRun(ctx, config.baselineBranch || ctx.defaultBranch) && results.run.complete

@@ -11,7 +11,8 @@ export const OUTPUT_NAMES = [
   'results-path',
   'baseline-run-id',
   'cost-usd',
-  'comment-url'
+  'comment-url',
+  'duet-base-sha'
 ] as const
 export type OutputName = (typeof OUTPUT_NAMES)[number]
 export type Outputs = Record<OutputName, string>
@@ -44,7 +45,8 @@ export function outputsOf(f: OutputFacts): Outputs {
     'baseline-run-id': f.baselineRunId !== undefined ? String(f.baselineRunId) : '',
     // Enough digits for sub-cent runs; the figure is allocation × measured seconds × price.
     'cost-usd': f.results ? f.results.cost.usd.toFixed(6) : '',
-    'comment-url': f.commentUrl ?? ''
+    'comment-url': f.commentUrl ?? '',
+    'duet-base-sha': f.results?.duet?.base.sha ?? ''
   }
 }
 

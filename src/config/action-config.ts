@@ -3,6 +3,8 @@ import { parseRunConfig, type RunConfig } from './config.js'
 import { readBoolean, readEnum, readNumber, readString, type InputReader } from './inputs.js'
 
 export const COMMENT_MODES = ['always', 'on-change', 'never'] as const
+export const DUET_MODES = ['auto', 'off'] as const
+export type DuetMode = (typeof DUET_MODES)[number]
 export type CommentMode = (typeof COMMENT_MODES)[number]
 
 const ARTIFACT_NAME = {
@@ -20,6 +22,10 @@ export interface ActionConfig extends RunConfig {
   comment: CommentMode
   artifactName: string
   retentionDays: number
+  /** `auto`: on a pull request, measure the base commit's code beside the head's (a duet); `off`: never. */
+  duet: DuetMode
+  /** A folder holding the base's checkout, made by the workflow; empty: a git worktree of the base commit. */
+  basePath: string
 }
 
 export function parseActionConfig(read: InputReader, env: NodeJS.ProcessEnv = process.env): ActionConfig {
@@ -37,6 +43,8 @@ export function parseActionConfig(read: InputReader, env: NodeJS.ProcessEnv = pr
     failOnRegression: readBoolean(read, 'fail-on-regression', true),
     comment: readEnum(read, 'comment', COMMENT_MODES, 'always'),
     artifactName: readString(read, 'artifact-name', 'swarm-bench-results', ARTIFACT_NAME),
-    retentionDays: readNumber(read, 'retention-days', 30, { min: 1, max: 90, integer: true })
+    retentionDays: readNumber(read, 'retention-days', 30, { min: 1, max: 90, integer: true }),
+    duet: readEnum(read, 'duet', DUET_MODES, 'auto'),
+    basePath: readString(read, 'base-path', '', { maxLength: 4096 })
   }
 }

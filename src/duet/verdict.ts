@@ -16,6 +16,7 @@ import {
   type VerdictKind
 } from '../stats/compare.js'
 import { isDuetHeadline } from './headlines.js'
+import { DUET_CHUNK } from './paired-swarm.js'
 
 const pct = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`
 const statOf = (m: Metric): number => (m.summary.headline === 'mean' ? m.summary.mean : m.summary.median)
@@ -82,6 +83,7 @@ export function compareDuet(results: Results, options: Partial<CompareOptions> =
       thresholdPct: opts.thresholdPct,
       direction: c.head!.direction,
       exact: driftClass(c.head!.unit) === 'none',
+      block: DUET_CHUNK,
       alphaForMde
     })
     if (r) tests.set(c, r)

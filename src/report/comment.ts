@@ -7,6 +7,7 @@ import { targetRows } from './data.js'
 import { code, escapeMd, safeUrl } from './escape.js'
 import { fmtUsd, fmtValue } from './format.js'
 import {
+  artifactContextLine,
   comparisonContext,
   sortVerdicts,
   verdictLine,
@@ -65,6 +66,8 @@ export function renderComment(results: Results, comparison?: Comparison, opts: C
     head.push(comparisonContext(comparison), '')
     for (const w of comparison.warnings) head.push(`> ⚠️ ${escapeMd(w, 300)}`, '')
   }
+  const artifactLine = comparison && artifactContextLine(comparison)
+  if (artifactLine) head.push(`<sub>${artifactLine}</sub>`, '')
   if (!run.complete) head.push('> ⚠️ This run was incomplete: some benchmarks did not finish.', '')
   const errored = results.benchmarks.filter(b => b.status === 'error')
   if (errored.length) {

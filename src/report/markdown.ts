@@ -651,14 +651,24 @@ function comparisonSection(comparison: Comparison): string {
           `| ${code(v.benchmarkId)} / ${escapeMd(v.metric, 120)} | ${fmtValue(v.baseline, unit)} | ${fmtValue(v.head, unit)} | ` +
           `${fmtPct(v.changePct)} | ${v.interval ? `${fmtPct(v.interval.lowPct)} … ${fmtPct(v.interval.highPct)}` : '—'} | ` +
           `${v.p === undefined ? '—' : `${fmtP(v.p)} / ${fmtP(v.pAdjusted)}`} | ` +
-          `${v.noise ? `${fmtPct(v.noise.lowPct)} … ${fmtPct(v.noise.highPct)}` : '—'} | ${VERDICT_ICON[v.verdict]} ${v.verdict} | ${escapeMd(v.reason, 400)} |`
+          `${v.mdePct !== undefined ? `MDE ${fmtPct(v.mdePct)}` : v.noise ? `${fmtPct(v.noise.lowPct)} … ${fmtPct(v.noise.highPct)}` : '—'} | ${VERDICT_ICON[v.verdict]} ${v.verdict} | ${escapeMd(v.reason, 400)} |`
         )
       })
     )
   } else {
     out.push('No gated metric on either side.')
   }
-  return section('Comparison with baseline', out)
+  const title = comparison.mode === 'duet' ? 'Comparison with the base (duet)' : 'Comparison with baseline'
+  const sections = [section(title, out)]
+  // In a duet the artifact comparison is shown too, as context: the trend and the platform over days.
+  if (comparison.artifact)
+    sections.push(
+      comparisonSection(comparison.artifact).replace(
+        '## Comparison with baseline',
+        '## Comparison with the baseline artifact (context, not gated)'
+      )
+    )
+  return sections.join('\n')
 }
 
 /** The full report. Pure: the same inputs give the same text. */

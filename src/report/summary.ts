@@ -4,7 +4,13 @@ import type { Comparison } from '../stats/compare.js'
 import { targetRows } from './data.js'
 import { code, escapeMd, safeUrl } from './escape.js'
 import { fmtDuration, fmtUsd, fmtValue } from './format.js'
-import { comparisonContext, verdictLine, verdictRowShort, VERDICT_HEADER_SHORT } from './verdicts.js'
+import {
+  artifactContextLine,
+  comparisonContext,
+  verdictLine,
+  verdictRowShort,
+  VERDICT_HEADER_SHORT
+} from './verdicts.js'
 
 export interface JobSummaryOptions {
   /** Name of the uploaded report artifact. */
@@ -62,6 +68,8 @@ export function renderJobSummary(
   if (comparison?.status === 'compared') {
     out.push(comparisonContext(comparison), '')
     for (const w of comparison.warnings) out.push(`> ⚠️ ${escapeMd(w, 300)}`, '')
+    const artifactLine = artifactContextLine(comparison)
+    if (artifactLine) out.push(artifactLine, '')
     for (const [title, list] of [
       ['Regressions', comparison.regressions],
       ['Improvements', comparison.improvements]

@@ -41,8 +41,22 @@ function shiftText(shift: Comparison['shift']): string {
   return ` (${fmtPct(shift.pct)} in this comparison${scatter}${floor})`
 }
 
+/** How a duet was judged, in two sentences (the method is in docs/regressions.md). */
+function duetContext(comparison: Comparison): string {
+  const o = comparison.options
+  const b = comparison.baselineInfo
+  const base = b?.sha ? code(b.sha.slice(0, 12)) : escapeMd(b?.ref ?? 'the base', 60)
+  return (
+    `Duet: base ${base} measured side by side with the head in this run, every agent request paired with its ` +
+    `twin in a random order on the same CPU; ${comparison.tested} headline metric(s) judged on the paired ratios. ` +
+    `A regression needs the paired change beyond ${o.thresholdPct}% with a Holm p below ${o.alpha}; nothing is ` +
+    `removed as a runner shift, since both sides shared the runner. MDE: the smallest slowdown each metric detects.`
+  )
+}
+
 /** Which metrics were compared against what, and with which settings. */
 export function comparisonContext(comparison: Comparison): string {
+  if (comparison.mode === 'duet') return duetContext(comparison)
   const o = comparison.options
   const b = comparison.baselineInfo
   const base = b
@@ -58,6 +72,16 @@ export function comparisonContext(comparison: Comparison): string {
       ? ` The baseline carries ${b.historyRuns} of the ${o.minHistoryRuns} runs of history the noise is measured from: ` +
         `until then ${o.noHistoryNoisePct}% run-to-run noise per run is assumed, so only large changes are called.`
       : '')
+  )
+}
+
+/** The comparison with the baseline artifact that a duet shows as context: one line and why it is context. */
+export function artifactContextLine(comparison: Comparison): string | undefined {
+  const a = comparison.artifact
+  if (!a) return undefined
+  return (
+    `Against the baseline artifact (context, not gated): ${verdictLine(a)}` +
+    (a.status === 'compared' ? ` — ${a.tested} metric(s) tested against a run of the default branch.` : '')
   )
 }
 
@@ -79,9 +103,12 @@ function cells(v: MetricVerdict): string[] {
     x === undefined ? '—' : `${fmtNum(x)}${unit ? ` ${unit}` : ''}`
   const interval = v.interval ? `${fmtPct(v.interval.lowPct)} … ${fmtPct(v.interval.highPct)}` : '—'
   const p = v.p === undefined ? '—' : `${fmtP(v.p)} / ${fmtP(v.pAdjusted)}`
-  const noise = v.noise
-    ? `${fmtPct(v.noise.lowPct)} … ${fmtPct(v.noise.highPct)} (${NOISE_SOURCE[v.noise.source](v.noise.runs)})`
-    : '—'
+  const noise =
+    v.mdePct !== undefined
+      ? `MDE ${fmtPct(v.mdePct)} (${v.pairs} pairs)`
+      : v.noise
+        ? `${fmtPct(v.noise.lowPct)} … ${fmtPct(v.noise.highPct)} (${NOISE_SOURCE[v.noise.source](v.noise.runs)})`
+        : '—'
   return [
     `${escapeMd(v.benchmarkId, 60)} / ${escapeMd(v.metric, 120)} (${v.headline})`,
     val(v.baseline),

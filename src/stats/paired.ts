@@ -43,6 +43,11 @@ export interface PairedOptions {
   level?: number
   /** An exact count (bytes, messages): no reading error, identical pairs are certain. */
   exact?: boolean
+  /**
+   * Consecutive pairs that came from one request (and so share its moment): the test runs on the means of such
+   * blocks (batch means), so a disturbance that hit one request counts once, not once per sample.
+   */
+  block?: number
 }
 
 export interface PairedResult {
@@ -70,6 +75,17 @@ export function logRatios(base: readonly number[], head: readonly number[]): num
   return out
 }
 
+/** Means of consecutive blocks of `size` (the last may be shorter); the values themselves when too few. */
+export function blockMeans(values: readonly number[], size: number): number[] {
+  if (size <= 1 || values.length < 3 * size) return [...values]
+  const out: number[] = []
+  for (let i = 0; i < values.length; i += size) {
+    const b = values.slice(i, i + size)
+    out.push(b.reduce((a, x) => a + x, 0) / b.length)
+  }
+  return out
+}
+
 /**
  * The error a metric's resolution alone puts on a mean log ratio: a reading in steps of q (CPU ticks of 10 ms)
  * is off by up to ±q/2, so pairs of identical readings do not mean no noise. 0 for exact counts (no step seen).
@@ -92,10 +108,10 @@ export function pairedTest(
   o: PairedOptions
 ): PairedResult | undefined {
   const lr = logRatios(base, head)
-  const trimmed = trimmedStats(lr)
+  const trimmed = trimmedStats(blockMeans(lr, o.block ?? 1))
   if (!trimmed) return undefined
-  const floor = o.exact ? 0 : quantizationSe(base, head, trimmed.n)
-  const t = { ...trimmed, se: Math.max(trimmed.se, floor) }
+  const floor = o.exact ? 0 : quantizationSe(base, head, lr.length)
+  const t = { ...trimmed, n: lr.length, se: Math.max(trimmed.se, floor) }
   const level = o.level ?? 0.95
   const sign = o.direction === 'lower' ? 1 : -1
   const worse = sign * t.mean
