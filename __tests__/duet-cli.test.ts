@@ -1,0 +1,146 @@
+// `swarm-bench run --against REF`, as a user runs it: the real CLI in a git repository of its own, measuring the
+// working tree against a committed ref as a duet. Gross slowdowns (×3 and more) only: fine detection is measured by
+// `npm run bench:duet`, not asserted here.
+import { execFileSync, spawn } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ROOT } from './support/action-runner.js'
+
+const STRATEGY = `
+def decide(bars, state):
+    closes = [b["c"] for b in bars[-20:]]
+    mean = sum(closes) / len(closes)
+    return {"signal": "buy" if closes[-1] > mean else "sell", "confidence": 0.6}
+`
+const SLOW_STRATEGY = STRATEGY.replace(
+  '    mean = sum(closes) / len(closes)\n',
+  '    mean = sum(closes) / len(closes)\n    for _ in range(3000):\n        mean = sum(closes) / len(closes)\n'
+)
+
+const repo = mkdtempSync(join(tmpdir(), 'swarm-bench-duet-cli-'))
+const git = (...args: string[]): string =>
+  execFileSync('git', ['-c', 'user.email=dev@example.invalid', '-c', 'user.name=dev', ...args], {
+    cwd: repo,
+    encoding: 'utf8'
+  }).trim()
+
+beforeAll(() => {
+  mkdirSync(join(repo, 'agent'))
+  cpSync(join(ROOT, 'agent', 'swarm_agent'), join(repo, 'agent', 'swarm_agent'), {
+    recursive: true,
+    filter: src => !src.includes('__pycache__')
+  })
+  writeFileSync(join(repo, 'strategy.py'), STRATEGY)
+  git('init', '-q', '-b', 'main')
+  git('add', '-A')
+  git('commit', '-qm', 'base')
+})
+afterAll(() => rmSync(repo, { recursive: true, force: true }))
+
+function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise(done => {
+    const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'src', 'cli.ts'), ...args], {
+      cwd: repo,
+      env: { ...process.env, SWARM_BENCH_AGENT_DIR: join(repo, 'agent') }
+    })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', d => (out += d))
+    child.stderr.on('data', d => (err += d))
+    child.on('close', code => done({ code: code ?? 1, out, err }))
+  })
+}
+
+const duet = (only: string, out: string, extra: string[] = []) =>
+  cli([
+    'run',
+    '--against',
+    'HEAD',
+    '--fail-on-regression',
+    '--only',
+    only,
+    '--out',
+    join(repo, out),
+    ...extra
+  ])
+
+describe('swarm-bench run --against', () => {
+  it('an unchanged working tree exits 0 and records both sides and the base commit', async () => {
+    const r = await duet('communication.inter-agent-latency,trading.consensus', 'out-same')
+    expect(r.code, r.err).toBe(0)
+    expect(r.err).toMatch(/duet against HEAD \([0-9a-f]{12}\); code that differs: none \(an A\/A duet\)/)
+    expect(r.out).toMatch(/0 regression\(s\)/)
+    const results = JSON.parse(readFileSync(join(repo, 'out-same', 'swarm-bench-results.json'), 'utf8'))
+    expect(results.duet.base.sha).toBe(git('rev-parse', 'HEAD'))
+    expect(results.duet.benchmarks.map((b: { id: string }) => b.id)).toEqual(
+      results.benchmarks.map((b: { id: string }) => b.id)
+    )
+    // The report leads its comparison with the duet.
+    expect(readFileSync(join(repo, 'out-same', 'SWARM_BENCHMARKS_REPORT.md'), 'utf8')).toMatch(
+      /## Comparison with the base \(duet\)/
+    )
+  })
+
+  it('the peer send path slowed in the working tree exits 1 and names the communication metrics', async () => {
+    const peer = join(repo, 'agent', 'swarm_agent', 'peer.py')
+    const original = readFileSync(peer, 'utf8')
+    const anchor = '                conn.sock.sendall(msg)\n'
+    expect(original).toContain(anchor)
+    writeFileSync(
+      peer,
+      original.replace(
+        anchor,
+        '                _until = _monotonic() + 300e-6\n                while _monotonic() < _until:\n                    pass\n' +
+          anchor
+      )
+    )
+    try {
+      const r = await duet('communication.inter-agent-latency,trading.consensus', 'out-slow')
+      expect(r.code, r.err).toBe(1)
+      expect(r.err).toMatch(/code that differs: agent/)
+      expect(r.err).toMatch(
+        /--fail-on-regression: \d+ regression\(s\): .*communication\.inter-agent-latency\/rtt_ms/
+      )
+    } finally {
+      writeFileSync(peer, original)
+    }
+  })
+
+  it('with --strategy-path, the base side runs the strategy as committed at the ref', async () => {
+    writeFileSync(join(repo, 'strategy.py'), SLOW_STRATEGY)
+    try {
+      const r = await duet('trading.strategy-execution', 'out-strategy', ['--strategy-path', 'strategy.py'])
+      expect(r.code, r.err).toBe(1)
+      expect(r.err).toMatch(/code that differs: strategy/)
+      expect(r.err).toMatch(/trading\.strategy-execution\/compute_ms/)
+    } finally {
+      writeFileSync(join(repo, 'strategy.py'), STRATEGY)
+    }
+  })
+
+  it('refuses a ref that does not exist and --fail-on-regression without --against (exit 2)', async () => {
+    const bad = await cli([
+      'run',
+      '--against',
+      'no-such-ref',
+      '--only',
+      'trading.consensus',
+      '--out',
+      join(repo, 'x')
+    ])
+    expect(bad.code).toBe(2)
+    expect(bad.err).toMatch(/--against no-such-ref: cannot find the base commit 'no-such-ref'/)
+    const lone = await cli([
+      'run',
+      '--fail-on-regression',
+      '--only',
+      'trading.consensus',
+      '--out',
+      join(repo, 'y')
+    ])
+    expect(lone.code).toBe(2)
+    expect(lone.err).toMatch(/--fail-on-regression needs --against/)
+  })
+})
