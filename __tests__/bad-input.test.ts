@@ -351,6 +351,8 @@ const ACTION_CASES: Record<string, [string, RegExp][]> = {
   'fail-on-regression': [['maybe', /true or false/]],
   'fail-on-target': [['sometimes', /true or false/]],
   comment: [['sometimes', /one of always, on-change, never/]],
+  duet: [['always', /one of auto, off/]],
+  'base-path': [['x'.repeat(4097), /at most 4096 characters/]],
   'artifact-name': [['a"b', /an artifact name without/]],
   'retention-days': [
     ['0', /an integer from 1 to 90/],

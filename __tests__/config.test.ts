@@ -91,6 +91,7 @@ describe('parseActionConfig', () => {
 
   it.each([
     ['comment', 'sometimes', /'comment'.*always, on-change, never/],
+    ['duet', 'on', /'duet'.*auto, off/],
     ['retention-days', '365', /'retention-days'.*1 to 90/],
     ['regression-threshold', '-5', /'regression-threshold'/],
     ['artifact-name', 'a/b', /'artifact-name'/],
