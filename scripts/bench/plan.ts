@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { runBenchmarks } from '../../src/bench/runner.js'
+import { collectAgentFiles } from '../../src/sandbox/agent-files.js'
 import { BENCHMARK_IDS } from '../../src/bench/catalog.js'
 import { PROFILES } from '../../src/bench/profiles.js'
 import { parseRunConfig, DEFAULT_PRICING, type RunConfig } from '../../src/config/config.js'
@@ -42,7 +43,7 @@ const SEED_LEAK_SECONDS = 300
 const TARGETS = { quick: { usd: 0.02, wallS: 180 }, full: { usd: 0.25 } } as const
 
 type Env = 'local' | 'emulator'
-type Flow = 'project' | 'seed' | 'nopool'
+type Flow = 'project' | 'seed' | 'nopool' | 'duet'
 type ProfileName = 'quick' | 'full'
 
 export interface PlanRow {
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
       flows: {
         type: 'string',
         default: 'project,seed',
-        help: 'project (runner as shipped), seed (seed flow), nopool (no swarm reuse, no window: a diagnosis)'
+        help: 'project (runner as shipped), seed (seed flow), nopool (no swarm reuse, no window: a diagnosis), duet (the project flow as an A/A duet: both sides, paired)'
       },
       only: { type: 'string', default: '', help: 'comma-separated benchmark ids (default all 18)' },
       set: {
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
   )
   const profiles = list('profiles', f.profiles, ['quick', 'full'] as const)
   const envs = list('envs', f.envs, ['local', 'emulator'] as const)
-  const flows = list('flows', f.flows, ['project', 'seed', 'nopool'] as const)
+  const flows = list('flows', f.flows, ['project', 'seed', 'nopool', 'duet'] as const)
   const only = f.only ? list('only', f.only, BENCHMARK_IDS) : [...BENCHMARK_IDS]
   const overrides = applyOverrides(f.set)
   const costWindowSeconds = numFlag('cost-window', f['cost-window'], 0, 3600)
@@ -237,7 +238,16 @@ async function runOne(o: {
         }
       },
       // The seed's flow: nothing is kept between benchmarks, so every swarm a benchmark uses is created for it.
-      poolMaxAgents: o.flow === 'project' ? undefined : 0
+      poolMaxAgents: o.flow === 'project' || o.flow === 'duet' ? undefined : 0,
+      // A duet's cost: the same code on both sides, every request paired, as a pull request's run does.
+      ...(o.flow === 'duet'
+        ? {
+            duet: {
+              files: () => collectAgentFiles({ strategyPath: config.strategyPath }),
+              base: { ref: 'A/A (the same code)', changed: [], notes: [] }
+            }
+          }
+        : {})
     })
   } finally {
     await provider.killAll()
