@@ -1,12 +1,12 @@
 // The duet's verdicts from a results file holding both sides: a uniform slowdown of every timing, which the
 // artifact comparison removes as runner shift, is the code's in a duet and is caught from the first pull request.
 import { describe, expect, it } from 'vitest'
-import { costOf, E2B_DEFAULT_PRICING } from '../src/cost/pricing.js'
 import { compareDuet } from '../src/duet/verdict.js'
-import { benchmarkStatus, makeMetric } from '../src/results/metric.js'
-import { Results, type BenchmarkResult, type Metric } from '../src/results/schema.js'
+import { makeMetric } from '../src/results/metric.js'
+import type { BenchmarkResult, Metric, Results } from '../src/results/schema.js'
 import { mulberry32 } from '../src/stats/bootstrap.js'
 import { compareResults } from '../src/stats/compare.js'
+import { benchOf, resultsOf } from './support/results.js'
 
 /** `n` paired samples: a machine drift both sides share, independent noise, and the head × `factor`. */
 function pair(center: number, n: number, seed: number, factor: number, noise = 0.04): [number[], number[]] {
@@ -28,55 +28,14 @@ const metric = (
   direction: 'lower' | 'higher' = 'lower'
 ): Metric => makeMetric({ name, unit, direction, source: 'agent', samples })
 
-const bench = (id: string, metrics: Metric[], extra: Partial<BenchmarkResult> = {}): BenchmarkResult => ({
-  id,
-  category: 'communication',
-  title: id,
-  status: benchmarkStatus(metrics),
-  params: {},
-  metrics,
-  facts: {},
-  durationMs: 1000,
-  ...extra
-})
+const bench = benchOf
 
 function results(head: BenchmarkResult[], base?: BenchmarkResult[]): Results {
-  return Results.parse({
-    schemaVersion: 1,
-    tool: { name: 'swarm-bench', version: '0.1.0' },
-    run: {
-      provider: 'local',
-      profile: 'quick',
-      startedAt: '2026-01-01T00:00:00.000Z',
-      endedAt: '2026-01-01T00:01:00.000Z',
-      durationMs: 60_000,
-      environment: {
-        node: 'v20',
-        platform: 'linux',
-        arch: 'x64',
-        cpus: 2,
-        cpuModel: 't',
-        memoryTotalBytes: 4e9,
-        providerDetails: {}
-      },
-      complete: true
-    },
-    benchmarks: head,
-    cost: costOf(
-      [{ label: 'a', allocation: { vcpu: 2, memoryMiB: 512 }, seconds: 10 }],
-      E2B_DEFAULT_PRICING,
-      true
-    ),
-    history: [],
-    ...(base
-      ? {
-          duet: {
-            base: { ref: 'main', sha: 'b'.repeat(40), changed: ['agent'], notes: [] },
-            benchmarks: base
-          }
-        }
-      : {})
-  })
+  const duet = {
+    base: { ref: 'main', sha: 'b'.repeat(40), changed: ['agent'], notes: [] },
+    benchmarks: base ?? []
+  }
+  return resultsOf(head, base ? { duet } : {})
 }
 
 // Eight benchmarks' headlines, as a quick matrix has them (names from src/duet/headlines.ts).

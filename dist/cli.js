@@ -16633,7 +16633,7 @@ var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(713);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2843);
 // Entry of the `swarm-bench` CLI (bundled to dist/cli.js; `npm run bench` runs it with tsx).
 
 const code = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2));
@@ -16645,7 +16645,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 713:
+/***/ 2843:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31726,6 +31726,22 @@ const RunInfo = object({
      */
     floor: Metric.optional()
 });
+/** What the base side of a duet ran: the code under test as of the base commit. */
+const DuetBase = object({
+    /** The ref asked for (`origin/main`, a SHA) and the commit it resolved to. */
+    ref: schemas_string(),
+    sha: schemas_string().optional(),
+    /** Which code under test differs between the sides (`agent`, `strategy`); empty: an A/A duet. */
+    changed: array(schemas_string()),
+    /** Anything the reader must know about how the base was built (a strategy new in the head, ...). */
+    notes: array(schemas_string()).default([])
+});
+/** A duet: the base's code measured in the same run, operation by operation beside the head's. */
+const DuetRun = object({
+    base: DuetBase,
+    /** The base side's results, benchmark by benchmark; `benchmarks` at the top level are the head's. */
+    benchmarks: array(BenchmarkResult)
+});
 const Results = object({
     schemaVersion: literal(SCHEMA_VERSION),
     tool: object({ name: literal('swarm-bench'), version: schemas_string() }),
@@ -31733,7 +31749,9 @@ const Results = object({
     benchmarks: array(BenchmarkResult),
     cost: CostTotals,
     /** Rolling history of earlier baseline runs (newest first), carried forward by baseline uploads. */
-    history: array(HistoryEntry).max(50).default([])
+    history: array(HistoryEntry).max(50).default([]),
+    /** Present when the run was a duet (base and head side by side). */
+    duet: DuetRun.optional()
 });
 /** Key of a metric across runs. */
 const metricKey = (benchmarkId, metricName) => `${benchmarkId}/${metricName}`;
@@ -31972,19 +31990,82 @@ function checkAgent(t, id) {
     }
 }
 
+;// CONCATENATED MODULE: external "node:async_hooks"
+const external_node_async_hooks_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
+;// CONCATENATED MODULE: ./src/duet/clock.ts
+// The host clock a benchmark reads. Outside a duet it is performance.now(); inside one it leaves out the time the
+// calling side was held at the lockstep gate while the other side ran, so a host-timed figure is the side's own.
+
+const scope = new external_node_async_hooks_namespaceObject.AsyncLocalStorage();
+/** Runs `fn` (one side's benchmark) so that every clock read inside it is that side's clock. */
+function runAsSide(gate, side, fn) {
+    return scope.run({ gate, side }, fn);
+}
+/** The side the caller runs as, inside a duet. */
+const currentSide = () => scope.getStore()?.side;
+/** Milliseconds on the caller's side clock (monotonic). */
+function sideNow() {
+    const now = performance.now();
+    const s = scope.getStore();
+    return s ? now - s.gate.heldMs(s.side, now) : now;
+}
+
+;// CONCATENATED MODULE: ./src/duet/paired-swarm.ts
+/**
+ * Every operation of a swarm reaches its agents through `request`: pairing it pairs each agent request of one
+ * side with the same request of the other (a ping over 5 agents is 5 pairs, not 1). Methods run with the view as
+ * `this`, so their inner requests pass the gate.
+ */
+const PAIRED = 'request';
+const realOf = new WeakMap();
+/** The swarm behind a paired view (the view itself when it is not one). */
+const unwrapSwarm = (swarm) => realOf.get(swarm) ?? swarm;
+function view(swarm, gate, side, views) {
+    const known = views.get(swarm);
+    if (known)
+        return known;
+    const proxy = new Proxy(swarm, {
+        get(target, prop, receiver) {
+            const value = Reflect.get(target, prop, receiver);
+            if (prop !== PAIRED || typeof value !== 'function')
+                return value;
+            return (...args) => gate.run(side, () => value.apply(target, args));
+        }
+    });
+    views.set(swarm, proxy);
+    realOf.set(proxy, swarm);
+    return proxy;
+}
+/** `ctx` as one side of a duet sees it. */
+function pairedSwarm(ctx, gate, side) {
+    const views = new WeakMap();
+    return {
+        ...ctx,
+        progress: m => ctx.progress(m),
+        target: n => ctx.target(n),
+        checkAbort: () => ctx.checkAbort(),
+        swarm: async (req) => view(await gate.run(side, () => ctx.swarm(req)), gate, side, views),
+        deploy: async (req) => view(await gate.run(side, () => ctx.deploy(req)), gate, side, views),
+        release: swarm => ctx.release(unwrapSwarm(swarm)),
+        discard: swarm => ctx.discard(unwrapSwarm(swarm))
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/bench/measure.ts
+
+
 const nsToMs = (ns) => ns / 1e6;
 const bytesToMiB = (b) => b / (1024 * 1024);
-/** Host stopwatch on the monotonic clock. */
+/** Host stopwatch on the monotonic clock (in a duet, the side's own: see duet/clock.ts). */
 function stopwatch() {
-    const t0 = performance.now();
-    return () => performance.now() - t0;
+    const t0 = sideNow();
+    return () => sideNow() - t0;
 }
 /** Runs `fn` and returns its result with the host-observed duration in ms. */
 async function timed(fn) {
-    const t0 = performance.now();
+    const t0 = sideNow();
     const value = await fn();
-    return { value, ms: performance.now() - t0 };
+    return { value, ms: sideNow() - t0 };
 }
 /** A target taken from the seed's table; the `stat` says which statistic of THIS metric is held against it. */
 function seedTarget(op, value, stat = 'median') {
@@ -31993,13 +32074,15 @@ function seedTarget(op, value, stat = 'median') {
 const rounds = new WeakMap();
 const versions = new WeakMap();
 /** Next unused consensus round number for this swarm. */
-function nextRound(swarm) {
+function nextRound(view) {
+    const swarm = unwrapSwarm(view);
     const r = (rounds.get(swarm) ?? 0) + 1;
     rounds.set(swarm, r);
     return r;
 }
 /** Next unused state version for this swarm. */
-function nextVersion(swarm) {
+function nextVersion(view) {
+    const swarm = unwrapSwarm(view);
     const v = (versions.get(swarm) ?? 0) + 1;
     versions.set(swarm, v);
     return v;
@@ -33686,7 +33769,7 @@ function reasonOf(signal) {
 }
 
 ;// CONCATENATED MODULE: ./src/bench/pool.ts
-const poolKey = (k) => `${k.topology}:${k.size}:${k.deploy}`;
+const poolKey = (k) => `${k.topology}:${k.size}:${k.deploy}${k.side === 'base' ? ':base' : ''}`;
 /** Topology and size only: a borrower that does not name a deploy mode takes either. */
 const shapeOf = (k) => `${k.topology}:${k.size}`;
 const shapeKey = (s) => shapeOf({ topology: s.topology.name, size: s.size });
@@ -34057,11 +34140,18 @@ async function collectAgentFiles(opts = {}) {
     const bytes = files.reduce((s, f) => s + Buffer.byteLength(f.data), 0);
     return { files, bytes, strategyPath };
 }
+/**
+ * Address the agent's peer server binds. Local peers all dial 127.0.0.1, so nothing else may reach the server;
+ * E2B's proxy reaches the sandbox from outside its loopback, so there it must listen on every interface.
+ */
+function peerBindHost(provider) {
+    return provider === 'e2b' ? '0.0.0.0' : '127.0.0.1';
+}
 /** The agent's start command: unbuffered, run as a module from the uploaded agent folder, tagged with the run. */
-function agentStartCommand(runTag, python = 'python3') {
+function agentStartCommand(runTag, python = 'python3', host = '127.0.0.1') {
     return {
         command: python,
-        args: ['-u', '-m', 'swarm_agent'],
+        args: ['-u', '-m', 'swarm_agent', '--host', host],
         cwd: AGENT_UPLOAD_DIR,
         env: { [RUN_TAG_ENV]: runTag, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' }
     };
@@ -36016,6 +36106,20 @@ class LocalProcess {
         return this.killing;
     }
 }
+let tasksetFound;
+/** Whether util-linux `taskset` can pin processes here (Linux with util-linux); without it nothing is pinned. */
+function hasTaskset() {
+    if (tasksetFound === undefined) {
+        try {
+            (0,external_node_child_process_.execFileSync)('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+            tasksetFound = true;
+        }
+        catch {
+            tasksetFound = false;
+        }
+    }
+    return tasksetFound;
+}
 class LocalSandbox {
     id;
     label;
@@ -36084,7 +36188,10 @@ class LocalSandbox {
         const env = { ...agentBaseEnv(process.env), ...(cmd.env ?? {}) };
         if (this.opts.runTag && !cmd.env?.[RUN_TAG_ENV])
             env[RUN_TAG_ENV] = this.opts.runTag;
-        const child = (0,external_node_child_process_.spawn)(resolveInterpreter(cmd.command), cmd.args, {
+        // Pinned through taskset, which execs the command: the pid, the group and the signals stay the agent's.
+        const pin = this.opts.cpu !== undefined && hasTaskset() ? ['taskset', '-c', String(this.opts.cpu)] : [];
+        const argv = [...pin, resolveInterpreter(cmd.command), ...cmd.args];
+        const child = (0,external_node_child_process_.spawn)(argv[0], argv.slice(1), {
             cwd,
             env,
             detached: true,
@@ -36159,7 +36266,11 @@ class LocalProvider {
         const workdir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_.join)(this.tmpRoot, TEMP_PREFIX));
         liveDirs.add(workdir);
         const id = `local-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
-        const sandbox = new LocalSandbox(id, opts.label, workdir, { ...this.allocation }, { killGraceMs: this.killGraceMs, runTag: this.runTag ?? opts.metadata?.[RUN_TAG_METADATA] }, s => this.liveSet.delete(s), opts.timeoutMs);
+        const sandbox = new LocalSandbox(id, opts.label, workdir, { ...this.allocation }, {
+            killGraceMs: this.killGraceMs,
+            runTag: this.runTag ?? opts.metadata?.[RUN_TAG_METADATA],
+            cpu: opts.cpu
+        }, s => this.liveSet.delete(s), opts.timeoutMs);
         this.all.push(sandbox);
         this.liveSet.add(sandbox);
         if (opts.signal?.aborted) {
@@ -36501,7 +36612,8 @@ class AgentClient {
 ;// CONCATENATED MODULE: ./src/swarm/swarm.ts
 // The swarm: deploy one agent per sandbox, link them along the topology with verified handshakes, run the
 // protocol's operations, read their counters, tear everything down. Every figure returned here is either taken
-// inside the agents (…Ns, monotonic clock) or observed by the host with performance.now() (…Ms), labelled so.
+// inside the agents (…Ns, monotonic clock) or observed by the host with sideNow() (…Ms), labelled so.
+
 
 
 
@@ -36524,7 +36636,7 @@ class SwarmError extends Error {
     }
 }
 // ---------------------------------------------------------------------------------------------------------------
-const elapsed = (t0) => external_node_perf_hooks_namespaceObject.performance.now() - t0;
+const elapsed = (t0) => sideNow() - t0;
 const swarm_sleep = (ms) => new Promise(r => setTimeout(r, ms));
 /** Runs `fn` over 0..n-1 with at most `limit` at once; stops starting new items once `stop()` is true. */
 async function forEachLimited(n, limit, fn, stop) {
@@ -36673,7 +36785,7 @@ class Swarm {
         const args = { round, timeoutMs: agentTimeout };
         if (opts.window)
             args.window = opts.window;
-        const t0 = external_node_perf_hooks_namespaceObject.performance.now();
+        const t0 = sideNow();
         const answers = await Promise.all(this.clients.map((_, i) => this.request(i, 'consensus', args, hostTimeout)));
         const hostMs = elapsed(t0);
         const { totals: after, settled } = before
@@ -36698,7 +36810,7 @@ class Swarm {
     async stateSync(origin, version, sizeBytes, opts = {}) {
         const hostTimeout = opts.timeoutMs ?? this.opTimeoutMs;
         const before = await this.counters();
-        const t0 = external_node_perf_hooks_namespaceObject.performance.now();
+        const t0 = sideNow();
         const res = await this.request(origin, 'state_sync', { version, sizeBytes, timeoutMs: Math.max(500, Math.floor(hostTimeout * 0.9)) }, hostTimeout);
         const hostMs = elapsed(t0);
         const { totals: after, settled } = await this.settledCounters(['state', 'ack']);
@@ -36727,12 +36839,12 @@ class Swarm {
         const results = new Array(tasks.length);
         const perAgent = agents.map(agentId => ({ agentId, tasks: 0, busyMs: 0 }));
         let next = 0;
-        const t0 = external_node_perf_hooks_namespaceObject.performance.now();
+        const t0 = sideNow();
         await Promise.all(perAgent.map(async (slot) => {
             while (next < tasks.length) {
                 const index = next++;
                 const task = tasks[index];
-                const t = external_node_perf_hooks_namespaceObject.performance.now();
+                const t = sideNow();
                 try {
                     const result = await this.request(slot.agentId, 'run_task', task, opts.timeoutMs);
                     results[index] = { taskId: task.taskId, agentId: slot.agentId, hostMs: elapsed(t), result };
@@ -36788,7 +36900,7 @@ class Swarm {
      * has answered. Wait until, for the given kinds, every message sent was received and two reads agree.
      */
     async settledCounters(kinds, maxWaitMs = 5000) {
-        const deadline = external_node_perf_hooks_namespaceObject.performance.now() + maxWaitMs;
+        const deadline = sideNow() + maxWaitMs;
         let prev = await this.counters();
         // Two quiet reads in a row (≥ 2 × 20 ms): a forward thread the GIL delayed gets time to show up.
         let streak = 0;
@@ -36803,7 +36915,7 @@ class Swarm {
             streak = quiet ? streak + 1 : 0;
             if (streak >= 2)
                 return { totals: cur, settled: true };
-            if (external_node_perf_hooks_namespaceObject.performance.now() > deadline)
+            if (sideNow() > deadline)
                 return { totals: cur, settled: false };
             prev = cur;
         }
@@ -36811,7 +36923,7 @@ class Swarm {
     /** Echo every agent with a short timeout: which ones answer, and why the others do not. */
     async health(timeoutMs = 2000) {
         return Promise.all(this.clients.map(async (c, agentId) => {
-            const t = external_node_perf_hooks_namespaceObject.performance.now();
+            const t = sideNow();
             try {
                 await c.request('echo', {}, timeoutMs);
                 return { agentId, ok: true, rttMs: elapsed(t) };
@@ -36824,7 +36936,7 @@ class Swarm {
     /** Ask every agent to shut down (short timeout), then kill every sandbox. Idempotent; never throws. */
     teardown(opts = {}) {
         this.torn ??= (async () => {
-            const t0 = external_node_perf_hooks_namespaceObject.performance.now();
+            const t0 = sideNow();
             const wait = opts.shutdownTimeoutMs ?? 2000;
             await Promise.all(this.clients.map(async (c) => {
                 if (c.exited)
@@ -36865,7 +36977,7 @@ function swarm_validate(o) {
 async function deploySwarm(o) {
     swarm_validate(o);
     const topology = buildTopology(o.topology, o.size);
-    const tWall = external_node_perf_hooks_namespaceObject.performance.now();
+    const tWall = sideNow();
     const label = o.label ?? `${o.topology}-${o.size}`;
     const runTag = o.runTag ?? `swarm-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
     const files = o.files ?? (await collectAgentFiles({ strategyPath: o.strategyPath }));
@@ -36894,26 +37006,27 @@ async function deploySwarm(o) {
         let client;
         try {
             o.signal?.throwIfAborted();
-            const t0 = external_node_perf_hooks_namespaceObject.performance.now();
+            const t0 = sideNow();
             sandbox =
                 o.sandboxes?.[i] ??
                     (await o.provider.create({
                         label: agentLabel,
                         metadata: { ...o.metadata, [RUN_TAG_METADATA]: runTag, swarm: label, agent: String(i) },
                         timeoutMs: o.sandboxTimeoutMs,
-                        signal: o.signal
+                        signal: o.signal,
+                        ...(o.pinCpus ? { cpu: i % external_node_os_default().availableParallelism() } : {})
                     }));
             created[i] = sandbox;
             if (failure)
                 throw failure;
             const createMs = o.sandboxes ? 0 : elapsed(t0);
-            const t1 = external_node_perf_hooks_namespaceObject.performance.now();
+            const t1 = sideNow();
             await sandbox.writeFiles(files.files);
             const uploadMs = elapsed(t1);
             if (failure)
                 throw failure;
-            const t2 = external_node_perf_hooks_namespaceObject.performance.now();
-            const proc = await sandbox.start(agentStartCommand(runTag, o.python));
+            const t2 = sideNow();
+            const proc = await sandbox.start(agentStartCommand(runTag, o.python, peerBindHost(sandbox.provider)));
             const startMs = elapsed(t2);
             client = new AgentClient(i, proc);
             const ready = await client.waitReady(readyTimeoutMs);
@@ -36934,7 +37047,7 @@ async function deploySwarm(o) {
                 init.strategyPath = `${sandbox.workdir.replace(/\/+$/, '')}/${files.strategyPath}`;
             if (o.capital !== undefined)
                 init.capital = o.capital;
-            const t3 = external_node_perf_hooks_namespaceObject.performance.now();
+            const t3 = sideNow();
             await client.request('init', init, opTimeoutMs);
             const initMs = elapsed(t3);
             deployed[i] = {
@@ -36969,14 +37082,14 @@ async function deploySwarm(o) {
         }
     };
     try {
-        const tAgents = external_node_perf_hooks_namespaceObject.performance.now();
+        const tAgents = sideNow();
         progress(`deploying ${label}: ${topology.n} agents, ${o.deploy}, concurrency ${concurrency}`);
         await forEachLimited(topology.n, concurrency, deployOne, () => failure !== undefined);
         if (failure)
             throw failure;
         const agentsMs = elapsed(tAgents);
         const parts = deployed;
-        const tLink = external_node_perf_hooks_namespaceObject.performance.now();
+        const tLink = sideNow();
         const endpoints = await Promise.all(parts.map(d => d.sandbox.peerEndpoint(d.client.ready.port)));
         const links = await linkAll(topology, parts, endpoints, opTimeoutMs);
         const linkMs = elapsed(tLink);
@@ -37086,12 +37199,210 @@ class RunnerFloor {
     }
 }
 
+;// CONCATENATED MODULE: ./src/stats/bootstrap.ts
+// Percentile bootstrap interval of the ratio head ÷ baseline of a headline statistic. Seeded, so the same inputs
+// always give the same interval (a verdict must not flip between two renders of one run).
+/** Small fast PRNG (mulberry32): reproducible, and good enough for resampling indices. */
+function mulberry32(seed) {
+    let s = seed >>> 0;
+    return () => {
+        s = (s + 0x6d2b79f5) >>> 0;
+        let t = s;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+}
+/** FNV-1a hash of a string, as a seed. */
+function hashSeed(text) {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) {
+        h ^= text.charCodeAt(i);
+        h = Math.imul(h, 0x01000193);
+    }
+    return h >>> 0;
+}
+/**
+ * Statistic of one bootstrap resample. For the median no resample is sorted: `sorted` is the sorted source, and
+ * since sorting is monotone the resample's k-th value is sorted[i] where i is the k-th smallest drawn index —
+ * found by counting the drawn indices (O(n), ~10× faster than sorting each resample).
+ */
+function resampleStat(sorted, counts, rand, stat) {
+    const n = sorted.length;
+    if (stat === 'mean') {
+        let sum = 0;
+        for (let i = 0; i < n; i++)
+            sum += sorted[Math.floor(rand() * n)];
+        return sum / n;
+    }
+    counts.fill(0);
+    for (let i = 0; i < n; i++)
+        counts[Math.floor(rand() * n)]++;
+    const lo = (n - 1) >> 1;
+    const hi = n >> 1;
+    let seen = 0;
+    let low = NaN;
+    for (let j = 0; j < n; j++) {
+        const c = counts[j];
+        if (c === 0)
+            continue;
+        if (seen + c > lo && Number.isNaN(low))
+            low = sorted[j];
+        if (seen + c > hi)
+            return (low + sorted[j]) / 2;
+        seen += c;
+    }
+    return low;
+}
+/**
+ * Percentile bootstrap of stat(head) ÷ stat(base). Undefined when the ratio is undefined in more than 10 % of
+ * resamples (a baseline statistic of 0) — an interval built from the rest would be biased.
+ */
+function bootstrapRatio(base, head, stat, opts) {
+    if (base.length === 0 || head.length === 0 || opts.iterations < 10)
+        return undefined;
+    const rand = mulberry32(opts.seed);
+    const sortedB = Float64Array.from(base).sort();
+    const sortedH = Float64Array.from(head).sort();
+    const countsB = new Uint32Array(base.length);
+    const countsH = new Uint32Array(head.length);
+    const ratios = [];
+    for (let i = 0; i < opts.iterations; i++) {
+        const b = resampleStat(sortedB, countsB, rand, stat);
+        const h = resampleStat(sortedH, countsH, rand, stat);
+        const r = h / b;
+        if (Number.isFinite(r))
+            ratios.push(r);
+    }
+    if (ratios.length < opts.iterations * 0.9)
+        return undefined;
+    ratios.sort((x, y) => x - y);
+    const tail = (1 - opts.level) / 2;
+    const at = (q) => ratios[Math.min(ratios.length - 1, Math.max(0, Math.floor(q * ratios.length)))];
+    return { level: opts.level, low: at(tail), high: at(1 - tail) };
+}
+
+;// CONCATENATED MODULE: ./src/duet/lockstep.ts
+// The duet's pairing: the base and the head run the same benchmark code side by side, and every swarm operation
+// of one side is paired with the same operation of the other. A pair runs back to back, in a random order, never
+// overlapping, so both sides see the same machine a few milliseconds apart (Bulej et al., "Duet benchmarking",
+// ICPE 2020; Laaber et al., randomized interleaved trials, EMSE 2019). Time a side spends held at the gate is
+// not its own: the side clock (clock.ts) takes it out of every host-timed figure.
+
+const SIDES = (/* unused pure expression or super */ null && (['base', 'head']));
+class Lockstep {
+    sides = {
+        base: { queue: [], running: 0, done: false, heldMs: 0, heldSince: undefined },
+        head: { queue: [], running: 0, done: false, heldMs: 0, heldSince: undefined }
+    };
+    busy = false;
+    scheduled = false;
+    random;
+    stats = { pairs: 0, solo: 0, headFirst: 0 };
+    constructor(seed = 1) {
+        this.random = mulberry32(seed);
+    }
+    /** Runs `fn` as this side's next operation, once the other side has its own to pair it with. */
+    run(side, fn) {
+        return new Promise((resolve, reject) => {
+            const s = this.sides[side];
+            s.queue.push({ fn, resolve: resolve, reject });
+            this.updateHeld(side);
+            this.schedule();
+        });
+    }
+    /** This side will issue no more operations (its benchmark ended): the other side runs alone from now on. */
+    finish(side) {
+        this.sides[side].done = true;
+        this.schedule();
+    }
+    /** Milliseconds `side` has spent held at the gate so far (what the side clock subtracts). */
+    heldMs(side, now = performance.now()) {
+        const s = this.sides[side];
+        return s.heldMs + (s.heldSince !== undefined ? now - s.heldSince : 0);
+    }
+    updateHeld(side) {
+        const s = this.sides[side];
+        const held = s.queue.length > 0 && s.running === 0;
+        const now = performance.now();
+        if (held && s.heldSince === undefined)
+            s.heldSince = now;
+        else if (!held && s.heldSince !== undefined) {
+            s.heldMs += now - s.heldSince;
+            s.heldSince = undefined;
+        }
+    }
+    // Batches form over one turn of the event loop, so operations a side starts together (Promise.all) stay
+    // concurrent within the side.
+    schedule() {
+        if (this.busy || this.scheduled)
+            return;
+        this.scheduled = true;
+        setImmediate(() => {
+            this.scheduled = false;
+            void this.step();
+        });
+    }
+    async step() {
+        if (this.busy)
+            return;
+        const { base, head } = this.sides;
+        let order;
+        if (base.queue.length > 0 && head.queue.length > 0) {
+            const headFirst = this.random() < 0.5;
+            order = headFirst ? ['head', 'base'] : ['base', 'head'];
+            this.stats.pairs++;
+            if (headFirst)
+                this.stats.headFirst++;
+        }
+        else if (base.queue.length > 0 && head.done)
+            order = ['base'];
+        else if (head.queue.length > 0 && base.done)
+            order = ['head'];
+        else
+            return;
+        if (order.length === 1)
+            this.stats.solo++;
+        this.busy = true;
+        const batches = order.map(side => [side, this.sides[side].queue.splice(0)]);
+        try {
+            for (const [side, batch] of batches)
+                await this.runBatch(side, batch);
+        }
+        finally {
+            this.busy = false;
+        }
+        this.schedule();
+    }
+    async runBatch(side, batch) {
+        const s = this.sides[side];
+        s.running += batch.length;
+        this.updateHeld(side);
+        await Promise.all(batch.map(async (p) => {
+            try {
+                p.resolve(await p.fn());
+            }
+            catch (err) {
+                p.reject(err);
+            }
+            finally {
+                s.running--;
+            }
+        }));
+        this.updateHeld(side);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/bench/runner.ts
 // The runner: every selected benchmark isolated (an error is recorded and the run goes on, its sandboxes are
 // killed), swarms shared through a small pool, the environment measured as the run finds it, costs from what the
 // provider billed, and partial results when the run is interrupted. Benchmarks are scheduled by the swarms they
 // use (turns.ts: one measures at a time; borrowers of the same swarm run back to back, and an idle swarm no
 // waiting or unfinished benchmark needs is torn down at once); results are reported in catalog order.
+
+
+
+
 
 
 
@@ -37143,7 +37454,10 @@ async function runBenchmarks(config, opts = {}) {
     const floor = new RunnerFloor();
     // The agent's files are read once per run and uploaded to every sandbox from memory.
     let files;
-    const agentFiles = () => (files ??= collectAgentFiles({ strategyPath: config.strategyPath }));
+    let baseFiles;
+    const agentFiles = (side) => side === 'base' && opts.duet
+        ? (baseFiles ??= opts.duet.files())
+        : (files ??= collectAgentFiles({ strategyPath: config.strategyPath }));
     // On abort, kill everything at once: in-flight agent requests then fail fast instead of running to the end.
     const onAbort = () => {
         void pool.drain();
@@ -37194,7 +37508,8 @@ async function runBenchmarks(config, opts = {}) {
     // the last user of a swarm gets the turn, the swarm the next borrower will ask for is deployed alongside (only
     // while a borrower measures: a creation benchmark must have the rate limiter to itself). Locally creation takes
     // a millisecond and the agents' start-up would only load the machine under measurement: not done.
-    const prefetchOn = (opts.prefetch ?? provider.info.name === 'e2b') && pool.maxAgents > 0;
+    // In a duet both sides must measure on the same quiet machine: nothing is deployed alongside.
+    const prefetchOn = (opts.prefetch ?? provider.info.name === 'e2b') && pool.maxAgents > 0 && !opts.duet;
     let prefetchAgents = 0;
     const maybePrefetch = (holding) => {
         if (!prefetchOn || signal.aborted)
@@ -37231,9 +37546,10 @@ async function runBenchmarks(config, opts = {}) {
         prefetching.set(shape, job);
     };
     let benchmarks;
+    const baseBenchmarks = [];
     try {
         benchmarks = await Promise.all(selected.map(async (entry, index) => {
-            const r = await runOne(entry, index, {
+            const [r, b] = await runOne(entry, index, {
                 config,
                 provider,
                 pool,
@@ -37256,8 +37572,11 @@ async function runBenchmarks(config, opts = {}) {
                 startedAt: () => firstTurn.get(index),
                 floor,
                 targets: opts.targets,
-                graceMs: opts.abortGraceMs
+                graceMs: opts.abortGraceMs,
+                duet: opts.duet !== undefined
             });
+            if (b)
+                baseBenchmarks[index] = b;
             if (!firstTurn.has(index) && r.status !== 'skipped')
                 emitStart(entry);
             emit({ type: 'done', id: entry.id, status: r.status, seconds: r.durationMs / 1000, error: r.error });
@@ -37295,21 +37614,26 @@ async function runBenchmarks(config, opts = {}) {
         },
         benchmarks,
         cost: costOf(provider.usage().filter(u => !probe.preexistingLabels.has(u.label)), config.pricing, provider.info.nominalAllocation),
-        history: []
+        history: [],
+        ...(opts.duet
+            ? { duet: { base: opts.duet.base, benchmarks: baseBenchmarks.filter(b => b !== undefined) } }
+            : {})
     };
     return Results.parse(results);
 }
 /** Deploys a swarm of `key`'s shape for `entry`, known to the pool and to the environment probe from then on. */
 async function deployTracked(d, entry, key) {
+    const files = await d.agentFiles(key.side);
     const swarm = await deploySwarm({
         provider: d.provider,
         topology: key.topology,
         size: key.size,
         deploy: key.deploy,
-        strategyPath: d.config.strategyPath,
-        files: await d.agentFiles(),
+        strategyPath: files.strategyPath ? d.config.strategyPath : undefined,
+        files,
         label: `${entry.id}/${poolKey(key)}`,
         runTag: d.config.runTag,
+        pinCpus: key.side !== undefined,
         metadata: runMetadata(d.config),
         signal: d.signal
     });
@@ -37323,7 +37647,7 @@ async function runOne(entry, index, d) {
     const base = { id: entry.id, category: entry.category, title: entry.title };
     if (!bench) {
         d.turns.finish(index);
-        return {
+        const missing = {
             ...base,
             status: 'error',
             params: {},
@@ -37332,6 +37656,7 @@ async function runOne(entry, index, d) {
             error: 'no implementation registered',
             durationMs: 0
         };
+        return [missing, d.duet ? missing : undefined];
     }
     const { config, provider, pool, signal, turns } = d;
     const held = new Set();
@@ -37339,8 +37664,7 @@ async function runOne(entry, index, d) {
     // only borrows measures only while it holds a swarm, so it gives the turn back between swarms.
     const whole = !bench.borrows;
     let params = {};
-    let reused = 0;
-    let deployed = 0;
+    const counts = { reused: 0, deployed: 0 };
     const checkAbort = () => {
         if (signal.aborted)
             throw new InterruptedError(reasonOf(signal));
@@ -37366,13 +37690,13 @@ async function runOne(entry, index, d) {
             turns.release(index);
         }
     };
-    const deployHeld = async (req) => {
+    const deployHeld = async (req, side) => {
         checkAbort();
-        const key = { topology: req.topology, size: req.size, deploy: req.deploy ?? 'parallel' };
+        const key = { topology: req.topology, size: req.size, deploy: req.deploy ?? 'parallel', side };
         await d.makeRoom(req.size);
         const swarm = await deployTracked(d, entry, key);
         held.add(swarm);
-        deployed++;
+        counts.deployed++;
         checkAbort();
         return swarm;
     };
@@ -37390,55 +37714,65 @@ async function runOne(entry, index, d) {
             throw err;
         }
     };
-    const deploy = (req) => withHold(req, () => deployHeld(req));
-    const ctx = {
+    /** The context one side's run of the benchmark sees (outside a duet, `side` is undefined). */
+    const contextFor = (side) => ({
         config,
         profile: config.profile,
-        params: {},
+        params,
         signal,
-        progress: message => d.emit({ type: 'step', id: entry.id, message }),
+        progress: message => {
+            if (side !== 'base')
+                d.emit({ type: 'step', id: entry.id, message });
+        },
         target: name => targetFor(`${entry.id}/${name}`, d.targets),
         checkAbort,
-        deploy,
+        deploy: req => withHold(req, () => deployHeld(req, side)),
         swarm(req) {
             return withHold(req, async () => {
                 await d.prefetched(shapeOf(req));
                 const mode = req.deploy ?? 'parallel';
                 const other = mode === 'parallel' ? 'sequential' : 'parallel';
-                const found = (await pool.take({ topology: req.topology, size: req.size, deploy: mode })) ??
+                const found = (await pool.take({ topology: req.topology, size: req.size, deploy: mode, side })) ??
                     (req.deploy
                         ? undefined
-                        : await pool.take({ topology: req.topology, size: req.size, deploy: other }));
-                const swarm = found ?? (await deployHeld(req));
+                        : await pool.take({ topology: req.topology, size: req.size, deploy: other, side }));
+                const swarm = found ?? (await deployHeld(req, side));
                 if (found) {
                     held.add(found);
-                    reused++;
+                    counts.reused++;
                     // Counters belong to the benchmark that reads them: start from zero.
                     await found.resetCounters();
                 }
                 // With the turn held, just before this benchmark measures: the runner floor at this moment.
-                await d.floor.sample(swarm, signal);
+                if (side !== 'base')
+                    await d.floor.sample(swarm, signal);
                 return swarm;
             });
         },
         release: swarm => unhold(swarm, 'release'),
         discard: swarm => unhold(swarm, 'discard')
-    };
-    let out;
-    let error;
+    });
+    const outcomes = [];
+    let duetFacts = {};
     try {
         params = { ...bench.params(config.profile, config) };
-        ctx.params = params;
         if (whole)
             await turns.acquire(index, undefined);
-        out = await runner_settle(bench.run(ctx), signal, d.graceMs ?? 5000);
-        if (out.metrics.length === 0)
-            error = 'the benchmark produced no metrics';
+        if (!d.duet)
+            outcomes.push(await outcomeOf(runner_settle(bench.run(contextFor(undefined)), signal, graceOf(d))));
+        else {
+            // Both sides run the same benchmark code at once; the gate pairs their swarm operations one by one.
+            const gate = new Lockstep(hashSeed(entry.id));
+            const sides = ['head', 'base'].map(side => outcomeOf(runner_settle(runAsSide(gate, side, () => bench.run(pairedSwarm(contextFor(side), gate, side))), signal, graceOf(d))).finally(() => gate.finish(side)));
+            outcomes.push(...(await Promise.all(sides)));
+            duetFacts = { duetPairs: gate.stats.pairs, duetSolo: gate.stats.solo };
+        }
     }
     catch (err) {
-        error = runner_errorText(err);
+        outcomes.push({ error: runner_errorText(err) });
     }
     finally {
+        const error = outcomes.some(o => o.error !== undefined);
         // A benchmark that ended cleanly hands its swarms back; after an error their state is unknown: kill them.
         for (const s of [...held]) {
             held.delete(s);
@@ -37456,23 +37790,43 @@ async function runOne(entry, index, d) {
         turns.finish(index);
     }
     // Never had the turn and the run was interrupted: it did not run.
-    if (signal.aborted && d.startedAt() === undefined)
-        return notRun(entry, `not run: the run was interrupted (${reasonOf(signal)})`);
+    if (signal.aborted && d.startedAt() === undefined) {
+        const skipped = notRun(entry, `not run: the run was interrupted (${reasonOf(signal)})`);
+        return [skipped, d.duet ? skipped : undefined];
+    }
     // Time spent waiting for other benchmarks' turns is not this benchmark's.
     const durationMs = Math.max(0, performance.now() - (d.startedAt() ?? t0) - (turns.waitedMs.get(index) ?? 0));
-    const metrics = out?.metrics ?? [];
+    const extra = {
+        strategy: config.strategyPath ? `custom (${(0,external_node_path_.basename)(config.strategyPath)})` : 'built-in rotation',
+        swarmsReused: counts.reused,
+        swarmsDeployed: counts.deployed,
+        ...duetFacts
+    };
+    const resultOf = (o) => toResult(entry, { ...params, ...(o?.out?.params ?? {}), ...extra }, o ?? { error: 'not run' }, durationMs);
+    return [resultOf(outcomes[0]), d.duet ? resultOf(outcomes[1] ?? outcomes[0]) : undefined];
+}
+const graceOf = (d) => d.graceMs ?? 5000;
+/** A benchmark's output, or its error as text (an empty output is an error too). */
+async function outcomeOf(p) {
+    try {
+        const out = await p;
+        return out.metrics.length === 0 ? { error: 'the benchmark produced no metrics' } : { out };
+    }
+    catch (err) {
+        return { error: runner_errorText(err) };
+    }
+}
+/** The validated result of one benchmark's run (of one side, in a duet). */
+function toResult(entry, params, o, durationMs) {
+    const base = { id: entry.id, category: entry.category, title: entry.title };
+    const { error } = o;
+    const metrics = o.out?.metrics ?? [];
     const result = {
         ...base,
         status: (error ? 'error' : benchmarkStatus(metrics)),
-        params: {
-            ...params,
-            ...(out?.params ?? {}),
-            strategy: config.strategyPath ? `custom (${(0,external_node_path_.basename)(config.strategyPath)})` : 'built-in rotation',
-            swarmsReused: reused,
-            swarmsDeployed: deployed
-        },
+        params,
         metrics: error ? [] : metrics,
-        facts: error ? {} : (out?.facts ?? {}),
+        facts: error ? {} : (o.out?.facts ?? {}),
         error: error ? error.slice(0, 4000) : undefined,
         durationMs
     };
@@ -37631,7 +37985,7 @@ function toolVersion() {
 ;// CONCATENATED MODULE: ./src/config/inputs.ts
 // One table of inputs shared by the action (action.yml `with:`) and the CLI (flags): every value is parsed and
 // range-checked here, and every error names the input, the value given and what is accepted.
-class InputError extends Error {
+class inputs_InputError extends Error {
     input;
     value;
     accepted;
@@ -37651,7 +38005,7 @@ function readEnum(read, name, values, dflt) {
     const v = raw.toLowerCase();
     if (values.includes(v))
         return v;
-    throw new InputError(name, raw, `one of ${values.join(', ')}`);
+    throw new inputs_InputError(name, raw, `one of ${values.join(', ')}`);
 }
 function readNumber(read, name, dflt, opts) {
     const raw = read(name).trim();
@@ -37660,10 +38014,10 @@ function readNumber(read, name, dflt, opts) {
     const accepted = `${opts.integer ? 'an integer' : 'a number'} from ${opts.min} to ${opts.max}`;
     // Number('') and Number('0x10') are too lenient for user input: require a plain decimal.
     if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw))
-        throw new InputError(name, raw, accepted);
+        throw new inputs_InputError(name, raw, accepted);
     const v = Number(raw);
     if (!Number.isFinite(v) || v < opts.min || v > opts.max || (opts.integer && !Number.isInteger(v))) {
-        throw new InputError(name, raw, accepted);
+        throw new inputs_InputError(name, raw, accepted);
     }
     return v;
 }
@@ -37676,7 +38030,7 @@ function readBoolean(read, name, dflt) {
         return true;
     if (['false', 'no', '0', 'off'].includes(v))
         return false;
-    throw new InputError(name, raw, 'true or false');
+    throw new inputs_InputError(name, raw, 'true or false');
 }
 /** Comma or newline separated list of names from a fixed set; `all` selects every value. */
 function readList(read, name, values, dflt) {
@@ -37693,13 +38047,13 @@ function readList(read, name, values, dflt) {
     for (const item of items) {
         const v = item.toLowerCase();
         if (!values.includes(v)) {
-            throw new InputError(name, item, `a comma-separated list of ${values.join(', ')} (or 'all')`);
+            throw new inputs_InputError(name, item, `a comma-separated list of ${values.join(', ')} (or 'all')`);
         }
         if (!out.includes(v))
             out.push(v);
     }
     if (out.length === 0)
-        throw new InputError(name, raw, `at least one of ${values.join(', ')}`);
+        throw new inputs_InputError(name, raw, `at least one of ${values.join(', ')}`);
     return out;
 }
 function readString(read, name, dflt, opts = {}) {
@@ -37708,7 +38062,7 @@ function readString(read, name, dflt, opts = {}) {
         return dflt;
     const max = opts.maxLength ?? 1000;
     if (raw.length > max || (opts.pattern && !opts.pattern.test(raw))) {
-        throw new InputError(name, raw, opts.accepted ?? `a string of at most ${max} characters`);
+        throw new inputs_InputError(name, raw, opts.accepted ?? `a string of at most ${max} characters`);
     }
     return raw;
 }
@@ -37746,7 +38100,7 @@ function parseRunConfig(read, env = process.env) {
         providerReason = `provider ${providerInput} requested`;
     }
     if (provider === 'e2b' && !apiKey) {
-        throw new InputError('e2b-api-key', '', 'an E2B API key when provider is e2b (or set the E2B_API_KEY env var)');
+        throw new inputs_InputError('e2b-api-key', '', 'an E2B API key when provider is e2b (or set the E2B_API_KEY env var)');
     }
     const plan = readEnum(read, 'e2b-plan', PLANS, 'hobby');
     const limits = PLAN_LIMITS[plan];
@@ -37810,13 +38164,113 @@ function optionalUrl(read, name, fallback) {
         return raw.replace(/\/+$/, '');
     }
     catch {
-        throw new InputError(name, raw, 'an http:// or https:// URL');
+        throw new inputs_InputError(name, raw, 'an http:// or https:// URL');
     }
 }
 function defaultRunTag(env) {
     if (env.GITHUB_RUN_ID)
         return `gh-${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`;
     return `local-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+}
+
+;// CONCATENATED MODULE: ./src/config/paths.ts
+// Path inputs checked on the file system before anything runs. A strategy module is copied into every sandbox, so
+// it must be a file of the workspace, not any file the runner can read; the output folder is created one level at
+// a time, because Node's recursive mkdir loops forever on paths such as /proc/x that can never exist.
+
+
+
+const STRATEGY_ACCEPTED = 'the path of a Python file in the workspace';
+const OUT_ACCEPTED = 'a directory that can be created and written, not under /proc or /sys';
+/** True when the absolute `path` is `root` or lies below it (compare real paths to count symlinks). */
+function isInside(root, path) {
+    const rel = (0,external_node_path_.relative)(root, path);
+    return rel === '' || (!(0,external_node_path_.isAbsolute)(rel) && rel.split(external_node_path_.sep)[0] !== '..');
+}
+/** The real path of a regular file, or undefined when it is missing or not a file. */
+function realFile(path) {
+    try {
+        const real = realpathSync(path);
+        return statSync(real).isFile() ? real : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * The real path of the strategy file `raw` (relative to `workspace`), refused unless it is a regular file whose
+ * real path, symlinks resolved, stays inside the workspace: `/etc/passwd` or `../../etc/shadow` is not a strategy.
+ */
+function workspaceStrategyPath(raw, workspace, input = 'strategy-path') {
+    const real = realFile(resolve(workspace, raw));
+    if (real === undefined || !isInside(realpathSync(workspace), real)) {
+        throw new InputError(input, raw, STRATEGY_ACCEPTED);
+    }
+    return real;
+}
+/** The nearest existing ancestor of the absolute `path` and the missing names below it, top-down. */
+function splitAtExisting(path, exists = external_node_fs_.existsSync) {
+    const missing = [];
+    let base = path;
+    while (!exists(base) && (0,external_node_path_.dirname)(base) !== base) {
+        missing.unshift(base.slice((0,external_node_path_.dirname)(base).length).replace(/^[/\\]+/, ''));
+        base = (0,external_node_path_.dirname)(base);
+    }
+    return { base, missing };
+}
+// Kernel pseudo-filesystems (statfs f_type): proc, sysfs, cgroup, cgroup2. Their "directories" are not storage,
+// and as root a mkdir in cgroupfs would even create a cgroup.
+const PSEUDO_FS_TYPES = new Set([0x9fa0, 0x62656572, 0x27e0eb, 0x63677270]);
+/** True for /proc, /sys and anything mounted as one of their file systems elsewhere. */
+function onPseudoFilesystem(realDir) {
+    if (isInside('/proc', realDir) || isInside('/sys', realDir))
+        return true;
+    try {
+        return PSEUDO_FS_TYPES.has((0,external_node_fs_.statfsSync)(realDir).type);
+    }
+    catch {
+        return false;
+    }
+}
+const codeOf = (err) => err.code ?? err.message;
+/**
+ * Creates the output folder `raw` (relative to `cwd`) and proves a file can be written in it; returns its absolute
+ * path. Refuses, naming the input, a path under a pseudo-filesystem, below a file, or not creatable or writable.
+ */
+function prepareOutDir(raw, cwd, input = 'out') {
+    const abs = (0,external_node_path_.resolve)(cwd, raw);
+    const refuse = (why) => new inputs_InputError(input, raw, `${OUT_ACCEPTED} (${why})`);
+    const { base, missing } = splitAtExisting(abs);
+    let real;
+    try {
+        real = (0,external_node_fs_.realpathSync)(base);
+    }
+    catch (err) {
+        throw refuse(`cannot read ${base}: ${codeOf(err)}`);
+    }
+    if (onPseudoFilesystem(real))
+        throw refuse(`${real} is a kernel pseudo-filesystem`);
+    if (!(0,external_node_fs_.statSync)(real).isDirectory())
+        throw refuse(`${base} is not a directory`);
+    let dir = real;
+    try {
+        for (const name of missing) {
+            dir = (0,external_node_path_.join)(dir, name);
+            (0,external_node_fs_.mkdirSync)(dir); // one level: fails at once where a recursive mkdir could loop
+        }
+    }
+    catch (err) {
+        throw refuse(`cannot create ${dir}: ${codeOf(err)}`);
+    }
+    const probe = (0,external_node_path_.join)(dir, `.swarm-bench-write-check-${process.pid}`);
+    try {
+        (0,external_node_fs_.writeFileSync)(probe, '');
+        (0,external_node_fs_.rmSync)(probe, { force: true });
+    }
+    catch (err) {
+        throw refuse(`cannot write in ${dir}: ${codeOf(err)}`);
+    }
+    return abs;
 }
 
 ;// CONCATENATED MODULE: ./src/report/escape.ts
@@ -38344,8 +38798,20 @@ function shiftText(shift) {
     const scatter = shift.scatterPct > 0 ? `; single timings strayed ±${format_fmtNum(shift.scatterPct)}% around it` : '';
     return ` (${format_fmtPct(shift.pct)} in this comparison${scatter}${floor})`;
 }
+/** How a duet was judged, in two sentences (the method is in docs/regressions.md). */
+function duetContext(comparison) {
+    const o = comparison.options;
+    const b = comparison.baselineInfo;
+    const base = b?.sha ? code(b.sha.slice(0, 12)) : escape_escapeMd(b?.ref ?? 'the base', 60);
+    return (`Duet: base ${base} measured side by side with the head in this run, every agent request paired with its ` +
+        `twin in a random order on the same CPU; ${comparison.tested} headline metric(s) judged on the paired ratios. ` +
+        `A regression needs the paired change beyond ${o.thresholdPct}% with a Holm p below ${o.alpha}; nothing is ` +
+        `removed as a runner shift, since both sides shared the runner. MDE: the smallest slowdown each metric detects.`);
+}
 /** Which metrics were compared against what, and with which settings. */
 function comparisonContext(comparison) {
+    if (comparison.mode === 'duet')
+        return duetContext(comparison);
     const o = comparison.options;
     const b = comparison.baselineInfo;
     const base = b
@@ -38361,6 +38827,14 @@ function comparisonContext(comparison) {
                 `until then ${o.noHistoryNoisePct}% run-to-run noise per run is assumed, so only large changes are called.`
             : ''));
 }
+/** The comparison with the baseline artifact that a duet shows as context: one line and why it is context. */
+function artifactContextLine(comparison) {
+    const a = comparison.artifact;
+    if (!a)
+        return undefined;
+    return (`Against the baseline artifact (context, not gated): ${verdictLine(a)}` +
+        (a.status === 'compared' ? ` — ${a.tested} metric(s) tested against a run of the default branch.` : ''));
+}
 const VERDICT_HEADER = '| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise ±1σ | Verdict |\n|---|---:|---:|---:|---|---|---|---|';
 const VERDICT_HEADER_SHORT = '| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise ±1σ |\n|---|---:|---:|---:|---|---|---|';
 const NOISE_SOURCE = {
@@ -38373,9 +38847,11 @@ function cells(v) {
     const val = (x) => x === undefined ? '—' : `${fmtNum(x)}${unit ? ` ${unit}` : ''}`;
     const interval = v.interval ? `${fmtPct(v.interval.lowPct)} … ${fmtPct(v.interval.highPct)}` : '—';
     const p = v.p === undefined ? '—' : `${fmtP(v.p)} / ${fmtP(v.pAdjusted)}`;
-    const noise = v.noise
-        ? `${fmtPct(v.noise.lowPct)} … ${fmtPct(v.noise.highPct)} (${NOISE_SOURCE[v.noise.source](v.noise.runs)})`
-        : '—';
+    const noise = v.mdePct !== undefined
+        ? `MDE ${fmtPct(v.mdePct)} (${v.pairs} pairs)`
+        : v.noise
+            ? `${fmtPct(v.noise.lowPct)} … ${fmtPct(v.noise.highPct)} (${NOISE_SOURCE[v.noise.source](v.noise.runs)})`
+            : '—';
     return [
         `${escapeMd(v.benchmarkId, 60)} / ${escapeMd(v.metric, 120)} (${v.headline})`,
         val(v.baseline),
@@ -38884,13 +39360,18 @@ function comparisonSection(comparison) {
             return (`| ${code(v.benchmarkId)} / ${escape_escapeMd(v.metric, 120)} | ${fmtValue(v.baseline, unit)} | ${fmtValue(v.head, unit)} | ` +
                 `${format_fmtPct(v.changePct)} | ${v.interval ? `${format_fmtPct(v.interval.lowPct)} … ${format_fmtPct(v.interval.highPct)}` : '—'} | ` +
                 `${v.p === undefined ? '—' : `${format_fmtP(v.p)} / ${format_fmtP(v.pAdjusted)}`} | ` +
-                `${v.noise ? `${format_fmtPct(v.noise.lowPct)} … ${format_fmtPct(v.noise.highPct)}` : '—'} | ${VERDICT_ICON[v.verdict]} ${v.verdict} | ${escape_escapeMd(v.reason, 400)} |`);
+                `${v.mdePct !== undefined ? `MDE ${format_fmtPct(v.mdePct)}` : v.noise ? `${format_fmtPct(v.noise.lowPct)} … ${format_fmtPct(v.noise.highPct)}` : '—'} | ${VERDICT_ICON[v.verdict]} ${v.verdict} | ${escape_escapeMd(v.reason, 400)} |`);
         }));
     }
     else {
         out.push('No gated metric on either side.');
     }
-    return section('Comparison with baseline', out);
+    const title = comparison.mode === 'duet' ? 'Comparison with the base (duet)' : 'Comparison with baseline';
+    const sections = [section(title, out)];
+    // In a duet the artifact comparison is shown too, as context: the trend and the platform over days.
+    if (comparison.artifact)
+        sections.push(comparisonSection(comparison.artifact).replace('## Comparison with baseline', '## Comparison with the baseline artifact (context, not gated)'));
+    return sections.join('\n');
 }
 /** The full report. Pure: the same inputs give the same text. */
 function renderReport(results, comparison, opts = {}) {
@@ -39246,89 +39727,6 @@ function sweepError(err, apiKey, what) {
     if (classifyError(cause).kind === 'auth')
         return new E2BAuthError(`E2B rejected the API key while ${what}`);
     return new Error(redact(`e2b sweep: ${what} failed: ${msg}`, apiKey));
-}
-
-;// CONCATENATED MODULE: ./src/stats/bootstrap.ts
-// Percentile bootstrap interval of the ratio head ÷ baseline of a headline statistic. Seeded, so the same inputs
-// always give the same interval (a verdict must not flip between two renders of one run).
-/** Small fast PRNG (mulberry32): reproducible, and good enough for resampling indices. */
-function mulberry32(seed) {
-    let s = seed >>> 0;
-    return () => {
-        s = (s + 0x6d2b79f5) >>> 0;
-        let t = s;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
-/** FNV-1a hash of a string, as a seed. */
-function hashSeed(text) {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < text.length; i++) {
-        h ^= text.charCodeAt(i);
-        h = Math.imul(h, 0x01000193);
-    }
-    return h >>> 0;
-}
-/**
- * Statistic of one bootstrap resample. For the median no resample is sorted: `sorted` is the sorted source, and
- * since sorting is monotone the resample's k-th value is sorted[i] where i is the k-th smallest drawn index —
- * found by counting the drawn indices (O(n), ~10× faster than sorting each resample).
- */
-function resampleStat(sorted, counts, rand, stat) {
-    const n = sorted.length;
-    if (stat === 'mean') {
-        let sum = 0;
-        for (let i = 0; i < n; i++)
-            sum += sorted[Math.floor(rand() * n)];
-        return sum / n;
-    }
-    counts.fill(0);
-    for (let i = 0; i < n; i++)
-        counts[Math.floor(rand() * n)]++;
-    const lo = (n - 1) >> 1;
-    const hi = n >> 1;
-    let seen = 0;
-    let low = NaN;
-    for (let j = 0; j < n; j++) {
-        const c = counts[j];
-        if (c === 0)
-            continue;
-        if (seen + c > lo && Number.isNaN(low))
-            low = sorted[j];
-        if (seen + c > hi)
-            return (low + sorted[j]) / 2;
-        seen += c;
-    }
-    return low;
-}
-/**
- * Percentile bootstrap of stat(head) ÷ stat(base). Undefined when the ratio is undefined in more than 10 % of
- * resamples (a baseline statistic of 0) — an interval built from the rest would be biased.
- */
-function bootstrapRatio(base, head, stat, opts) {
-    if (base.length === 0 || head.length === 0 || opts.iterations < 10)
-        return undefined;
-    const rand = mulberry32(opts.seed);
-    const sortedB = Float64Array.from(base).sort();
-    const sortedH = Float64Array.from(head).sort();
-    const countsB = new Uint32Array(base.length);
-    const countsH = new Uint32Array(head.length);
-    const ratios = [];
-    for (let i = 0; i < opts.iterations; i++) {
-        const b = resampleStat(sortedB, countsB, rand, stat);
-        const h = resampleStat(sortedH, countsH, rand, stat);
-        const r = h / b;
-        if (Number.isFinite(r))
-            ratios.push(r);
-    }
-    if (ratios.length < opts.iterations * 0.9)
-        return undefined;
-    ratios.sort((x, y) => x - y);
-    const tail = (1 - opts.level) / 2;
-    const at = (q) => ratios[Math.min(ratios.length - 1, Math.max(0, Math.floor(q * ratios.length)))];
-    return { level: opts.level, low: at(tail), high: at(1 - tail) };
 }
 
 ;// CONCATENATED MODULE: ./src/stats/drift.ts
@@ -40234,6 +40632,384 @@ function renderComparisonTable(c) {
     return `${lines.join('\n')}\n`;
 }
 
+;// CONCATENATED MODULE: ./src/duet/base-code.ts
+// The base side's code under test: the agent package (where the repository under test ships it) and the user's
+// strategy module, as of the base commit, taken from a `git worktree` of that commit. Thin adapter over git.
+
+
+
+
+
+class BaseCodeError extends Error {
+    name = 'BaseCodeError';
+}
+const git = (cwd, args) => (0,external_node_child_process_.execFileSync)('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+function tryGit(cwd, args) {
+    try {
+        return git(cwd, args);
+    }
+    catch {
+        return undefined;
+    }
+}
+const inside = (dir, root) => {
+    const rel = (0,external_node_path_.relative)(root, dir);
+    return rel === '' || (!rel.startsWith('..') && !(0,external_node_path_.isAbsolute)(rel));
+};
+/** Resolves `ref` to a commit, fetching it from `origin` when the clone lacks it (shallow checkouts do). */
+function resolveCommit(repoDir, ref, fetch = true) {
+    const verify = () => tryGit(repoDir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+    let sha = verify();
+    if (!sha && fetch && tryGit(repoDir, ['remote', 'get-url', 'origin'])) {
+        tryGit(repoDir, ['fetch', '--no-tags', '--depth=1', 'origin', ref]);
+        sha = verify() ?? tryGit(repoDir, ['rev-parse', '--verify', '--quiet', 'FETCH_HEAD^{commit}']);
+    }
+    if (!sha)
+        throw new BaseCodeError(`cannot find the base commit '${ref}' in ${repoDir} (nor fetch it from origin)`);
+    return sha;
+}
+const sameFiles = (a, b, prefix) => {
+    const pick = (f) => f.files
+        .filter(x => x.path.startsWith(prefix))
+        .map(x => `${x.path}\0${Buffer.from(x.data).toString('base64')}`)
+        .sort()
+        .join('\n');
+    return pick(a) === pick(b);
+};
+/** The base's code under test, ready to upload; throws BaseCodeError when it cannot be had. */
+async function prepareBaseCode(req) {
+    const repoDir = (0,external_node_fs_.realpathSync)((0,external_node_path_.resolve)(req.repoDir));
+    let root;
+    let sha;
+    let dispose = () => { };
+    const ref = req.basePath ? `path:${req.basePath}` : (req.ref ?? '');
+    if (req.basePath) {
+        root = (0,external_node_fs_.realpathSync)((0,external_node_path_.resolve)(req.basePath));
+        sha = tryGit(root, ['rev-parse', 'HEAD']);
+    }
+    else {
+        if (!req.ref)
+            throw new BaseCodeError('no base ref given');
+        if (!tryGit(repoDir, ['rev-parse', '--git-dir']))
+            throw new BaseCodeError(`${repoDir} is not a git repository: the base cannot be checked out`);
+        sha = resolveCommit(repoDir, req.ref, req.fetch ?? true);
+        root = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'swarm-bench-base-'));
+        try {
+            git(repoDir, ['worktree', 'add', '--detach', '--force', root, sha]);
+        }
+        catch (err) {
+            (0,external_node_fs_.rmSync)(root, { recursive: true, force: true });
+            throw new BaseCodeError(`git worktree add of ${sha} failed: ${err.message}`);
+        }
+        const wt = root;
+        dispose = () => {
+            tryGit(repoDir, ['worktree', 'remove', '--force', wt]);
+            (0,external_node_fs_.rmSync)(wt, { recursive: true, force: true });
+            tryGit(repoDir, ['worktree', 'prune']);
+        };
+    }
+    const notes = [];
+    const headAgent = (0,external_node_fs_.realpathSync)(req.headAgentDir);
+    // The agent is code under test only where the repository ships it; otherwise both sides run the tool's own.
+    let baseAgent = headAgent;
+    if (inside(headAgent, repoDir)) {
+        const candidate = (0,external_node_path_.join)(root, (0,external_node_path_.relative)(repoDir, headAgent));
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_.join)(candidate, 'swarm_agent', '__main__.py')))
+            baseAgent = candidate;
+        else
+            notes.push('the base ships no agent: both sides run the head agent');
+    }
+    let baseStrategy;
+    if (req.strategyPath) {
+        const head = (0,external_node_fs_.realpathSync)((0,external_node_path_.resolve)(req.strategyPath));
+        const candidate = inside(head, repoDir) ? (0,external_node_path_.join)(root, (0,external_node_path_.relative)(repoDir, head)) : undefined;
+        if (candidate && (0,external_node_fs_.existsSync)(candidate))
+            baseStrategy = candidate;
+        else {
+            baseStrategy = head;
+            notes.push('the strategy module is new in the head: both sides run the head strategy');
+        }
+        // Read now: the worktree is removed once the run ends.
+        (0,external_node_fs_.readFileSync)(baseStrategy);
+    }
+    const headFiles = await collectAgentFiles({ strategyPath: req.strategyPath, agentDir: headAgent });
+    const baseFiles = await collectAgentFiles({ strategyPath: baseStrategy, agentDir: baseAgent });
+    const changed = [];
+    if (!sameFiles(headFiles, baseFiles, 'agent/'))
+        changed.push('agent');
+    if (!sameFiles(headFiles, baseFiles, 'user_strategy/'))
+        changed.push('strategy');
+    return { base: { ref, sha, changed, notes }, files: async () => baseFiles, dispose };
+}
+
+;// CONCATENATED MODULE: ./src/stats/paired.ts
+// The duet's test: paired samples (base_i, head_i) measured back to back, judged on their log ratios. A change
+// counts only beyond a minimum effect θ (`regression-threshold`): the test asks whether the typical log ratio
+// exceeds log(1 + θ), not merely 0, so a tiny real difference measured very precisely is not a regression.
+// Yuen's trimmed-mean t (20 % trimmed, winsorized variance) keeps the test valid for a few outlier pairs and
+// still works with 4 pairs, where a signed-rank test cannot reach a small p. See docs/regressions.md.
+
+const TRIM = 0.2;
+/** Yuen's trimmed mean and its standard error; undefined with fewer than 3 values. */
+function trimmedStats(values, trim = TRIM) {
+    const n = values.length;
+    if (n < 3)
+        return undefined;
+    const s = [...values].sort((a, b) => a - b);
+    const g = Math.floor(trim * n);
+    const kept = s.slice(g, n - g);
+    const mean = kept.reduce((a, b) => a + b, 0) / kept.length;
+    const w = s.map(v => Math.min(Math.max(v, s[g]), s[n - g - 1]));
+    const wMean = w.reduce((a, b) => a + b, 0) / n;
+    const wVar = w.reduce((a, v) => a + (v - wMean) ** 2, 0) / (n - 1);
+    const h = n - 2 * g;
+    return { n, mean, se: Math.sqrt(wVar) / ((h / n) * Math.sqrt(n)), df: h - 1 };
+}
+const toPct = (logRatio) => (Math.exp(logRatio) - 1) * 100;
+/** Pairs (base_i, head_i) by index over the shorter side, keeping those with both values positive. */
+function logRatios(base, head) {
+    const n = Math.min(base.length, head.length);
+    const out = [];
+    for (let i = 0; i < n; i++)
+        if (base[i] > 0 && head[i] > 0)
+            out.push(Math.log(head[i] / base[i]));
+    return out;
+}
+/**
+ * The error a metric's resolution alone puts on a mean log ratio: a reading in steps of q (CPU ticks of 10 ms)
+ * is off by up to ±q/2, so pairs of identical readings do not mean no noise. 0 for exact counts (no step seen).
+ */
+function quantizationSe(base, head, pairs) {
+    const values = [...new Set([...base, ...head].filter(v => v > 0))].sort((a, b) => a - b);
+    if (values.length < 2 || pairs < 1)
+        return 0;
+    let q = Infinity;
+    for (let i = 1; i < values.length; i++)
+        q = Math.min(q, values[i] - values[i - 1]);
+    const mid = values[Math.floor(values.length / 2)];
+    // Only a coarse step matters (a few distinct readings); continuous timings have steps far below their noise.
+    if (values.length > Math.max(base.length, head.length) / 2)
+        return 0;
+    return (Math.sqrt(2 / 12) * Math.log1p(q / mid)) / Math.sqrt(pairs);
+}
+/** The paired verdict's numbers; undefined when fewer than 3 usable pairs exist. */
+function pairedTest(base, head, o) {
+    const lr = logRatios(base, head);
+    const trimmed = trimmedStats(lr);
+    if (!trimmed)
+        return undefined;
+    const floor = o.exact ? 0 : quantizationSe(base, head, trimmed.n);
+    const t = { ...trimmed, se: Math.max(trimmed.se, floor) };
+    const level = o.level ?? 0.95;
+    const sign = o.direction === 'lower' ? 1 : -1;
+    const worse = sign * t.mean;
+    const margin = Math.log(1 + o.thresholdPct / 100);
+    const p = (excess) => {
+        if (t.se === 0)
+            return excess > 0 ? 0 : 1;
+        return 1 - studentTCdf(excess / t.se, t.df);
+    };
+    const q = studentTQuantile(1 - (1 - level) / 2, t.df);
+    const zAlpha = studentTQuantile(1 - o.alphaForMde, t.df);
+    const zPower = studentTQuantile(o.power ?? 0.95, t.df);
+    return {
+        pairs: t.n,
+        changePct: toPct(t.mean),
+        interval: { level, lowPct: toPct(t.mean - q * t.se), highPct: toPct(t.mean + q * t.se) },
+        pWorse: p(worse - margin),
+        pBetter: p(-worse - margin),
+        mdePct: toPct(margin + (zAlpha + zPower) * t.se),
+        df: t.df,
+        seLog: t.se
+    };
+}
+
+;// CONCATENATED MODULE: ./src/duet/headlines.ts
+// The metrics a duet judges, per benchmark: each benchmark names its headlines, the first being its primary. A
+// metric the code under test cannot move (a creation step of the platform) is still judged: in a duet both sides
+// ran on the same platform at the same time, so only a real difference shows.
+const DUET_HEADLINES = {
+    'creation.swarm-init': [/^init_ms$/, /^link_handshake_rtt_ms$/],
+    'creation.agent-deploy': [/^total_ms$/, /^ready_ms$/],
+    'creation.parallel-speedup': [/^deploy_ms\.parallel$/],
+    'scalability.agent-count': [/^strategy_ms\./],
+    'scalability.linear-2-20': [/^create_ms_per_agent\./],
+    'scalability.topology-compare': [/^ping_rtt_ms\./, /^consensus_ms\./],
+    'trading.strategy-execution': [/^compute_ms$/, /^compute_vs_floor$/],
+    'trading.task-distribution': [/^task_compute_ms$/, /^makespan_ms$/],
+    'trading.consensus': [/^decision_ms$/],
+    'communication.inter-agent-latency': [/^rtt_ms$/, /^rtt_ms\.payload_1024b$/, /^multi_hop_ms$/],
+    'communication.state-sync': [/^sync_ms\./],
+    'communication.message-throughput': [/^message_ms$/, /^msg_per_s$/],
+    'resources.memory': [/^rss_mib\./],
+    'resources.cpu': [/^cpu_s\./],
+    'resources.network': [/^bytes_per_op\./],
+    'costs.per-operation': [/^cost_per_/],
+    'costs.by-topology': [/^workload_s\./],
+    'costs.scaling': [/^cost_per_round\./]
+};
+/** Whether a duet judges this metric (its benchmark's headline, or a metric gated in every comparison). */
+function isDuetHeadline(benchmarkId, metric) {
+    return metric.gate || (DUET_HEADLINES[benchmarkId] ?? []).some(re => re.test(metric.name));
+}
+
+;// CONCATENATED MODULE: ./src/duet/verdict.ts
+// The duet's verdicts: for every headline metric, the head's samples against the base's samples measured beside
+// them, pair by pair. Nothing is removed as a run-wide shift: both sides shared the runner, so a slowdown of
+// everything is the code's. Holm across every headline of every benchmark keeps the whole matrix's false-alarm
+// rate at α. The result is a Comparison, so the report, the comment and the gate read it like any other.
+
+
+
+
+
+
+const verdict_pct = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
+const verdict_statOf = (m) => (m.summary.headline === 'mean' ? m.summary.mean : m.summary.median);
+function candidates(results) {
+    const out = [];
+    const baseById = new Map((results.duet?.benchmarks ?? []).map(b => [b.id, b]));
+    for (const bench of results.benchmarks) {
+        const baseBench = baseById.get(bench.id);
+        const names = new Set();
+        for (const m of [...bench.metrics, ...(baseBench?.metrics ?? [])])
+            if (isDuetHeadline(bench.id, m))
+                names.add(m.name);
+        for (const name of names) {
+            out.push({
+                bench,
+                baseBench,
+                head: bench.metrics.find(m => m.name === name),
+                base: baseBench?.metrics.find(m => m.name === name)
+            });
+        }
+    }
+    return out;
+}
+const verdict_emptyCounts = () => Object.fromEntries(VERDICT_KINDS.map(k => [k, 0]));
+/** Compares the two sides of a duet run; `status: 'no-baseline'` when the run was not a duet. */
+function compareDuet(results, options = {}) {
+    const opts = { ...DEFAULT_COMPARE_OPTIONS, ...options };
+    const duet = results.duet;
+    const warnings = [];
+    if (!duet) {
+        return {
+            status: 'no-baseline',
+            mode: 'duet',
+            reason: 'this run was not a duet',
+            options: opts,
+            verdicts: [],
+            regressions: [],
+            improvements: [],
+            counts: verdict_emptyCounts(),
+            tested: 0,
+            warnings
+        };
+    }
+    if (!results.run.complete)
+        warnings.push('this run was incomplete');
+    for (const n of duet.base.notes)
+        warnings.push(n);
+    const list = candidates(results);
+    const testable = list.filter(c => c.head && c.base && Math.min(c.head.samples.length, c.base.samples.length) >= 3);
+    const alphaForMde = opts.alpha / Math.max(1, testable.length);
+    const tests = new Map();
+    for (const c of testable) {
+        const r = pairedTest(c.base.samples, c.head.samples, {
+            thresholdPct: opts.thresholdPct,
+            direction: c.head.direction,
+            exact: driftClass(c.head.unit) === 'none',
+            alphaForMde
+        });
+        if (r)
+            tests.set(c, r);
+    }
+    const tested = [...tests.keys()];
+    const twoSided = tested.map(c => {
+        const r = tests.get(c);
+        return Math.min(1, 2 * Math.min(r.pWorse, r.pBetter));
+    });
+    const adjusted = new Map(tested.map((c, i) => [c, holmAdjust(twoSided)[i]]));
+    const verdicts = list.map(c => verdictOf(c, tests.get(c), adjusted.get(c), opts));
+    const counts = verdict_emptyCounts();
+    for (const v of verdicts)
+        counts[v.verdict]++;
+    const regressions = verdicts.filter(v => v.verdict === 'regression');
+    const improvements = verdicts.filter(v => v.verdict === 'improvement');
+    const benchmarks = new Set(tested.map(c => c.bench.id)).size;
+    return {
+        status: 'compared',
+        mode: 'duet',
+        reason: `duet against ${duet.base.sha ? duet.base.sha.slice(0, 12) : duet.base.ref}: ${tested.length} headline metric(s) ` +
+            `of ${benchmarks} benchmark(s) judged pair by pair; ${regressions.length} regression(s), ${improvements.length} improvement(s)`,
+        options: opts,
+        baselineInfo: {
+            sha: duet.base.sha,
+            ref: duet.base.ref,
+            startedAt: results.run.startedAt,
+            provider: results.run.provider,
+            profile: results.run.profile,
+            historyRuns: 0
+        },
+        verdicts,
+        regressions,
+        improvements,
+        counts,
+        tested: tested.length,
+        warnings
+    };
+}
+function verdictOf(c, r, pAdjusted, opts) {
+    const m = (c.head ?? c.base);
+    const v = {
+        key: metricKey(c.bench.id, m.name),
+        benchmarkId: c.bench.id,
+        metric: m.name,
+        unit: m.unit,
+        direction: m.direction,
+        headline: m.summary.headline,
+        verdict: 'insufficient-data',
+        baseline: c.base ? verdict_statOf(c.base) : undefined,
+        head: c.head ? verdict_statOf(c.head) : undefined,
+        nBaseline: c.base?.samples.length ?? 0,
+        nHead: c.head?.samples.length ?? 0,
+        reason: ''
+    };
+    if (!c.head || !c.base) {
+        const side = !c.head ? 'head' : 'base';
+        const bench = !c.head ? c.bench : c.baseBench;
+        v.verdict = !c.head ? 'missing' : 'new';
+        v.reason =
+            bench?.status === 'error'
+                ? `the benchmark errored on the ${side} side: ${bench.error ?? 'error'}`
+                : `not measured on the ${side} side`;
+        return v;
+    }
+    if (!r || pAdjusted === undefined) {
+        v.reason = `needs 3 pairs with positive values on both sides, had ${Math.min(v.nBaseline, v.nHead)}: raise the profile's sample count`;
+        return v;
+    }
+    const worse = m.direction === 'lower' ? r.changePct : -r.changePct;
+    Object.assign(v, {
+        changePct: r.changePct,
+        worsePct: worse,
+        interval: r.interval,
+        p: Math.min(1, 2 * Math.min(r.pWorse, r.pBetter)),
+        pAdjusted,
+        test: 'paired',
+        df: r.df,
+        pairs: r.pairs,
+        mdePct: r.mdePct
+    });
+    const significant = pAdjusted < opts.alpha;
+    v.verdict = significant ? (r.pWorse < r.pBetter ? 'regression' : 'improvement') : 'unchanged';
+    const evidence = `${r.pairs} pairs, ${verdict_pct(r.changePct)} (${verdict_pct(r.interval.lowPct)} … ${verdict_pct(r.interval.highPct)}), Holm p ${formatP(pAdjusted)}`;
+    v.reason = significant
+        ? `${v.verdict === 'regression' ? 'worse' : 'better'} by more than ${opts.thresholdPct}%: ${evidence}`
+        : `within ${opts.thresholdPct}% or not resolved: ${evidence}; smallest detectable slowdown ${verdict_pct(r.mdePct)}`;
+    return v;
+}
+
 ;// CONCATENATED MODULE: ./src/cli/flags.ts
 // CLI flags of `swarm-bench run` ↔ the shared input table (src/config/config.ts). The CLI only maps flag names
 // to input names; every value is validated by parseRunConfig, and its InputError is re-worded to name the flag.
@@ -40320,7 +41096,7 @@ function readerFromOptions(opts) {
         const s = String(v);
         // An explicitly empty value (`--profile ""`) must not silently become the default.
         if (s.trim() === '')
-            throw new InputError(input, s, `a non-empty value (omit ${flagName(input)} for the default)`);
+            throw new inputs_InputError(input, s, `a non-empty value (omit ${flagName(input)} for the default)`);
         return s;
     };
 }
@@ -40328,6 +41104,29 @@ function readerFromOptions(opts) {
 function flagError(err) {
     const shown = err.value.length > 80 ? `${err.value.slice(0, 77)}...` : err.value;
     return `error: invalid value ${JSON.stringify(shown)} for ${flagName(err.input)} — expected ${err.accepted}`;
+}
+
+;// CONCATENATED MODULE: ./src/cli/parent.ts
+// Notices that the process which started the CLI died. A signal sent to `npm run bench` alone kills npm and its
+// shell; the CLI is then re-parented and, unwatched, would keep running the matrix and starting agents.
+/** True once the parent we started with is gone (we were re-parented to init or a subreaper). */
+function parentGone(startPpid, nowPpid) {
+    return nowPpid !== startPpid;
+}
+/**
+ * Calls `onGone` once, within `everyMs`, after the parent process dies; returns a function that stops watching.
+ * The timer is unref'd, so watching never keeps the process alive.
+ */
+function watchParent(onGone, everyMs = 500, ppid = () => process.ppid) {
+    const start = ppid();
+    const timer = setInterval(() => {
+        if (!parentGone(start, ppid()))
+            return;
+        clearInterval(timer);
+        onGone();
+    }, everyMs);
+    timer.unref();
+    return () => clearInterval(timer);
 }
 
 ;// CONCATENATED MODULE: ./src/cli/progress.ts
@@ -40376,6 +41175,11 @@ const oneLine = (s) => {
 
 
 
+
+
+
+
+
 const EXIT = { ok: 0, fatal: 1, targets: 1, usage: 2, sigint: 130, sigterm: 143 };
 const processIO = {
     stdout: t => process.stdout.write(t),
@@ -40401,6 +41205,10 @@ async function main(argv, io = processIO) {
         .description('run the benchmark matrix and write swarm-bench-results.json + SWARM_BENCHMARKS_REPORT.md');
     for (const f of RUN_FLAGS)
         run.addOption(new Option(f.flag, f.help));
+    run
+        .addOption(new Option('--against <ref>', 'duet: measure the working tree side by side with this git ref (its agent/ and --strategy-path as committed there)'))
+        .addOption(new Option('--threshold <pct>', 'smallest change (percent) that can count as a regression (default 10)'))
+        .addOption(new Option('--fail-on-regression', 'with --against: exit 1 when a regression is found'));
     run.action(async (opts) => {
         code = await runCommand(opts, io);
     });
@@ -40467,7 +41275,7 @@ async function runCommand(opts, io) {
         config = parseRunConfig(readerFromOptions(opts), io.env);
     }
     catch (err) {
-        if (err instanceof InputError) {
+        if (err instanceof inputs_InputError) {
             io.stderr(`${flagError(err)}\n`);
             return EXIT.usage;
         }
@@ -40482,13 +41290,48 @@ async function runCommand(opts, io) {
             return EXIT.usage;
         }
     }
-    const outDir = (0,external_node_path_.resolve)(config.outDir);
+    let thresholdPct;
     try {
-        await (0,promises_namespaceObject.mkdir)(outDir, { recursive: true });
+        thresholdPct = readNumber(optionReader(opts), 'threshold', 10, { min: 0, max: 1000 });
     }
     catch (err) {
-        io.stderr(`error: cannot create --out directory ${outDir}: ${err.message}\n`);
+        if (err instanceof inputs_InputError) {
+            io.stderr(`error: invalid value ${JSON.stringify(err.value)} for --threshold — expected ${err.accepted}\n`);
+            return EXIT.usage;
+        }
+        throw err;
+    }
+    if (opts.failOnRegression && typeof opts.against !== 'string') {
+        io.stderr('error: --fail-on-regression needs --against <ref> (a duet) to compare with\n');
         return EXIT.usage;
+    }
+    let outDir;
+    try {
+        outDir = prepareOutDir(config.outDir, process.cwd());
+    }
+    catch (err) {
+        if (!(err instanceof inputs_InputError))
+            throw err;
+        io.stderr(`${flagError(err)}\n`);
+        return EXIT.usage;
+    }
+    let baseCode;
+    if (typeof opts.against === 'string') {
+        try {
+            baseCode = await prepareBaseCode({
+                ref: opts.against,
+                repoDir: process.cwd(),
+                headAgentDir: agentDir(),
+                strategyPath: config.strategyPath
+            });
+        }
+        catch (err) {
+            io.stderr(`error: --against ${opts.against}: ${err instanceof Error ? err.message : String(err)}\n`);
+            return EXIT.usage;
+        }
+        const b = baseCode.base;
+        io.stderr(`swarm-bench: duet against ${b.ref} (${b.sha?.slice(0, 12) ?? 'no commit'}); ` +
+            `code that differs: ${b.changed.length ? b.changed.join(', ') : 'none (an A/A duet)'}\n`);
     }
     io.stderr(`swarm-bench: ${config.providerReason}; run tag ${config.runTag}\n`);
     // Agents die with us whatever happens; the signal handlers below stop the run and write partial results.
@@ -40496,7 +41339,7 @@ async function runCommand(opts, io) {
     const controller = new AbortController();
     let signalled;
     let firstSignalAt = 0;
-    const onSignal = (sig) => () => {
+    const onSignal = (sig, what = `${sig} received`) => () => {
         if (signalled) {
             // One Ctrl-C often arrives more than once (the terminal's process group plus npm forwarding it): only a
             // signal well after the first means "stop waiting for the cleanup".
@@ -40507,13 +41350,15 @@ async function runCommand(opts, io) {
         }
         signalled = sig;
         firstSignalAt = performance.now();
-        io.stderr(`swarm-bench: ${sig} received: stopping, killing every agent, writing partial results\n`);
+        io.stderr(`swarm-bench: ${what}: stopping, killing every agent, writing partial results\n`);
         controller.abort(sig);
     };
     const signals = io.signals ?? process;
     const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
     signals.on('SIGINT', handlers.SIGINT);
     signals.on('SIGTERM', handlers.SIGTERM);
+    // A signal to npm alone kills npm and its shell without reaching us: their death is our SIGTERM.
+    const stopWatchingParent = watchParent(onSignal('SIGTERM', 'the parent process exited'));
     let results;
     try {
         results = await runBenchmarks(config, {
@@ -40523,7 +41368,8 @@ async function runCommand(opts, io) {
                 if (line)
                     io.stderr(`${line}\n`);
             },
-            log: m => io.stderr(`swarm-bench: ${m}\n`)
+            log: m => io.stderr(`swarm-bench: ${m}\n`),
+            duet: baseCode && { files: baseCode.files, base: baseCode.base }
         });
     }
     catch (err) {
@@ -40533,19 +41379,29 @@ async function runCommand(opts, io) {
     finally {
         signals.off('SIGINT', handlers.SIGINT);
         signals.off('SIGTERM', handlers.SIGTERM);
+        baseCode?.dispose();
+        stopWatchingParent();
     }
+    const comparison = results.duet ? compareDuet(results, { thresholdPct }) : undefined;
     try {
         await writeResults(outDir, results);
-        await (0,promises_namespaceObject.writeFile)((0,external_node_path_.join)(outDir, REPORT_FILE), renderReport(results, undefined, { reproduceCommand: main_reproduce(config) }));
+        await (0,promises_namespaceObject.writeFile)((0,external_node_path_.join)(outDir, REPORT_FILE), renderReport(results, comparison, { reproduceCommand: main_reproduce(config) }));
     }
     catch (err) {
         io.stderr(`error: cannot write results to ${outDir}: ${err instanceof Error ? err.message : String(err)}\n`);
         return EXIT.fatal;
     }
     io.stdout(`${renderConsoleSummary(results)}\n`);
+    if (comparison)
+        io.stdout(renderComparisonTable(comparison));
     io.stdout(`results: ${(0,external_node_path_.join)(outDir, RESULTS_FILE)}\nreport:  ${(0,external_node_path_.join)(outDir, REPORT_FILE)}\n`);
     if (signalled)
         return signalExit(signalled);
+    if (opts.failOnRegression && comparison && comparison.regressions.length > 0) {
+        io.stderr(`swarm-bench: --fail-on-regression: ${comparison.regressions.length} regression(s): ` +
+            `${comparison.regressions.map(v => v.key).join(', ')}\n`);
+        return EXIT.fatal;
+    }
     const errored = results.benchmarks.filter(b => b.status === 'error');
     if (errored.length > 0) {
         io.stderr(`swarm-bench: ${errored.length} benchmark(s) errored: ${errored.map(b => b.id).join(', ')}\n`);
@@ -40589,7 +41445,7 @@ function optionReader(opts) {
             return '';
         // As for `run`: an explicitly empty value (`--alpha ""`) must not silently become the default.
         if (String(v).trim() === '')
-            throw new InputError(name, String(v), `a non-empty value (omit --${name} for the default)`);
+            throw new inputs_InputError(name, String(v), `a non-empty value (omit --${name} for the default)`);
         return String(v);
     };
 }
@@ -40602,7 +41458,7 @@ function compareCommand(base, head, opts, io) {
         alpha = readNumber(read, 'alpha', DEFAULT_COMPARE_OPTIONS.alpha, { min: 0.0001, max: 0.5 });
     }
     catch (err) {
-        if (err instanceof InputError) {
+        if (err instanceof inputs_InputError) {
             io.stderr(`error: invalid value ${JSON.stringify(err.value)} for --${err.input} — expected ${err.accepted}\n`);
             return EXIT.usage;
         }
@@ -40629,12 +41485,18 @@ async function reportCommand(file, opts, io) {
             return EXIT.usage;
         comparison = compareResults(base, results, {});
     }
+    else if (results.duet)
+        comparison = compareDuet(results);
     const out = typeof opts.out === 'string' ? (0,external_node_path_.resolve)(opts.out) : (0,external_node_path_.join)((0,external_node_path_.dirname)((0,external_node_path_.resolve)(file)), REPORT_FILE);
     try {
-        await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(out), { recursive: true });
+        prepareOutDir((0,external_node_path_.dirname)(out), process.cwd());
         await (0,promises_namespaceObject.writeFile)(out, renderReport(results, comparison));
     }
     catch (err) {
+        if (err instanceof inputs_InputError) {
+            io.stderr(`${flagError(err)}\n`);
+            return EXIT.usage;
+        }
         io.stderr(`error: cannot write --out ${out}: ${err.message}\n`);
         return EXIT.fatal;
     }

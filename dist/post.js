@@ -48503,11 +48503,18 @@ async function collectAgentFiles(opts = {}) {
     const bytes = files.reduce((s, f) => s + Buffer.byteLength(f.data), 0);
     return { files, bytes, strategyPath };
 }
+/**
+ * Address the agent's peer server binds. Local peers all dial 127.0.0.1, so nothing else may reach the server;
+ * E2B's proxy reaches the sandbox from outside its loopback, so there it must listen on every interface.
+ */
+function peerBindHost(provider) {
+    return provider === 'e2b' ? '0.0.0.0' : '127.0.0.1';
+}
 /** The agent's start command: unbuffered, run as a module from the uploaded agent folder, tagged with the run. */
-function agentStartCommand(runTag, python = 'python3') {
+function agentStartCommand(runTag, python = 'python3', host = '127.0.0.1') {
     return {
         command: python,
-        args: ['-u', '-m', 'swarm_agent'],
+        args: ['-u', '-m', 'swarm_agent', '--host', host],
         cwd: AGENT_UPLOAD_DIR,
         env: { [RUN_TAG_ENV]: runTag, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' }
     };

@@ -1,6 +1,6 @@
 // Shared by the four measurement scripts: flag parsing, percentiles, plain-text tables, the machine as the run
 // found it, and the `--json FILE` output. Every figure a script prints comes from a measurement in that run.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
@@ -200,3 +200,15 @@ export const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(
 
 /** Seeded PRNG for reproducible resampling in the detector: the comparison's own mulberry32. */
 export const rng = mulberry32
+
+/** `k` CPU-spinning processes beside a measurement (a busy runner); the returned function stops them. */
+export function startLoad(k: number): () => void {
+  const hogs = Array.from({ length: k }, () =>
+    spawn('python3', ['-c', 'while True: pass'], { stdio: 'ignore' })
+  )
+  const stop = (): void => {
+    for (const h of hogs) h.kill('SIGKILL')
+  }
+  process.once('exit', stop)
+  return stop
+}

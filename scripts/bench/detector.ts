@@ -6,7 +6,6 @@
 // of earlier runs, as the action keeps it), a fixed ratio threshold on one value per benchmark (110 %, 200 %), and
 // a Welch t-test at α = 0.05 per metric. Prints the false-alarm rate per whole-matrix A/A comparison and the
 // detection rate per injected size; then compares real recorded runs pairwise with compareResults.
-import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -32,7 +31,7 @@ import {
   type Detectability,
   type Injection
 } from './detector-rules.js'
-import { flags, fmt, intFlag, machine, machineLine, rng, table, writeJson } from './common.js'
+import { flags, fmt, intFlag, machine, machineLine, rng, startLoad, table, writeJson } from './common.js'
 
 type Method = 'project' | 'ratio110' | 'ratio200' | 'welch'
 const METHODS: Method[] = ['project', 'ratio110', 'ratio200', 'welch']
@@ -93,17 +92,6 @@ export interface DetectorFigures {
 }
 
 /** `k` processes that spin a CPU each until stopped: a busier runner, made on purpose. */
-function startLoad(k: number): () => void {
-  const hogs = Array.from({ length: k }, () =>
-    spawn('python3', ['-c', 'while True: pass'], { stdio: 'ignore' })
-  )
-  const stop = (): void => {
-    for (const h of hogs) h.kill('SIGKILL')
-  }
-  process.once('exit', stop)
-  return stop
-}
-
 async function record(dir: string, runs: number, only: string[], loadProcesses = 0): Promise<void> {
   mkdirSync(dir, { recursive: true })
   installExitCleanup()

@@ -11,7 +11,7 @@ import { compareDuet } from '../../src/duet/verdict.js'
 import { projectRoot } from '../../src/paths.js'
 import { readResults } from '../../src/results/io.js'
 import type { Results } from '../../src/results/schema.js'
-import { flags, intFlag, machine, machineLine, quantile, table, writeJson } from './common.js'
+import { flags, intFlag, machine, machineLine, quantile, startLoad, table, writeJson } from './common.js'
 
 /**
  * The user strategy every trial runs: a 20-bar mean plus a fixed loop of work (WORK iterations), so a change can
@@ -137,17 +137,6 @@ function runDuet(repo: string, out: string): Promise<{ code: number; seconds: nu
     })
     child.on('close', code => done({ code: code ?? 1, seconds: (performance.now() - t0) / 1000 }))
   })
-}
-
-function startLoad(k: number): () => void {
-  const hogs = Array.from({ length: k }, () =>
-    spawn('python3', ['-c', 'while True: pass'], { stdio: 'ignore' })
-  )
-  const stop = (): void => {
-    for (const h of hogs) h.kill('SIGKILL')
-  }
-  process.once('exit', stop)
-  return stop
 }
 
 interface Trial {

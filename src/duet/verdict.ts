@@ -8,12 +8,12 @@ import { holmAdjust } from '../stats/multiple.js'
 import { pairedTest, type PairedResult } from '../stats/paired.js'
 import {
   DEFAULT_COMPARE_OPTIONS,
-  VERDICT_KINDS,
+  emptyCounts,
   formatP,
+  noComparison,
   type CompareOptions,
   type Comparison,
-  type MetricVerdict,
-  type VerdictKind
+  type MetricVerdict
 } from '../stats/compare.js'
 import { isDuetHeadline } from './headlines.js'
 import { DUET_CHUNK } from './paired-swarm.js'
@@ -48,28 +48,12 @@ function candidates(results: Results): Candidate[] {
   return out
 }
 
-const emptyCounts = (): Record<VerdictKind, number> =>
-  Object.fromEntries(VERDICT_KINDS.map(k => [k, 0])) as Record<VerdictKind, number>
-
 /** Compares the two sides of a duet run; `status: 'no-baseline'` when the run was not a duet. */
 export function compareDuet(results: Results, options: Partial<CompareOptions> = {}): Comparison {
   const opts: CompareOptions = { ...DEFAULT_COMPARE_OPTIONS, ...options }
   const duet = results.duet
   const warnings: string[] = []
-  if (!duet) {
-    return {
-      status: 'no-baseline',
-      mode: 'duet',
-      reason: 'this run was not a duet',
-      options: opts,
-      verdicts: [],
-      regressions: [],
-      improvements: [],
-      counts: emptyCounts(),
-      tested: 0,
-      warnings
-    }
-  }
+  if (!duet) return { ...noComparison('this run was not a duet', opts), mode: 'duet' }
   if (!results.run.complete) warnings.push('this run was incomplete')
   for (const n of duet.base.notes) warnings.push(n)
   const list = candidates(results)

@@ -166,8 +166,23 @@ export interface Comparison {
   shift?: { pct: number; sePct: number; metrics: number; scatterPct: number; floorPct?: number }
 }
 
-const emptyCounts = (): Record<VerdictKind, number> =>
+export const emptyCounts = (): Record<VerdictKind, number> =>
   Object.fromEntries(VERDICT_KINDS.map(k => [k, 0])) as Record<VerdictKind, number>
+
+/** A comparison that could not be made, and why. */
+export function noComparison(reason: string, options: CompareOptions): Comparison {
+  return {
+    status: 'no-baseline',
+    reason,
+    options,
+    verdicts: [],
+    regressions: [],
+    improvements: [],
+    counts: emptyCounts(),
+    tested: 0,
+    warnings: []
+  }
+}
 
 const pct = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`
 export const formatP = (p: number): string => (p < 0.001 ? p.toExponential(1) : p.toFixed(3))
@@ -202,19 +217,7 @@ export function compareResults(
   options: Partial<CompareOptions> = {}
 ): Comparison {
   const opts: CompareOptions = { ...DEFAULT_COMPARE_OPTIONS, ...options }
-  if (!baseline) {
-    return {
-      status: 'no-baseline',
-      reason: opts.noBaselineReason ?? 'no baseline results were given',
-      options: opts,
-      verdicts: [],
-      regressions: [],
-      improvements: [],
-      counts: emptyCounts(),
-      tested: 0,
-      warnings: []
-    }
-  }
+  if (!baseline) return noComparison(opts.noBaselineReason ?? 'no baseline results were given', opts)
 
   const warnings: string[] = []
   if (baseline.run.provider !== head.run.provider) {
