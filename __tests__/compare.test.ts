@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { costOf, E2B_DEFAULT_PRICING } from '../src/cost/pricing.js'
-import { benchmarkStatus, makeMetric, type MetricInput } from '../src/results/metric.js'
+import { makeMetric, type MetricInput } from '../src/results/metric.js'
 import { Results, type BenchmarkResult, type HistoryEntry, type Metric } from '../src/results/schema.js'
 import { mulberry32 } from '../src/stats/bootstrap.js'
 import { compareResults } from '../src/stats/compare.js'
+import { benchOf, resultsOf } from './support/results.js'
 
 /** Seeded samples around `center` with a relative spread (log-normal-ish, like latencies). */
 function samples(center: number, spread: number, n: number, seed: number): number[] {
@@ -17,50 +17,11 @@ function samples(center: number, spread: number, n: number, seed: number): numbe
 const m = (name: string, s: number[], extra: Partial<MetricInput> = {}): Metric =>
   makeMetric({ name, unit: 'ms', direction: 'lower', source: 'host', samples: s, ...extra })
 
-function bench(id: string, metrics: Metric[], extra: Partial<BenchmarkResult> = {}): BenchmarkResult {
-  return {
-    id,
-    category: 'communication',
-    title: id,
-    status: benchmarkStatus(metrics),
-    params: {},
-    metrics,
-    facts: {},
-    durationMs: 1000,
-    ...extra
-  }
-}
+const bench = benchOf
 
 function results(benchmarks: BenchmarkResult[], history: HistoryEntry[] = [], runId = 'r1'): Results {
-  return Results.parse({
-    schemaVersion: 1,
-    tool: { name: 'swarm-bench', version: '0.1.0' },
-    run: {
-      provider: 'local',
-      profile: 'quick',
-      startedAt: '2025-01-01T00:00:00.000Z',
-      endedAt: '2025-01-01T00:01:00.000Z',
-      durationMs: 60_000,
-      environment: {
-        node: 'v20',
-        platform: 'linux',
-        arch: 'x64',
-        cpus: 2,
-        cpuModel: 'test',
-        memoryTotalBytes: 4e9,
-        providerDetails: {}
-      },
-      git: { runId, sha: 'abc123' },
-      complete: true
-    },
-    benchmarks,
-    cost: costOf(
-      [{ label: 'a', allocation: { vcpu: 2, memoryMiB: 512 }, seconds: 10 }],
-      E2B_DEFAULT_PRICING,
-      true
-    ),
-    history
-  })
+  const r = resultsOf(benchmarks, { history })
+  return { ...r, run: { ...r.run, git: { runId, sha: 'abc123' } } }
 }
 
 const single = (metric: Metric, history: HistoryEntry[] = []): Results =>
