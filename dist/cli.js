@@ -32010,7 +32010,921 @@ function sideNow() {
     return s ? now - s.gate.heldMs(s.side, now) : now;
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/paths.ts
+// Where the Python agent lives on the host. The same code runs from src/ (tsx, vitest) and from the ncc bundle in
+// dist/, so the folder is found by walking up from this module rather than by a fixed relative path.
+
+
+
+const MARKER = ['swarm_agent', '__main__.py'];
+function isAgentDir(dir) {
+    return (0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, ...MARKER));
+}
+let paths_cached;
+/**
+ * The host folder holding `swarm_agent/__main__.py` (normally `<repo>/agent`). `SWARM_BENCH_AGENT_DIR` overrides
+ * the search; it may name the agent folder itself or the folder above it.
+ */
+function agentDir() {
+    const fromEnv = process.env.SWARM_BENCH_AGENT_DIR;
+    if (fromEnv) {
+        const dir = (0,external_node_path_.resolve)(fromEnv);
+        if (isAgentDir(dir))
+            return dir;
+        if (isAgentDir((0,external_node_path_.join)(dir, 'agent')))
+            return (0,external_node_path_.join)(dir, 'agent');
+        throw new Error(`SWARM_BENCH_AGENT_DIR=${fromEnv} holds no swarm_agent/__main__.py (nor agent/swarm_agent/__main__.py)`);
+    }
+    if (paths_cached)
+        return paths_cached;
+    const start = (0,external_node_path_.dirname)((0,external_node_url_.fileURLToPath)(import.meta.url));
+    let dir = start;
+    for (;;) {
+        const candidate = (0,external_node_path_.join)(dir, 'agent');
+        if (isAgentDir(candidate))
+            return (paths_cached = candidate);
+        const up = (0,external_node_path_.dirname)(dir);
+        if (up === dir)
+            break;
+        dir = up;
+    }
+    throw new Error(`cannot find the Python agent: no agent/swarm_agent/__main__.py in ${start} or any folder above it; ` +
+        'set SWARM_BENCH_AGENT_DIR to the agent folder');
+}
+/** The project root: the folder that holds `agent/`. */
+function projectRoot() {
+    return dirname(agentDir());
+}
+
+;// CONCATENATED MODULE: ./src/sandbox/agent-files.ts
+// What gets uploaded into every sandbox: the agent package and, optionally, the user's strategy module, plus the
+// command that starts the agent. Shared by every provider so local and E2B run exactly the same files.
+
+
+
+/** Folder (relative to the sandbox workdir) the agent package is uploaded into; the agent runs from it. */
+const AGENT_UPLOAD_DIR = 'agent';
+/** Fixed place of the user's strategy module inside the sandbox, relative to the workdir. */
+const USER_STRATEGY_PATH = 'user_strategy/strategy.py';
+/** Env var every agent process carries, so sweeps and tests can find the processes of one run. */
+const RUN_TAG_ENV = 'SWARM_BENCH_RUN';
+/** Sandbox metadata key carrying the run tag (E2B metadata; the post-step sweep filters on it). */
+const RUN_TAG_METADATA = 'swarm-bench-run';
+async function listPython(root, dir, out) {
+    const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
+    for (const e of entries) {
+        const full = (0,external_node_path_.join)(dir, e.name);
+        if (e.isDirectory()) {
+            if (e.name !== '__pycache__' && !e.name.startsWith('.'))
+                await listPython(root, full, out);
+        }
+        else if (e.isFile() && e.name.endsWith('.py')) {
+            out.push((0,external_node_path_.relative)(root, full));
+        }
+    }
+}
+/** Read `swarm_agent/**\/*.py` (and the user strategy, if any) into upload-ready files with POSIX paths. */
+async function collectAgentFiles(opts = {}) {
+    const root = opts.agentDir ?? agentDir();
+    const rel = [];
+    await listPython(root, (0,external_node_path_.join)(root, 'swarm_agent'), rel);
+    rel.sort();
+    const files = [];
+    for (const r of rel) {
+        files.push({ path: external_node_path_.posix.join(AGENT_UPLOAD_DIR, ...r.split(external_node_path_.sep)), data: await (0,promises_namespaceObject.readFile)((0,external_node_path_.join)(root, r)) });
+    }
+    let strategyPath;
+    if (opts.strategyPath) {
+        let data;
+        try {
+            data = await (0,promises_namespaceObject.readFile)(opts.strategyPath);
+        }
+        catch (err) {
+            throw new Error(`cannot read strategy module ${opts.strategyPath}: ${err.message}`, {
+                cause: err
+            });
+        }
+        files.push({ path: USER_STRATEGY_PATH, data });
+        strategyPath = USER_STRATEGY_PATH;
+    }
+    const bytes = files.reduce((s, f) => s + Buffer.byteLength(f.data), 0);
+    return { files, bytes, strategyPath };
+}
+/**
+ * Address the agent's peer server binds. Local peers all dial 127.0.0.1, so nothing else may reach the server;
+ * E2B's proxy reaches the sandbox from outside its loopback, so there it must listen on every interface.
+ */
+function peerBindHost(provider) {
+    return provider === 'e2b' ? '0.0.0.0' : '127.0.0.1';
+}
+/** The agent's start command: unbuffered, run as a module from the uploaded agent folder, tagged with the run. */
+function agentStartCommand(runTag, python = 'python3', host = '127.0.0.1') {
+    return {
+        command: python,
+        args: ['-u', '-m', 'swarm_agent', '--host', host],
+        cwd: AGENT_UPLOAD_DIR,
+        env: { [RUN_TAG_ENV]: runTag, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' }
+    };
+}
+
+;// CONCATENATED MODULE: external "node:perf_hooks"
+const external_node_perf_hooks_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
+;// CONCATENATED MODULE: ./src/swarm/agent-client.ts
+// JSON-lines RPC over one agent process (docs/protocol.md §1): integer ids, several requests in flight, responses
+// matched by id. A crashed or hung agent rejects its callers with the agent's stderr tail; garbage on stdout is
+// counted and kept for error messages, never a host crash.
+
+const TAIL_LINES = 5;
+const TAIL_LINE_CHARS = 300;
+class AgentError extends Error {
+    agentId;
+    stderrTail;
+    constructor(message, agentId, stderrTail) {
+        super(message);
+        this.agentId = agentId;
+        this.stderrTail = stderrTail;
+        this.name = 'AgentError';
+    }
+}
+/** The agent process exited (or its stream broke) while requests were pending or before it was ready. */
+class AgentCrashedError extends AgentError {
+    exit;
+    constructor(agentId, exit, stderrTail, context) {
+        super(`agent ${agentId} ${context}: ${describeExit(exit)}${tailSuffix(stderrTail)}`, agentId, stderrTail);
+        this.exit = exit;
+        this.name = 'AgentCrashedError';
+    }
+}
+/** No answer within the time limit; the agent may be hung. */
+class AgentTimeoutError extends AgentError {
+    op;
+    ms;
+    constructor(agentId, op, ms, stderrTail) {
+        super(`agent ${agentId} did not answer ${op} within ${ms} ms${tailSuffix(stderrTail)}`, agentId, stderrTail);
+        this.op = op;
+        this.ms = ms;
+        this.name = 'AgentTimeoutError';
+    }
+}
+/** The agent answered with `ok: false`. */
+class AgentOpError extends AgentError {
+    op;
+    type;
+    detail;
+    constructor(agentId, op, type, detail, stderrTail = '') {
+        super(`agent ${agentId} ${op} failed: ${type}: ${detail}`, agentId, stderrTail);
+        this.op = op;
+        this.type = type;
+        this.detail = detail;
+        this.name = 'AgentOpError';
+    }
+}
+function describeExit(exit) {
+    if (exit.error)
+        return `process stream broke (${exit.error})`;
+    if (exit.signal)
+        return `process killed by ${exit.signal}`;
+    return `process exited with code ${exit.code}`;
+}
+function tailSuffix(tail) {
+    const t = tail.trim();
+    return t ? `\n--- stderr tail ---\n${t.slice(-2000)}` : '';
+}
+class AgentClient {
+    agentId;
+    process;
+    nextId = 1;
+    pending = new Map();
+    exitInfo;
+    readyEvent;
+    readyWaiters = [];
+    junk = 0;
+    junkTail = [];
+    eventListeners = [];
+    // One deadline timer per client, armed at the earliest pending deadline, instead of a setTimeout/clearTimeout
+    // per request (~6 µs of a ~30 µs round trip). It holds the process open only while requests are pending.
+    sweepTimer;
+    sweepAt = Infinity;
+    constructor(agentId, process) {
+        this.agentId = agentId;
+        this.process = process;
+        process.onLine(line => this.onLine(line));
+        void process.exited.then(info => this.onExit(info));
+    }
+    get ready() {
+        return this.readyEvent;
+    }
+    get exited() {
+        return this.exitInfo;
+    }
+    /** stdout lines that were not protocol lines (not JSON, or no matching id). */
+    get unparseableLines() {
+        return this.junk;
+    }
+    get inFlight() {
+        return this.pending.size;
+    }
+    /** Events other than `ready` (the protocol has none yet; kept so new ones are not lost as junk). */
+    onEvent(listener) {
+        this.eventListeners.push(listener);
+    }
+    stderrTail() {
+        const junk = this.junkTail.length
+            ? `\n--- unparseable stdout (${this.junk} lines, last ${this.junkTail.length}) ---\n${this.junkTail.join('\n')}`
+            : '';
+        return this.process.stderrTail() + junk;
+    }
+    waitReady(timeoutMs) {
+        if (this.readyEvent)
+            return Promise.resolve(this.readyEvent);
+        if (this.exitInfo) {
+            return Promise.reject(new AgentCrashedError(this.agentId, this.exitInfo, this.stderrTail(), 'exited before ready'));
+        }
+        return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => {
+                const i = this.readyWaiters.indexOf(waiter);
+                if (i >= 0)
+                    this.readyWaiters.splice(i, 1);
+                reject(new AgentTimeoutError(this.agentId, 'ready', timeoutMs, this.stderrTail()));
+            }, timeoutMs);
+            const waiter = {
+                resolve: (r) => (clearTimeout(timer), resolve(r)),
+                reject: (e) => (clearTimeout(timer), reject(e))
+            };
+            this.readyWaiters.push(waiter);
+        });
+    }
+    /** Send one request; resolves with `result`, rejects with AgentOpError / AgentTimeoutError / AgentCrashedError. */
+    request(op, args = {}, timeoutMs = 30_000) {
+        if (this.exitInfo) {
+            return Promise.reject(new AgentCrashedError(this.agentId, this.exitInfo, this.stderrTail(), `cannot run ${op}`));
+        }
+        const id = this.nextId++;
+        return new Promise((resolve, reject) => {
+            const deadline = timeoutMs > 0 && Number.isFinite(timeoutMs) ? external_node_perf_hooks_namespaceObject.performance.now() + timeoutMs : Infinity;
+            const entry = { op, resolve: resolve, reject, deadline, timeoutMs };
+            this.pending.set(id, entry);
+            if (deadline < this.sweepAt)
+                this.armSweep(deadline);
+            else if (deadline < Infinity)
+                this.sweepTimer?.ref(); // idempotent; unref'd while the client was idle
+            this.process.writeLine(JSON.stringify({ id, op, args })).catch((err) => {
+                if (!this.remove(id))
+                    return;
+                // The exit usually follows a failed write; prefer the crash error when it is already known.
+                const info = this.exitInfo ?? { code: null, signal: null, error: err.message };
+                reject(new AgentCrashedError(this.agentId, info, this.stderrTail(), `could not receive ${op}`));
+            });
+        });
+    }
+    armSweep(at) {
+        if (this.sweepTimer)
+            clearTimeout(this.sweepTimer);
+        this.sweepAt = at;
+        this.sweepTimer = setTimeout(() => this.sweep(), Math.max(1, Math.ceil(at - external_node_perf_hooks_namespaceObject.performance.now())));
+    }
+    /** Reject every request past its deadline (the same AgentTimeoutError as ever); re-arm for the next one. */
+    sweep() {
+        this.sweepTimer = undefined;
+        this.sweepAt = Infinity;
+        const now = external_node_perf_hooks_namespaceObject.performance.now();
+        let next = Infinity;
+        for (const [id, entry] of this.pending) {
+            if (entry.deadline <= now) {
+                this.pending.delete(id);
+                entry.reject(new AgentTimeoutError(this.agentId, entry.op, entry.timeoutMs, this.stderrTail()));
+            }
+            else if (entry.deadline < next)
+                next = entry.deadline;
+        }
+        if (next < Infinity)
+            this.armSweep(next);
+    }
+    /** Forget a pending request; an idle client's deadline timer no longer holds the process open. */
+    remove(id) {
+        if (!this.pending.delete(id))
+            return false;
+        if (this.pending.size === 0)
+            this.sweepTimer?.unref();
+        return true;
+    }
+    noteJunk(line) {
+        this.junk++;
+        this.junkTail.push(line.length > TAIL_LINE_CHARS ? line.slice(0, TAIL_LINE_CHARS) + '…' : line);
+        if (this.junkTail.length > TAIL_LINES)
+            this.junkTail.shift();
+    }
+    onLine(line) {
+        if (line.trim() === '')
+            return;
+        let msg;
+        try {
+            msg = JSON.parse(line);
+        }
+        catch {
+            this.noteJunk(line);
+            return;
+        }
+        if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+            this.noteJunk(line);
+            return;
+        }
+        const m = msg;
+        if (typeof m.event === 'string') {
+            if (m.event === 'ready' && !this.readyEvent) {
+                this.readyEvent = m;
+                for (const w of this.readyWaiters.splice(0))
+                    w.resolve(this.readyEvent);
+            }
+            else {
+                for (const l of this.eventListeners)
+                    l(m);
+            }
+            return;
+        }
+        const id = m.id;
+        const entry = typeof id === 'number' ? this.pending.get(id) : undefined;
+        if (!entry) {
+            // An id-less error answer (the agent could not read our line) or a reply that arrived after its timeout.
+            this.noteJunk(line);
+            return;
+        }
+        this.remove(id);
+        if (m.ok === true) {
+            entry.resolve(m.result);
+        }
+        else {
+            const err = (m.error ?? {});
+            entry.reject(new AgentOpError(this.agentId, entry.op, typeof err.type === 'string' ? err.type : 'Unknown', typeof err.message === 'string' ? err.message : JSON.stringify(m.error ?? null)));
+        }
+    }
+    onExit(info) {
+        this.exitInfo = info;
+        const tail = this.stderrTail();
+        for (const w of this.readyWaiters.splice(0)) {
+            w.reject(new AgentCrashedError(this.agentId, info, tail, 'exited before ready'));
+        }
+        if (this.sweepTimer)
+            clearTimeout(this.sweepTimer);
+        this.sweepTimer = undefined;
+        this.sweepAt = Infinity;
+        for (const [id, entry] of this.pending) {
+            this.pending.delete(id);
+            entry.reject(new AgentCrashedError(this.agentId, info, tail, `crashed during ${entry.op}`));
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/swarm/swarm.ts
+// The swarm: deploy one agent per sandbox, link them along the topology with verified handshakes, run the
+// protocol's operations, read their counters, tear everything down. Every figure returned here is either taken
+// inside the agents (…Ns, monotonic clock) or observed by the host with sideNow() (…Ms), labelled so.
+
+
+
+
+
+
+
+const DEFAULT_STRATEGIES = [
+    { name: 'momentum' },
+    { name: 'mean_reversion' },
+    { name: 'breakout' }
+];
+class SwarmError extends Error {
+    agentId;
+    stderrTail;
+    constructor(message, agentId, stderrTail, options) {
+        super(message, options);
+        this.agentId = agentId;
+        this.stderrTail = stderrTail;
+        this.name = 'SwarmError';
+    }
+}
+// ---------------------------------------------------------------------------------------------------------------
+const elapsed = (t0) => sideNow() - t0;
+const sleep = (ms) => new Promise(r => setTimeout(r, ms));
+/** Runs `fn` over 0..n-1 with at most `limit` at once; stops starting new items once `stop()` is true. */
+async function forEachLimited(n, limit, fn, stop) {
+    const results = new Array(n);
+    let next = 0;
+    const worker = async () => {
+        while (next < n && !stop()) {
+            const i = next++;
+            try {
+                await fn(i);
+                results[i] = { status: 'fulfilled', value: undefined };
+            }
+            catch (reason) {
+                results[i] = { status: 'rejected', reason };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
+    return results;
+}
+function errorText(err) {
+    return err instanceof Error ? err.message : String(err);
+}
+function addCounters(into, c) {
+    into.messagesSent += c.messagesSent;
+    into.messagesReceived += c.messagesReceived;
+    into.bytesSent += c.bytesSent;
+    into.bytesReceived += c.bytesReceived;
+    into.forwarded += c.forwarded;
+    into.refused += c.refused;
+    for (const [kind, k] of Object.entries(c.byKind ?? {})) {
+        const t = (into.byKind[kind] ??= { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0 });
+        t.sent += k.sent;
+        t.received += k.received;
+        t.bytesSent += k.bytesSent;
+        t.bytesReceived += k.bytesReceived;
+    }
+}
+function sumCounters(list) {
+    const total = {
+        messagesSent: 0,
+        messagesReceived: 0,
+        bytesSent: 0,
+        bytesReceived: 0,
+        forwarded: 0,
+        refused: 0,
+        byKind: {},
+        perAgent: list
+    };
+    for (const c of list)
+        addCounters(total, c);
+    return total;
+}
+const kindOf = (t, kind) => t.byKind[kind] ?? { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0 };
+// ---------------------------------------------------------------------------------------------------------------
+class Swarm {
+    topology;
+    sandboxes;
+    clients;
+    endpoints;
+    deployReport;
+    opTimeoutMs;
+    torn;
+    /** Host-observed duration of the last teardown. */
+    teardownMs;
+    /** Use deploySwarm (or deployOnSandboxes); the constructor only assembles already-linked parts. */
+    constructor(topology, sandboxes, clients, endpoints, deployReport, opTimeoutMs) {
+        this.topology = topology;
+        this.sandboxes = sandboxes;
+        this.clients = clients;
+        this.endpoints = endpoints;
+        this.deployReport = deployReport;
+        this.opTimeoutMs = opTimeoutMs;
+    }
+    get size() {
+        return this.topology.n;
+    }
+    /** The ready event of each agent (peer port, pid, Python version). */
+    readyInfo(agentId) {
+        return this.client(agentId).ready;
+    }
+    /** Where agent `agentId`'s peer server is reachable (URL + provider headers; no swarm token). */
+    peerEndpoint(agentId) {
+        this.client(agentId);
+        return this.endpoints[agentId];
+    }
+    /** The agent process (for diagnostics; e.g. its pid or stderr tail). */
+    agentProcess(agentId) {
+        return this.client(agentId).process;
+    }
+    client(agentId) {
+        const c = this.clients[agentId];
+        if (!c)
+            throw new SwarmError(`agent ${agentId} is not in this swarm of ${this.size} (valid: 0..${this.size - 1})`);
+        return c;
+    }
+    request(agentId, op, args = {}, timeoutMs) {
+        return this.client(agentId).request(op, args, timeoutMs ?? this.opTimeoutMs);
+    }
+    /** `reference`: also time the runner floor's fixed work right after each decision (`referenceNs`). */
+    executeStrategy(agentId, window, opts = {}) {
+        return this.request(agentId, 'execute_strategy', { window, ...opts });
+    }
+    /** `repeat` timings (ns) of the agent's fixed reference work: the runner floor (agent/swarm_agent/calibration.py). */
+    async calibrate(agentId, repeat) {
+        const r = await this.request(agentId, 'calibrate', { repeat });
+        const xs = r.samplesNs;
+        if (!Array.isArray(xs) || !xs.every(x => typeof x === 'number' && Number.isFinite(x) && x > 0))
+            throw new Error(`agent ${agentId}: calibrate answered without samplesNs`);
+        return xs;
+    }
+    runTask(agentId, task) {
+        return this.request(agentId, 'run_task', task);
+    }
+    /** Agent-to-agent round trips over every link of the given agents (default all), one agent at a time. */
+    async ping(opts) {
+        const agents = opts.agents ?? this.clients.map((_, i) => i);
+        const edges = [];
+        for (const from of agents) {
+            if (this.topology.adjacency[from]?.length === 0)
+                continue;
+            const res = await this.request(from, 'ping', {
+                count: opts.count,
+                payloadBytes: opts.payloadBytes ?? 0
+            });
+            for (const [to, rttNs] of Object.entries(res.rttNs))
+                edges.push({ from, to: Number(to), rttNs });
+        }
+        return { edges };
+    }
+    /** `count` messages from `from` to `to`, forwarded hop by hop along the topology's next hops. */
+    send(from, to, count, payloadBytes = 0) {
+        return this.request(from, 'send', { to, count, payloadBytes });
+    }
+    /**
+     * One consensus round: `consensus` goes to every agent at once; each proposes, floods its vote and decides
+     * once it holds all n votes. Agreement is checked from the answers; vote messages are counter deltas.
+     * Use a fresh round number each time: agents keep the votes of past rounds and would answer at once.
+     */
+    async consensusRound(round, opts = {}) {
+        const hostTimeout = opts.timeoutMs ?? this.opTimeoutMs;
+        // The agent gives up a little before the host, so a slow round is reported by the agent (with vote counts).
+        const agentTimeout = Math.max(500, Math.floor(hostTimeout * 0.9));
+        // Counting costs a few metrics round trips and a quiet wait after the round; latency loops may skip it.
+        const before = (opts.countMessages ?? true) ? await this.counters() : undefined;
+        const args = { round, timeoutMs: agentTimeout };
+        if (opts.window)
+            args.window = opts.window;
+        const t0 = sideNow();
+        const answers = await Promise.all(this.clients.map((_, i) => this.request(i, 'consensus', args, hostTimeout)));
+        const hostMs = elapsed(t0);
+        const { totals: after, settled } = before
+            ? await this.settledCounters(['vote'])
+            : { totals: undefined, settled: false };
+        const decisions = answers.map(a => a.decision);
+        const agreed = answers.every(a => a.votes === this.size && a.decision === decisions[0] && a.round === round);
+        return {
+            round,
+            decision: agreed ? decisions[0] : null,
+            agreed,
+            decisions,
+            decisionNs: answers.map(a => a.decisionNs),
+            hostMs,
+            voteMessages: before && after ? kindOf(after, 'vote').sent - kindOf(before, 'vote').sent : Number.NaN,
+            voteBytes: before && after ? kindOf(after, 'vote').bytesSent - kindOf(before, 'vote').bytesSent : Number.NaN,
+            countersSettled: settled,
+            answers
+        };
+    }
+    /** Flood a `sizeBytes` blob from `origin`; every other agent stores it and acks back hop by hop. */
+    async stateSync(origin, version, sizeBytes, opts = {}) {
+        const hostTimeout = opts.timeoutMs ?? this.opTimeoutMs;
+        const before = await this.counters();
+        const t0 = sideNow();
+        const res = await this.request(origin, 'state_sync', { version, sizeBytes, timeoutMs: Math.max(500, Math.floor(hostTimeout * 0.9)) }, hostTimeout);
+        const hostMs = elapsed(t0);
+        const { totals: after, settled } = await this.settledCounters(['state', 'ack']);
+        const d = (kind, f) => kindOf(after, kind)[f] - kindOf(before, kind)[f];
+        const stateMessages = d('state', 'sent');
+        const ackMessages = d('ack', 'sent');
+        return {
+            version: res.version,
+            origin,
+            syncNs: res.syncNs,
+            acks: res.acks,
+            hostMs,
+            messages: stateMessages + ackMessages,
+            stateMessages,
+            ackMessages,
+            bytes: d('state', 'bytesSent') + d('ack', 'bytesSent'),
+            countersSettled: settled
+        };
+    }
+    /**
+     * A host-side work queue: every agent pulls the next task as soon as it is idle. A failed task is recorded
+     * and the agent goes on; an agent that crashed stops pulling.
+     */
+    async runTasks(tasks, opts = {}) {
+        const agents = opts.agents ?? this.clients.map((_, i) => i);
+        const results = new Array(tasks.length);
+        const perAgent = agents.map(agentId => ({ agentId, tasks: 0, busyMs: 0 }));
+        let next = 0;
+        const t0 = sideNow();
+        await Promise.all(perAgent.map(async (slot) => {
+            while (next < tasks.length) {
+                const index = next++;
+                const task = tasks[index];
+                const t = sideNow();
+                try {
+                    const result = await this.request(slot.agentId, 'run_task', task, opts.timeoutMs);
+                    results[index] = { taskId: task.taskId, agentId: slot.agentId, hostMs: elapsed(t), result };
+                }
+                catch (err) {
+                    results[index] = {
+                        taskId: task.taskId,
+                        agentId: slot.agentId,
+                        hostMs: elapsed(t),
+                        error: errorText(err)
+                    };
+                    if (this.clients[slot.agentId].exited) {
+                        slot.busyMs += elapsed(t);
+                        slot.tasks++;
+                        return;
+                    }
+                }
+                slot.busyMs += elapsed(t);
+                slot.tasks++;
+            }
+        }));
+        // Tasks never started (every agent crashed) are reported, not silently dropped.
+        for (let i = 0; i < tasks.length; i++) {
+            results[i] ??= { taskId: tasks[i].taskId, agentId: -1, hostMs: 0, error: 'not run: no live agent left' };
+        }
+        return { makespanMs: elapsed(t0), perAgent, results };
+    }
+    /** Each agent's own readings plus the provider's, when it has any. */
+    async metrics() {
+        return Promise.all(this.clients.map(async (_, i) => {
+            const [agent, provider] = await Promise.all([
+                this.request(i, 'metrics'),
+                this.sandboxes[i].metrics().catch(() => undefined)
+            ]);
+            return {
+                agentId: i,
+                label: this.sandboxes[i].label,
+                sandboxId: this.sandboxes[i].id,
+                agent,
+                provider
+            };
+        }));
+    }
+    async counters() {
+        const readings = await Promise.all(this.clients.map((_, i) => this.request(i, 'metrics')));
+        return sumCounters(readings.map(r => r.counters));
+    }
+    async resetCounters() {
+        await Promise.all(this.clients.map((_, i) => this.request(i, 'reset_counters')));
+    }
+    /**
+     * Floods forward asynchronously, so the last duplicates of a flood can still be on the wire when every agent
+     * has answered. Wait until, for the given kinds, every message sent was received and two reads agree.
+     */
+    async settledCounters(kinds, maxWaitMs = 5000) {
+        const deadline = sideNow() + maxWaitMs;
+        let prev = await this.counters();
+        // Two quiet reads in a row (≥ 2 × 20 ms): a forward thread the GIL delayed gets time to show up.
+        let streak = 0;
+        for (;;) {
+            await sleep(20);
+            const cur = await this.counters();
+            const quiet = kinds.every(k => {
+                const a = kindOf(prev, k);
+                const b = kindOf(cur, k);
+                return b.sent === b.received && a.sent === b.sent && a.received === b.received;
+            });
+            streak = quiet ? streak + 1 : 0;
+            if (streak >= 2)
+                return { totals: cur, settled: true };
+            if (sideNow() > deadline)
+                return { totals: cur, settled: false };
+            prev = cur;
+        }
+    }
+    /** Echo every agent with a short timeout: which ones answer, and why the others do not. */
+    async health(timeoutMs = 2000) {
+        return Promise.all(this.clients.map(async (c, agentId) => {
+            const t = sideNow();
+            try {
+                await c.request('echo', {}, timeoutMs);
+                return { agentId, ok: true, rttMs: elapsed(t) };
+            }
+            catch (err) {
+                return { agentId, ok: false, error: errorText(err) };
+            }
+        }));
+    }
+    /** Ask every agent to shut down (short timeout), then kill every sandbox. Idempotent; never throws. */
+    teardown(opts = {}) {
+        this.torn ??= (async () => {
+            const t0 = sideNow();
+            const wait = opts.shutdownTimeoutMs ?? 2000;
+            await Promise.all(this.clients.map(async (c) => {
+                if (c.exited)
+                    return;
+                await c.request('shutdown', {}, wait).catch(() => undefined);
+                // Give the process a moment to exit on its own before the sandbox is killed.
+                await Promise.race([c.process.exited, sleep(Math.min(500, wait))]);
+            }));
+            await Promise.all(this.sandboxes.map(s => s.kill().catch(() => undefined)));
+            this.teardownMs = elapsed(t0);
+        })();
+        return this.torn;
+    }
+}
+function strategyFor(o, i) {
+    const list = o.strategies?.length
+        ? o.strategies
+        : o.strategyPath
+            ? [{ name: 'custom' }]
+            : DEFAULT_STRATEGIES;
+    return list[i % list.length];
+}
+function swarm_validate(o) {
+    if (o.deploy !== 'parallel' && o.deploy !== 'sequential') {
+        throw new SwarmError(`invalid deploy mode ${JSON.stringify(o.deploy)}; valid: parallel, sequential`);
+    }
+    if (o.concurrency !== undefined && (!Number.isInteger(o.concurrency) || o.concurrency < 1)) {
+        throw new SwarmError(`invalid concurrency ${String(o.concurrency)}; valid: a positive integer`);
+    }
+    if (o.sandboxes && o.sandboxes.length !== o.size) {
+        throw new SwarmError(`${o.sandboxes.length} sandboxes given for a swarm of ${o.size}; give one per agent`);
+    }
+}
+/**
+ * Create the sandboxes, upload the agent, start it, wait for ready, init, then link every edge with a verified
+ * handshake. On any failure everything created is killed and a SwarmError names the agent and its stderr tail.
+ */
+async function deploySwarm(o) {
+    swarm_validate(o);
+    const topology = buildTopology(o.topology, o.size);
+    const tWall = sideNow();
+    const label = o.label ?? `${o.topology}-${o.size}`;
+    const runTag = o.runTag ?? `swarm-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+    const files = o.files ?? (await collectAgentFiles({ strategyPath: o.strategyPath }));
+    if (o.strategyPath && !files.strategyPath) {
+        throw new SwarmError(`strategyPath ${o.strategyPath} was given but the prepared agent files carry no strategy`);
+    }
+    const concurrency = o.deploy === 'sequential' ? 1 : (o.concurrency ?? 8);
+    const opTimeoutMs = o.opTimeoutMs ?? 30_000;
+    const readyTimeoutMs = o.readyTimeoutMs ?? 20_000;
+    const token = (0,external_node_crypto_.randomBytes)(24).toString('base64url');
+    const progress = o.onProgress ?? (() => { });
+    const created = new Array(topology.n);
+    const deployed = new Array(topology.n);
+    let failure;
+    const fail = (err) => {
+        if (failure)
+            return;
+        failure = err;
+        // Fail fast: killing what exists makes agents still starting or initialising give up at once.
+        for (const s of created)
+            void s?.kill();
+    };
+    const deployOne = async (i) => {
+        const agentLabel = `${label}/agent-${i}`;
+        let sandbox;
+        let client;
+        try {
+            o.signal?.throwIfAborted();
+            const t0 = sideNow();
+            sandbox =
+                o.sandboxes?.[i] ??
+                    (await o.provider.create({
+                        label: agentLabel,
+                        metadata: { ...o.metadata, [RUN_TAG_METADATA]: runTag, swarm: label, agent: String(i) },
+                        timeoutMs: o.sandboxTimeoutMs,
+                        signal: o.signal,
+                        ...(o.pinCpus ? { cpu: i % external_node_os_default().availableParallelism() } : {})
+                    }));
+            created[i] = sandbox;
+            if (failure)
+                throw failure;
+            const createMs = o.sandboxes ? 0 : elapsed(t0);
+            const t1 = sideNow();
+            await sandbox.writeFiles(files.files);
+            const uploadMs = elapsed(t1);
+            if (failure)
+                throw failure;
+            const t2 = sideNow();
+            const proc = await sandbox.start(agentStartCommand(runTag, o.python, peerBindHost(sandbox.provider)));
+            const startMs = elapsed(t2);
+            client = new AgentClient(i, proc);
+            const ready = await client.waitReady(readyTimeoutMs);
+            const readyMs = elapsed(t2);
+            if (failure)
+                throw failure;
+            if (!Number.isInteger(ready.port) || ready.port <= 0) {
+                throw new SwarmError(`agent ${i} reported an invalid peer port ${String(ready.port)}`, i, client.stderrTail());
+            }
+            const init = {
+                agentId: i,
+                token,
+                agentCount: topology.n,
+                strategy: strategyFor(o, i),
+                peerTimeoutMs: opTimeoutMs
+            };
+            if (files.strategyPath)
+                init.strategyPath = `${sandbox.workdir.replace(/\/+$/, '')}/${files.strategyPath}`;
+            if (o.capital !== undefined)
+                init.capital = o.capital;
+            const t3 = sideNow();
+            await client.request('init', init, opTimeoutMs);
+            const initMs = elapsed(t3);
+            deployed[i] = {
+                sandbox,
+                client,
+                timing: {
+                    agentId: i,
+                    label: agentLabel,
+                    sandboxId: sandbox.id,
+                    pid: ready.pid,
+                    offsetMs: t0 - tWall,
+                    createMs,
+                    uploadMs,
+                    startMs,
+                    readyMs,
+                    initMs,
+                    totalMs: elapsed(t0)
+                }
+            };
+            progress(`${agentLabel} ready in ${elapsed(t0).toFixed(0)} ms`);
+        }
+        catch (err) {
+            // Collateral of another agent's failure (we killed its sandbox): the first failure is the one reported.
+            if (failure)
+                throw failure;
+            const tail = client?.stderrTail() ?? '';
+            const e = err instanceof SwarmError
+                ? err
+                : new SwarmError(`deploying ${agentLabel} failed: ${errorText(err)}${err instanceof AgentError ? '' : tailOf(tail)}`, i, err instanceof AgentError ? err.stderrTail : tail, { cause: err });
+            fail(e);
+            throw e;
+        }
+    };
+    try {
+        const tAgents = sideNow();
+        progress(`deploying ${label}: ${topology.n} agents, ${o.deploy}, concurrency ${concurrency}`);
+        await forEachLimited(topology.n, concurrency, deployOne, () => failure !== undefined);
+        if (failure)
+            throw failure;
+        const agentsMs = elapsed(tAgents);
+        const parts = deployed;
+        const tLink = sideNow();
+        const endpoints = await Promise.all(parts.map(d => d.sandbox.peerEndpoint(d.client.ready.port)));
+        const links = await linkAll(topology, parts, endpoints, opTimeoutMs);
+        const linkMs = elapsed(tLink);
+        const first = parts[0]?.client.ready;
+        const report = {
+            label,
+            provider: o.provider.info.name,
+            topology: topology.name,
+            size: topology.n,
+            deploy: o.deploy,
+            concurrency,
+            agents: parts.map(d => d.timing),
+            wallMs: elapsed(tWall),
+            agentsMs,
+            linkMs,
+            links,
+            uploadBytes: files.bytes,
+            python: first?.python,
+            psutil: first?.psutil
+        };
+        progress(`${label} linked: ${links.length} verified handshakes in ${linkMs.toFixed(0)} ms`);
+        return new Swarm(topology, parts.map(d => d.sandbox), parts.map(d => d.client), endpoints, report, opTimeoutMs);
+    }
+    catch (err) {
+        const e = err instanceof SwarmError
+            ? err
+            : new SwarmError(`deploying ${label} failed: ${errorText(err)}`, undefined, '', { cause: err });
+        fail(e);
+        await Promise.all(created.map(s => s?.kill().catch(() => undefined)));
+        throw e;
+    }
+}
+function tailOf(tail) {
+    const t = tail.trim();
+    return t ? `\n--- stderr tail ---\n${t.slice(-2000)}` : '';
+}
+/** Every agent gets its neighbours' endpoints and routing, then proves each link with one real `hello`. */
+async function linkAll(t, parts, endpoints, timeoutMs) {
+    const answers = await Promise.all(parts.map(async (d, i) => {
+        const neighbors = t.adjacency[i].map(j => ({
+            id: j,
+            url: endpoints[j].url,
+            headers: endpoints[j].headers
+        }));
+        try {
+            return await d.client.request('link', { neighbors, ...routingFor(t, i) }, timeoutMs);
+        }
+        catch (err) {
+            throw new SwarmError(`linking agent ${i} failed: ${errorText(err)}`, i, err instanceof AgentError ? err.stderrTail : d.client.stderrTail(), { cause: err });
+        }
+    }));
+    const links = [];
+    answers.forEach((a, i) => {
+        const ok = new Set(a.verified.map(v => v.id));
+        const missing = t.adjacency[i].filter(j => !ok.has(j));
+        if (a.failed.length > 0 || missing.length > 0) {
+            const why = a.failed.map(f => `${f.id}: ${f.error}`).join('; ') || `no handshake with ${missing.join(', ')}`;
+            throw new SwarmError(`agent ${i} could not verify its links (${why})`, i, parts[i].client.stderrTail());
+        }
+        for (const v of a.verified)
+            links.push({ from: i, to: v.id, rttNs: v.rttNs });
+    });
+    return links;
+}
+
 ;// CONCATENATED MODULE: ./src/duet/paired-swarm.ts
+
 /**
  * Every operation of a swarm reaches its agents through `request`: pairing it pairs each agent request of one
  * side with the same request of the other (a ping over 5 agents is 5 pairs, not 1). Methods run with the view as
@@ -32020,12 +32934,53 @@ const PAIRED = 'request';
 const realOf = new WeakMap();
 /** The swarm behind a paired view (the view itself when it is not one). */
 const unwrapSwarm = (swarm) => realOf.get(swarm) ?? swarm;
+/**
+ * Messages per request in a duet. A request that sends 30 messages gives 30 samples from one moment; split into
+ * requests of 5, each paired with its twin in a random order, the samples come from 6 moments, and a passing
+ * disturbance hits some pairs, not a whole side (the verdict then treats each block of 5 as one unit).
+ */
+const DUET_CHUNK = 5;
+const chunks = (count) => Array.from({ length: Math.ceil(count / DUET_CHUNK) }, (_, i) => Math.min(DUET_CHUNK, count - i * DUET_CHUNK));
+/** `send` as requests of DUET_CHUNK messages, results joined in order. */
+async function chunkedSend(view, from, to, count, payloadBytes = 0) {
+    const parts = [];
+    for (const c of chunks(count))
+        parts.push(await Swarm.prototype.send.call(view, from, to, c, payloadBytes));
+    const last = parts[parts.length - 1];
+    return {
+        delivered: parts.reduce((a, p) => a + p.delivered, 0),
+        elapsedNs: parts.reduce((a, p) => a + p.elapsedNs, 0),
+        hops: last?.hops ?? null,
+        path: last?.path ?? null,
+        latencyNs: parts.flatMap(p => p.latencyNs)
+    };
+}
+/** `ping` as requests of DUET_CHUNK pings per edge, each edge's round trips joined in order. */
+async function chunkedPing(view, opts) {
+    const edges = new Map();
+    for (const c of chunks(opts.count)) {
+        const r = await Swarm.prototype.ping.call(view, { ...opts, count: c });
+        for (const e of r.edges) {
+            const key = `${e.from}>${e.to}`;
+            const known = edges.get(key);
+            if (known)
+                known.rttNs.push(...e.rttNs);
+            else
+                edges.set(key, { from: e.from, to: e.to, rttNs: [...e.rttNs] });
+        }
+    }
+    return { edges: [...edges.values()] };
+}
 function view(swarm, gate, side, views) {
     const known = views.get(swarm);
     if (known)
         return known;
     const proxy = new Proxy(swarm, {
         get(target, prop, receiver) {
+            if (prop === 'send')
+                return (...a) => chunkedSend(proxy, ...a);
+            if (prop === 'ping')
+                return (o) => chunkedPing(proxy, o);
             const value = Reflect.get(target, prop, receiver);
             if (prop !== PAIRED || typeof value !== 'function')
                 return value;
@@ -34040,123 +34995,6 @@ function pickNext(waiting, isIdle, started) {
     return best(() => true);
 }
 
-;// CONCATENATED MODULE: ./src/paths.ts
-// Where the Python agent lives on the host. The same code runs from src/ (tsx, vitest) and from the ncc bundle in
-// dist/, so the folder is found by walking up from this module rather than by a fixed relative path.
-
-
-
-const MARKER = ['swarm_agent', '__main__.py'];
-function isAgentDir(dir) {
-    return (0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, ...MARKER));
-}
-let paths_cached;
-/**
- * The host folder holding `swarm_agent/__main__.py` (normally `<repo>/agent`). `SWARM_BENCH_AGENT_DIR` overrides
- * the search; it may name the agent folder itself or the folder above it.
- */
-function agentDir() {
-    const fromEnv = process.env.SWARM_BENCH_AGENT_DIR;
-    if (fromEnv) {
-        const dir = (0,external_node_path_.resolve)(fromEnv);
-        if (isAgentDir(dir))
-            return dir;
-        if (isAgentDir((0,external_node_path_.join)(dir, 'agent')))
-            return (0,external_node_path_.join)(dir, 'agent');
-        throw new Error(`SWARM_BENCH_AGENT_DIR=${fromEnv} holds no swarm_agent/__main__.py (nor agent/swarm_agent/__main__.py)`);
-    }
-    if (paths_cached)
-        return paths_cached;
-    const start = (0,external_node_path_.dirname)((0,external_node_url_.fileURLToPath)(import.meta.url));
-    let dir = start;
-    for (;;) {
-        const candidate = (0,external_node_path_.join)(dir, 'agent');
-        if (isAgentDir(candidate))
-            return (paths_cached = candidate);
-        const up = (0,external_node_path_.dirname)(dir);
-        if (up === dir)
-            break;
-        dir = up;
-    }
-    throw new Error(`cannot find the Python agent: no agent/swarm_agent/__main__.py in ${start} or any folder above it; ` +
-        'set SWARM_BENCH_AGENT_DIR to the agent folder');
-}
-/** The project root: the folder that holds `agent/`. */
-function projectRoot() {
-    return dirname(agentDir());
-}
-
-;// CONCATENATED MODULE: ./src/sandbox/agent-files.ts
-// What gets uploaded into every sandbox: the agent package and, optionally, the user's strategy module, plus the
-// command that starts the agent. Shared by every provider so local and E2B run exactly the same files.
-
-
-
-/** Folder (relative to the sandbox workdir) the agent package is uploaded into; the agent runs from it. */
-const AGENT_UPLOAD_DIR = 'agent';
-/** Fixed place of the user's strategy module inside the sandbox, relative to the workdir. */
-const USER_STRATEGY_PATH = 'user_strategy/strategy.py';
-/** Env var every agent process carries, so sweeps and tests can find the processes of one run. */
-const RUN_TAG_ENV = 'SWARM_BENCH_RUN';
-/** Sandbox metadata key carrying the run tag (E2B metadata; the post-step sweep filters on it). */
-const RUN_TAG_METADATA = 'swarm-bench-run';
-async function listPython(root, dir, out) {
-    const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
-    for (const e of entries) {
-        const full = (0,external_node_path_.join)(dir, e.name);
-        if (e.isDirectory()) {
-            if (e.name !== '__pycache__' && !e.name.startsWith('.'))
-                await listPython(root, full, out);
-        }
-        else if (e.isFile() && e.name.endsWith('.py')) {
-            out.push((0,external_node_path_.relative)(root, full));
-        }
-    }
-}
-/** Read `swarm_agent/**\/*.py` (and the user strategy, if any) into upload-ready files with POSIX paths. */
-async function collectAgentFiles(opts = {}) {
-    const root = opts.agentDir ?? agentDir();
-    const rel = [];
-    await listPython(root, (0,external_node_path_.join)(root, 'swarm_agent'), rel);
-    rel.sort();
-    const files = [];
-    for (const r of rel) {
-        files.push({ path: external_node_path_.posix.join(AGENT_UPLOAD_DIR, ...r.split(external_node_path_.sep)), data: await (0,promises_namespaceObject.readFile)((0,external_node_path_.join)(root, r)) });
-    }
-    let strategyPath;
-    if (opts.strategyPath) {
-        let data;
-        try {
-            data = await (0,promises_namespaceObject.readFile)(opts.strategyPath);
-        }
-        catch (err) {
-            throw new Error(`cannot read strategy module ${opts.strategyPath}: ${err.message}`, {
-                cause: err
-            });
-        }
-        files.push({ path: USER_STRATEGY_PATH, data });
-        strategyPath = USER_STRATEGY_PATH;
-    }
-    const bytes = files.reduce((s, f) => s + Buffer.byteLength(f.data), 0);
-    return { files, bytes, strategyPath };
-}
-/**
- * Address the agent's peer server binds. Local peers all dial 127.0.0.1, so nothing else may reach the server;
- * E2B's proxy reaches the sandbox from outside its loopback, so there it must listen on every interface.
- */
-function peerBindHost(provider) {
-    return provider === 'e2b' ? '0.0.0.0' : '127.0.0.1';
-}
-/** The agent's start command: unbuffered, run as a module from the uploaded agent folder, tagged with the run. */
-function agentStartCommand(runTag, python = 'python3', host = '127.0.0.1') {
-    return {
-        command: python,
-        args: ['-u', '-m', 'swarm_agent', '--host', host],
-        cwd: AGENT_UPLOAD_DIR,
-        env: { [RUN_TAG_ENV]: runTag, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' }
-    };
-}
-
 // EXTERNAL MODULE: ./node_modules/e2b/dist/index.js
 var dist = __nccwpck_require__(2980);
 ;// CONCATENATED MODULE: external "node:string_decoder"
@@ -35473,11 +36311,11 @@ async function withRetry(fn, opts) {
             if (opts.deadlineMs !== undefined && performance.now() - started + delayMs > opts.deadlineMs)
                 throw new RetryExhaustedError(attempt + 1, kind, err);
             opts.onRetry?.({ attempt: attempt + 1, delayMs, kind, error: err });
-            await sleep(delayMs, opts.signal);
+            await limits_sleep(delayMs, opts.signal);
         }
     }
 }
-function sleep(ms, signal) {
+function limits_sleep(ms, signal) {
     return new Promise((resolve, reject) => {
         if (signal?.aborted)
             return reject(signal.reason);
@@ -35913,10 +36751,6 @@ class E2BProvider {
 
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:perf_hooks"
-const external_node_perf_hooks_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
 ;// CONCATENATED MODULE: ./src/sandbox/local.ts
 // The `local` provider: each sandbox is a temp directory and each agent a child process in its own process group,
 // so a kill reaches everything the agent started. Allocation is nominal (E2B's default size) so costs read "as if
@@ -36361,798 +37195,6 @@ function createProvider(config, opts = {}) {
         allowPublicTraffic: false,
         log: opts.log
     });
-}
-
-;// CONCATENATED MODULE: ./src/swarm/agent-client.ts
-// JSON-lines RPC over one agent process (docs/protocol.md §1): integer ids, several requests in flight, responses
-// matched by id. A crashed or hung agent rejects its callers with the agent's stderr tail; garbage on stdout is
-// counted and kept for error messages, never a host crash.
-
-const TAIL_LINES = 5;
-const TAIL_LINE_CHARS = 300;
-class AgentError extends Error {
-    agentId;
-    stderrTail;
-    constructor(message, agentId, stderrTail) {
-        super(message);
-        this.agentId = agentId;
-        this.stderrTail = stderrTail;
-        this.name = 'AgentError';
-    }
-}
-/** The agent process exited (or its stream broke) while requests were pending or before it was ready. */
-class AgentCrashedError extends AgentError {
-    exit;
-    constructor(agentId, exit, stderrTail, context) {
-        super(`agent ${agentId} ${context}: ${describeExit(exit)}${tailSuffix(stderrTail)}`, agentId, stderrTail);
-        this.exit = exit;
-        this.name = 'AgentCrashedError';
-    }
-}
-/** No answer within the time limit; the agent may be hung. */
-class AgentTimeoutError extends AgentError {
-    op;
-    ms;
-    constructor(agentId, op, ms, stderrTail) {
-        super(`agent ${agentId} did not answer ${op} within ${ms} ms${tailSuffix(stderrTail)}`, agentId, stderrTail);
-        this.op = op;
-        this.ms = ms;
-        this.name = 'AgentTimeoutError';
-    }
-}
-/** The agent answered with `ok: false`. */
-class AgentOpError extends AgentError {
-    op;
-    type;
-    detail;
-    constructor(agentId, op, type, detail, stderrTail = '') {
-        super(`agent ${agentId} ${op} failed: ${type}: ${detail}`, agentId, stderrTail);
-        this.op = op;
-        this.type = type;
-        this.detail = detail;
-        this.name = 'AgentOpError';
-    }
-}
-function describeExit(exit) {
-    if (exit.error)
-        return `process stream broke (${exit.error})`;
-    if (exit.signal)
-        return `process killed by ${exit.signal}`;
-    return `process exited with code ${exit.code}`;
-}
-function tailSuffix(tail) {
-    const t = tail.trim();
-    return t ? `\n--- stderr tail ---\n${t.slice(-2000)}` : '';
-}
-class AgentClient {
-    agentId;
-    process;
-    nextId = 1;
-    pending = new Map();
-    exitInfo;
-    readyEvent;
-    readyWaiters = [];
-    junk = 0;
-    junkTail = [];
-    eventListeners = [];
-    // One deadline timer per client, armed at the earliest pending deadline, instead of a setTimeout/clearTimeout
-    // per request (~6 µs of a ~30 µs round trip). It holds the process open only while requests are pending.
-    sweepTimer;
-    sweepAt = Infinity;
-    constructor(agentId, process) {
-        this.agentId = agentId;
-        this.process = process;
-        process.onLine(line => this.onLine(line));
-        void process.exited.then(info => this.onExit(info));
-    }
-    get ready() {
-        return this.readyEvent;
-    }
-    get exited() {
-        return this.exitInfo;
-    }
-    /** stdout lines that were not protocol lines (not JSON, or no matching id). */
-    get unparseableLines() {
-        return this.junk;
-    }
-    get inFlight() {
-        return this.pending.size;
-    }
-    /** Events other than `ready` (the protocol has none yet; kept so new ones are not lost as junk). */
-    onEvent(listener) {
-        this.eventListeners.push(listener);
-    }
-    stderrTail() {
-        const junk = this.junkTail.length
-            ? `\n--- unparseable stdout (${this.junk} lines, last ${this.junkTail.length}) ---\n${this.junkTail.join('\n')}`
-            : '';
-        return this.process.stderrTail() + junk;
-    }
-    waitReady(timeoutMs) {
-        if (this.readyEvent)
-            return Promise.resolve(this.readyEvent);
-        if (this.exitInfo) {
-            return Promise.reject(new AgentCrashedError(this.agentId, this.exitInfo, this.stderrTail(), 'exited before ready'));
-        }
-        return new Promise((resolve, reject) => {
-            const timer = setTimeout(() => {
-                const i = this.readyWaiters.indexOf(waiter);
-                if (i >= 0)
-                    this.readyWaiters.splice(i, 1);
-                reject(new AgentTimeoutError(this.agentId, 'ready', timeoutMs, this.stderrTail()));
-            }, timeoutMs);
-            const waiter = {
-                resolve: (r) => (clearTimeout(timer), resolve(r)),
-                reject: (e) => (clearTimeout(timer), reject(e))
-            };
-            this.readyWaiters.push(waiter);
-        });
-    }
-    /** Send one request; resolves with `result`, rejects with AgentOpError / AgentTimeoutError / AgentCrashedError. */
-    request(op, args = {}, timeoutMs = 30_000) {
-        if (this.exitInfo) {
-            return Promise.reject(new AgentCrashedError(this.agentId, this.exitInfo, this.stderrTail(), `cannot run ${op}`));
-        }
-        const id = this.nextId++;
-        return new Promise((resolve, reject) => {
-            const deadline = timeoutMs > 0 && Number.isFinite(timeoutMs) ? external_node_perf_hooks_namespaceObject.performance.now() + timeoutMs : Infinity;
-            const entry = { op, resolve: resolve, reject, deadline, timeoutMs };
-            this.pending.set(id, entry);
-            if (deadline < this.sweepAt)
-                this.armSweep(deadline);
-            else if (deadline < Infinity)
-                this.sweepTimer?.ref(); // idempotent; unref'd while the client was idle
-            this.process.writeLine(JSON.stringify({ id, op, args })).catch((err) => {
-                if (!this.remove(id))
-                    return;
-                // The exit usually follows a failed write; prefer the crash error when it is already known.
-                const info = this.exitInfo ?? { code: null, signal: null, error: err.message };
-                reject(new AgentCrashedError(this.agentId, info, this.stderrTail(), `could not receive ${op}`));
-            });
-        });
-    }
-    armSweep(at) {
-        if (this.sweepTimer)
-            clearTimeout(this.sweepTimer);
-        this.sweepAt = at;
-        this.sweepTimer = setTimeout(() => this.sweep(), Math.max(1, Math.ceil(at - external_node_perf_hooks_namespaceObject.performance.now())));
-    }
-    /** Reject every request past its deadline (the same AgentTimeoutError as ever); re-arm for the next one. */
-    sweep() {
-        this.sweepTimer = undefined;
-        this.sweepAt = Infinity;
-        const now = external_node_perf_hooks_namespaceObject.performance.now();
-        let next = Infinity;
-        for (const [id, entry] of this.pending) {
-            if (entry.deadline <= now) {
-                this.pending.delete(id);
-                entry.reject(new AgentTimeoutError(this.agentId, entry.op, entry.timeoutMs, this.stderrTail()));
-            }
-            else if (entry.deadline < next)
-                next = entry.deadline;
-        }
-        if (next < Infinity)
-            this.armSweep(next);
-    }
-    /** Forget a pending request; an idle client's deadline timer no longer holds the process open. */
-    remove(id) {
-        if (!this.pending.delete(id))
-            return false;
-        if (this.pending.size === 0)
-            this.sweepTimer?.unref();
-        return true;
-    }
-    noteJunk(line) {
-        this.junk++;
-        this.junkTail.push(line.length > TAIL_LINE_CHARS ? line.slice(0, TAIL_LINE_CHARS) + '…' : line);
-        if (this.junkTail.length > TAIL_LINES)
-            this.junkTail.shift();
-    }
-    onLine(line) {
-        if (line.trim() === '')
-            return;
-        let msg;
-        try {
-            msg = JSON.parse(line);
-        }
-        catch {
-            this.noteJunk(line);
-            return;
-        }
-        if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
-            this.noteJunk(line);
-            return;
-        }
-        const m = msg;
-        if (typeof m.event === 'string') {
-            if (m.event === 'ready' && !this.readyEvent) {
-                this.readyEvent = m;
-                for (const w of this.readyWaiters.splice(0))
-                    w.resolve(this.readyEvent);
-            }
-            else {
-                for (const l of this.eventListeners)
-                    l(m);
-            }
-            return;
-        }
-        const id = m.id;
-        const entry = typeof id === 'number' ? this.pending.get(id) : undefined;
-        if (!entry) {
-            // An id-less error answer (the agent could not read our line) or a reply that arrived after its timeout.
-            this.noteJunk(line);
-            return;
-        }
-        this.remove(id);
-        if (m.ok === true) {
-            entry.resolve(m.result);
-        }
-        else {
-            const err = (m.error ?? {});
-            entry.reject(new AgentOpError(this.agentId, entry.op, typeof err.type === 'string' ? err.type : 'Unknown', typeof err.message === 'string' ? err.message : JSON.stringify(m.error ?? null)));
-        }
-    }
-    onExit(info) {
-        this.exitInfo = info;
-        const tail = this.stderrTail();
-        for (const w of this.readyWaiters.splice(0)) {
-            w.reject(new AgentCrashedError(this.agentId, info, tail, 'exited before ready'));
-        }
-        if (this.sweepTimer)
-            clearTimeout(this.sweepTimer);
-        this.sweepTimer = undefined;
-        this.sweepAt = Infinity;
-        for (const [id, entry] of this.pending) {
-            this.pending.delete(id);
-            entry.reject(new AgentCrashedError(this.agentId, info, tail, `crashed during ${entry.op}`));
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/swarm/swarm.ts
-// The swarm: deploy one agent per sandbox, link them along the topology with verified handshakes, run the
-// protocol's operations, read their counters, tear everything down. Every figure returned here is either taken
-// inside the agents (…Ns, monotonic clock) or observed by the host with sideNow() (…Ms), labelled so.
-
-
-
-
-
-
-
-const DEFAULT_STRATEGIES = [
-    { name: 'momentum' },
-    { name: 'mean_reversion' },
-    { name: 'breakout' }
-];
-class SwarmError extends Error {
-    agentId;
-    stderrTail;
-    constructor(message, agentId, stderrTail, options) {
-        super(message, options);
-        this.agentId = agentId;
-        this.stderrTail = stderrTail;
-        this.name = 'SwarmError';
-    }
-}
-// ---------------------------------------------------------------------------------------------------------------
-const elapsed = (t0) => sideNow() - t0;
-const swarm_sleep = (ms) => new Promise(r => setTimeout(r, ms));
-/** Runs `fn` over 0..n-1 with at most `limit` at once; stops starting new items once `stop()` is true. */
-async function forEachLimited(n, limit, fn, stop) {
-    const results = new Array(n);
-    let next = 0;
-    const worker = async () => {
-        while (next < n && !stop()) {
-            const i = next++;
-            try {
-                await fn(i);
-                results[i] = { status: 'fulfilled', value: undefined };
-            }
-            catch (reason) {
-                results[i] = { status: 'rejected', reason };
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
-    return results;
-}
-function errorText(err) {
-    return err instanceof Error ? err.message : String(err);
-}
-function addCounters(into, c) {
-    into.messagesSent += c.messagesSent;
-    into.messagesReceived += c.messagesReceived;
-    into.bytesSent += c.bytesSent;
-    into.bytesReceived += c.bytesReceived;
-    into.forwarded += c.forwarded;
-    into.refused += c.refused;
-    for (const [kind, k] of Object.entries(c.byKind ?? {})) {
-        const t = (into.byKind[kind] ??= { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0 });
-        t.sent += k.sent;
-        t.received += k.received;
-        t.bytesSent += k.bytesSent;
-        t.bytesReceived += k.bytesReceived;
-    }
-}
-function sumCounters(list) {
-    const total = {
-        messagesSent: 0,
-        messagesReceived: 0,
-        bytesSent: 0,
-        bytesReceived: 0,
-        forwarded: 0,
-        refused: 0,
-        byKind: {},
-        perAgent: list
-    };
-    for (const c of list)
-        addCounters(total, c);
-    return total;
-}
-const kindOf = (t, kind) => t.byKind[kind] ?? { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0 };
-// ---------------------------------------------------------------------------------------------------------------
-class Swarm {
-    topology;
-    sandboxes;
-    clients;
-    endpoints;
-    deployReport;
-    opTimeoutMs;
-    torn;
-    /** Host-observed duration of the last teardown. */
-    teardownMs;
-    /** Use deploySwarm (or deployOnSandboxes); the constructor only assembles already-linked parts. */
-    constructor(topology, sandboxes, clients, endpoints, deployReport, opTimeoutMs) {
-        this.topology = topology;
-        this.sandboxes = sandboxes;
-        this.clients = clients;
-        this.endpoints = endpoints;
-        this.deployReport = deployReport;
-        this.opTimeoutMs = opTimeoutMs;
-    }
-    get size() {
-        return this.topology.n;
-    }
-    /** The ready event of each agent (peer port, pid, Python version). */
-    readyInfo(agentId) {
-        return this.client(agentId).ready;
-    }
-    /** Where agent `agentId`'s peer server is reachable (URL + provider headers; no swarm token). */
-    peerEndpoint(agentId) {
-        this.client(agentId);
-        return this.endpoints[agentId];
-    }
-    /** The agent process (for diagnostics; e.g. its pid or stderr tail). */
-    agentProcess(agentId) {
-        return this.client(agentId).process;
-    }
-    client(agentId) {
-        const c = this.clients[agentId];
-        if (!c)
-            throw new SwarmError(`agent ${agentId} is not in this swarm of ${this.size} (valid: 0..${this.size - 1})`);
-        return c;
-    }
-    request(agentId, op, args = {}, timeoutMs) {
-        return this.client(agentId).request(op, args, timeoutMs ?? this.opTimeoutMs);
-    }
-    /** `reference`: also time the runner floor's fixed work right after each decision (`referenceNs`). */
-    executeStrategy(agentId, window, opts = {}) {
-        return this.request(agentId, 'execute_strategy', { window, ...opts });
-    }
-    /** `repeat` timings (ns) of the agent's fixed reference work: the runner floor (agent/swarm_agent/calibration.py). */
-    async calibrate(agentId, repeat) {
-        const r = await this.request(agentId, 'calibrate', { repeat });
-        const xs = r.samplesNs;
-        if (!Array.isArray(xs) || !xs.every(x => typeof x === 'number' && Number.isFinite(x) && x > 0))
-            throw new Error(`agent ${agentId}: calibrate answered without samplesNs`);
-        return xs;
-    }
-    runTask(agentId, task) {
-        return this.request(agentId, 'run_task', task);
-    }
-    /** Agent-to-agent round trips over every link of the given agents (default all), one agent at a time. */
-    async ping(opts) {
-        const agents = opts.agents ?? this.clients.map((_, i) => i);
-        const edges = [];
-        for (const from of agents) {
-            if (this.topology.adjacency[from]?.length === 0)
-                continue;
-            const res = await this.request(from, 'ping', {
-                count: opts.count,
-                payloadBytes: opts.payloadBytes ?? 0
-            });
-            for (const [to, rttNs] of Object.entries(res.rttNs))
-                edges.push({ from, to: Number(to), rttNs });
-        }
-        return { edges };
-    }
-    /** `count` messages from `from` to `to`, forwarded hop by hop along the topology's next hops. */
-    send(from, to, count, payloadBytes = 0) {
-        return this.request(from, 'send', { to, count, payloadBytes });
-    }
-    /**
-     * One consensus round: `consensus` goes to every agent at once; each proposes, floods its vote and decides
-     * once it holds all n votes. Agreement is checked from the answers; vote messages are counter deltas.
-     * Use a fresh round number each time: agents keep the votes of past rounds and would answer at once.
-     */
-    async consensusRound(round, opts = {}) {
-        const hostTimeout = opts.timeoutMs ?? this.opTimeoutMs;
-        // The agent gives up a little before the host, so a slow round is reported by the agent (with vote counts).
-        const agentTimeout = Math.max(500, Math.floor(hostTimeout * 0.9));
-        // Counting costs a few metrics round trips and a quiet wait after the round; latency loops may skip it.
-        const before = (opts.countMessages ?? true) ? await this.counters() : undefined;
-        const args = { round, timeoutMs: agentTimeout };
-        if (opts.window)
-            args.window = opts.window;
-        const t0 = sideNow();
-        const answers = await Promise.all(this.clients.map((_, i) => this.request(i, 'consensus', args, hostTimeout)));
-        const hostMs = elapsed(t0);
-        const { totals: after, settled } = before
-            ? await this.settledCounters(['vote'])
-            : { totals: undefined, settled: false };
-        const decisions = answers.map(a => a.decision);
-        const agreed = answers.every(a => a.votes === this.size && a.decision === decisions[0] && a.round === round);
-        return {
-            round,
-            decision: agreed ? decisions[0] : null,
-            agreed,
-            decisions,
-            decisionNs: answers.map(a => a.decisionNs),
-            hostMs,
-            voteMessages: before && after ? kindOf(after, 'vote').sent - kindOf(before, 'vote').sent : Number.NaN,
-            voteBytes: before && after ? kindOf(after, 'vote').bytesSent - kindOf(before, 'vote').bytesSent : Number.NaN,
-            countersSettled: settled,
-            answers
-        };
-    }
-    /** Flood a `sizeBytes` blob from `origin`; every other agent stores it and acks back hop by hop. */
-    async stateSync(origin, version, sizeBytes, opts = {}) {
-        const hostTimeout = opts.timeoutMs ?? this.opTimeoutMs;
-        const before = await this.counters();
-        const t0 = sideNow();
-        const res = await this.request(origin, 'state_sync', { version, sizeBytes, timeoutMs: Math.max(500, Math.floor(hostTimeout * 0.9)) }, hostTimeout);
-        const hostMs = elapsed(t0);
-        const { totals: after, settled } = await this.settledCounters(['state', 'ack']);
-        const d = (kind, f) => kindOf(after, kind)[f] - kindOf(before, kind)[f];
-        const stateMessages = d('state', 'sent');
-        const ackMessages = d('ack', 'sent');
-        return {
-            version: res.version,
-            origin,
-            syncNs: res.syncNs,
-            acks: res.acks,
-            hostMs,
-            messages: stateMessages + ackMessages,
-            stateMessages,
-            ackMessages,
-            bytes: d('state', 'bytesSent') + d('ack', 'bytesSent'),
-            countersSettled: settled
-        };
-    }
-    /**
-     * A host-side work queue: every agent pulls the next task as soon as it is idle. A failed task is recorded
-     * and the agent goes on; an agent that crashed stops pulling.
-     */
-    async runTasks(tasks, opts = {}) {
-        const agents = opts.agents ?? this.clients.map((_, i) => i);
-        const results = new Array(tasks.length);
-        const perAgent = agents.map(agentId => ({ agentId, tasks: 0, busyMs: 0 }));
-        let next = 0;
-        const t0 = sideNow();
-        await Promise.all(perAgent.map(async (slot) => {
-            while (next < tasks.length) {
-                const index = next++;
-                const task = tasks[index];
-                const t = sideNow();
-                try {
-                    const result = await this.request(slot.agentId, 'run_task', task, opts.timeoutMs);
-                    results[index] = { taskId: task.taskId, agentId: slot.agentId, hostMs: elapsed(t), result };
-                }
-                catch (err) {
-                    results[index] = {
-                        taskId: task.taskId,
-                        agentId: slot.agentId,
-                        hostMs: elapsed(t),
-                        error: errorText(err)
-                    };
-                    if (this.clients[slot.agentId].exited) {
-                        slot.busyMs += elapsed(t);
-                        slot.tasks++;
-                        return;
-                    }
-                }
-                slot.busyMs += elapsed(t);
-                slot.tasks++;
-            }
-        }));
-        // Tasks never started (every agent crashed) are reported, not silently dropped.
-        for (let i = 0; i < tasks.length; i++) {
-            results[i] ??= { taskId: tasks[i].taskId, agentId: -1, hostMs: 0, error: 'not run: no live agent left' };
-        }
-        return { makespanMs: elapsed(t0), perAgent, results };
-    }
-    /** Each agent's own readings plus the provider's, when it has any. */
-    async metrics() {
-        return Promise.all(this.clients.map(async (_, i) => {
-            const [agent, provider] = await Promise.all([
-                this.request(i, 'metrics'),
-                this.sandboxes[i].metrics().catch(() => undefined)
-            ]);
-            return {
-                agentId: i,
-                label: this.sandboxes[i].label,
-                sandboxId: this.sandboxes[i].id,
-                agent,
-                provider
-            };
-        }));
-    }
-    async counters() {
-        const readings = await Promise.all(this.clients.map((_, i) => this.request(i, 'metrics')));
-        return sumCounters(readings.map(r => r.counters));
-    }
-    async resetCounters() {
-        await Promise.all(this.clients.map((_, i) => this.request(i, 'reset_counters')));
-    }
-    /**
-     * Floods forward asynchronously, so the last duplicates of a flood can still be on the wire when every agent
-     * has answered. Wait until, for the given kinds, every message sent was received and two reads agree.
-     */
-    async settledCounters(kinds, maxWaitMs = 5000) {
-        const deadline = sideNow() + maxWaitMs;
-        let prev = await this.counters();
-        // Two quiet reads in a row (≥ 2 × 20 ms): a forward thread the GIL delayed gets time to show up.
-        let streak = 0;
-        for (;;) {
-            await swarm_sleep(20);
-            const cur = await this.counters();
-            const quiet = kinds.every(k => {
-                const a = kindOf(prev, k);
-                const b = kindOf(cur, k);
-                return b.sent === b.received && a.sent === b.sent && a.received === b.received;
-            });
-            streak = quiet ? streak + 1 : 0;
-            if (streak >= 2)
-                return { totals: cur, settled: true };
-            if (sideNow() > deadline)
-                return { totals: cur, settled: false };
-            prev = cur;
-        }
-    }
-    /** Echo every agent with a short timeout: which ones answer, and why the others do not. */
-    async health(timeoutMs = 2000) {
-        return Promise.all(this.clients.map(async (c, agentId) => {
-            const t = sideNow();
-            try {
-                await c.request('echo', {}, timeoutMs);
-                return { agentId, ok: true, rttMs: elapsed(t) };
-            }
-            catch (err) {
-                return { agentId, ok: false, error: errorText(err) };
-            }
-        }));
-    }
-    /** Ask every agent to shut down (short timeout), then kill every sandbox. Idempotent; never throws. */
-    teardown(opts = {}) {
-        this.torn ??= (async () => {
-            const t0 = sideNow();
-            const wait = opts.shutdownTimeoutMs ?? 2000;
-            await Promise.all(this.clients.map(async (c) => {
-                if (c.exited)
-                    return;
-                await c.request('shutdown', {}, wait).catch(() => undefined);
-                // Give the process a moment to exit on its own before the sandbox is killed.
-                await Promise.race([c.process.exited, swarm_sleep(Math.min(500, wait))]);
-            }));
-            await Promise.all(this.sandboxes.map(s => s.kill().catch(() => undefined)));
-            this.teardownMs = elapsed(t0);
-        })();
-        return this.torn;
-    }
-}
-function strategyFor(o, i) {
-    const list = o.strategies?.length
-        ? o.strategies
-        : o.strategyPath
-            ? [{ name: 'custom' }]
-            : DEFAULT_STRATEGIES;
-    return list[i % list.length];
-}
-function swarm_validate(o) {
-    if (o.deploy !== 'parallel' && o.deploy !== 'sequential') {
-        throw new SwarmError(`invalid deploy mode ${JSON.stringify(o.deploy)}; valid: parallel, sequential`);
-    }
-    if (o.concurrency !== undefined && (!Number.isInteger(o.concurrency) || o.concurrency < 1)) {
-        throw new SwarmError(`invalid concurrency ${String(o.concurrency)}; valid: a positive integer`);
-    }
-    if (o.sandboxes && o.sandboxes.length !== o.size) {
-        throw new SwarmError(`${o.sandboxes.length} sandboxes given for a swarm of ${o.size}; give one per agent`);
-    }
-}
-/**
- * Create the sandboxes, upload the agent, start it, wait for ready, init, then link every edge with a verified
- * handshake. On any failure everything created is killed and a SwarmError names the agent and its stderr tail.
- */
-async function deploySwarm(o) {
-    swarm_validate(o);
-    const topology = buildTopology(o.topology, o.size);
-    const tWall = sideNow();
-    const label = o.label ?? `${o.topology}-${o.size}`;
-    const runTag = o.runTag ?? `swarm-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
-    const files = o.files ?? (await collectAgentFiles({ strategyPath: o.strategyPath }));
-    if (o.strategyPath && !files.strategyPath) {
-        throw new SwarmError(`strategyPath ${o.strategyPath} was given but the prepared agent files carry no strategy`);
-    }
-    const concurrency = o.deploy === 'sequential' ? 1 : (o.concurrency ?? 8);
-    const opTimeoutMs = o.opTimeoutMs ?? 30_000;
-    const readyTimeoutMs = o.readyTimeoutMs ?? 20_000;
-    const token = (0,external_node_crypto_.randomBytes)(24).toString('base64url');
-    const progress = o.onProgress ?? (() => { });
-    const created = new Array(topology.n);
-    const deployed = new Array(topology.n);
-    let failure;
-    const fail = (err) => {
-        if (failure)
-            return;
-        failure = err;
-        // Fail fast: killing what exists makes agents still starting or initialising give up at once.
-        for (const s of created)
-            void s?.kill();
-    };
-    const deployOne = async (i) => {
-        const agentLabel = `${label}/agent-${i}`;
-        let sandbox;
-        let client;
-        try {
-            o.signal?.throwIfAborted();
-            const t0 = sideNow();
-            sandbox =
-                o.sandboxes?.[i] ??
-                    (await o.provider.create({
-                        label: agentLabel,
-                        metadata: { ...o.metadata, [RUN_TAG_METADATA]: runTag, swarm: label, agent: String(i) },
-                        timeoutMs: o.sandboxTimeoutMs,
-                        signal: o.signal,
-                        ...(o.pinCpus ? { cpu: i % external_node_os_default().availableParallelism() } : {})
-                    }));
-            created[i] = sandbox;
-            if (failure)
-                throw failure;
-            const createMs = o.sandboxes ? 0 : elapsed(t0);
-            const t1 = sideNow();
-            await sandbox.writeFiles(files.files);
-            const uploadMs = elapsed(t1);
-            if (failure)
-                throw failure;
-            const t2 = sideNow();
-            const proc = await sandbox.start(agentStartCommand(runTag, o.python, peerBindHost(sandbox.provider)));
-            const startMs = elapsed(t2);
-            client = new AgentClient(i, proc);
-            const ready = await client.waitReady(readyTimeoutMs);
-            const readyMs = elapsed(t2);
-            if (failure)
-                throw failure;
-            if (!Number.isInteger(ready.port) || ready.port <= 0) {
-                throw new SwarmError(`agent ${i} reported an invalid peer port ${String(ready.port)}`, i, client.stderrTail());
-            }
-            const init = {
-                agentId: i,
-                token,
-                agentCount: topology.n,
-                strategy: strategyFor(o, i),
-                peerTimeoutMs: opTimeoutMs
-            };
-            if (files.strategyPath)
-                init.strategyPath = `${sandbox.workdir.replace(/\/+$/, '')}/${files.strategyPath}`;
-            if (o.capital !== undefined)
-                init.capital = o.capital;
-            const t3 = sideNow();
-            await client.request('init', init, opTimeoutMs);
-            const initMs = elapsed(t3);
-            deployed[i] = {
-                sandbox,
-                client,
-                timing: {
-                    agentId: i,
-                    label: agentLabel,
-                    sandboxId: sandbox.id,
-                    pid: ready.pid,
-                    offsetMs: t0 - tWall,
-                    createMs,
-                    uploadMs,
-                    startMs,
-                    readyMs,
-                    initMs,
-                    totalMs: elapsed(t0)
-                }
-            };
-            progress(`${agentLabel} ready in ${elapsed(t0).toFixed(0)} ms`);
-        }
-        catch (err) {
-            // Collateral of another agent's failure (we killed its sandbox): the first failure is the one reported.
-            if (failure)
-                throw failure;
-            const tail = client?.stderrTail() ?? '';
-            const e = err instanceof SwarmError
-                ? err
-                : new SwarmError(`deploying ${agentLabel} failed: ${errorText(err)}${err instanceof AgentError ? '' : tailOf(tail)}`, i, err instanceof AgentError ? err.stderrTail : tail, { cause: err });
-            fail(e);
-            throw e;
-        }
-    };
-    try {
-        const tAgents = sideNow();
-        progress(`deploying ${label}: ${topology.n} agents, ${o.deploy}, concurrency ${concurrency}`);
-        await forEachLimited(topology.n, concurrency, deployOne, () => failure !== undefined);
-        if (failure)
-            throw failure;
-        const agentsMs = elapsed(tAgents);
-        const parts = deployed;
-        const tLink = sideNow();
-        const endpoints = await Promise.all(parts.map(d => d.sandbox.peerEndpoint(d.client.ready.port)));
-        const links = await linkAll(topology, parts, endpoints, opTimeoutMs);
-        const linkMs = elapsed(tLink);
-        const first = parts[0]?.client.ready;
-        const report = {
-            label,
-            provider: o.provider.info.name,
-            topology: topology.name,
-            size: topology.n,
-            deploy: o.deploy,
-            concurrency,
-            agents: parts.map(d => d.timing),
-            wallMs: elapsed(tWall),
-            agentsMs,
-            linkMs,
-            links,
-            uploadBytes: files.bytes,
-            python: first?.python,
-            psutil: first?.psutil
-        };
-        progress(`${label} linked: ${links.length} verified handshakes in ${linkMs.toFixed(0)} ms`);
-        return new Swarm(topology, parts.map(d => d.sandbox), parts.map(d => d.client), endpoints, report, opTimeoutMs);
-    }
-    catch (err) {
-        const e = err instanceof SwarmError
-            ? err
-            : new SwarmError(`deploying ${label} failed: ${errorText(err)}`, undefined, '', { cause: err });
-        fail(e);
-        await Promise.all(created.map(s => s?.kill().catch(() => undefined)));
-        throw e;
-    }
-}
-function tailOf(tail) {
-    const t = tail.trim();
-    return t ? `\n--- stderr tail ---\n${t.slice(-2000)}` : '';
-}
-/** Every agent gets its neighbours' endpoints and routing, then proves each link with one real `hello`. */
-async function linkAll(t, parts, endpoints, timeoutMs) {
-    const answers = await Promise.all(parts.map(async (d, i) => {
-        const neighbors = t.adjacency[i].map(j => ({
-            id: j,
-            url: endpoints[j].url,
-            headers: endpoints[j].headers
-        }));
-        try {
-            return await d.client.request('link', { neighbors, ...routingFor(t, i) }, timeoutMs);
-        }
-        catch (err) {
-            throw new SwarmError(`linking agent ${i} failed: ${errorText(err)}`, i, err instanceof AgentError ? err.stderrTail : d.client.stderrTail(), { cause: err });
-        }
-    }));
-    const links = [];
-    answers.forEach((a, i) => {
-        const ok = new Set(a.verified.map(v => v.id));
-        const missing = t.adjacency[i].filter(j => !ok.has(j));
-        if (a.failed.length > 0 || missing.length > 0) {
-            const why = a.failed.map(f => `${f.id}: ${f.error}`).join('; ') || `no handshake with ${missing.join(', ')}`;
-            throw new SwarmError(`agent ${i} could not verify its links (${why})`, i, parts[i].client.stderrTail());
-        }
-        for (const v of a.verified)
-            links.push({ from: i, to: v.id, rttNs: v.rttNs });
-    });
-    return links;
 }
 
 ;// CONCATENATED MODULE: ./src/bench/floor.ts
@@ -40066,6 +40108,20 @@ const DEFAULT_COMPARE_OPTIONS = {
     bootstrapIterations: 1000
 };
 const emptyCounts = () => Object.fromEntries(VERDICT_KINDS.map(k => [k, 0]));
+/** A comparison that could not be made, and why. */
+function noComparison(reason, options) {
+    return {
+        status: 'no-baseline',
+        reason,
+        options,
+        verdicts: [],
+        regressions: [],
+        improvements: [],
+        counts: emptyCounts(),
+        tested: 0,
+        warnings: []
+    };
+}
 const pct = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
 const formatP = (p) => (p < 0.001 ? p.toExponential(1) : p.toFixed(3));
 const statOf = (m, headline) => headline === 'mean' ? m.summary.mean : m.summary.median;
@@ -40089,19 +40145,8 @@ function absentReason(results, benchmarkId, side) {
 }
 function compareResults(baseline, head, options = {}) {
     const opts = { ...DEFAULT_COMPARE_OPTIONS, ...options };
-    if (!baseline) {
-        return {
-            status: 'no-baseline',
-            reason: opts.noBaselineReason ?? 'no baseline results were given',
-            options: opts,
-            verdicts: [],
-            regressions: [],
-            improvements: [],
-            counts: emptyCounts(),
-            tested: 0,
-            warnings: []
-        };
-    }
+    if (!baseline)
+        return noComparison(opts.noBaselineReason ?? 'no baseline results were given', opts);
     const warnings = [];
     if (baseline.run.provider !== head.run.provider) {
         warnings.push(`baseline ran on provider ${baseline.run.provider}, this run on ${head.run.provider}: figures are not comparable`);
@@ -40775,6 +40820,17 @@ function logRatios(base, head) {
             out.push(Math.log(head[i] / base[i]));
     return out;
 }
+/** Means of consecutive blocks of `size` (the last may be shorter); the values themselves when too few. */
+function blockMeans(values, size) {
+    if (size <= 1 || values.length < 3 * size)
+        return [...values];
+    const out = [];
+    for (let i = 0; i < values.length; i += size) {
+        const b = values.slice(i, i + size);
+        out.push(b.reduce((a, x) => a + x, 0) / b.length);
+    }
+    return out;
+}
 /**
  * The error a metric's resolution alone puts on a mean log ratio: a reading in steps of q (CPU ticks of 10 ms)
  * is off by up to ±q/2, so pairs of identical readings do not mean no noise. 0 for exact counts (no step seen).
@@ -40795,11 +40851,11 @@ function quantizationSe(base, head, pairs) {
 /** The paired verdict's numbers; undefined when fewer than 3 usable pairs exist. */
 function pairedTest(base, head, o) {
     const lr = logRatios(base, head);
-    const trimmed = trimmedStats(lr);
+    const trimmed = trimmedStats(blockMeans(lr, o.block ?? 1));
     if (!trimmed)
         return undefined;
-    const floor = o.exact ? 0 : quantizationSe(base, head, trimmed.n);
-    const t = { ...trimmed, se: Math.max(trimmed.se, floor) };
+    const floor = o.exact ? 0 : quantizationSe(base, head, lr.length);
+    const t = { ...trimmed, n: lr.length, se: Math.max(trimmed.se, floor) };
     const level = o.level ?? 0.95;
     const sign = o.direction === 'lower' ? 1 : -1;
     const worse = sign * t.mean;
@@ -40864,6 +40920,7 @@ function isDuetHeadline(benchmarkId, metric) {
 
 
 
+
 const verdict_pct = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
 const verdict_statOf = (m) => (m.summary.headline === 'mean' ? m.summary.mean : m.summary.median);
 function candidates(results) {
@@ -40886,26 +40943,13 @@ function candidates(results) {
     }
     return out;
 }
-const verdict_emptyCounts = () => Object.fromEntries(VERDICT_KINDS.map(k => [k, 0]));
 /** Compares the two sides of a duet run; `status: 'no-baseline'` when the run was not a duet. */
 function compareDuet(results, options = {}) {
     const opts = { ...DEFAULT_COMPARE_OPTIONS, ...options };
     const duet = results.duet;
     const warnings = [];
-    if (!duet) {
-        return {
-            status: 'no-baseline',
-            mode: 'duet',
-            reason: 'this run was not a duet',
-            options: opts,
-            verdicts: [],
-            regressions: [],
-            improvements: [],
-            counts: verdict_emptyCounts(),
-            tested: 0,
-            warnings
-        };
-    }
+    if (!duet)
+        return { ...noComparison('this run was not a duet', opts), mode: 'duet' };
     if (!results.run.complete)
         warnings.push('this run was incomplete');
     for (const n of duet.base.notes)
@@ -40919,6 +40963,7 @@ function compareDuet(results, options = {}) {
             thresholdPct: opts.thresholdPct,
             direction: c.head.direction,
             exact: driftClass(c.head.unit) === 'none',
+            block: DUET_CHUNK,
             alphaForMde
         });
         if (r)
@@ -40931,7 +40976,7 @@ function compareDuet(results, options = {}) {
     });
     const adjusted = new Map(tested.map((c, i) => [c, holmAdjust(twoSided)[i]]));
     const verdicts = list.map(c => verdictOf(c, tests.get(c), adjusted.get(c), opts));
-    const counts = verdict_emptyCounts();
+    const counts = emptyCounts();
     for (const v of verdicts)
         counts[v.verdict]++;
     const regressions = verdicts.filter(v => v.verdict === 'regression');
