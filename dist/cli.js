@@ -32001,8 +32001,6 @@ const scope = new external_node_async_hooks_namespaceObject.AsyncLocalStorage();
 function runAsSide(gate, side, fn) {
     return scope.run({ gate, side }, fn);
 }
-/** The side the caller runs as, inside a duet. */
-const currentSide = () => scope.getStore()?.side;
 /** Milliseconds on the caller's side clock (monotonic). */
 function sideNow() {
     const now = performance.now();
@@ -37331,7 +37329,6 @@ function bootstrapRatio(base, head, stat, opts) {
 // ICPE 2020; Laaber et al., randomized interleaved trials, EMSE 2019). Time a side spends held at the gate is
 // not its own: the side clock (clock.ts) takes it out of every host-timed figure.
 
-const SIDES = (/* unused pure expression or super */ null && (['base', 'head']));
 class Lockstep {
     sides = {
         base: { queue: [], running: 0, done: false, heldMs: 0, heldSince: undefined },
@@ -37587,10 +37584,10 @@ async function runBenchmarks(config, opts = {}) {
         })();
         prefetching.set(shape, job);
     };
-    let benchmarks;
-    const baseBenchmarks = [];
+    // Per benchmark: the head's result and, in a duet, the base's.
+    let sides;
     try {
-        benchmarks = await Promise.all(selected.map(async (entry, index) => {
+        sides = await Promise.all(selected.map(async (entry, index) => {
             const [r, b] = await runOne(entry, index, {
                 config,
                 provider,
@@ -37617,12 +37614,10 @@ async function runBenchmarks(config, opts = {}) {
                 graceMs: opts.abortGraceMs,
                 duet: opts.duet !== undefined
             });
-            if (b)
-                baseBenchmarks[index] = b;
             if (!firstTurn.has(index) && r.status !== 'skipped')
                 emitStart(entry);
             emit({ type: 'done', id: entry.id, status: r.status, seconds: r.durationMs / 1000, error: r.error });
-            return r;
+            return [r, b];
         }));
     }
     finally {
@@ -37654,11 +37649,11 @@ async function runBenchmarks(config, opts = {}) {
             complete,
             floor: floor.metric()
         },
-        benchmarks,
+        benchmarks: sides.map(([r]) => r),
         cost: costOf(provider.usage().filter(u => !probe.preexistingLabels.has(u.label)), config.pricing, provider.info.nominalAllocation),
         history: [],
         ...(opts.duet
-            ? { duet: { base: opts.duet.base, benchmarks: baseBenchmarks.filter(b => b !== undefined) } }
+            ? { duet: { base: opts.duet.base, benchmarks: sides.flatMap(([, b]) => (b ? [b] : [])) } }
             : {})
     };
     return Results.parse(results);
@@ -40122,6 +40117,7 @@ function noComparison(reason, options) {
         warnings: []
     };
 }
+/** A signed percent with one decimal, as every verdict's reason writes it. */
 const pct = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
 const formatP = (p) => (p < 0.001 ? p.toExponential(1) : p.toFixed(3));
 const statOf = (m, headline) => headline === 'mean' ? m.summary.mean : m.summary.median;
@@ -40921,8 +40917,7 @@ function isDuetHeadline(benchmarkId, metric) {
 
 
 
-const verdict_pct = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
-const verdict_statOf = (m) => (m.summary.headline === 'mean' ? m.summary.mean : m.summary.median);
+
 function candidates(results) {
     const out = [];
     const baseById = new Map((results.duet?.benchmarks ?? []).map(b => [b.id, b]));
@@ -40970,12 +40965,9 @@ function compareDuet(results, options = {}) {
             tests.set(c, r);
     }
     const tested = [...tests.keys()];
-    const twoSided = tested.map(c => {
-        const r = tests.get(c);
-        return Math.min(1, 2 * Math.min(r.pWorse, r.pBetter));
-    });
-    const adjusted = new Map(tested.map((c, i) => [c, holmAdjust(twoSided)[i]]));
-    const verdicts = list.map(c => verdictOf(c, tests.get(c), adjusted.get(c), opts));
+    const adjusted = holmAdjust(tested.map(c => twoSidedP(tests.get(c))));
+    const pAdjusted = new Map(tested.map((c, i) => [c, adjusted[i]]));
+    const verdicts = list.map(c => verdictOf(c, tests.get(c), pAdjusted.get(c), opts));
     const counts = emptyCounts();
     for (const v of verdicts)
         counts[v.verdict]++;
@@ -41004,6 +40996,8 @@ function compareDuet(results, options = {}) {
         warnings
     };
 }
+/** The two one-sided p-values as one two-sided p (what Holm adjusts). */
+const twoSidedP = (r) => Math.min(1, 2 * Math.min(r.pWorse, r.pBetter));
 function verdictOf(c, r, pAdjusted, opts) {
     const m = (c.head ?? c.base);
     const v = {
@@ -41014,8 +41008,8 @@ function verdictOf(c, r, pAdjusted, opts) {
         direction: m.direction,
         headline: m.summary.headline,
         verdict: 'insufficient-data',
-        baseline: c.base ? verdict_statOf(c.base) : undefined,
-        head: c.head ? verdict_statOf(c.head) : undefined,
+        baseline: c.base ? summary_headlineValue(c.base.summary) : undefined,
+        head: c.head ? summary_headlineValue(c.head.summary) : undefined,
         nBaseline: c.base?.samples.length ?? 0,
         nHead: c.head?.samples.length ?? 0,
         reason: ''
@@ -41039,7 +41033,7 @@ function verdictOf(c, r, pAdjusted, opts) {
         changePct: r.changePct,
         worsePct: worse,
         interval: r.interval,
-        p: Math.min(1, 2 * Math.min(r.pWorse, r.pBetter)),
+        p: twoSidedP(r),
         pAdjusted,
         test: 'paired',
         df: r.df,
@@ -41048,10 +41042,10 @@ function verdictOf(c, r, pAdjusted, opts) {
     });
     const significant = pAdjusted < opts.alpha;
     v.verdict = significant ? (r.pWorse < r.pBetter ? 'regression' : 'improvement') : 'unchanged';
-    const evidence = `${r.pairs} pairs, ${verdict_pct(r.changePct)} (${verdict_pct(r.interval.lowPct)} … ${verdict_pct(r.interval.highPct)}), Holm p ${formatP(pAdjusted)}`;
+    const evidence = `${r.pairs} pairs, ${pct(r.changePct)} (${pct(r.interval.lowPct)} … ${pct(r.interval.highPct)}), Holm p ${formatP(pAdjusted)}`;
     v.reason = significant
         ? `${v.verdict === 'regression' ? 'worse' : 'better'} by more than ${opts.thresholdPct}%: ${evidence}`
-        : `within ${opts.thresholdPct}% or not resolved: ${evidence}; smallest detectable slowdown ${verdict_pct(r.mdePct)}`;
+        : `within ${opts.thresholdPct}% or not resolved: ${evidence}; smallest detectable slowdown ${pct(r.mdePct)}`;
     return v;
 }
 

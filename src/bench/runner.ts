@@ -185,10 +185,10 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
     })()
     prefetching.set(shape, job)
   }
-  let benchmarks: BenchmarkResult[]
-  const baseBenchmarks: BenchmarkResult[] = []
+  // Per benchmark: the head's result and, in a duet, the base's.
+  let sides: [BenchmarkResult, BenchmarkResult | undefined][]
   try {
-    benchmarks = await Promise.all(
+    sides = await Promise.all(
       selected.map(async (entry, index) => {
         const [r, b] = await runOne(entry, index, {
           config,
@@ -216,10 +216,9 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
           graceMs: opts.abortGraceMs,
           duet: opts.duet !== undefined
         })
-        if (b) baseBenchmarks[index] = b
         if (!firstTurn.has(index) && r.status !== 'skipped') emitStart(entry)
         emit({ type: 'done', id: entry.id, status: r.status, seconds: r.durationMs / 1000, error: r.error })
-        return r
+        return [r, b] as [BenchmarkResult, BenchmarkResult | undefined]
       })
     )
   } finally {
@@ -254,7 +253,7 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
       complete,
       floor: floor.metric()
     },
-    benchmarks,
+    benchmarks: sides.map(([r]) => r),
     cost: costOf(
       provider.usage().filter(u => !probe.preexistingLabels.has(u.label)),
       config.pricing,
@@ -262,7 +261,7 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
     ),
     history: [],
     ...(opts.duet
-      ? { duet: { base: opts.duet.base, benchmarks: baseBenchmarks.filter(b => b !== undefined) } }
+      ? { duet: { base: opts.duet.base, benchmarks: sides.flatMap(([, b]) => (b ? [b] : [])) } }
       : {})
   }
   return Results.parse(results)

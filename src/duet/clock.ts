@@ -15,9 +15,6 @@ export function runAsSide<T>(gate: Lockstep, side: Side, fn: () => Promise<T>): 
   return scope.run({ gate, side }, fn)
 }
 
-/** The side the caller runs as, inside a duet. */
-export const currentSide = (): Side | undefined => scope.getStore()?.side
-
 /** Milliseconds on the caller's side clock (monotonic). */
 export function sideNow(): number {
   const now = performance.now()

@@ -6,7 +6,6 @@
 import { mulberry32 } from '../stats/bootstrap.js'
 
 export type Side = 'base' | 'head'
-export const SIDES: readonly Side[] = ['base', 'head']
 
 interface Pending {
   fn: () => Promise<unknown>

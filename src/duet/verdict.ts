@@ -6,20 +6,19 @@ import { metricKey, type BenchmarkResult, type Metric, type Results } from '../r
 import { driftClass } from '../stats/drift.js'
 import { holmAdjust } from '../stats/multiple.js'
 import { pairedTest, type PairedResult } from '../stats/paired.js'
+import { headlineValue } from '../stats/summary.js'
 import {
   DEFAULT_COMPARE_OPTIONS,
   emptyCounts,
   formatP,
   noComparison,
+  pct,
   type CompareOptions,
   type Comparison,
   type MetricVerdict
 } from '../stats/compare.js'
 import { isDuetHeadline } from './headlines.js'
 import { DUET_CHUNK } from './paired-swarm.js'
-
-const pct = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`
-const statOf = (m: Metric): number => (m.summary.headline === 'mean' ? m.summary.mean : m.summary.median)
 
 interface Candidate {
   bench: BenchmarkResult
@@ -73,12 +72,9 @@ export function compareDuet(results: Results, options: Partial<CompareOptions> =
     if (r) tests.set(c, r)
   }
   const tested = [...tests.keys()]
-  const twoSided = tested.map(c => {
-    const r = tests.get(c)!
-    return Math.min(1, 2 * Math.min(r.pWorse, r.pBetter))
-  })
-  const adjusted = new Map(tested.map((c, i) => [c, holmAdjust(twoSided)[i]]))
-  const verdicts = list.map(c => verdictOf(c, tests.get(c), adjusted.get(c), opts))
+  const adjusted = holmAdjust(tested.map(c => twoSidedP(tests.get(c)!)))
+  const pAdjusted = new Map(tested.map((c, i) => [c, adjusted[i]]))
+  const verdicts = list.map(c => verdictOf(c, tests.get(c), pAdjusted.get(c), opts))
   const counts = emptyCounts()
   for (const v of verdicts) counts[v.verdict]++
   const regressions = verdicts.filter(v => v.verdict === 'regression')
@@ -108,6 +104,9 @@ export function compareDuet(results: Results, options: Partial<CompareOptions> =
   }
 }
 
+/** The two one-sided p-values as one two-sided p (what Holm adjusts). */
+const twoSidedP = (r: PairedResult): number => Math.min(1, 2 * Math.min(r.pWorse, r.pBetter))
+
 function verdictOf(
   c: Candidate,
   r: PairedResult | undefined,
@@ -123,8 +122,8 @@ function verdictOf(
     direction: m.direction,
     headline: m.summary.headline,
     verdict: 'insufficient-data',
-    baseline: c.base ? statOf(c.base) : undefined,
-    head: c.head ? statOf(c.head) : undefined,
+    baseline: c.base ? headlineValue(c.base.summary) : undefined,
+    head: c.head ? headlineValue(c.head.summary) : undefined,
     nBaseline: c.base?.samples.length ?? 0,
     nHead: c.head?.samples.length ?? 0,
     reason: ''
@@ -148,7 +147,7 @@ function verdictOf(
     changePct: r.changePct,
     worsePct: worse,
     interval: r.interval,
-    p: Math.min(1, 2 * Math.min(r.pWorse, r.pBetter)),
+    p: twoSidedP(r),
     pAdjusted,
     test: 'paired' as const,
     df: r.df,

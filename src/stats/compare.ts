@@ -184,7 +184,8 @@ export function noComparison(reason: string, options: CompareOptions): Compariso
   }
 }
 
-const pct = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`
+/** A signed percent with one decimal, as every verdict's reason writes it. */
+export const pct = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`
 export const formatP = (p: number): string => (p < 0.001 ? p.toExponential(1) : p.toFixed(3))
 
 const statOf = (m: Metric, headline: 'median' | 'mean'): number =>
