@@ -34,6 +34,7 @@ import { RunnerFloor } from './floor.js'
 import { Lockstep, type Side } from '../duet/lockstep.js'
 import { runAsSide } from '../duet/clock.js'
 import { pairedSwarm } from '../duet/paired-swarm.js'
+import { SandboxSharing } from '../duet/shared-sandboxes.js'
 import { hashSeed } from '../stats/bootstrap.js'
 
 export interface RunOptions {
@@ -86,11 +87,14 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
       // a broken progress sink must not break the run
     }
   }
-  const provider = opts.provider ?? createProvider(config, { log: opts.log })
+  const own = opts.provider ?? createProvider(config, { log: opts.log })
+  // A duet's base and head agents share sandboxes, so the pool may hold twice the agents in the same sandboxes.
+  const provider = opts.duet ? new SandboxSharing(own) : own
   const selected = CATALOG.filter(e => config.only.includes(e.id))
   const pool = new SwarmPool({
     maxAgents:
-      opts.poolMaxAgents ?? (provider.info.name === 'e2b' ? config.e2b.maxConcurrency : LOCAL_POOL_AGENTS),
+      opts.poolMaxAgents ??
+      (provider.info.name === 'e2b' ? config.e2b.maxConcurrency : LOCAL_POOL_AGENTS) * (opts.duet ? 2 : 1),
     onError: m => opts.log?.(m)
   })
   const probe = new EnvironmentProbe(provider, config)
@@ -271,7 +275,8 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
 async function deployTracked(
   d: Pick<RunOneDeps, 'config' | 'provider' | 'pool' | 'probe' | 'signal' | 'agentFiles'>,
   entry: CatalogEntry,
-  key: PoolKey
+  key: PoolKey,
+  pair?: string
 ): Promise<Swarm> {
   const files = await d.agentFiles(key.side)
   const swarm = await deploySwarm({
@@ -284,6 +289,7 @@ async function deployTracked(
     label: `${entry.id}/${poolKey(key)}`,
     runTag: d.config.runTag,
     pinCpus: key.side !== undefined,
+    ...(pair && key.side ? { pair: { key: pair, side: key.side } } : {}),
     metadata: runMetadata(d.config),
     signal: d.signal
   })
@@ -346,6 +352,7 @@ async function runOne(
   const whole = !bench.borrows
   let params: Record<string, unknown> = {}
   const counts = { reused: 0, deployed: 0 }
+  const deploys = new Map<string, number>()
 
   const checkAbort = (): void => {
     if (signal.aborted) throw new InterruptedError(reasonOf(signal))
@@ -372,7 +379,11 @@ async function runOne(
     checkAbort()
     const key: PoolKey = { topology: req.topology, size: req.size, deploy: req.deploy ?? 'parallel', side }
     await d.makeRoom(req.size)
-    const swarm = await deployTracked(d, entry, key)
+    // The k-th deploy of a shape on one side shares its sandboxes with the k-th of the same shape on the other.
+    const shape = poolKey({ ...key, side: undefined })
+    const k = (deploys.get(`${side}|${shape}`) ?? 0) + 1
+    deploys.set(`${side}|${shape}`, k)
+    const swarm = await deployTracked(d, entry, key, side ? `${entry.id}/${shape}#${k}` : undefined)
     held.add(swarm)
     counts.deployed++
     checkAbort()

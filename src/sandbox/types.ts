@@ -22,6 +22,11 @@ export interface CreateOptions {
    * duet gives a base agent and its head twin the same CPU, so neither side gets a faster core or mode.
    */
   cpu?: number
+  /**
+   * A duet slot: the base and head agents whose creates name the same key share one sandbox, each side in its own
+   * subfolder (see src/duet/shared-sandboxes.ts). Providers themselves ignore it.
+   */
+  pair?: { key: string; side: 'head' | 'base' }
 }
 
 export interface StartCommand {

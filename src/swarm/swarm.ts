@@ -79,6 +79,8 @@ export interface SwarmOptions {
   files?: AgentFiles
   /** Agent i runs on CPU i mod the machine's CPUs, where the provider can pin (a duet: both sides alike). */
   pinCpus?: boolean
+  /** A duet: agent i shares its sandbox with the other side's agent i of the swarm deployed under the same key. */
+  pair?: { key: string; side: 'head' | 'base' }
   /** Python executable inside the sandbox (default python3). */
   python?: string
   /** Starting cash of each agent's portfolio. */
@@ -722,7 +724,8 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
           metadata: { ...o.metadata, [RUN_TAG_METADATA]: runTag, swarm: label, agent: String(i) },
           timeoutMs: o.sandboxTimeoutMs,
           signal: o.signal,
-          ...(o.pinCpus ? { cpu: i % os.availableParallelism() } : {})
+          ...(o.pinCpus ? { cpu: i % os.availableParallelism() } : {}),
+          ...(o.pair ? { pair: { key: `${o.pair.key}/agent-${i}`, side: o.pair.side } } : {})
         }))
       created[i] = sandbox
       if (failure) throw failure

@@ -1,0 +1,96 @@
+// A duet's base agent and its head twin share one sandbox: each side in its own folder with its own processes, the
+// sandbox killed with its last user, and a duet run billed for as many sandboxes as a single run.
+import { existsSync } from 'node:fs'
+import { afterAll, describe, expect, it } from 'vitest'
+import { runBenchmarks } from '../src/bench/runner.js'
+import { SandboxSharing } from '../src/duet/shared-sandboxes.js'
+import { collectAgentFiles } from '../src/sandbox/agent-files.js'
+import { LocalProvider } from '../src/sandbox/local.js'
+import type { AgentProcess } from '../src/sandbox/types.js'
+import { benchConfig } from './support/bench-config.js'
+import { newRunTag, waitForNoProcesses } from './support/processes.js'
+
+const RUN = newRunTag('shared-sandboxes')
+const inner = new LocalProvider({ runTag: RUN, killGraceMs: 400 })
+const sharing = new SandboxSharing(inner)
+
+afterAll(async () => {
+  await sharing.killAll()
+  expect(await waitForNoProcesses(RUN)).toEqual([])
+})
+
+const firstLine = (p: AgentProcess): Promise<string> => new Promise(ok => p.onLine(ok))
+
+describe('SandboxSharing', () => {
+  it('gives both sides of a slot one sandbox, a folder and processes each, and kills it with its last user', async () => {
+    const [head, base] = await Promise.all([
+      sharing.create({ label: 'x/agent-0', pair: { key: 'slot-a', side: 'head' } }),
+      sharing.create({ label: 'x:base/agent-0', pair: { key: 'slot-a', side: 'base' } })
+    ])
+    expect(inner.usage()).toHaveLength(1)
+    expect(head.id).toBe(base.id)
+    expect(head.workdir).not.toBe(base.workdir)
+    expect(base.label).toBe('x:base/agent-0')
+    await head.writeFiles([{ path: 'who.txt', data: 'head code' }])
+    await base.writeFiles([{ path: 'who.txt', data: 'base code' }])
+    const run = (s: typeof head) => s.start({ command: 'sh', args: ['-c', 'cat who.txt; echo; sleep 30'] })
+    const [ph, pb] = await Promise.all([run(head), run(base)])
+    expect(await Promise.all([firstLine(ph), firstLine(pb)])).toEqual(['head code', 'base code'])
+
+    // One side done: its process dies, the other side's runs on in the same sandbox.
+    await head.kill()
+    expect((await ph.exited).code === 0).toBe(false)
+    expect(base.alive).toBe(true)
+    expect(inner.live()).toHaveLength(1)
+    expect(await Promise.race([pb.exited.then(() => 'exited'), sleep(300).then(() => 'running')])).toBe(
+      'running'
+    )
+    await base.kill()
+    expect(inner.live()).toHaveLength(0)
+    expect(existsSync(base.workdir)).toBe(false)
+  })
+
+  it('does not share across slots, nor twice with the same side, nor without a slot', async () => {
+    const a = await sharing.create({ label: 'a', pair: { key: 'slot-b', side: 'head' } })
+    const b = await sharing.create({ label: 'b', pair: { key: 'slot-c', side: 'base' } })
+    const c = await sharing.create({ label: 'c', pair: { key: 'slot-b', side: 'head' } })
+    const d = await sharing.create({ label: 'd' })
+    expect(new Set([a.id, b.id, c.id, d.id]).size).toBe(4)
+    expect(sharing.live()).toHaveLength(4)
+    await sharing.killAll()
+    expect(sharing.live()).toHaveLength(0)
+    expect(inner.live()).toHaveLength(0)
+  })
+})
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
+
+describe('a duet run', () => {
+  it('uses as many sandboxes as a single run of the same benchmarks', async () => {
+    const only = 'communication.inter-agent-latency,trading.consensus'
+    const count = async (duet: boolean): Promise<number> => {
+      const tag = newRunTag(duet ? 'shared-duet' : 'shared-single')
+      const provider = new LocalProvider({ runTag: tag, killGraceMs: 400 })
+      const config = benchConfig({ provider: 'local', 'run-tag': tag, only })
+      const results = await runBenchmarks(config, {
+        provider,
+        ...(duet
+          ? {
+              duet: {
+                files: () => collectAgentFiles({}),
+                base: { ref: 'HEAD', changed: [], notes: [] }
+              }
+            }
+          : {})
+      })
+      expect(results.benchmarks.map(b => b.status)).toEqual(['passed', 'passed'])
+      if (duet) expect(results.duet?.benchmarks.map(b => b.status)).toEqual(['passed', 'passed'])
+      expect(provider.live()).toHaveLength(0)
+      return provider.usage().length
+    }
+    const single = await count(false)
+    const duet = await count(true)
+    expect(single).toBeGreaterThan(0)
+    expect(duet).toBe(single)
+  })
+})
