@@ -74,6 +74,26 @@ describe('Turns', () => {
     expect(turns.wantedShapes()).toEqual(new Set())
   })
 
+  it("grants a benchmark's holds asked at once together (a duet's two sides), counted as two holds", async () => {
+    const log: string[] = []
+    const turns = new Turns({ isIdle: () => false, onTurn: (b, h) => log.push(`${b}${h ? '+' : '-'}`) })
+    await turns.acquire(0, undefined)
+    const granted: string[] = []
+    const head = turns.acquire(3, 'mesh:4').then(() => granted.push('head'))
+    const base = turns.acquire(3, 'mesh:4').then(() => granted.push('base'))
+    const other = turns.acquire(5, 'ring:4').then(() => granted.push('other'))
+    turns.release(0)
+    await Promise.all([head, base])
+    expect(granted.sort()).toEqual(['base', 'head'])
+    // One side done: the turn stays until the other gives its hold back too.
+    turns.release(3)
+    await new Promise(r => setImmediate(r))
+    expect(granted).not.toContain('other')
+    turns.release(3)
+    await other
+    expect(log).toEqual(['0+', '0-', '3+', '3-', '5+'])
+  })
+
   it('hands the turn to a benchmark already under way before a new one', async () => {
     const turns = new Turns({ isIdle: () => false })
     await turns.acquire(3, 'mesh:5')

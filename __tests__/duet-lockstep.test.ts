@@ -69,6 +69,30 @@ describe('Lockstep', () => {
     expect(gate.stats.pairs).toBe(1)
   })
 
+  it('runs a pair marked together at the same time on both sides (shared deploys), still paired', async () => {
+    const gate = new Lockstep(5)
+    let inFlight = 0
+    let most = 0
+    const op = (s: Side) =>
+      gate.run(
+        s,
+        async () => {
+          most = Math.max(most, ++inFlight)
+          await sleep(20)
+          inFlight--
+          return s
+        },
+        { together: true }
+      )
+    // The head asks later: the base waits for it, then both run at once.
+    const base = op('base')
+    await sleep(10)
+    expect(inFlight).toBe(0)
+    expect(await Promise.all([base, op('head')])).toEqual(['base', 'head'])
+    expect(most).toBe(2)
+    expect(gate.stats.pairs).toBe(1)
+  })
+
   it('the side clock leaves out the time a side was held while the other ran', async () => {
     const gate = new Lockstep(3)
     const timedOp = (side: Side, ms: number) =>

@@ -4,9 +4,10 @@ import { existsSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runBenchmarks } from '../src/bench/runner.js'
 import { SandboxSharing } from '../src/duet/shared-sandboxes.js'
+import { ForwardingProvider } from '../src/sandbox/forwarding.js'
 import { collectAgentFiles } from '../src/sandbox/agent-files.js'
 import { LocalProvider } from '../src/sandbox/local.js'
-import type { AgentProcess } from '../src/sandbox/types.js'
+import type { AgentProcess, CreateOptions, Sandbox } from '../src/sandbox/types.js'
 import { benchConfig } from './support/bench-config.js'
 import { newRunTag, waitForNoProcesses } from './support/processes.js'
 
@@ -92,5 +93,34 @@ describe('a duet run', () => {
     const duet = await count(true)
     expect(single).toBeGreaterThan(0)
     expect(duet).toBe(single)
+  })
+})
+
+/** A real local provider on a slow platform: every creation takes 300 ms, as an E2B create does. */
+class SlowPlatform extends ForwardingProvider {
+  override async create(opts: CreateOptions): Promise<Sandbox> {
+    await sleep(300)
+    return this.inner.create(opts)
+  }
+}
+
+describe('a duet on a slow platform', () => {
+  it('deploys both sides at once, so each side waits for the same creations (neither gets them free)', async () => {
+    const tag = newRunTag('shared-slow')
+    const provider = new SlowPlatform(new LocalProvider({ runTag: tag, killGraceMs: 400 }))
+    const config = benchConfig({ provider: 'local', 'run-tag': tag, only: 'creation.agent-deploy' })
+    const results = await runBenchmarks(config, {
+      provider,
+      duet: { files: () => collectAgentFiles({}), base: { ref: 'HEAD', changed: [], notes: [] } }
+    })
+    const createMs = (b: (typeof results.benchmarks)[number] | undefined) =>
+      b?.metrics.find(m => m.name === 'create_ms')?.samples ?? []
+    const head = createMs(results.benchmarks[0])
+    const base = createMs(results.duet?.benchmarks[0])
+    expect(head.length).toBeGreaterThan(0)
+    expect(base).toHaveLength(head.length)
+    // Back to back, the second side of every pair would find its sandboxes made (≈ 0 ms).
+    expect(Math.min(...head, ...base)).toBeGreaterThan(250)
+    expect(provider.usage().length).toBe(head.length)
   })
 })

@@ -90,9 +90,10 @@ export class Turns {
           if (this.started.has(bench))
             this.waitedMs.set(bench, (this.waitedMs.get(bench) ?? 0) + performance.now() - t0)
           this.started.add(bench)
+          const already = this.holder === bench
           this.holder = bench
-          this.depth = 1
-          this.opts.onTurn?.(bench, true)
+          this.depth = already ? this.depth + 1 : 1
+          if (!already) this.opts.onTurn?.(bench, true)
           resolve()
         }
       })
@@ -118,6 +119,11 @@ export class Turns {
     const i = pickNext(this.waiting, this.opts.isIdle, b => this.started.has(b))
     const [w] = this.waiting.splice(i, 1)
     w.grant()
+    // Its other holds asked at the same time come with it: a duet's two sides get their swarms together, and one
+    // side waiting for the turn while the other waits for it at the pairing gate would never end.
+    for (let j = this.waiting.length - 1; j >= 0; j--) {
+      if (this.waiting[j].bench === w.bench) this.waiting.splice(j, 1)[0].grant()
+    }
   }
 
   private handOff(): void {

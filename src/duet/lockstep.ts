@@ -8,6 +8,8 @@ import { mulberry32 } from '../stats/bootstrap.js'
 export type Side = 'base' | 'head'
 
 interface Pending {
+  /** Run at the same time as the other side's operation instead of back to back (deploys: see `run`). */
+  together: boolean
   fn: () => Promise<unknown>
   resolve: (v: unknown) => void
   reject: (e: unknown) => void
@@ -44,11 +46,15 @@ export class Lockstep {
     this.random = mulberry32(seed)
   }
 
-  /** Runs `fn` as this side's next operation, once the other side has its own to pair it with. */
-  run<T>(side: Side, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` as this side's next operation, once the other side has its own to pair it with. `together` runs
+   * the pair at the same time: two deploys into shared sandboxes then wait for the same creations, so neither
+   * side finds its sandboxes already made by the other.
+   */
+  run<T>(side: Side, fn: () => Promise<T>, opts: { together?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const s = this.sides[side]
-      s.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject })
+      s.queue.push({ fn, together: opts.together ?? false, resolve: resolve as (v: unknown) => void, reject })
       this.updateHeld(side)
       this.schedule()
     })
@@ -103,8 +109,10 @@ export class Lockstep {
     if (order.length === 1) this.stats.solo++
     this.busy = true
     const batches = order.map(side => [side, this.sides[side].queue.splice(0)] as const)
+    const together = batches.some(([, batch]) => batch.some(p => p.together))
     try {
-      for (const [side, batch] of batches) await this.runBatch(side, batch)
+      if (together) await Promise.all(batches.map(([side, batch]) => this.runBatch(side, batch)))
+      else for (const [side, batch] of batches) await this.runBatch(side, batch)
     } finally {
       this.busy = false
     }

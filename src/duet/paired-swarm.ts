@@ -82,16 +82,17 @@ function view(swarm: Swarm, gate: Lockstep, side: Side, views: WeakMap<Swarm, Sw
   return proxy
 }
 
-/** `ctx` as one side of a duet sees it. */
+/** `ctx` as one side of a duet sees it. Swarms are got by both sides at once (their sandboxes are shared). */
 export function pairedSwarm<P>(ctx: BenchContext<P>, gate: Lockstep, side: Side): BenchContext<P> {
   const views = new WeakMap<Swarm, Swarm>()
+  const together = { together: true }
   return {
     ...ctx,
     progress: m => ctx.progress(m),
     target: n => ctx.target(n),
     checkAbort: () => ctx.checkAbort(),
-    swarm: async req => view(await gate.run(side, () => ctx.swarm(req)), gate, side, views),
-    deploy: async req => view(await gate.run(side, () => ctx.deploy(req)), gate, side, views),
+    swarm: async req => view(await gate.run(side, () => ctx.swarm(req), together), gate, side, views),
+    deploy: async req => view(await gate.run(side, () => ctx.deploy(req), together), gate, side, views),
     release: swarm => ctx.release(unwrapSwarm(swarm)),
     discard: swarm => ctx.discard(unwrapSwarm(swarm))
   }
