@@ -20,6 +20,9 @@ import { startFakeGitHub, type FakeGitHub, type FakeRun } from './support/fake-g
 import { startE2BEmulator } from './support/e2b-emulator/index.js'
 import { isAlive, processesWithTag, waitForNoProcesses } from './support/processes.js'
 import { OUTPUT_NAMES } from '../src/action/outcome.js'
+import { EXPORTERS } from '../src/export/registry.js'
+import { extractCustomResult } from './fixtures/github-action-benchmark/extract.js'
+import { validateBmf } from './fixtures/bencher/validate.js'
 
 const E2B_KEY = 'e2b_e2eSecretKey_9f8e7d6c5b4a39281706'
 const ONLY = 'trading.strategy-execution'
@@ -199,12 +202,19 @@ describe('the bundled action on a runner', () => {
     expect(comments).toHaveLength(1)
     expect(comments[0].body).toMatch(/no baseline/)
     expect(j.outputs['comment-url']).toContain(`#issuecomment-${comments[0].id}`)
-    // The PR artifact holds the report, the results and the comment data for the workflow_run pattern.
+    // The PR artifact holds the report, the results, the comment data for the workflow_run pattern and the
+    // exports; each file's output names it, and each export reads back through its own tool's check.
     const files = artifactFiles(j.run.id, RESULTS)
-    expect(Object.keys(files).sort()).toEqual(
-      ['SWARM_BENCHMARKS_REPORT.md', 'swarm-bench-comment.json', 'swarm-bench-results.json'].sort()
-    )
+    expect(Object.keys(files).sort()).toEqual(EXPORTERS.map(e => e.fileName).sort())
+    for (const e of EXPORTERS) expect(readFileSync(j.outputs[e.output], 'utf8')).toBe(files[e.fileName])
     expect(JSON.parse(files['swarm-bench-comment.json'])).toMatchObject({ issueNumber: 1 })
+    const smaller = await extractCustomResult(j.outputs['smaller-is-better-path'], 'customSmallerIsBetter')
+    expect(smaller.benches.map(b => b.name)).toContain(`${ONLY}/compute_ms`)
+    const bigger = await extractCustomResult(j.outputs['bigger-is-better-path'], 'customBiggerIsBetter')
+    expect(bigger.benches.map(b => b.name)).toContain(`${ONLY}/throughput_per_s`)
+    const bmf = JSON.parse(files['swarm-bench-bencher.json'])
+    expect(validateBmf(bmf), JSON.stringify(validateBmf.errors)).toBe(true)
+    expect(Object.keys(bmf)).toContain(`${ONLY}/compute_ms`)
     expect(gh.artifactsOf(j.run.id).map(a => a.name)).not.toContain(BASELINE)
   }, 300_000)
 

@@ -88,8 +88,7 @@ describe('outputs and the gate', () => {
     const out = outputsOf({
       results: slower,
       comparison,
-      reportPath: '/r.md',
-      resultsPath: '/r.json',
+      files: { 'report-path': '/r.md', 'results-path': '/r.json' },
       baselineRunId: 7
     })
     expect(Object.keys(out).sort()).toEqual([...OUTPUT_NAMES].sort())

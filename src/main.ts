@@ -1,7 +1,6 @@
 // The action: phases in order, nothing else. The work of each phase lives in src/action/ (and the engine folders);
 // this file decides what happens when, and makes sure that whatever fails later, the results already written, the
 // job summary and the outputs survive.
-import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import * as core from '@actions/core'
 import { baselinePhase, type BaselinePhase } from './action/baseline.js'
@@ -26,19 +25,16 @@ import {
   MAX_COMMENT_CHARS,
   createGitHubClient,
   isBaselineBranchRun,
-  readRunnerContext,
-  withMarker
+  readRunnerContext
 } from './github/index.js'
-import { renderComment, renderReport } from './report/index.js'
+import { renderComment } from './report/index.js'
+import { outputPaths, writeOutputs, WriteOutputsError, type WrittenOutput } from './export/write.js'
 import { appendHistory, writeResults } from './results/io.js'
-import { REPORT_FILE, RESULTS_FILE, type Results } from './results/schema.js'
+import { RESULTS_FILE, type Results } from './results/schema.js'
 import { installExitCleanup } from './sandbox/local.js'
 import { compareResults, type Comparison } from './stats/compare.js'
 import { duetBase } from './action/duet.js'
 import { compareDuet } from './duet/verdict.js'
-
-/** Written next to the report on pull requests: what a `workflow_run` workflow needs to comment on a fork PR. */
-export const COMMENT_FILE = 'swarm-bench-comment.json'
 
 /** One sticky comment per artifact name, so jobs benchmarking different things keep separate comments. */
 export const stickyMarker = (artifactName: string): string =>
@@ -78,7 +74,6 @@ export async function run(): Promise<void> {
   const ctx = readRunnerContext()
   for (const w of ctx.warnings) core.warning(w)
   const outDir = resolve(config.outDir)
-  const reportPath = join(outDir, REPORT_FILE)
   const resultsPath = join(outDir, RESULTS_FILE)
   const octokit = config.githubToken ? createGitHubClient(config.githubToken) : undefined
   const marker = stickyMarker(config.artifactName)
@@ -122,7 +117,7 @@ export async function run(): Promise<void> {
     // Written at once, so nothing that fails later (baseline, GitHub) can lose the measurements.
     writeResults(outDir, redactDeep(results, secrets))
     facts.results = results
-    facts.resultsPath = resultsPath
+    facts.files = { 'results-path': resultsPath }
 
     // Phase 3: the baseline. Skipped when interrupted: a cancelled job has seconds left, not minutes.
     const baseline: BaselinePhase = stop.signal.aborted
@@ -161,20 +156,31 @@ export async function run(): Promise<void> {
     }
     facts.results = results
 
-    // Phase 5: report, results (with the history when this run is the next baseline) and, on a pull request, the
-    // comment as data for the workflow_run pattern that comments on fork pull requests.
-    writeResults(outDir, redactDeep(results, secrets))
-    writeFileSync(reportPath, clean(renderReport(results, comparison)))
-    facts.reportPath = reportPath
+    // Phase 5: every output file (src/export/): results (with the history when this run is the next baseline),
+    // report, the ecosystem exports and, on a pull request, the comment as data for the workflow_run pattern that
+    // comments on fork pull requests.
     const commentOpts = { runUrl: ctx.runUrl, maxChars: MAX_COMMENT_CHARS - marker.length - 1 }
-    const files = [reportPath, resultsPath]
-    if (ctx.pullRequest) {
-      // Exactly what would be posted, marker included, so the commenting workflow only has to post it.
-      const body = withMarker(clean(renderComment(results, comparison, commentOpts)), marker)
-      const payload = { issueNumber: ctx.pullRequest.number, headSha: ctx.pullRequest.headSha, marker, body }
-      writeFileSync(join(outDir, COMMENT_FILE), JSON.stringify(payload, null, 2) + '\n')
-      files.push(join(outDir, COMMENT_FILE))
+    const pullRequest = ctx.pullRequest && {
+      number: ctx.pullRequest.number,
+      headSha: ctx.pullRequest.headSha,
+      marker,
+      ...commentOpts
     }
+    let written: WrittenOutput[]
+    try {
+      written = writeOutputs(outDir, {
+        results: redactDeep(results, secrets),
+        comparison,
+        clean,
+        pullRequest
+      })
+    } catch (err) {
+      // What was written stays listed (outputs, artifact) before the failure ends the run.
+      if (err instanceof WriteOutputsError) facts.files = { ...facts.files, ...outputPaths(err.written) }
+      throw err
+    }
+    facts.files = { ...facts.files, ...outputPaths(written) }
+    const files = written.map(w => w.path)
 
     // Phase 6: the artifact; on the baseline branch it is the next baseline. Skipped when interrupted: a
     // partial run must never become a baseline, and a cancelled job has no time for uploads.

@@ -3,12 +3,22 @@
 import type { Comparison, MetricVerdict } from '../stats/compare.js'
 import type { Results } from '../results/schema.js'
 
+/** Outputs that carry the path of a written file, one per exporter (src/export/); empty when not written. */
+export const FILE_OUTPUTS = [
+  'report-path',
+  'results-path',
+  'comment-path',
+  'smaller-is-better-path',
+  'bigger-is-better-path',
+  'bencher-path'
+] as const
+export type FileOutput = (typeof FILE_OUTPUTS)[number]
+
 export const OUTPUT_NAMES = [
   'regressions',
   'improvements',
   'targets-failed',
-  'report-path',
-  'results-path',
+  ...FILE_OUTPUTS,
   'baseline-run-id',
   'cost-usd',
   'comment-url',
@@ -28,8 +38,8 @@ export function targetsFailed(results: Results | undefined): number {
 export interface OutputFacts {
   results?: Results
   comparison?: Comparison
-  reportPath?: string
-  resultsPath?: string
+  /** Paths of the files written so far, by output name. */
+  files?: Partial<Record<FileOutput, string>>
   baselineRunId?: number
   commentUrl?: string
 }
@@ -40,8 +50,7 @@ export function outputsOf(f: OutputFacts): Outputs {
     regressions: String(f.comparison?.regressions.length ?? 0),
     improvements: String(f.comparison?.improvements.length ?? 0),
     'targets-failed': String(targetsFailed(f.results)),
-    'report-path': f.reportPath ?? '',
-    'results-path': f.resultsPath ?? '',
+    ...(Object.fromEntries(FILE_OUTPUTS.map(o => [o, f.files?.[o] ?? ''])) as Record<FileOutput, string>),
     'baseline-run-id': f.baselineRunId !== undefined ? String(f.baselineRunId) : '',
     // Enough digits for sub-cent runs; the figure is allocation × measured seconds × price.
     'cost-usd': f.results ? f.results.cost.usd.toFixed(6) : '',

@@ -1,7 +1,6 @@
 // `swarm-bench`: run | compare | report | cleanup. Flags map onto the shared input table (src/config), so the CLI
 // and the action accept and reject exactly the same values; usage errors exit 2 and name the flag.
 import { readdirSync, readFileSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { Command, CommanderError, Option } from 'commander'
 import { BENCHMARK_IDS } from '../bench/catalog.js'
@@ -11,9 +10,11 @@ import { parseRunConfig, type RunConfig } from '../config/config.js'
 import { InputError, readNumber } from '../config/inputs.js'
 import { prepareOutDir } from '../config/paths.js'
 import { renderConsoleSummary } from '../report/console.js'
-import { renderReport } from '../report/markdown.js'
-import { readResults, writeResults } from '../results/io.js'
-import { REPORT_FILE, RESULTS_FILE, type Results } from '../results/schema.js'
+import { readResults } from '../results/io.js'
+import { REPORT_FILE, type Results } from '../results/schema.js'
+import { reportExporter } from '../export/report.js'
+import { resultsExporter } from '../export/results.js'
+import { writeOutputs, type WrittenOutput } from '../export/write.js'
 import { RUN_TAG_ENV, RUN_TAG_METADATA } from '../sandbox/agent-files.js'
 import { installExitCleanup } from '../sandbox/local.js'
 import { sweepSandboxes } from '../sandbox/sweep.js'
@@ -59,7 +60,9 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
 
   const run = program
     .command('run')
-    .description('run the benchmark matrix and write swarm-bench-results.json + SWARM_BENCHMARKS_REPORT.md')
+    .description(
+      'run the benchmark matrix and write swarm-bench-results.json, SWARM_BENCHMARKS_REPORT.md and the exports'
+    )
   for (const f of RUN_FLAGS) run.addOption(new Option(f.flag, f.help))
   run
     .addOption(
@@ -90,9 +93,12 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
 
   program
     .command('report')
-    .description('re-render SWARM_BENCHMARKS_REPORT.md from a results file')
+    .description('re-render SWARM_BENCHMARKS_REPORT.md and the exports from a results file')
     .argument('<results>', 'results JSON')
-    .option('--out <file>', `where to write the report (default: ${REPORT_FILE} next to the results)`)
+    .option(
+      '--out <file>',
+      `where to write the report; the exports go beside it (default: ${REPORT_FILE} next to the results)`
+    )
     .option('--baseline <file>', 'include a comparison with this baseline results file')
     .action(async (file: string, opts: Record<string, unknown>) => {
       code = await reportCommand(file, opts, io)
@@ -249,12 +255,9 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
   }
   const comparison = results.duet ? compareDuet(results, { thresholdPct }) : undefined
 
+  let written: WrittenOutput[]
   try {
-    await writeResults(outDir, results)
-    await writeFile(
-      join(outDir, REPORT_FILE),
-      renderReport(results, comparison, { reproduceCommand: reproduce(config) })
-    )
+    written = writeOutputs(outDir, { results, comparison, report: { reproduceCommand: reproduce(config) } })
   } catch (err) {
     io.stderr(
       `error: cannot write results to ${outDir}: ${err instanceof Error ? err.message : String(err)}\n`
@@ -263,7 +266,7 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
   }
   io.stdout(`${renderConsoleSummary(results)}\n`)
   if (comparison) io.stdout(renderComparisonTable(comparison))
-  io.stdout(`results: ${join(outDir, RESULTS_FILE)}\nreport:  ${join(outDir, REPORT_FILE)}\n`)
+  io.stdout(listWritten(written))
   if (signalled) return signalExit(signalled)
   if (opts.failOnRegression && comparison && comparison.regressions.length > 0) {
     io.stderr(
@@ -353,19 +356,31 @@ async function reportCommand(file: string, opts: Record<string, unknown>, io: Cl
     comparison = compareResults(base, results, {})
   } else if (results.duet) comparison = compareDuet(results)
   const out = typeof opts.out === 'string' ? resolve(opts.out) : join(dirname(resolve(file)), REPORT_FILE)
+  let written: WrittenOutput[]
   try {
     prepareOutDir(dirname(out), process.cwd())
-    await writeFile(out, renderReport(results, comparison))
+    // The exports go beside the report; the results file is the input, not rewritten.
+    written = writeOutputs(
+      dirname(out),
+      { results, comparison },
+      { skip: [resultsExporter.id], paths: { [reportExporter.id]: out } }
+    )
   } catch (err) {
     if (err instanceof InputError) {
       io.stderr(`${flagError(err)}\n`)
       return EXIT.usage
     }
-    io.stderr(`error: cannot write --out ${out}: ${(err as Error).message}\n`)
+    io.stderr(`error: cannot write to ${dirname(out)}: ${(err as Error).message}\n`)
     return EXIT.fatal
   }
-  io.stdout(`report: ${out}\n`)
+  io.stdout(listWritten(written))
   return EXIT.ok
+}
+
+/** One line per written file, its kind padded so the paths line up. */
+function listWritten(written: readonly WrittenOutput[]): string {
+  const width = Math.max(...written.map(w => w.id.length)) + 1
+  return written.map(w => `${`${w.id}:`.padEnd(width)} ${w.path}\n`).join('')
 }
 
 async function cleanupCommand(opts: Record<string, unknown>, io: CliIO): Promise<number> {

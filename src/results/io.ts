@@ -3,7 +3,7 @@
 // truncated, corrupt, foreign, newer or absurdly large file comes back as a reason, and the caller runs without it.
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import {
   FLOOR_KEY,
   MAX_SAMPLES,
@@ -29,21 +29,33 @@ function describeIssues(issues: readonly { path: readonly PropertyKey[]; message
   return `${shown.join('; ')}${more}`
 }
 
-/** Validates and writes `<dir>/swarm-bench-results.json` atomically; returns its path. Throws on invalid results. */
-export function writeResults(dir: string, results: ResultsT, fileName = RESULTS_FILE): string {
+/** The results file's text: validated first, so an invalid run is never written. Throws on invalid results. */
+export function serializeResults(results: ResultsT): string {
   const parsed = Results.safeParse(results)
   if (!parsed.success)
     throw new Error(`refusing to write invalid results: ${describeIssues(parsed.error.issues)}`)
+  return JSON.stringify(parsed.data, null, 2) + '\n'
+}
+
+/** Writes through a temp file and a rename, so a reader (or a crash) never sees half a file. */
+export function writeFileAtomic(path: string, text: string): void {
+  const dir = dirname(path)
   mkdirSync(dir, { recursive: true })
-  const path = join(dir, fileName)
-  const tmp = join(dir, `.${fileName}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
   try {
-    writeFileSync(tmp, JSON.stringify(parsed.data, null, 2) + '\n', { flush: true })
+    writeFileSync(tmp, text, { flush: true })
     renameSync(tmp, path)
   } catch (err) {
     rmSync(tmp, { force: true })
     throw err
   }
+}
+
+/** Validates and writes `<dir>/swarm-bench-results.json` atomically; returns its path. Throws on invalid results. */
+export function writeResults(dir: string, results: ResultsT, fileName = RESULTS_FILE): string {
+  const text = serializeResults(results)
+  const path = join(dir, fileName)
+  writeFileAtomic(path, text)
   return path
 }
 

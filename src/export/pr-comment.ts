@@ -1,0 +1,20 @@
+// On a pull request, the comment exactly as it would be posted (marker included), as data: a `workflow_run`
+// workflow with a write token only has to post it (the fork pattern in the README).
+import { withMarker } from '../github/comment.js'
+import { renderComment } from '../report/comment.js'
+import { identity, type Exporter } from './types.js'
+
+export const COMMENT_FILE = 'swarm-bench-comment.json'
+
+export const prCommentExporter: Exporter = {
+  id: 'comment',
+  fileName: COMMENT_FILE,
+  output: 'comment-path',
+  render: ({ results, comparison, pullRequest: pr, clean = identity }) => {
+    if (!pr) return undefined
+    const rendered = renderComment(results, comparison, { runUrl: pr.runUrl, maxChars: pr.maxChars })
+    const body = withMarker(clean(rendered), pr.marker)
+    const payload = { issueNumber: pr.number, headSha: pr.headSha, marker: pr.marker, body }
+    return JSON.stringify(payload, null, 2) + '\n'
+  }
+}
