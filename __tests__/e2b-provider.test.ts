@@ -188,6 +188,15 @@ describe('E2BProvider', () => {
     expect(logs.filter(l => l.startsWith('retry: sandbox creation refused'))).toHaveLength(3)
   })
 
+  it('bills a sandbox from its create request, the time E2B spends creating it included', async () => {
+    emu.faults.createDelayMs = 400
+    const p = provider()
+    const sb = await p.create({ label: 'billed' })
+    await sb.kill()
+    // Counted from when create returned, this would be a few milliseconds.
+    expect(p.usage()[0].seconds).toBeGreaterThanOrEqual(0.4)
+  })
+
   it('gives up with a clear error when the service stays busy', async () => {
     const p = provider({ retry: { retries: 2, baseMs: 5, maxMs: 10 } })
     emu.faults.busyNext = 10

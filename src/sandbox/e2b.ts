@@ -262,7 +262,7 @@ class E2BAgentProcess implements AgentProcess {
 class E2BSandbox implements Sandbox {
   readonly provider = 'e2b' as const
   readonly workdir = E2B_WORKDIR
-  private readonly createdAt = performance.now()
+  private readonly createdAt: number
   private killedAt: number | undefined
   private killing: Promise<void> | undefined
   private readonly keepAlive: NodeJS.Timeout
@@ -279,8 +279,11 @@ class E2BSandbox implements Sandbox {
       log: (message: string) => void
       release: ReleaseSlot
       retry: RetryOptions
+      /** When the create request that made this sandbox was sent (billing starts during it). */
+      requestedAt: number
     }
   ) {
+    this.createdAt = ctx.requestedAt
     // The safety lifetime is short so a crashed run leaks little; keep extending it while we are alive.
     this.keepAlive = setInterval(
       () => {
@@ -432,14 +435,18 @@ export class E2BProvider implements Provider {
   async create(opts: CreateOptions): Promise<Sandbox> {
     const release = await this.limiter.acquireSlot({ signal: opts.signal, waitMs: this.opts.slotWaitMs })
     let sdk: SdkSandbox
+    // E2B bills from creation, which happens during the create request: the lifetime counts from the start of
+    // the attempt that succeeded (refused attempts create nothing).
+    let requestedAt = performance.now()
     try {
       const metadata = { ...this.opts.metadata, ...opts.metadata, label: opts.label }
       sdk = await withRetry(
         () =>
           this.limiter.schedule(
             () =>
-              withDeadline(this.opts.requestTimeoutMs ?? SDK_REQUEST_TIMEOUT_MS, opts.signal, signal =>
-                this.client.Sandbox.create(this.template, {
+              withDeadline(this.opts.requestTimeoutMs ?? SDK_REQUEST_TIMEOUT_MS, opts.signal, signal => {
+                requestedAt = performance.now()
+                return this.client.Sandbox.create(this.template, {
                   timeoutMs: opts.timeoutMs ?? this.timeoutMs,
                   metadata,
                   // Retries go through our limiter again (each one is a creation the plan counts), not the SDK's.
@@ -449,7 +456,7 @@ export class E2BProvider implements Provider {
                     ? { network: { allowPublicTraffic: false } }
                     : {})
                 })
-              ),
+              }),
             { signal: opts.signal }
           ),
         {
@@ -478,7 +485,8 @@ export class E2BProvider implements Provider {
       timeoutMs: opts.timeoutMs ?? this.timeoutMs,
       log: this.log,
       release,
-      retry: this.retry
+      retry: this.retry,
+      requestedAt
     })
     this.all.push(sandbox)
     return sandbox
