@@ -139,4 +139,25 @@ describe('compareDuet', () => {
     expect(by['resources.memory/rss_mib.n4'].verdict).toBe('unchanged')
     expect(compareDuet(results([])).status).toBe('no-baseline')
   })
+
+  it('averages only samples that came from one request: one sync per request keeps every pair as evidence', () => {
+    const [b, h] = pair(2, 20, 9, 1)
+    const [pb, ph] = pair(0.1, 20, 9, 1)
+    const c = compareDuet(
+      results(
+        [
+          bench('communication.state-sync', [metric('sync_ms.mesh', h)]),
+          bench('communication.inter-agent-latency', [metric('rtt_ms', ph)])
+        ],
+        [
+          bench('communication.state-sync', [metric('sync_ms.mesh', b)]),
+          bench('communication.inter-agent-latency', [metric('rtt_ms', pb)])
+        ]
+      )
+    )
+    const by = Object.fromEntries(c.verdicts.map(v => [v.key, v]))
+    // 20 syncs: 20 units (12 after trimming, df 11); pings come 5 to a request: 4 block means (df 3).
+    expect(by['communication.state-sync/sync_ms.mesh'].df).toBe(11)
+    expect(by['communication.inter-agent-latency/rtt_ms'].df).toBe(3)
+  })
 })

@@ -13,7 +13,7 @@ import type { Benchmark, Facts } from './types.js'
 type Topo = TopologyName
 
 /** Decisions (each followed by the reference decision) per execute call of the strategy benchmark. */
-const DECISIONS_PER_CALL = 3
+export const DECISIONS_PER_CALL = 3
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0)
 
 export const strategyExecution: Benchmark<{

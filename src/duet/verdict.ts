@@ -18,7 +18,7 @@ import {
   type MetricVerdict
 } from '../stats/compare.js'
 import { isDuetHeadline } from './headlines.js'
-import { DUET_CHUNK } from './paired-swarm.js'
+import { samplesPerRequest } from './blocks.js'
 
 interface Candidate {
   bench: BenchmarkResult
@@ -66,7 +66,7 @@ export function compareDuet(results: Results, options: Partial<CompareOptions> =
       thresholdPct: opts.thresholdPct,
       direction: c.head!.direction,
       exact: driftClass(c.head!.unit) === 'none',
-      block: DUET_CHUNK,
+      block: samplesPerRequest(c.bench.id, c.head!.name),
       alphaForMde
     })
     if (r) tests.set(c, r)

@@ -1,0 +1,19 @@
+// How many consecutive samples of a metric one agent request produced: they share that request's moment, so the
+// duet's test averages them into one unit of evidence (batch means). Samples from separate requests are each
+// their own unit; blocking them too would throw evidence away (4 blocks of 20 syncs leave a t-test 3 df).
+import { DECISIONS_PER_CALL } from '../bench/trading.js'
+import { DUET_CHUNK } from './paired-swarm.js'
+
+/** Metrics whose samples come from chunked pings and sends (see paired-swarm.ts), and from multi-decision calls. */
+const PER_REQUEST: readonly [RegExp, number][] = [
+  [/^communication\.inter-agent-latency\/(rtt_ms|multi_hop_ms)/, DUET_CHUNK],
+  [/^communication\.message-throughput\/message_ms$/, DUET_CHUNK],
+  [/^scalability\.topology-compare\/ping_rtt_ms\./, DUET_CHUNK],
+  [/^trading\.strategy-execution\/compute_ms$/, DECISIONS_PER_CALL]
+]
+
+/** Samples per request for `benchmarkId/metric` (1 when each sample is a request of its own). */
+export function samplesPerRequest(benchmarkId: string, metric: string): number {
+  const key = `${benchmarkId}/${metric}`
+  return PER_REQUEST.find(([re]) => re.test(key))?.[1] ?? 1
+}
