@@ -168,7 +168,7 @@ async function main(): Promise<void> {
       },
       dir: { type: 'string', default: '.tmp/bench-detector', help: 'where recorded runs are cached' },
       from: { type: 'string', help: 'reuse the runs recorded in this folder (no new runs)' },
-      only: { type: 'string', default: '', help: 'benchmark ids to record (default all 18)' },
+      only: { type: 'string', default: '', help: 'benchmark ids to record (default: every benchmark)' },
       comparisons: { type: 'string', default: '1000', help: 'synthetic comparisons per drift and kind' },
       drift: { type: 'string', default: '5,10,15', help: 'between-run drift sizes, percent' },
       sizes: { type: 'string', default: '10,25,50', help: 'injected regression sizes, percent' },

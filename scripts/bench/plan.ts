@@ -117,7 +117,7 @@ async function main(): Promise<void> {
         default: 'project,seed',
         help: 'project (runner as shipped), seed (seed flow), nopool (no swarm reuse, no window: a diagnosis), duet (the project flow as an A/A duet: both sides, paired)'
       },
-      only: { type: 'string', default: '', help: 'comma-separated benchmark ids (default all 18)' },
+      only: { type: 'string', default: '', help: 'comma-separated benchmark ids (default: every benchmark)' },
       set: {
         type: 'string',
         default: '',
@@ -367,7 +367,7 @@ function collapse(ids: readonly string[]): string[] {
 function print(x: PlanFigures): void {
   const l = x.params.latency
   console.log(
-    `\nMatrix cost and wall time (${x.params.only.length === BENCHMARK_IDS.length ? 'all 18 benchmarks' : x.params.only.join(', ')})` +
+    `\nMatrix cost and wall time (${x.params.only.length === BENCHMARK_IDS.length ? `all ${BENCHMARK_IDS.length} benchmarks` : x.params.only.join(', ')})` +
       `\n  emulator: creation ${l.createMs} ms, control/daemon call ${l.callMs} ms, peer hop ${l.hopMs} ms, Hobby ` +
       `${x.params.hobby.maxConcurrency} concurrent / ${x.params.hobby.createPerSecond} create/s` +
       `\n  price: ${x.params.pricing.usdPerVcpuSecond} $/vCPU-s + ${x.params.pricing.usdPerGibSecond} $/GiB-s → ` +

@@ -19,7 +19,7 @@ export const RUN_FLAGS: RunFlag[] = [
     flag: '--topologies <list>',
     help: 'comma-separated: mesh, hierarchical, ring, star, or all'
   },
-  { input: 'only', flag: '--only <ids>', help: 'comma-separated benchmark ids (default: all 18)' },
+  { input: 'only', flag: '--only <ids>', help: 'comma-separated benchmark ids (default: every benchmark)' },
   { input: 'out', flag: '--out <dir>', help: 'directory for the results file and the report (default: .)' },
   { input: 'strategy-path', flag: '--strategy-path <file>', help: 'Python module with decide(bars, state)' },
   {

@@ -15,7 +15,7 @@ import {
 } from './schema.js'
 import { headlineValue } from '../stats/summary.js'
 
-/** Bigger than any honest results file (18 benchmarks × a few hundred metrics × 1000 samples). */
+/** Bigger than any honest results file (every benchmark × a few hundred metrics × 1000 samples). */
 export const MAX_RESULTS_BYTES = 50 * 1024 * 1024
 export const MAX_BENCHMARKS = 500
 export const MAX_METRICS = 50_000

@@ -85,11 +85,6 @@ export function installExitCleanup(opts: { exitOnSignal?: boolean } = {}): void 
   }
 }
 
-/** Pids of live local agent process groups (for diagnostics and tests). */
-export function liveLocalGroups(): number[] {
-  return [...liveGroups]
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 
 export interface LocalProviderOptions {
