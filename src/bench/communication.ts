@@ -13,6 +13,7 @@ export const interAgentLatency: Benchmark<{
   topology: string
   agents: number
   pingsPerEdge: number
+  hopMessages: number
   payloadBytes: number
 }> = {
   id: 'communication.inter-agent-latency',
@@ -22,7 +23,7 @@ export const interAgentLatency: Benchmark<{
     ...profileParams(profile).interAgentLatency
   }),
   async run(ctx) {
-    const { agents, pingsPerEdge, payloadBytes } = ctx.params
+    const { agents, pingsPerEdge, hopMessages, payloadBytes } = ctx.params
     const topology = ctx.params.topology as Topo
     const swarm = await ctx.swarm({ topology, size: agents })
     ctx.progress(`${pingsPerEdge} pings per link, empty and ${payloadBytes}-byte payloads`)
@@ -31,7 +32,7 @@ export const interAgentLatency: Benchmark<{
     const loaded = await swarm.ping({ count: pingsPerEdge, payloadBytes })
     ctx.checkAbort()
     const far = farthestFrom(swarm.topology.hops, 0)
-    const hop = far !== 0 ? await swarm.send(0, far, pingsPerEdge) : undefined
+    const hop = far !== 0 ? await swarm.send(0, far, hopMessages) : undefined
     await ctx.release(swarm)
     const labels = { topology, agents }
     const metrics: Metric[] = [

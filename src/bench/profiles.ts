@@ -1,5 +1,5 @@
 // The two profiles in one table: `full` carries the seed's parameters, `quick` the smaller ones a pull request can
-// afford (all 18 benchmarks well under a minute on a 2-core machine with the local provider). Benchmarks read
+// afford (every benchmark well under a minute on a 2-core machine with the local provider). Benchmarks read
 // their own block; nothing else decides sizes. Quick still gives each gated timing hundreds of samples, so its
 // headline is known to a few percent and a 25 % change can be called (`npm run bench:detector` checks it).
 import type { Profile } from '../config/config.js'
@@ -14,7 +14,7 @@ export interface ProfileParams {
   strategyExecution: { executions: number; throughputBatches: number; bars: number; agents: number }
   taskDistribution: { tasks: number; agents: number; repetitions: number; bars: number }
   consensus: { rounds: number; agents: number }
-  interAgentLatency: { agents: number; pingsPerEdge: number; payloadBytes: number }
+  interAgentLatency: { agents: number; pingsPerEdge: number; hopMessages: number; payloadBytes: number }
   stateSync: { size: number; syncs: number; stateBytes: number }
   messageThroughput: { agents: number; batches: number; messagesPerBatch: number; payloadBytes: number }
   memory: { sizes: number[] }
@@ -48,7 +48,7 @@ const FULL: ProfileParams = {
   strategyExecution: { executions: 50, throughputBatches: 5, bars: 500, agents: 3 },
   taskDistribution: { tasks: 100, agents: 6, repetitions: 3, bars: 400 },
   consensus: { rounds: 20, agents: 6 },
-  interAgentLatency: { agents: 6, pingsPerEdge: 30, payloadBytes: 1024 },
+  interAgentLatency: { agents: 6, pingsPerEdge: 30, hopMessages: 100, payloadBytes: 1024 },
   stateSync: { size: 8, syncs: 10, stateBytes: 10 * 1024 },
   messageThroughput: { agents: 6, batches: 5, messagesPerBatch: 100, payloadBytes: 256 },
   memory: { sizes: [1, 5, 10] },
@@ -63,14 +63,14 @@ const QUICK: ProfileParams = {
   swarmInit: { size: 3, runs: 5 },
   agentDeploy: { size: 4, runs: 2 },
   parallelSpeedup: { size: 4, runs: 4 },
-  agentCount: { sizes: [1, 2, 4], executionsPerAgent: 5, bars: 300 },
+  agentCount: { sizes: [1, 2, 4], executionsPerAgent: 15, bars: 300 },
   linear: { sizes: [2, 4, 6] },
-  topologyCompare: { size: 5, consensusRounds: 8, pings: 5, sends: 5 },
+  topologyCompare: { size: 5, consensusRounds: 20, pings: 5, sends: 5 },
   strategyExecution: { executions: 200, throughputBatches: 6, bars: 300, agents: 3 },
   taskDistribution: { tasks: 30, agents: 4, repetitions: 5, bars: 200 },
   consensus: { rounds: 150, agents: 4 },
-  interAgentLatency: { agents: 4, pingsPerEdge: 30, payloadBytes: 1024 },
-  stateSync: { size: 5, syncs: 8, stateBytes: 10 * 1024 },
+  interAgentLatency: { agents: 4, pingsPerEdge: 30, hopMessages: 100, payloadBytes: 1024 },
+  stateSync: { size: 5, syncs: 20, stateBytes: 10 * 1024 },
   messageThroughput: { agents: 4, batches: 15, messagesPerBatch: 20, payloadBytes: 256 },
   memory: { sizes: [1, 2, 4] },
   cpu: { size: 5, consensusRounds: 4, executionsPerAgent: 5, tasksPerAgent: 8, pings: 5, bars: 300 },
