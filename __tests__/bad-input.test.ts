@@ -349,8 +349,8 @@ const ACTION_CASES: Record<string, [string, RegExp][]> = {
     ['1e309', /a number from 0 to 1000/]
   ],
   thresholds: [
-    ['{"trading.nope": 5}', /as a benchmark id, one of creation\.swarm-init/],
-    ['rtt_ms: fast', /a percent from 0 to 1000 for rtt_ms/],
+    ['{"trading.nope": 5}', /key "trading\.nope" to be a benchmark id \(one of creation\.swarm-init/],
+    ['rtt_ms: fast', /a percent from 0 to 1000 for rtt_ms, not "fast"/],
     ['[1, 2]', /a YAML or JSON mapping of a benchmark id, a metric name or benchmark\/metric/]
   ],
   'accept-label': [['a,b', /a pull request label name/]],

@@ -29,11 +29,13 @@ describe('parseThresholds', () => {
       throw new Error(`accepted ${raw}`)
     }
     const typo = error('trading.consensu: 25')
-    expect(typo.message).toMatch(/^Invalid input 'thresholds': "trading.consensu"/)
-    expect(typo.message).toMatch(/as a benchmark id, one of creation\.swarm-init, .*trading\.consensus/)
-    expect(error('nope.bench/x: 5').message).toMatch(/before the \/ a benchmark id/)
+    expect(typo.message).toMatch(
+      /^Invalid input 'thresholds': "trading.consensu: 25" — expected key "trading.consensu"/
+    )
+    expect(typo.message).toMatch(/to be a benchmark id \(one of creation\.swarm-init, .*trading\.consensus/)
+    expect(error('nope.bench/x: 5').message).toMatch(/key "nope.bench\/x" to start with a benchmark id/)
     expect(error('rtt_ms: 2000').message).toMatch(
-      /"rtt_ms: 2000" — expected a percent from 0 to 1000 for rtt_ms/
+      /"rtt_ms: 2000" — expected a percent from 0 to 1000 for rtt_ms, not 2000/
     )
     expect(error('rtt_ms: -1').message).toMatch(/for rtt_ms/)
     expect(error('- 1\n- 2').message).toMatch(/a YAML or JSON mapping/)

@@ -11,7 +11,10 @@ const ACCEPTED = `a YAML or JSON mapping of ${KEY_FORM} to ${VALUE_FORM}, e.g. {
 const METRIC_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,199}$/
 const CATEGORY_PREFIX = /^(creation|scalability|trading|communication|resources|costs)\./
 
-/** Parses the raw text of the input; throws an InputError naming the input and, when one is wrong, the key. */
+/**
+ * Parses the raw text of the input; throws an InputError naming the input, its value and, when one is wrong, the
+ * key and what it may be.
+ */
 export function parseThresholds(raw: string, input = 'thresholds'): Record<string, number> {
   const text = raw.trim()
   if (text === '') return {}
@@ -26,34 +29,37 @@ export function parseThresholds(raw: string, input = 'thresholds'): Record<strin
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new InputError(input, text, ACCEPTED)
   const out: Record<string, number> = {}
   for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
-    checkKey(input, key)
-    out[key] = percentOf(input, key, value)
+    checkKey(input, text, key)
+    out[key] = percentOf(input, text, key, value)
   }
   return out
 }
 
-function checkKey(input: string, key: string): void {
-  const known = `one of ${BENCHMARK_IDS.join(', ')}`
+function checkKey(input: string, raw: string, key: string): void {
+  const ids = `a benchmark id (one of ${BENCHMARK_IDS.join(', ')})`
   const slash = key.indexOf('/')
   if (slash >= 0) {
-    const bench = key.slice(0, slash)
-    if (!BENCHMARK_IDS.includes(bench))
-      throw new InputError(input, key, `${KEY_FORM}; before the / a benchmark id, ${known}`)
+    if (!BENCHMARK_IDS.includes(key.slice(0, slash)))
+      throw new InputError(input, raw, `key ${JSON.stringify(key)} to start with ${ids} before the /`)
     if (!METRIC_NAME.test(key.slice(slash + 1)))
-      throw new InputError(input, key, `${KEY_FORM}; after the / a metric name`)
+      throw new InputError(input, raw, `key ${JSON.stringify(key)} to end with a metric name after the /`)
     return
   }
   // A key shaped like a benchmark id must be one: a typo would otherwise silently apply to nothing.
   if (CATEGORY_PREFIX.test(key) && !BENCHMARK_IDS.includes(key) && !key.includes('_'))
-    throw new InputError(input, key, `${KEY_FORM}; as a benchmark id, ${known}`)
-  if (!METRIC_NAME.test(key)) throw new InputError(input, key, KEY_FORM)
+    throw new InputError(
+      input,
+      raw,
+      `key ${JSON.stringify(key)} to be ${ids}, a metric name or benchmark/metric`
+    )
+  if (!METRIC_NAME.test(key)) throw new InputError(input, raw, `key ${JSON.stringify(key)} to be ${KEY_FORM}`)
 }
 
-function percentOf(input: string, key: string, value: unknown): number {
-  const raw = typeof value === 'string' ? value.trim().replace(/\s*%$/, '') : value
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw !== '' ? Number(raw) : NaN
+function percentOf(input: string, raw: string, key: string, value: unknown): number {
+  const v = typeof value === 'string' ? value.trim().replace(/\s*%$/, '') : value
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : NaN
   if (!Number.isFinite(n) || n < 0 || n > 1000)
-    throw new InputError(input, `${key}: ${JSON.stringify(value)}`, `${VALUE_FORM} for ${key}`)
+    throw new InputError(input, raw, `${VALUE_FORM} for ${key}, not ${JSON.stringify(value)}`)
   return n
 }
 
