@@ -50,6 +50,8 @@ const git = (cwd: string, ...args: string[]): string =>
 let gh: FakeGitHub
 let baseSha: string
 let prNumber = 0
+/** The slowed-agent pull request, reused by the accept-label test. */
+let slowAgent: { workspace: string; headSha: string } | undefined
 
 beforeAll(async () => {
   await ensureBundle()
@@ -102,7 +104,8 @@ interface DuetJob extends ActionRun {
 async function duetJob(
   workspace: string,
   headSha: string,
-  inputs: Record<string, string> = {}
+  inputs: Record<string, string> = {},
+  labels: string[] = []
 ): Promise<DuetJob> {
   const number = ++prNumber
   const run = gh.addRun({
@@ -122,6 +125,7 @@ async function duetJob(
       number,
       pull_request: {
         number,
+        labels: labels.map(name => ({ name })),
         base: { sha: baseSha, ref: 'main', repo: { full_name: repo } },
         head: { sha: headSha, ref: `pr-${number}`, repo: { full_name: repo } }
       },
@@ -197,7 +201,38 @@ describe('the duet gate on a pull request (bundled action, shallow clone, base f
       flagged.every(k => k.startsWith('communication.')),
       flagged.join(', ')
     ).toBe(true)
-    expect(gh.comments(prNumber)[0].body).toMatch(/❌ \d+ regression/)
+    const body = gh.comments(prNumber)[0].body
+    expect(body).toMatch(/❌ \d+ regression/)
+    // The headline a reviewer reads first names a communication benchmark as the one slowed.
+    const headline = body.split('\n').find(l => l.startsWith('### '))
+    expect(headline, body.slice(0, 2000)).toMatch(
+      new RegExp(`^### Merging #${prNumber} will slow \`communication\\.[a-z-]+\` by \\d+\\.\\d% \\(p`)
+    )
+    expect(j.summary).toContain(headline!.replace(/^### /, '## '))
+    slowAgent = pr
+  })
+
+  it('the accept label turns that failed step into a pass, the regressions still reported and who applied it named', async () => {
+    expect(slowAgent, 'runs after the slowed-agent test').toBeDefined()
+    gh.addIssueEvent({ issueNumber: prNumber + 1, event: 'labeled', actor: 'alice', label: 'perf-ok' })
+    const j = await duetJob(slowAgent!.workspace, slowAgent!.headSha, { 'accept-label': 'perf-ok' }, [
+      'perf-ok'
+    ])
+    expect(j.code, explain(j)).toBe(0)
+    expect(Number(j.outputs.regressions)).toBeGreaterThan(0)
+    // The regressions stay visible: warnings instead of errors, and listed in the comment as accepted.
+    expect(regressionTitles(j)).toEqual([])
+    const accepted = annotations(j.stdout).filter(
+      a => a.level === 'warning' && a.title?.startsWith('Regression: communication.')
+    )
+    expect(accepted.length, explain(j)).toBeGreaterThan(0)
+    const body = gh.comments(prNumber)[0].body
+    expect(body).toMatch(
+      /^### Merging #\d+ will slow `communication\.[a-z-]+` .*, accepted by label `perf-ok`$/m
+    )
+    expect(body).toContain('**Accepted by label** `perf-ok` (applied by @\u200dalice)')
+    expect(body).toMatch(/☑️ accepted by label/)
+    expect(j.summary).toContain('**Accepted by label** `perf-ok`')
   })
 
   it('a pull request that makes the strategy quadratic fails on strategy execution', async () => {

@@ -348,6 +348,12 @@ const ACTION_CASES: Record<string, [string, RegExp][]> = {
     ['10%', /a number from 0 to 1000/],
     ['1e309', /a number from 0 to 1000/]
   ],
+  thresholds: [
+    ['{"trading.nope": 5}', /key "trading\.nope" to be a benchmark id \(one of creation\.swarm-init/],
+    ['rtt_ms: fast', /a percent from 0 to 1000 for rtt_ms, not "fast"/],
+    ['[1, 2]', /a YAML or JSON mapping of a benchmark id, a metric name or benchmark\/metric/]
+  ],
+  'accept-label': [['a,b', /a pull request label name/]],
   'fail-on-regression': [['maybe', /true or false/]],
   'fail-on-target': [['sometimes', /true or false/]],
   comment: [['sometimes', /one of always, on-change, never/]],

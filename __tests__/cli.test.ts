@@ -60,6 +60,16 @@ describe('bad input → exit 2 with a message naming the flag', () => {
     ],
     ['compare missing file', ['compare', 'a.json'], /missing required argument 'head'/],
     [
+      'compare thresholds with an unknown benchmark',
+      ['compare', 'a.json', 'b.json', '--thresholds', '{"trading.nope": 5}'],
+      /for --thresholds — expected key "trading\.nope" to be a benchmark id \(one of creation\.swarm-init/s
+    ],
+    [
+      'run thresholds out of range',
+      ['run', '--thresholds', 'rtt_ms: 5000'],
+      /--thresholds.*a percent from 0 to 1000 for rtt_ms/s
+    ],
+    [
       'cleanup bad provider',
       ['cleanup', '--run-tag', 'x', '--provider', 'gcp'],
       /--provider.*e2b, local, all/s
@@ -98,6 +108,12 @@ describe('compare and report on files', () => {
     expect(r.out).toMatch(/regression\(s\), \d+ improvement\(s\)/)
     expect(r.out).toContain('trading.strategy-execution/compute_vs_floor')
     expect(r.out).toMatch(/threshold 5%/)
+  })
+
+  it('compare --thresholds overrides --threshold for the metric it names', async () => {
+    const r = await cli(['compare', base, head, '--threshold', '5', '--thresholds', 'compute_vs_floor: 37'])
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/threshold 5% except compute_vs_floor 37%/)
   })
 
   it('compare rejects a corrupt file with its reason', async () => {

@@ -326,51 +326,57 @@ describe('renderComment', () => {
   const base = fixture()
   const head = fixture(1.5, 9)
 
-  it('starts with the marker and the verdict, then the regressions with evidence', () => {
+  it('starts with the marker and the headline, then the verdict, the benchmarks and the evidence', () => {
     const c = compareResults(base, head, SHARP)
     expect(c.regressions.length).toBeGreaterThan(0)
     const body = renderComment(head, c)
-    expect(body.startsWith(`${COMMENT_MARKER}\n### ❌ ${c.regressions.length} regression`)).toBe(true)
-    expect(body).toContain('#### Regressions')
+    expect(body.startsWith(`${COMMENT_MARKER}\n### This change will slow \``)).toBe(true)
+    expect(body).toContain(`**❌ ${c.regressions.length} regression`)
     // The reader is told why only large changes are called yet: the baseline has no history.
-    expect(body).toMatch(/carries 0 of the 10 runs of history/)
-    expect(body).toContain('| Metric | Baseline | Head | Change | Interval | p / Holm p | Noise ±1σ |')
-    expect(body).toMatch(/<details><summary>All \d+ gated metric\(s\)<\/summary>/)
+    expect(body).toMatch(/with 0 run\(s\) of history \(until 10, 2% noise per run is assumed/)
+    expect(body).toContain('| Benchmark | Base | Head | Change | Verdict | MDE |')
+    expect(body).toMatch(/<details><summary>Every judged metric \(\d+\), by benchmark<\/summary>/)
+    expect(body).toMatch(/— evidence<\/summary>/)
     expect(body).toContain('🎯 ')
-    expect(body).toContain('💥 1 benchmark(s) errored')
+    expect(body).toContain('💥 1 benchmark errored')
     expectClean(body)
     expectTablesIntact(body)
   })
 
-  it('tells the reader how much of the run-wide shift the runner floor accounts for', () => {
+  it('the report (not the comment) tells how much of the run-wide shift the runner floor accounts for', () => {
     const withFloor = (r: Results, ms: number, seed: number): Results => ({
       ...r,
       run: { ...r.run, floor: metric('cpu_floor_ms', ms, { gate: false }, seed) }
     })
     const c = compareResults(withFloor(base, 0.06, 3), withFloor(head, 0.09, 4))
     expect(c.shift!.floorPct!).toBeGreaterThan(45)
-    const body = renderComment(head, c)
-    expect(body).toMatch(
+    const report = renderReport(head, c)
+    expect(report).toMatch(
       /in this comparison; the runner floor, which no code change moves, \+(4[5-9]|5[0-5])\.\d%\)/
     )
+    // The method paragraph has left the comment: it links to docs/regressions.md instead.
+    expect(renderComment(head, c)).not.toContain('which no code change moves')
+    expect(renderComment(head, c)).toContain('how a regression is decided: `docs/regressions.md`')
     // Without floors nothing is said about one.
-    expect(renderComment(head, compareResults(base, head))).not.toContain('which no code change moves')
+    expect(renderReport(head, compareResults(base, head))).not.toContain('which no code change moves')
   })
 
   it('says when there is no regression, or no baseline', () => {
     const same = renderComment(base, compareResults(base, base))
-    expect(same).toContain('### ✅ no regression')
+    expect(same).toContain('**✅ no regression**')
+    expect(same).toMatch(/### No measurable change across \d+ benchmarks/)
     const none = renderComment(
       head,
       compareResults(undefined, head, { noBaselineReason: 'no successful run on main' })
     )
-    expect(none).toContain('### ⚠️ no baseline: no successful run on main')
-    expect(none).toContain('measured gated metric(s)')
+    expect(none).toContain('### Not compared (no successful run on main)')
+    expect(none).toContain('**⚠️ no baseline: no successful run on main**')
+    expect(none).toMatch(/<details><summary>\d+ benchmarks measured, not compared<\/summary>/)
     expect(renderComment(head)).toContain('⚠️ no baseline')
     const other = structuredClone(head)
     for (const b of other.benchmarks) b.metrics = b.metrics.map(m => ({ ...m, name: `${m.name}_renamed` }))
     expect(renderComment(other, compareResults(base, other))).toMatch(
-      /### ⚠️ no metric could be compared \(36 new, 36 missing, 0 with insufficient data\)/
+      /\*\*⚠️ no metric could be compared \(36 new, 36 missing, 0 with insufficient data\)\*\*/
     )
   })
 
@@ -414,7 +420,8 @@ describe('renderJobSummary and renderConsoleSummary', () => {
       artifactName: 'swarm-bench-report',
       runUrl: 'https://example.test/run/1'
     })
-    expect(s).toMatch(/^## Swarm benchmarks: ❌ \d+ regression/)
+    expect(s).toMatch(/^## This change will slow `/)
+    expect(s).toMatch(/\*\*❌ \d+ regression/)
     expect(s).toContain('### Targets missed (1)')
     expect(s).toContain('(estimated as if on E2B)')
     expect(s).toContain('`swarm-bench-report`')

@@ -35,6 +35,7 @@ import { installExitCleanup } from './sandbox/local.js'
 import { compareResults, type Comparison } from './stats/compare.js'
 import { duetBase } from './action/duet.js'
 import { compareDuet } from './duet/verdict.js'
+import { acceptByLabel, methodDocUrl } from './action/review.js'
 
 /** One sticky comment per artifact name, so jobs benchmarking different things keep separate comments. */
 export const stickyMarker = (artifactName: string): string =>
@@ -77,6 +78,7 @@ export async function run(): Promise<void> {
   const resultsPath = join(outDir, RESULTS_FILE)
   const octokit = config.githubToken ? createGitHubClient(config.githubToken) : undefined
   const marker = stickyMarker(config.artifactName)
+  const methodUrl = methodDocUrl(ctx)
   const facts: OutputFacts = {}
   /** One line per publishing step (baseline, artifact, comment) for the job summary. */
   const publishing: string[] = []
@@ -138,15 +140,19 @@ export async function run(): Promise<void> {
 
     // Phase 4: compare. A duet decides the gate and the artifact comparison is context; without a duet the
     // artifact decides. On the baseline branch the history travels forward into the new baseline.
+    const judging = { thresholdPct: config.regressionThresholdPct, thresholds: config.thresholds }
     const artifact = compareResults(baseline.previous, results, {
-      thresholdPct: config.regressionThresholdPct,
+      ...judging,
       noBaselineReason: baseline.noBaselineReason
     })
     artifact.warnings.push(...baseline.notes)
     if (base.note) artifact.warnings.push(`no duet: ${base.note}`)
-    comparison = results.duet
-      ? { ...compareDuet(results, { thresholdPct: config.regressionThresholdPct }), artifact }
-      : artifact
+    comparison = await acceptByLabel(
+      results.duet ? { ...compareDuet(results, judging), artifact } : artifact,
+      ctx,
+      config.acceptLabel,
+      octokit
+    )
     facts.comparison = comparison
     const recordsBaseline =
       isBaselineBranchRun(ctx, config.baselineBranch || ctx.defaultBranch) && results.run.complete
@@ -159,7 +165,12 @@ export async function run(): Promise<void> {
     // Phase 5: every output file (src/export/): results (with the history when this run is the next baseline),
     // report, the ecosystem exports and, on a pull request, the comment as data for the workflow_run pattern that
     // comments on fork pull requests.
-    const commentOpts = { runUrl: ctx.runUrl, maxChars: MAX_COMMENT_CHARS - marker.length - 1 }
+    const commentOpts = {
+      runUrl: ctx.runUrl,
+      maxChars: MAX_COMMENT_CHARS - marker.length - 1,
+      prNumber: ctx.pullRequest?.number,
+      methodUrl
+    }
     const pullRequest = ctx.pullRequest && {
       number: ctx.pullRequest.number,
       headSha: ctx.pullRequest.headSha,
@@ -225,7 +236,15 @@ export async function run(): Promise<void> {
       comparison,
       publishing,
       fatal,
-      links: { artifactName, reportUrl, commentUrl: facts.commentUrl, runUrl: ctx.runUrl },
+      links: {
+        artifactName,
+        reportUrl,
+        commentUrl: facts.commentUrl,
+        runUrl: ctx.runUrl,
+        prNumber: ctx.pullRequest?.number,
+        methodUrl,
+        fork: ctx.pullRequest?.isFork
+      },
       clean
     })
     for (const [name, value] of Object.entries(outputsOf(facts))) core.setOutput(name, value)
@@ -233,9 +252,11 @@ export async function run(): Promise<void> {
 
   // Phase 9: the gate, with one error annotation per regression.
   if (fatal) return core.setFailed(fatal)
+  const accepted = comparison?.accepted
   for (const v of comparison?.regressions ?? []) {
     const a = regressionAnnotation(v)
-    core.error(clean(a.message), { title: a.title })
+    if (accepted) core.warning(clean(`Accepted by label ${accepted.label}: ${a.message}`), { title: a.title })
+    else core.error(clean(a.message), { title: a.title })
   }
   const failure = gateFailure({
     results,

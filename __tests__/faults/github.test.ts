@@ -126,7 +126,7 @@ function expectResultsDelivered(j: Job): void {
   // The job summary carries the run's outcome (status counts, targets, cost), whatever GitHub did.
   expect(j.summary).toMatch(/\| 1 \| 0 \| 0 \| 0 \|/)
   expect(j.summary).toMatch(/Targets: all met/)
-  expect(j.summary).toMatch(/\*\*Cost:\*\* \$\d/)
+  expect(j.summary).toMatch(/💰 This run cost \$\d/)
 }
 
 function row(fault: string, j: Job, outcome: string): void {

@@ -90,7 +90,8 @@ export function gateFailure(opts: {
     reasons.push(`nothing was measured: all ${ran.length} benchmark(s) errored`)
   }
   const regressions = opts.comparison?.regressions.length ?? 0
-  if (opts.failOnRegression && regressions > 0) {
+  // The pull request's accept label: the regressions stay reported, the gate passes.
+  if (opts.failOnRegression && regressions > 0 && !opts.comparison?.accepted) {
     reasons.push(`${regressions} regression(s) found (fail-on-regression is on)`)
   }
   const missed = targetsFailed(opts.results)

@@ -22,9 +22,12 @@ const pct = (x: number | undefined): string =>
 export function renderComparisonTable(c: Comparison): string {
   const lines: string[] = []
   if (c.status === 'no-baseline') return `no baseline: ${c.reason}\n`
+  // Per-benchmark thresholds (--thresholds) are listed, so the reader knows which metrics were judged otherwise.
+  const overrides = Object.entries(c.options.thresholds ?? {}).map(([k, v]) => `${k} ${v}%`)
   lines.push(
     `${c.regressions.length} regression(s), ${c.improvements.length} improvement(s), ${c.counts.unchanged} unchanged ` +
-      `(${c.tested} metric(s) tested; threshold ${c.options.thresholdPct}%, alpha ${c.options.alpha})`
+      `(${c.tested} metric(s) tested; threshold ${c.options.thresholdPct}%` +
+      `${overrides.length ? ` except ${overrides.join(', ')}` : ''}, alpha ${c.options.alpha})`
   )
   for (const w of c.warnings) lines.push(`warning: ${w}`)
   const header = [

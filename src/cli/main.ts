@@ -9,6 +9,7 @@ import type { ProgressEvent } from '../bench/types.js'
 import { parseRunConfig, type RunConfig } from '../config/config.js'
 import { InputError, readNumber } from '../config/inputs.js'
 import { prepareOutDir } from '../config/paths.js'
+import { readThresholds } from '../config/thresholds.js'
 import { renderConsoleSummary } from '../report/console.js'
 import { readResults } from '../results/io.js'
 import { REPORT_FILE, type Results } from '../results/schema.js'
@@ -26,6 +27,9 @@ import { agentDir } from '../paths.js'
 import { RUN_FLAGS, attributeName, flagError, readerFromOptions } from './flags.js'
 import { watchParent } from './parent.js'
 import { progressLine } from './progress.js'
+
+const THRESHOLDS_HELP =
+  'per-benchmark thresholds overriding --threshold: YAML or JSON, benchmark id, metric or benchmark/metric → percent (e.g. \'{"trading.consensus": 25}\')'
 
 export interface CliIO {
   stdout(text: string): void
@@ -74,6 +78,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     .addOption(
       new Option('--threshold <pct>', 'smallest change (percent) that can count as a regression (default 10)')
     )
+    .addOption(new Option('--thresholds <map>', THRESHOLDS_HELP))
     .addOption(new Option('--fail-on-regression', 'with --against: exit 1 when a regression is found'))
   run.action(async (opts: Record<string, unknown>) => {
     code = await runCommand(opts, io)
@@ -86,6 +91,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     .argument('<head>', 'head results JSON')
     .option('--threshold <pct>', 'smallest change (percent) that can count as a regression', '10')
     .option('--alpha <p>', 'family-wise false-alarm rate (Holm)', String(DEFAULT_COMPARE_OPTIONS.alpha))
+    .option('--thresholds <map>', THRESHOLDS_HELP)
     .option('--fail-on-regression', 'exit 1 when a regression is found')
     .action(async (base: string, head: string, opts: Record<string, unknown>) => {
       code = compareCommand(base, head, opts, io)
@@ -162,12 +168,14 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
     }
   }
   let thresholdPct: number
+  let thresholds: Record<string, number>
   try {
     thresholdPct = readNumber(optionReader(opts), 'threshold', 10, { min: 0, max: 1000 })
+    thresholds = readThresholds(optionReader(opts))
   } catch (err) {
     if (err instanceof InputError) {
       io.stderr(
-        `error: invalid value ${JSON.stringify(err.value)} for --threshold — expected ${err.accepted}\n`
+        `error: invalid value ${JSON.stringify(err.value)} for --${err.input} — expected ${err.accepted}\n`
       )
       return EXIT.usage
     }
@@ -253,7 +261,7 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
     baseCode?.dispose()
     stopWatchingParent()
   }
-  const comparison = results.duet ? compareDuet(results, { thresholdPct }) : undefined
+  const comparison = results.duet ? compareDuet(results, { thresholdPct, thresholds }) : undefined
 
   let written: WrittenOutput[]
   try {
@@ -324,10 +332,12 @@ function optionReader(opts: Record<string, unknown>) {
 function compareCommand(base: string, head: string, opts: Record<string, unknown>, io: CliIO): number {
   let thresholdPct: number
   let alpha: number
+  let thresholds: Record<string, number>
   try {
     const read = optionReader(opts)
     thresholdPct = readNumber(read, 'threshold', 10, { min: 0, max: 1000 })
     alpha = readNumber(read, 'alpha', DEFAULT_COMPARE_OPTIONS.alpha, { min: 0.0001, max: 0.5 })
+    thresholds = readThresholds(read)
   } catch (err) {
     if (err instanceof InputError) {
       io.stderr(
@@ -340,7 +350,7 @@ function compareCommand(base: string, head: string, opts: Record<string, unknown
   const b = readResultsOrExplain('BASE', base, io)
   const h = readResultsOrExplain('HEAD', head, io)
   if (!b || !h) return EXIT.usage
-  const comparison = compareResults(b, h, { thresholdPct, alpha })
+  const comparison = compareResults(b, h, { thresholdPct, alpha, thresholds })
   io.stdout(renderComparisonTable(comparison))
   if (opts.failOnRegression && comparison.regressions.length > 0) return EXIT.fatal
   return EXIT.ok

@@ -1,6 +1,7 @@
 // Action-only inputs (GitHub side) on top of the engine's RunConfig; same validation rules and messages.
 import { parseRunConfig, type RunConfig } from './config.js'
 import { readBoolean, readEnum, readNumber, readString, type InputReader } from './inputs.js'
+import { readThresholds } from './thresholds.js'
 
 export const COMMENT_MODES = ['always', 'on-change', 'never'] as const
 export const DUET_MODES = ['auto', 'off'] as const
@@ -18,6 +19,10 @@ export interface ActionConfig extends RunConfig {
   /** Empty: the repository's default branch, resolved later from the event or the API. */
   baselineBranch: string
   regressionThresholdPct: number
+  /** Per-benchmark or per-metric overrides of `regressionThresholdPct` (input `thresholds`). */
+  thresholds: Record<string, number>
+  /** A pull request carrying this label passes the regression gate; its regressions are reported as accepted. */
+  acceptLabel: string
   failOnRegression: boolean
   comment: CommentMode
   artifactName: string
@@ -40,6 +45,12 @@ export function parseActionConfig(read: InputReader, env: NodeJS.ProcessEnv = pr
       accepted: 'a git branch name'
     }),
     regressionThresholdPct: readNumber(read, 'regression-threshold', 10, { min: 0, max: 1000 }),
+    thresholds: readThresholds(read),
+    acceptLabel: readString(read, 'accept-label', 'swarm-bench:accept', {
+      maxLength: 50,
+      pattern: /^[^\r\n,]{1,50}$/,
+      accepted: 'a pull request label name (1-50 characters, no comma)'
+    }),
     failOnRegression: readBoolean(read, 'fail-on-regression', true),
     comment: readEnum(read, 'comment', COMMENT_MODES, 'always'),
     artifactName: readString(read, 'artifact-name', 'swarm-bench-results', ARTIFACT_NAME),

@@ -12,6 +12,7 @@ import {
   emptyCounts,
   formatP,
   noComparison,
+  thresholdFor,
   pct,
   type CompareOptions,
   type Comparison,
@@ -63,7 +64,7 @@ export function compareDuet(results: Results, options: Partial<CompareOptions> =
   const tests = new Map<Candidate, PairedResult>()
   for (const c of testable) {
     const r = pairedTest(c.base!.samples, c.head!.samples, {
-      thresholdPct: opts.thresholdPct,
+      thresholdPct: thresholdFor(opts, c.bench.id, c.head!.name),
       direction: c.head!.direction,
       exact: driftClass(c.head!.unit) === 'none',
       block: samplesPerRequest(c.bench.id, c.head!.name),
@@ -143,7 +144,9 @@ function verdictOf(
     return v
   }
   const worse = m.direction === 'lower' ? r.changePct : -r.changePct
+  const threshold = thresholdFor(opts, c.bench.id, m.name)
   Object.assign(v, {
+    thresholdPct: threshold,
     changePct: r.changePct,
     worsePct: worse,
     interval: r.interval,
@@ -158,7 +161,7 @@ function verdictOf(
   v.verdict = significant ? (r.pWorse < r.pBetter ? 'regression' : 'improvement') : 'unchanged'
   const evidence = `${r.pairs} pairs, ${pct(r.changePct)} (${pct(r.interval.lowPct)} … ${pct(r.interval.highPct)}), Holm p ${formatP(pAdjusted)}`
   v.reason = significant
-    ? `${v.verdict === 'regression' ? 'worse' : 'better'} by more than ${opts.thresholdPct}%: ${evidence}`
-    : `within ${opts.thresholdPct}% or not resolved: ${evidence}; smallest detectable slowdown ${pct(r.mdePct)}`
+    ? `${v.verdict === 'regression' ? 'worse' : 'better'} by more than ${threshold}%: ${evidence}`
+    : `within ${threshold}% or not resolved: ${evidence}; smallest detectable slowdown ${pct(r.mdePct)}`
   return v
 }

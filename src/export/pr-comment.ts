@@ -12,7 +12,12 @@ export const prCommentExporter: Exporter = {
   output: 'comment-path',
   render: ({ results, comparison, pullRequest: pr, clean = identity }) => {
     if (!pr) return undefined
-    const rendered = renderComment(results, comparison, { runUrl: pr.runUrl, maxChars: pr.maxChars })
+    const rendered = renderComment(results, comparison, {
+      runUrl: pr.runUrl,
+      maxChars: pr.maxChars,
+      prNumber: pr.number,
+      methodUrl: pr.methodUrl
+    })
     const body = withMarker(clean(rendered), pr.marker)
     const payload = { issueNumber: pr.number, headSha: pr.headSha, marker: pr.marker, body }
     return JSON.stringify(payload, null, 2) + '\n'

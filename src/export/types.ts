@@ -15,6 +15,8 @@ export interface PullRequestTarget {
   runUrl?: string
   /** The body's budget, the marker's length already taken off. */
   maxChars: number
+  /** Link to docs/regressions.md of the action's repository, for the evidence lines. */
+  methodUrl?: string
 }
 
 export interface ExportInput {

@@ -11,6 +11,8 @@ export interface PullRequestInfo {
   headRef: string
   /** Head repository differs from the base repository (or was deleted): the token is read-only. */
   isFork: boolean
+  /** The pull request's labels when the event was sent (a `labeled` event carries the new one). */
+  labels: string[]
 }
 
 export interface WorkflowRef {
@@ -110,7 +112,10 @@ export function readRunnerContext(
         baseRef: text(base?.ref) ?? '',
         headRef: text(head?.ref) ?? '',
         // A deleted fork has no head repository; treat it like a fork (read-only token).
-        isFork: !headRepo || !baseRepo || headRepo.toLowerCase() !== baseRepo.toLowerCase()
+        isFork: !headRepo || !baseRepo || headRepo.toLowerCase() !== baseRepo.toLowerCase(),
+        labels: (Array.isArray(pr.labels) ? pr.labels : [])
+          .map(l => text(obj(l)?.name))
+          .filter((l): l is string => l !== undefined)
       }
     } else {
       warnings.push('the pull_request payload has no number')

@@ -1,16 +1,12 @@
-// The job summary ($GITHUB_STEP_SUMMARY): verdict, missed targets, cost and where the full report is.
+// The job summary ($GITHUB_STEP_SUMMARY): the same digest as the PR comment (headline, status, cost, one row per
+// benchmark, evidence on demand), then the benchmarks' statuses, missed targets and where the full report is. On
+// a fork's pull request, where no comment can be posted, it is the whole report a reviewer gets.
 import type { Results } from '../results/schema.js'
 import type { Comparison } from '../stats/compare.js'
 import { targetRows } from './data.js'
 import { code, escapeMd, safeUrl } from './escape.js'
-import { fmtDuration, fmtUsd, fmtValue } from './format.js'
-import {
-  artifactContextLine,
-  comparisonContext,
-  verdictLine,
-  verdictRowShort,
-  VERDICT_HEADER_SHORT
-} from './verdicts.js'
+import { fmtDuration, fmtValue } from './format.js'
+import { renderDigest } from './pr-digest.js'
 
 export interface JobSummaryOptions {
   /** Name of the uploaded report artifact. */
@@ -18,9 +14,16 @@ export interface JobSummaryOptions {
   reportUrl?: string
   commentUrl?: string
   runUrl?: string
-  /** Rows per table at most. Default 25. */
+  /** Rows of the missed-targets table at most. Default 25. */
   maxRows?: number
+  prNumber?: number
+  methodUrl?: string
+  /** A pull request from a fork: the token is read-only, no comment is posted, this summary is the report. */
+  fork?: boolean
 }
+
+/** GitHub accepts a job summary of up to 1 MiB; the digest keeps well inside it. */
+const SUMMARY_DIGEST_CHARS = 200_000
 
 export function renderJobSummary(
   results: Results,
@@ -28,12 +31,27 @@ export function renderJobSummary(
   opts: JobSummaryOptions = {}
 ): string {
   const maxRows = opts.maxRows ?? 25
-  const out: string[] = [`## Swarm benchmarks: ${verdictLine(comparison)}`, '']
+  const out: string[] = [
+    renderDigest(results, comparison, {
+      heading: '##',
+      prNumber: opts.prNumber,
+      methodUrl: opts.methodUrl,
+      maxChars: SUMMARY_DIGEST_CHARS
+    }),
+    ''
+  ]
+  if (opts.fork)
+    out.push(
+      '> ℹ️ A pull request from a fork: its token is read-only, so no PR comment was posted. This summary is the report.',
+      ''
+    )
   const counts = { passed: 0, failed: 0, error: 0, skipped: 0 }
   for (const b of results.benchmarks) counts[b.status]++
   out.push(
-    `Provider ${code(results.run.provider)}, profile ${code(results.run.profile)}, ran ${fmtDuration(results.run.durationMs)}` +
-      `${results.run.complete ? '' : ' (**incomplete**)'}.`,
+    `### Run`,
+    '',
+    `Ran ${fmtDuration(results.run.durationMs)}${results.run.complete ? '' : ' (**incomplete**)'}; ` +
+      `${results.cost.sandboxes} sandbox(es), ${fmtDuration(results.cost.sandboxSeconds * 1000)} of sandbox time.`,
     '',
     '| ✅ passed | ❌ failed | 💥 error | ⏭️ skipped |',
     '|---:|---:|---:|---:|',
@@ -65,31 +83,6 @@ export function renderJobSummary(
     out.push(`- 💥 ${code(b.id)}: ${escapeMd(b.error ?? 'no message', 300)}`)
   }
   if (counts.error) out.push('')
-  if (comparison?.status === 'compared') {
-    out.push(comparisonContext(comparison), '')
-    for (const w of comparison.warnings) out.push(`> ⚠️ ${escapeMd(w, 300)}`, '')
-    const artifactLine = artifactContextLine(comparison)
-    if (artifactLine) out.push(artifactLine, '')
-    for (const [title, list] of [
-      ['Regressions', comparison.regressions],
-      ['Improvements', comparison.improvements]
-    ] as const) {
-      if (!list.length) continue
-      out.push(
-        `### ${title} (${list.length})`,
-        '',
-        VERDICT_HEADER_SHORT,
-        ...list.slice(0, maxRows).map(verdictRowShort)
-      )
-      if (list.length > maxRows) out.push('', `${list.length - maxRows} more in the report.`)
-      out.push('')
-    }
-  }
-  out.push(
-    `**Cost:** ${fmtUsd(results.cost.usd)}${results.cost.estimated ? ' (estimated as if on E2B)' : ''} — ` +
-      `${results.cost.sandboxes} sandbox(es), ${fmtDuration(results.cost.sandboxSeconds * 1000)} of sandbox time.`,
-    ''
-  )
   const links: string[] = []
   const report = safeUrl(opts.reportUrl)
   if (report) links.push(`[Full report](${report})`)

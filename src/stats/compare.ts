@@ -63,6 +63,24 @@ export interface CompareOptions {
   bootstrapIterations: number
   /** Why there is no baseline, when `baseline` is undefined. */
   noBaselineReason?: string
+  /**
+   * Per-benchmark or per-metric minimum effects (input `thresholds`), percent: the key `benchmark/metric`, then
+   * the metric name, then the benchmark id decides; `thresholdPct` for the rest.
+   */
+  thresholds?: Readonly<Record<string, number>>
+}
+
+/** The minimum effect that applies to one metric: the most specific `thresholds` key, else `thresholdPct`. */
+export function thresholdFor(
+  opts: Pick<CompareOptions, 'thresholdPct' | 'thresholds'>,
+  benchmarkId: string,
+  metric: string
+): number {
+  const t = opts.thresholds
+  if (!t) return opts.thresholdPct
+  for (const key of [`${benchmarkId}/${metric}`, metric, benchmarkId])
+    if (Object.hasOwn(t, key)) return t[key]
+  return opts.thresholdPct
 }
 
 export const DEFAULT_COMPARE_OPTIONS: CompareOptions = {
@@ -126,6 +144,8 @@ export interface MetricVerdict {
   df?: number
   /** ±1σ of the change (`source` says where σ came from) for tested metrics; the history band for counted ones. */
   noise?: NoiseBand
+  /** The minimum effect this metric was judged against (percent), after any per-benchmark `thresholds`. */
+  thresholdPct?: number
   /** One line: what decided the verdict. */
   reason: string
 }
@@ -146,6 +166,11 @@ export interface Comparison {
   mode?: 'duet' | 'artifact'
   /** In a duet, the comparison with the baseline artifact, shown as context only (it never fails the gate). */
   artifact?: Comparison
+  /**
+   * The pull request carries the accept label (input `accept-label`): its regressions stay listed but do not fail
+   * the gate. `by`: who applied the label, when the issue events API said.
+   */
+  accepted?: { label: string; by?: string }
   /** For `no-baseline`, why; else a one-line summary. */
   reason: string
   options: CompareOptions
@@ -654,6 +679,8 @@ function isConstant(samples: readonly number[]): boolean {
 
 /** A deterministic metric: the change and the between-run band decide; there is no sampling noise to test. */
 function decideExact(v: MetricVerdict, opts: CompareOptions): void {
+  const threshold = thresholdFor(opts, v.benchmarkId, v.metric)
+  v.thresholdPct = threshold
   if (v.baseline === v.head) {
     v.verdict = 'unchanged'
     v.reason = `identical on both sides (${v.head}); every sample is the same value`
@@ -667,15 +694,15 @@ function decideExact(v: MetricVerdict, opts: CompareOptions): void {
   const logRatio = Math.log1p(v.worsePct / 100)
   const change = `${pct(v.worsePct)} ${v.worsePct >= 0 ? 'worse' : 'better'}`
   const band = `noise band ${pct(v.noise.lowPct)}..${pct(v.noise.highPct)} (${v.noise.source === 'history' ? `from ${v.noise.runs} runs` : 'floor'})`
-  const effect = Math.abs(v.worsePct) > opts.thresholdPct
+  const effect = Math.abs(v.worsePct) > threshold
   const outside = Math.abs(logRatio) > v.noise.halfWidthLog
   if (effect && outside) {
     v.verdict = v.worsePct > 0 ? 'regression' : 'improvement'
-    v.reason = `${change} > ${opts.thresholdPct}% threshold, outside ${band}; deterministic (every sample identical on each side), no test needed`
+    v.reason = `${change} > ${threshold}% threshold, outside ${band}; deterministic (every sample identical on each side), no test needed`
     return
   }
   v.verdict = 'unchanged'
-  v.reason = `${change}; ${effect ? `inside ${band}` : `within the ${opts.thresholdPct}% threshold`}; deterministic`
+  v.reason = `${change}; ${effect ? `inside ${band}` : `within the ${threshold}% threshold`}; deterministic`
 }
 
 /** Holm-adjusted p as text. */
@@ -699,7 +726,10 @@ function decide(v: MetricVerdict, opts: CompareOptions): void {
   const worsePct = v.direction === 'lower' ? adjusted : -adjusted
   // The run-wide shift itself must be larger than a busier runner's (shiftThresholdPct) to count.
   const threshold =
-    v.key === SHIFT_KEY ? Math.max(opts.thresholdPct, opts.shiftThresholdPct) : opts.thresholdPct
+    v.key === SHIFT_KEY
+      ? Math.max(opts.thresholdPct, opts.shiftThresholdPct)
+      : thresholdFor(opts, v.benchmarkId, v.metric)
+  v.thresholdPct = threshold
   const effect = Math.abs(worsePct) > threshold
   const sigma = v.noise
     ? `noise σ ${v.noise.sigmaPct.toFixed(1)}% (${v.noise.source === 'history' ? `from ${v.noise.runs} history runs` : v.noise.source === 'samples' ? "from both runs' samples" : 'floor'})`

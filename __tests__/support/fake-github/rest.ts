@@ -1,7 +1,14 @@
 // The slice of the GitHub REST API the action uses: repository, workflow runs, run artifacts (with the 302 to the
 // blob store), and issue comments with Link-header pagination and the 65 536-character rule.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { FakeArtifact, FakeComment, FakeGitHubState, FakeRepo, FakeRun } from './state.js'
+import type {
+  FakeArtifact,
+  FakeComment,
+  FakeGitHubState,
+  FakeIssueEvent,
+  FakeRepo,
+  FakeRun
+} from './state.js'
 import { signBlobUrl } from './blob.js'
 import { readBody, sendEmpty, sendJson } from './http.js'
 
@@ -380,4 +387,33 @@ route('DELETE', '/repos/:owner/:repo/issues/comments/:comment_id', call => {
   if (!c) return notFound(call.res)
   call.ctx.state.comments = call.ctx.state.comments.filter(x => x !== c)
   sendEmpty(call.res, 204)
+})
+
+function issueEventJson(call: Call, e: FakeIssueEvent) {
+  return {
+    id: e.id,
+    node_id: `LE_${e.id}`,
+    url: `${apiRepo(call)}/issues/events/${e.id}`,
+    actor: { login: e.actor, type: e.actor.endsWith('[bot]') ? 'Bot' : 'User' },
+    event: e.event,
+    commit_id: null,
+    commit_url: null,
+    created_at: e.createdAt,
+    ...(e.label !== undefined ? { label: { name: e.label, color: 'ededed' } } : {})
+  }
+}
+
+// The issue events API, oldest first and paginated like GitHub's: who labeled a pull request, and when.
+route('GET', '/repos/:owner/:repo/issues/:issue_number/events', call => {
+  const n = Number(call.params.issue_number)
+  const events = call.ctx.state.issueEvents
+    .filter(e => e.repo === fullName(call.repo) && e.issueNumber === n)
+    .sort((a, b) => a.id - b.id)
+  const { page, headers } = paginate(call, events)
+  sendJson(
+    call.res,
+    200,
+    page.map(e => issueEventJson(call, e)),
+    headers
+  )
 })

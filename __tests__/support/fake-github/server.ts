@@ -7,6 +7,7 @@ import {
   createState,
   type FakeArtifact,
   type FakeComment,
+  type FakeIssueEvent,
   type FakeFault,
   type FakeGitHubState,
   type FakeRepo,
@@ -269,6 +270,27 @@ export class FakeGitHub {
     return c
   }
 
+  /** Records an issue event, e.g. `labeled` with the label's name, as if `actor` had done it now. */
+  addIssueEvent(opts: {
+    issueNumber: number
+    event: string
+    actor: string
+    label?: string
+    repo?: string
+  }): FakeIssueEvent {
+    const e: FakeIssueEvent = {
+      id: ++this.state.seq.issueEvent,
+      repo: opts.repo ?? this.repo,
+      issueNumber: opts.issueNumber,
+      event: opts.event,
+      actor: opts.actor,
+      label: opts.label,
+      createdAt: new Date().toISOString()
+    }
+    this.state.issueEvents.push(e)
+    return e
+  }
+
   comments(issueNumber: number, repo = this.repo): FakeComment[] {
     return this.state.comments.filter(c => c.repo === repo && c.issueNumber === issueNumber)
   }
@@ -438,6 +460,7 @@ export class FakeGitHub {
         'runtimeToken',
         'actionsEnv',
         'addComment',
+        'addIssueEvent',
         'comments',
         'artifactsOf',
         'injectFault',

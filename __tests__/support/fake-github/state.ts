@@ -69,6 +69,17 @@ export interface FakeComment {
   updatedAt: string
 }
 
+/** One entry of an issue's timeline events (`labeled` and the like), as the issue events API lists it. */
+export interface FakeIssueEvent {
+  id: number
+  repo: string
+  issueNumber: number
+  event: string
+  actor: string
+  label?: string
+  createdAt: string
+}
+
 export type FaultKind =
   /** 403 "Resource not accessible by integration" (read-only token, e.g. a fork pull request). */
   | 'forbidden'
@@ -107,6 +118,7 @@ export interface FakeGitHubState {
   artifacts: FakeArtifact[]
   blobs: Map<string, FakeBlob>
   comments: FakeComment[]
+  issueEvents: FakeIssueEvent[]
   /** REST tokens and what they may do: `read` tokens get 403 on every write (fork pull requests). */
   tokens: Map<string, 'write' | 'read'>
   /** Runtime tokens the results service accepts. */
@@ -115,7 +127,15 @@ export interface FakeGitHubState {
   requests: RequestRecord[]
   /** Secret for the blob store's SAS signatures. */
   sasKey: Buffer
-  seq: { run: number; artifact: number; comment: number; fault: number; repo: number; runNumber: number }
+  seq: {
+    run: number
+    artifact: number
+    comment: number
+    fault: number
+    repo: number
+    runNumber: number
+    issueEvent: number
+  }
 }
 
 export function createState(sasKey: Buffer): FakeGitHubState {
@@ -125,11 +145,12 @@ export function createState(sasKey: Buffer): FakeGitHubState {
     artifacts: [],
     blobs: new Map(),
     comments: [],
+    issueEvents: [],
     tokens: new Map(),
     runtimeTokens: new Set(),
     faults: [],
     requests: [],
     sasKey,
-    seq: { run: 9000, artifact: 500, comment: 70000, fault: 0, repo: 100, runNumber: 0 }
+    seq: { run: 9000, artifact: 500, comment: 70000, fault: 0, repo: 100, runNumber: 0, issueEvent: 3000 }
   }
 }
