@@ -2,7 +2,7 @@
 // plan's attribution of sandbox-seconds to benchmarks, and the shared quantile helper.
 import { describe, expect, it } from 'vitest'
 import { summarize } from '../src/stats/summary.js'
-import type { Metric, Results } from '../src/results/schema.js'
+import { SCHEMA_VERSION, type Metric, type Results } from '../src/results/schema.js'
 import type { Sandbox } from '../src/sandbox/types.js'
 import { quantile, rng } from '../scripts/bench/common.js'
 import {
@@ -38,7 +38,7 @@ function metric(
 
 function results(metrics: Metric[]): Results {
   return {
-    schemaVersion: 1,
+    schemaVersion: SCHEMA_VERSION,
     tool: { name: 'swarm-bench', version: 'test' },
     run: {
       provider: 'local',

@@ -156,7 +156,7 @@ export async function run(): Promise<void> {
     const recordsBaseline =
       isBaselineBranchRun(ctx, config.baselineBranch || ctx.defaultBranch) && results.run.complete
     if (recordsBaseline) {
-      results = { ...results, history: appendHistory(baseline.previous, results) }
+      results = { ...results, history: appendHistory(baseline.previous, results, config.historyRuns) }
       artifactName = config.baselineArtifact
     }
     facts.results = results
