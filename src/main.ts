@@ -34,6 +34,7 @@ import { appendHistory, writeResults } from './results/io.js'
 import { REPORT_FILE, RESULTS_FILE, type Results } from './results/schema.js'
 import { installExitCleanup } from './sandbox/local.js'
 import { compareResults, type Comparison } from './stats/compare.js'
+import { analyseTrend } from './stats/trend.js'
 import { duetBase } from './action/duet.js'
 import { compareDuet } from './duet/verdict.js'
 
@@ -158,8 +159,14 @@ export async function run(): Promise<void> {
     if (recordsBaseline) {
       results = { ...results, history: appendHistory(baseline.previous, results, config.historyRuns) }
       artifactName = config.baselineArtifact
+      // The history's trend and change points: where a metric stepped and stayed, even by creeping.
+      comparison = {
+        ...comparison,
+        trend: analyseTrend(results, { thresholdPct: config.regressionThresholdPct })
+      }
     }
     facts.results = results
+    facts.comparison = comparison
 
     // Phase 5: report, results (with the history when this run is the next baseline) and, on a pull request, the
     // comment as data for the workflow_run pattern that comments on fork pull requests.

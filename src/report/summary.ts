@@ -4,6 +4,7 @@ import type { Comparison } from '../stats/compare.js'
 import { targetRows } from './data.js'
 import { code, escapeMd, safeUrl } from './escape.js'
 import { fmtDuration, fmtUsd, fmtValue } from './format.js'
+import { trendSection } from './trend.js'
 import {
   artifactContextLine,
   comparisonContext,
@@ -84,6 +85,14 @@ export function renderJobSummary(
       if (list.length > maxRows) out.push('', `${list.length - maxRows} more in the report.`)
       out.push('')
     }
+  }
+  if (comparison?.trend) {
+    out.push(
+      '### Trend over the history',
+      '',
+      ...trendSection(comparison.trend, { maxPoints: 30, maxLines: 4, maxRows: 15, maxSteps: 5, level: 4 }),
+      ''
+    )
   }
   out.push(
     `**Cost:** ${fmtUsd(results.cost.usd)}${results.cost.estimated ? ' (estimated as if on E2B)' : ''} — ` +

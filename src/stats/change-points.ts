@@ -25,6 +25,9 @@ export const DEFAULT_EDIVISIVE: EDivisiveOptions = {
   seed: 1
 }
 
+/** Fewest runs a history needs before a step can be found in it (a regime of `minSize` runs on each side). */
+export const MIN_STEP_RUNS = 2 * DEFAULT_EDIVISIVE.minSize
+
 export interface ChangePoint {
   /** Index of the first point of the new regime (0 is never a change point). */
   index: number
@@ -154,8 +157,9 @@ export interface Step {
   changePct: number
   /** The change in the worse direction is positive (a slowdown, or lost throughput). */
   worse: boolean
-  /** p of the change point where the step began. */
+  /** p of the change point where the step began; 0 means below `1 / (permutations + 1)`, the smallest resolved. */
   pValue: number
+  pResolution: number
   /** Change points found in the whole series (a creep shows several). */
   changePoints: number
 }
@@ -198,6 +202,7 @@ export function findStep(values: readonly number[], opts: StepOptions): Step | u
       changePct,
       worse: opts.direction === 'lower' ? changePct > 0 : changePct < 0,
       pValue: cps[j - 1].pValue,
+      pResolution: 1 / ((opts.permutations ?? DEFAULT_EDIVISIVE.permutations) + 1),
       changePoints: cps.length
     })
   }

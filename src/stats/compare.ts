@@ -12,6 +12,7 @@
 // history's band decide. A shift of the whole run beyond what the history shows is itself a verdict, so a change
 // that slows every timing alike is not hidden by the correction. `improvement` is the mirror image. Every verdict
 // carries the evidence it was decided on.
+import type { Trend } from './trend.js'
 import {
   FLOOR_KEY,
   metricKey,
@@ -162,6 +163,8 @@ export interface Comparison {
   tested: number
   /** Things that make the comparison less trustworthy (different provider, partial runs). */
   warnings: string[]
+  /** On runs that record the baseline: the gated headlines over the history and their steps (context only). */
+  trend?: Trend
   /**
    * The run-wide shift of all timed metrics (head vs baseline), when there were timed metrics to estimate it;
    * `scatterPct`: how far single timings strayed from it beyond their sampling error (part of every timed
