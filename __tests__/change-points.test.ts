@@ -71,6 +71,18 @@ describe('eDivisive', () => {
     expect(eDivisive(x, { seed: 3 })).toEqual(cps)
   })
 
+  it('holds its level: on flat series a first change point is found in α of them, not more', () => {
+    // 19 shuffles at α = 0.05: significant only when no shuffle reached q̂, which happens 1 time in 20 on noise
+    // (counting p as shuffles / (P + 1), as Otava does, would let 1 in 10 through).
+    let found = 0
+    for (let seed = 1; seed <= 1000; seed++) {
+      if (eDivisive(history(seed, 20, 0.1).map(Math.log), { permutations: 19, alpha: 0.05, seed }).length)
+        found++
+    }
+    expect(found / 1000).toBeGreaterThan(0.03)
+    expect(found / 1000).toBeLessThan(0.075)
+  })
+
   it('finds nothing in pure noise', () => {
     expect(eDivisive(history(11, 80, 0.05).map(Math.log))).toEqual([])
   })

@@ -103,7 +103,7 @@ describe('rendering the trend', () => {
   const at = d.step!.runIndex
   const sha7 = `${String(at).padStart(4, '0')}aaa`
   const line = new RegExp(
-    `since run h${at} \\(\`${sha7}\`\\), \`trading\\.consensus/decision_ms\` stepped \\+(1[5-9]|2[0-5]) % \\(worse: .* change point p < 0\\.001\\)`
+    `since run h${at} \\(\`${sha7}\`\\), \`trading\\.consensus/decision_ms\` stepped \\+(1[5-9]|2[0-5]) % \\(worse: .* change point p 0\\.001\\)`
   )
 
   it('the report shows the step line, a chart per category with the current run marked, and the table', () => {

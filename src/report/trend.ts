@@ -60,7 +60,7 @@ export function stepLine(s: TrendSeries): string {
   return (
     `${st.worse ? '📈' : '📉'} since ${runText(st)}, ${code(s.key)} stepped ${stepPct(st.changePct)} ` +
     `(${st.worse ? 'worse' : 'better'}: ${fmtValue(st.before, unit)} → ${fmtValue(st.after, unit)}, ` +
-    `${st.runsSince} run(s) at the new level, change point p ${st.pValue > 0 ? fmtP(st.pValue) : `< ${fmtP(st.pResolution)}`})`
+    `${st.runsSince} run(s) at the new level, change point p ${fmtP(st.pValue)})`
   )
 }
 
