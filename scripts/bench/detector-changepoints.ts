@@ -328,7 +328,7 @@ export function changePointMode(f: ChangePointFlags): unknown {
     console.log(
       `\nEvery measured headline at once, flat (${measured.heads.length} series per baseline run, as the action searches them): ` +
         `${whole.runsWithAlarm} of ${f.trials} runs (${pct(whole.runsWithAlarm, f.trials)}) reported a step; ` +
-        `${whole.steps} steps in ${f.trials * measured.heads.length} series (${pct(whole.steps, f.trials * measured.heads.length)}); ` +
+        `${whole.steps} steps in ${f.trials * measured.heads.length} series (${((100 * whole.steps) / Math.max(1, f.trials * measured.heads.length)).toFixed(2)}%); ` +
         `${fmt(whole.msPerRun)} ms per baseline run` +
         (whole.steps
           ? `\nby headline: ${Object.entries(whole.byKey)
