@@ -176,7 +176,7 @@ async function main(): Promise<void> {
       history: {
         type: 'string',
         default: '10',
-        help: 'earlier runs in the baseline history (the action keeps up to 20)'
+        help: 'earlier runs in the baseline history (the gate reads the newest 20)'
       },
       seed: { type: 'string', default: '1', help: 'seed of the simulation' },
       resample: {
