@@ -74,8 +74,8 @@ describe('unreadable and untrustworthy files are rejected with a reason', () => 
     ['no schemaVersion (foreign JSON)', () => '{"name": "package.json"}', /no schemaVersion/],
     [
       'newer schema',
-      () => JSON.stringify({ ...clone(), schemaVersion: 2 }),
-      /newer version.*schemaVersion 2/
+      () => JSON.stringify({ ...clone(), schemaVersion: 3 }),
+      /newer version.*schemaVersion 3/
     ],
     ['older schema', () => JSON.stringify({ ...clone(), schemaVersion: 0 }), /older version/],
     ['schemaVersion as a string', () => JSON.stringify({ ...clone(), schemaVersion: '1' }), /not an integer/],

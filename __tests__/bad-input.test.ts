@@ -365,6 +365,11 @@ const ACTION_CASES: Record<string, [string, RegExp][]> = {
     ['91', /an integer from 1 to 90/],
     ['week', /an integer from 1 to 90/]
   ],
+  'history-runs': [
+    ['-1', /an integer from 0 to 500/],
+    ['501', /an integer from 0 to 500/],
+    ['all', /an integer from 0 to 500/]
+  ],
   'price-vcpu-second': [['-1', /a number from 0 to 1/]],
   'price-gib-second': [['free', /a number from 0 to 1/]],
   'cost-window-seconds': [['3601', /a number from 0 to 3600/]],

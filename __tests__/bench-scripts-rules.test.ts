@@ -2,7 +2,7 @@
 // plan's attribution of sandbox-seconds to benchmarks, and the shared quantile helper.
 import { describe, expect, it } from 'vitest'
 import { summarize } from '../src/stats/summary.js'
-import type { Metric, Results } from '../src/results/schema.js'
+import { SCHEMA_VERSION, type Metric, type Results } from '../src/results/schema.js'
 import type { Sandbox } from '../src/sandbox/types.js'
 import { quantile, rng } from '../scripts/bench/common.js'
 import {
@@ -17,6 +17,7 @@ import {
   welchTTest
 } from '../scripts/bench/detector-rules.js'
 import { attribute, sumById, type SandboxSpan } from '../scripts/bench/trace.js'
+import { changeRuns, headlineNoise, syntheticHistory } from '../scripts/bench/detector-changepoints.js'
 
 function metric(
   name: string,
@@ -38,7 +39,7 @@ function metric(
 
 function results(metrics: Metric[]): Results {
   return {
-    schemaVersion: 1,
+    schemaVersion: SCHEMA_VERSION,
     tool: { name: 'swarm-bench', version: 'test' },
     run: {
       provider: 'local',
@@ -185,6 +186,49 @@ const span = (start: number, seconds: number): SandboxSpan => ({
   label: 'x',
   start,
   sandbox: { aliveSeconds: () => seconds } as unknown as Sandbox
+})
+
+describe('detector: change-point histories', () => {
+  it("takes each gated headline's run-to-run σ of ln(headline) from 3+ runs, context metrics left out", () => {
+    const run = (v: number) =>
+      results([
+        metric('decision_ms', 'ms', 'lower', [v, v, v]),
+        metric('batch_ms', 'ms', 'lower', [v], false)
+      ])
+    const heads = headlineNoise([run(10), run(10 * Math.E), run(10 * Math.E ** 2)])
+    expect(heads).toEqual([
+      { key: 'trading.consensus/decision_ms', direction: 'lower', sigma: expect.any(Number) }
+    ])
+    expect(heads[0].sigma).toBeCloseTo(1, 9)
+    expect(headlineNoise([run(10), run(20)])).toEqual([])
+  })
+
+  it('injects the change in the worse direction of the metric, from its run on; creeps spread evenly', () => {
+    const flatNoise = { key: 'k', sigma: 0 }
+    const up = syntheticHistory(
+      { ...flatNoise, direction: 'lower' },
+      { kind: 'step', pct: 20 },
+      [3],
+      6,
+      rng(1)
+    )
+    expect(up.map(v => Number(v.toFixed(6)))).toEqual([1, 1, 1, 1.2, 1.2, 1.2])
+    const tp = syntheticHistory(
+      { ...flatNoise, direction: 'higher' },
+      { kind: 'step', pct: 25 },
+      [2],
+      4,
+      rng(1)
+    )
+    expect(tp.map(v => Number(v.toFixed(6)))).toEqual([1, 1, 0.8, 0.8])
+    const creep = { kind: 'creep' as const, pct: 3, steps: 5 }
+    expect(changeRuns(creep, 70, rng(1))).toEqual([10, 20, 30, 40, 50])
+    const c = syntheticHistory({ ...flatNoise, direction: 'lower' }, creep, [10, 20, 30, 40, 50], 70, rng(1))
+    expect(c[69]).toBeCloseTo(1.03 ** 5, 9)
+    const at = changeRuns({ kind: 'step', pct: 10 }, 100, rng(2))[0]
+    expect(at).toBeGreaterThanOrEqual(10)
+    expect(at).toBeLessThan(90)
+  })
 })
 
 describe('plan: attribution of sandbox-seconds', () => {

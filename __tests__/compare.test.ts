@@ -91,6 +91,23 @@ describe('compareResults', () => {
     expect(compareResults(quiet, head).verdicts[0].noise!.source).toBe('floor')
   })
 
+  it('reads only the newest maxHistoryRuns (20) of a longer history kept for trends', () => {
+    // 20 quiet recent runs, then 80 older ones on either side of a long-gone step: only the quiet ones set σ.
+    const quiet = hist(Array.from({ length: 20 }, (_, i) => 100 + (i % 3) - 1))
+    const old = hist(Array.from({ length: 80 }, (_, i) => (i % 2 ? 60 : 150))).map((h, i) => ({
+      ...h,
+      runId: `old${i}`
+    }))
+    const head = single(m('rtt_ms', samples(130, 0.02, 30, 2)))
+    const base = single(m('rtt_ms', samples(100, 0.02, 30, 1)), [...quiet, ...old])
+    const v = compareResults(base, head).verdicts[0]
+    expect(v.verdict).toBe('regression')
+    expect(v.noise!.runs).toBe(20)
+    expect(compareResults(base, head).baselineInfo!.historyRuns).toBe(20)
+    // Reading all 100 would fold the old swings into σ and hide the change.
+    expect(compareResults(base, head, { maxHistoryRuns: 100 }).verdicts[0].verdict).toBe('unchanged')
+  })
+
   it('a change below the threshold is not a regression even when significant', () => {
     const base = single(m('rtt_ms', samples(100, 0.01, 200, 1)))
     const head = single(m('rtt_ms', samples(106, 0.01, 200, 2)))

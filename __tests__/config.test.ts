@@ -87,12 +87,17 @@ describe('parseActionConfig', () => {
     expect(c.failOnRegression).toBe(true)
     expect(c.regressionThresholdPct).toBe(10)
     expect(c.retentionDays).toBe(30)
+    expect(c.historyRuns).toBe(100)
+    expect(parseActionConfig(reader({ 'history-runs': '0' }), {}).historyRuns).toBe(0)
+    expect(parseActionConfig(reader({ 'history-runs': '500' }), {}).historyRuns).toBe(500)
   })
 
   it.each([
     ['comment', 'sometimes', /'comment'.*always, on-change, never/],
     ['duet', 'on', /'duet'.*auto, off/],
     ['retention-days', '365', /'retention-days'.*1 to 90/],
+    ['history-runs', '501', /'history-runs'.*an integer from 0 to 500/],
+    ['history-runs', '2.5', /'history-runs'.*an integer from 0 to 500/],
     ['regression-threshold', '-5', /'regression-threshold'/],
     ['artifact-name', 'a/b', /'artifact-name'/],
     ['fail-on-regression', 'yes please', /'fail-on-regression'/]

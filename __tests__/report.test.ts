@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { CATALOG } from '../src/bench/catalog.js'
 import { costOf, E2B_DEFAULT_PRICING } from '../src/cost/pricing.js'
 import { benchmarkStatus, makeMetric, type MetricInput } from '../src/results/metric.js'
-import { Results, type BenchmarkResult, type Metric } from '../src/results/schema.js'
+import { Results, SCHEMA_VERSION, type BenchmarkResult, type Metric } from '../src/results/schema.js'
 import { mulberry32 } from '../src/stats/bootstrap.js'
 import { compareResults } from '../src/stats/compare.js'
 import { renderComment, COMMENT_MARKER, MAX_COMMENT_CHARS } from '../src/report/comment.js'
@@ -104,7 +104,7 @@ function fixture(scale = 1, seed = 1): Results {
     }
   })
   return Results.parse({
-    schemaVersion: 1,
+    schemaVersion: SCHEMA_VERSION,
     tool: { name: 'swarm-bench', version: '0.1.0' },
     run: {
       provider: 'local',

@@ -19,7 +19,13 @@ import {
   writeResults
 } from '../src/results/io.js'
 import { benchmarkStatus, makeMetric, meetsTarget, subsample } from '../src/results/metric.js'
-import { MAX_SAMPLES, RESULTS_FILE, Results, type BenchmarkResult } from '../src/results/schema.js'
+import {
+  MAX_SAMPLES,
+  RESULTS_FILE,
+  Results,
+  SCHEMA_VERSION,
+  type BenchmarkResult
+} from '../src/results/schema.js'
 
 function sample(runId = 'r1', overrides: Partial<Results['run']> = {}): Results {
   const metrics = [
@@ -44,7 +50,7 @@ function sample(runId = 'r1', overrides: Partial<Results['run']> = {}): Results 
     durationMs: 12
   }
   return Results.parse({
-    schemaVersion: 1,
+    schemaVersion: SCHEMA_VERSION,
     tool: { name: 'swarm-bench', version: '0.1.0' },
     run: {
       provider: 'local',
@@ -126,9 +132,9 @@ describe('writeResults / readResults', () => {
       ['[1,2]', /not a results object/],
       ['null', /not a results object/],
       ['{"foo": 1}', /no schemaVersion/],
-      [good.replace('"schemaVersion":1', '"schemaVersion":2'), /written by a newer version/],
-      [good.replace('"schemaVersion":1', '"schemaVersion":0'), /older version/],
-      [good.replace('"schemaVersion":1', '"schemaVersion":"1"'), /not an integer/],
+      [good.replace('"schemaVersion":2', '"schemaVersion":3'), /written by a newer version/],
+      [good.replace('"schemaVersion":2', '"schemaVersion":0'), /older version/],
+      [good.replace('"schemaVersion":2', '"schemaVersion":"2"'), /not an integer/],
       [good.replace('"durationMs":12', '"durationMs":1e999'), /benchmarks\.0\.durationMs: .*Infinity/],
       [good.replace('"provider":"local"', '"provider":"aws"'), /run\.provider/],
       [
@@ -162,6 +168,37 @@ describe('writeResults / readResults', () => {
   })
 })
 
+describe('schema versions', () => {
+  const withHistory = (version: number, runs: number): string => {
+    const r = sample('prev') as Record<string, unknown>
+    r.history = Array.from({ length: runs }, (_, i) => ({
+      runId: `h${i}`,
+      startedAt: '2024-01-01T00:00:00Z',
+      values: { 'communication.inter-agent-latency/rtt_ms': 3 + i }
+    }))
+    return JSON.stringify({ ...r, schemaVersion: version })
+  }
+
+  it('reads a version-1 file (history capped at 50) as the current version, history intact', () => {
+    expect(SCHEMA_VERSION).toBe(2)
+    const read = parseResults(withHistory(1, 50))
+    if (!read.ok) throw new Error(read.reason)
+    expect(read.results.schemaVersion).toBe(SCHEMA_VERSION)
+    expect(read.results.history).toHaveLength(50)
+    expect(read.results.history[49].values['communication.inter-agent-latency/rtt_ms']).toBe(52)
+  })
+
+  it('refuses a version-1 file past its own cap, and any file past the current cap', () => {
+    expectReason(
+      parseResults(withHistory(1, 51)),
+      /schemaVersion 1 file holds at most 50 history runs, this one 51/
+    )
+    const ok = parseResults(withHistory(2, 500))
+    expect(ok.ok).toBe(true)
+    expectReason(parseResults(withHistory(2, 501)), /history/)
+  })
+})
+
 describe('appendHistory', () => {
   it('condenses the previous baseline, newest first, and caps', () => {
     const prev = sample('prev')
@@ -188,6 +225,19 @@ describe('appendHistory', () => {
     const prev = sample('same')
     prev.history = [{ runId: 'older', startedAt: '2024-01-01T00:00:00Z', values: {} }]
     expect(appendHistory(prev, sample('same')).map(e => e.runId)).toEqual(['older'])
+  })
+
+  it('keeps history-runs entries (default 100), up to the schema cap of 500', () => {
+    const prev = sample('prev')
+    prev.history = Array.from({ length: 499 }, (_, i) => ({
+      runId: `old${i}`,
+      startedAt: '2024-01-01T00:00:00Z',
+      values: { 'communication.inter-agent-latency/rtt_ms': 3 }
+    }))
+    expect(appendHistory(prev, sample('cur'))).toHaveLength(100)
+    expect(appendHistory(prev, sample('cur'), 250)).toHaveLength(250)
+    expect(appendHistory(prev, sample('cur'), 10_000)).toHaveLength(500)
+    expect(appendHistory(prev, sample('cur'), 0)).toEqual([])
   })
 
   it('produces a history the schema accepts', () => {

@@ -33,6 +33,7 @@ import { appendHistory, writeResults } from './results/io.js'
 import { RESULTS_FILE, type Results } from './results/schema.js'
 import { installExitCleanup } from './sandbox/local.js'
 import { compareResults, type Comparison } from './stats/compare.js'
+import { analyseTrend } from './stats/trend.js'
 import { duetBase } from './action/duet.js'
 import { compareDuet } from './duet/verdict.js'
 import { acceptByLabel, methodDocUrl } from './action/review.js'
@@ -157,10 +158,16 @@ export async function run(): Promise<void> {
     const recordsBaseline =
       isBaselineBranchRun(ctx, config.baselineBranch || ctx.defaultBranch) && results.run.complete
     if (recordsBaseline) {
-      results = { ...results, history: appendHistory(baseline.previous, results) }
+      results = { ...results, history: appendHistory(baseline.previous, results, config.historyRuns) }
       artifactName = config.baselineArtifact
+      // The history's trend and change points: where a metric stepped and stayed, even by creeping.
+      comparison = {
+        ...comparison,
+        trend: analyseTrend(results, { thresholdPct: config.regressionThresholdPct })
+      }
     }
     facts.results = results
+    facts.comparison = comparison
 
     // Phase 5: every output file (src/export/): results (with the history when this run is the next baseline),
     // report, the ecosystem exports and, on a pull request, the comment as data for the workflow_run pattern that

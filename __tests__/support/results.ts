@@ -1,7 +1,7 @@
 // A valid results file for tests that need one built from metrics: one run of the local provider, quick profile.
 import { costOf, E2B_DEFAULT_PRICING } from '../../src/cost/pricing.js'
 import { benchmarkStatus } from '../../src/results/metric.js'
-import { Results, type BenchmarkResult, type Metric } from '../../src/results/schema.js'
+import { Results, SCHEMA_VERSION, type BenchmarkResult, type Metric } from '../../src/results/schema.js'
 
 export function benchOf(
   id: string,
@@ -23,7 +23,7 @@ export function benchOf(
 
 export function resultsOf(benchmarks: BenchmarkResult[], extra: Partial<Results> = {}): Results {
   return Results.parse({
-    schemaVersion: 1,
+    schemaVersion: SCHEMA_VERSION,
     tool: { name: 'swarm-bench', version: '0.1.0' },
     run: {
       provider: 'local',

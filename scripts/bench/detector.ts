@@ -32,6 +32,7 @@ import {
   type Injection
 } from './detector-rules.js'
 import { flags, fmt, intFlag, machine, machineLine, rng, startLoad, table, writeJson } from './common.js'
+import { changePointMode } from './detector-changepoints.js'
 
 type Method = 'project' | 'ratio110' | 'ratio200' | 'welch'
 const METHODS: Method[] = ['project', 'ratio110', 'ratio200', 'welch']
@@ -175,7 +176,7 @@ async function main(): Promise<void> {
       history: {
         type: 'string',
         default: '10',
-        help: 'earlier runs in the baseline history (the action keeps up to 20)'
+        help: 'earlier runs in the baseline history (the gate reads the newest 20)'
       },
       seed: { type: 'string', default: '1', help: 'seed of the simulation' },
       resample: {
@@ -202,11 +203,47 @@ async function main(): Promise<void> {
         type: 'string',
         help: 'also compare the runs recorded in this folder (e.g. under --load) against the quiet ones'
       },
-      json: { type: 'string', help: 'write the figures as JSON to this file' }
+      json: { type: 'string', help: 'write the figures as JSON to this file' },
+      mode: {
+        type: 'string',
+        default: 'verdict',
+        help: 'verdict: the regression verdict (above); changepoints: change points on synthetic run histories'
+      },
+      'noise-from': {
+        type: 'string',
+        default: '',
+        help: "changepoints: results files or folders of recorded runs (comma-separated) to take each gated headline's run-to-run noise from"
+      },
+      trials: { type: 'string', default: '200', help: 'changepoints: histories per cell' },
+      'cp-runs': { type: 'string', default: '100', help: 'changepoints: runs per history (history-runs)' },
+      sigmas: {
+        type: 'string',
+        default: '2,5,10,20',
+        help: 'changepoints: synthetic run-to-run noise levels, percent'
+      },
+      'busy-every': {
+        type: 'string',
+        default: '0',
+        help: 'changepoints: one run in N on a busy runner (every value 1.4× worse); 0: none'
+      },
+      threshold: { type: 'string', default: '10', help: 'changepoints: regression threshold, percent' }
     }
   )
   const m = machine()
   console.log(`bench:detector · ${machineLine(m)}`)
+  if (f.mode === 'changepoints') {
+    const figures = changePointMode({
+      noiseFrom: f['noise-from'],
+      trials: intFlag('trials', f.trials),
+      runs: intFlag('cp-runs', f['cp-runs'], 6),
+      thresholdPct: Number(f.threshold),
+      seed: intFlag('seed', f.seed, 0),
+      busyEvery: intFlag('busy-every', f['busy-every'], 0),
+      sigmas: f.sigmas.split(',').map(Number)
+    })
+    writeJson(f.json, { machine: m, ...(figures as object) })
+    return
+  }
   const dir = resolve(projectRoot(), f.from || f.dir)
   if (!f.from) {
     const only = f.only ? f.only.split(',').map(s => s.trim()) : [...BENCHMARK_IDS]

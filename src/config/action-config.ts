@@ -1,5 +1,6 @@
 // Action-only inputs (GitHub side) on top of the engine's RunConfig; same validation rules and messages.
 import { parseRunConfig, type RunConfig } from './config.js'
+import { DEFAULT_HISTORY_RUNS, MAX_HISTORY } from '../results/schema.js'
 import { readBoolean, readEnum, readNumber, readString, type InputReader } from './inputs.js'
 import { readThresholds } from './thresholds.js'
 
@@ -27,6 +28,8 @@ export interface ActionConfig extends RunConfig {
   comment: CommentMode
   artifactName: string
   retentionDays: number
+  /** Earlier default-branch runs the baseline artifact carries (condensed) for trends and change points. */
+  historyRuns: number
   /** `auto`: on a pull request, measure the base commit's code beside the head's (a duet); `off`: never. */
   duet: DuetMode
   /** A folder holding the base's checkout, made by the workflow; empty: a git worktree of the base commit. */
@@ -55,6 +58,11 @@ export function parseActionConfig(read: InputReader, env: NodeJS.ProcessEnv = pr
     comment: readEnum(read, 'comment', COMMENT_MODES, 'always'),
     artifactName: readString(read, 'artifact-name', 'swarm-bench-results', ARTIFACT_NAME),
     retentionDays: readNumber(read, 'retention-days', 30, { min: 1, max: 90, integer: true }),
+    historyRuns: readNumber(read, 'history-runs', DEFAULT_HISTORY_RUNS, {
+      min: 0,
+      max: MAX_HISTORY,
+      integer: true
+    }),
     duet: readEnum(read, 'duet', DUET_MODES, 'auto'),
     basePath: readString(read, 'base-path', '', { maxLength: 4096 })
   }

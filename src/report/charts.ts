@@ -12,12 +12,17 @@ export interface ChartSpec {
   categories: string[]
   yLabel: string
   series: { kind: 'line' | 'bar'; values: number[] }[]
+  /** Colours of the series in order (xychart has no legend: a table can then name each line by its colour). */
+  palette?: string[]
 }
 
 export function mermaidChart(spec: ChartSpec): string {
   const cats = spec.categories.map(c => `"${mermaidText(c, 30)}"`).join(', ')
   const lines = [
     '```mermaid',
+    ...(spec.palette?.length
+      ? [`%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "${spec.palette.join(', ')}"}}}}%%`]
+      : []),
     'xychart-beta',
     `  title "${mermaidText(spec.title, 80)}"`,
     `  x-axis "${mermaidText(spec.xLabel)}" [${cats}]`,

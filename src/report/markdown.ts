@@ -32,6 +32,7 @@ import {
 import { code, escapeMd } from './escape.js'
 import { fmtDuration, fmtNum, fmtP, fmtPct, fmtUsd, fmtValue } from './format.js'
 import { comparisonContext, sortVerdicts, verdictLine, VERDICT_ICON } from './verdicts.js'
+import { stepLines, trendSection } from './trend.js'
 
 export interface ReportOptions {
   /** Shown under "How to reproduce"; default `npx swarm-bench run` with the run's provider and profile. */
@@ -130,6 +131,13 @@ function executiveSummary(results: Results, comparison: Comparison | undefined):
     ''
   )
   if (comparison) out.push(`**Regression check:** ${verdictLine(comparison)}`, '')
+  if (comparison?.trend)
+    out.push(
+      `**Change points over the history** (see [Trend](#trend-over-the-history)):`,
+      '',
+      ...stepLines(comparison.trend),
+      ''
+    )
   out.push(
     `**Cost:** ${fmtUsd(results.cost.usd)}${results.cost.estimated ? ' (estimated as if on E2B)' : ''} for ` +
       `${results.cost.sandboxes} sandbox(es) alive ${fmtNum(results.cost.sandboxSeconds)} s in total.`,
@@ -689,6 +697,7 @@ export function renderReport(results: Results, comparison?: Comparison, opts: Re
     environment(results),
     reproduce(results, opts)
   ]
+  if (comparison?.trend) parts.push(section('Trend over the history', trendSection(comparison.trend)))
   if (comparison) parts.push(comparisonSection(comparison))
   return parts.join('\n\n').replace(/\n{3,}/g, '\n\n') + '\n'
 }

@@ -7,6 +7,7 @@ import { targetRows } from './data.js'
 import { code, escapeMd, safeUrl } from './escape.js'
 import { fmtDuration, fmtValue } from './format.js'
 import { renderDigest } from './pr-digest.js'
+import { trendSection } from './trend.js'
 
 export interface JobSummaryOptions {
   /** Name of the uploaded report artifact. */
@@ -83,6 +84,14 @@ export function renderJobSummary(
     out.push(`- 💥 ${code(b.id)}: ${escapeMd(b.error ?? 'no message', 300)}`)
   }
   if (counts.error) out.push('')
+  if (comparison?.trend) {
+    out.push(
+      '### Trend over the history',
+      '',
+      ...trendSection(comparison.trend, { maxPoints: 30, maxLines: 4, maxRows: 15, maxSteps: 5, level: 4 }),
+      ''
+    )
+  }
   const links: string[] = []
   const report = safeUrl(opts.reportUrl)
   if (report) links.push(`[Full report](${report})`)

@@ -5,7 +5,11 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import {
+  DEFAULT_HISTORY_RUNS,
   FLOOR_KEY,
+  MAX_HISTORY,
+  MAX_HISTORY_V1,
+  MIN_SCHEMA_VERSION,
   MAX_SAMPLES,
   RESULTS_FILE,
   Results,
@@ -113,15 +117,17 @@ export function parseResults(text: string): ReadOutcome {
       reason: `written by a newer version of swarm-bench (schemaVersion ${version}; this version reads ${SCHEMA_VERSION})`
     }
   }
-  if (version < SCHEMA_VERSION) {
+  if (version < MIN_SCHEMA_VERSION) {
     return {
       ok: false,
-      reason: `written by an older version of swarm-bench (schemaVersion ${version}; this version reads ${SCHEMA_VERSION})`
+      reason: `written by an older version of swarm-bench (schemaVersion ${version}; this version reads ${MIN_SCHEMA_VERSION} to ${SCHEMA_VERSION})`
     }
   }
   const sizeProblem = checkSizes(obj)
   if (sizeProblem) return { ok: false, reason: sizeProblem }
-  const parsed = Results.safeParse(data)
+  const migrated = migrate(obj, version)
+  if (typeof migrated === 'string') return { ok: false, reason: migrated }
+  const parsed = Results.safeParse(migrated)
   if (!parsed.success) return { ok: false, reason: `invalid results: ${describeIssues(parsed.error.issues)}` }
   const inconsistent = findInconsistency(parsed.data)
   if (inconsistent) return { ok: false, reason: `inconsistent results: ${inconsistent}` }
@@ -177,6 +183,20 @@ export function findInconsistency(r: Results): string | undefined {
     }
   }
   return undefined
+}
+
+/**
+ * The rule for older files: version 1 differs from 2 only in its history cap (50 runs, not 500), so a version-1 file
+ * within its own cap is read as version 2, unchanged otherwise. A version-1 file past its cap was not written by
+ * swarm-bench and is refused. (A version-1 reader refuses every version-2 file as newer: see docs/regressions.md.)
+ */
+function migrate(obj: Record<string, unknown>, version: number): Record<string, unknown> | string {
+  if (version === SCHEMA_VERSION) return obj
+  const history = obj.history
+  if (Array.isArray(history) && history.length > MAX_HISTORY_V1) {
+    return `invalid results: a schemaVersion 1 file holds at most ${MAX_HISTORY_V1} history runs, this one ${history.length}`
+  }
+  return { ...obj, schemaVersion: SCHEMA_VERSION }
 }
 
 function describeJsonError(text: string, err: Error): string {
@@ -237,8 +257,12 @@ export function condense(results: ResultsT): HistoryEntry {
  * capped at `max`. A history of runs on another provider or profile measures something else: it restarts.
  * Re-runs (same run id as `current`) are not counted twice.
  */
-export function appendHistory(previous: ResultsT | undefined, current: ResultsT, max = 20): HistoryEntry[] {
-  max = Math.min(max, 50) // the schema keeps at most 50 entries
+export function appendHistory(
+  previous: ResultsT | undefined,
+  current: ResultsT,
+  max = DEFAULT_HISTORY_RUNS
+): HistoryEntry[] {
+  max = Math.min(max, MAX_HISTORY) // the schema keeps at most MAX_HISTORY entries
   if (!previous || max <= 0) return []
   if (previous.run.provider !== current.run.provider || previous.run.profile !== current.run.profile)
     return []

@@ -2,11 +2,20 @@
 // the renderers and the baseline artifact. Validated on write and on read; nothing downstream trusts raw JSON.
 import { z } from 'zod'
 
-export const SCHEMA_VERSION = 1
+// 2: the history cap rose from 50 to MAX_HISTORY runs (nothing else changed). Readers take version 1 files as
+// version 2 (see `parseResults`); a version-1 reader refuses a version-2 file as newer and runs without it.
+export const SCHEMA_VERSION = 2
+/** Oldest results file version this reader still takes (migrated on read). */
+export const MIN_SCHEMA_VERSION = 1
 export const RESULTS_FILE = 'swarm-bench-results.json'
 export const REPORT_FILE = 'SWARM_BENCHMARKS_REPORT.md'
 /** Raw samples kept per metric; the summary is computed from all samples before capping. */
 export const MAX_SAMPLES = 1000
+/** History runs a results file may carry (the `history-runs` input's maximum); version 1 allowed 50. */
+export const MAX_HISTORY = 500
+export const MAX_HISTORY_V1 = 50
+/** History runs kept by default: enough for change points that persist over weeks of merges. */
+export const DEFAULT_HISTORY_RUNS = 100
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number')
 
@@ -164,7 +173,7 @@ export const Results = z.object({
   benchmarks: z.array(BenchmarkResult),
   cost: CostTotals,
   /** Rolling history of earlier baseline runs (newest first), carried forward by baseline uploads. */
-  history: z.array(HistoryEntry).max(50).default([]),
+  history: z.array(HistoryEntry).max(MAX_HISTORY).default([]),
   /** Present when the run was a duet (base and head side by side). */
   duet: DuetRun.optional()
 })

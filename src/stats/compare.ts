@@ -12,6 +12,7 @@
 // history's band decide. A shift of the whole run beyond what the history shows is itself a verdict, so a change
 // that slows every timing alike is not hidden by the correction. `improvement` is the mirror image. Every verdict
 // carries the evidence it was decided on.
+import type { Trend } from './trend.js'
 import {
   FLOOR_KEY,
   metricKey,
@@ -57,6 +58,8 @@ export interface CompareOptions {
   noiseSigmas: number
   /** Fewest history runs to estimate a metric's run-to-run noise from; fewer and `noHistoryNoisePct` applies. */
   minHistoryRuns: number
+  /** Newest history runs the noise and shift estimates read; older ones are kept for the trend only. */
+  maxHistoryRuns: number
   /** Fewest samples on each side to estimate the sampling error from the samples themselves. */
   minSamples: number
   /** Bootstrap resamples for the interval on the change. */
@@ -101,6 +104,8 @@ export const DEFAULT_COMPARE_OPTIONS: CompareOptions = {
   // 12 %, 15 %, 9 %, 1.7 % of pairs were called regressions (µs-scale loopback timings switch between modes a few
   // runs do not all show), with 10 none, as with no history at all.
   minHistoryRuns: 10,
+  // The 20 runs the history held before it grew for trends: an older step in a longer history would widen σ.
+  maxHistoryRuns: 20,
   // A median's MAD from fewer samples is too unsteady to be trusted as the error of the headline.
   minSamples: 8,
   bootstrapIterations: 1000
@@ -183,6 +188,8 @@ export interface Comparison {
   tested: number
   /** Things that make the comparison less trustworthy (different provider, partial runs). */
   warnings: string[]
+  /** On runs that record the baseline: the gated headlines over the history and their steps (context only). */
+  trend?: Trend
   /**
    * The run-wide shift of all timed metrics (head vs baseline), when there were timed metrics to estimate it;
    * `scatterPct`: how far single timings strayed from it beyond their sampling error (part of every timed
@@ -244,6 +251,8 @@ export function compareResults(
 ): Comparison {
   const opts: CompareOptions = { ...DEFAULT_COMPARE_OPTIONS, ...options }
   if (!baseline) return noComparison(opts.noBaselineReason ?? 'no baseline results were given', opts)
+  if (baseline.history.length > opts.maxHistoryRuns)
+    baseline = { ...baseline, history: baseline.history.slice(0, opts.maxHistoryRuns) }
 
   const warnings: string[] = []
   if (baseline.run.provider !== head.run.provider) {
