@@ -48111,7 +48111,7 @@ class E2BSandbox {
     ctx;
     provider = 'e2b';
     workdir = E2B_WORKDIR;
-    createdAt = performance.now();
+    createdAt;
     killedAt;
     killing;
     keepAlive;
@@ -48121,6 +48121,7 @@ class E2BSandbox {
         this.label = label;
         this.allocation = allocation;
         this.ctx = ctx;
+        this.createdAt = ctx.requestedAt;
         // The safety lifetime is short so a crashed run leaks little; keep extending it while we are alive.
         this.keepAlive = setInterval(() => {
             this.sdk.setTimeout(this.ctx.timeoutMs).catch((err) => {
@@ -48267,18 +48268,24 @@ class E2BProvider {
     async create(opts) {
         const release = await this.limiter.acquireSlot({ signal: opts.signal, waitMs: this.opts.slotWaitMs });
         let sdk;
+        // E2B bills from creation, which happens during the create request: the lifetime counts from the start of
+        // the attempt that succeeded (refused attempts create nothing).
+        let requestedAt = performance.now();
         try {
             const metadata = { ...this.opts.metadata, ...opts.metadata, label: opts.label };
-            sdk = await withRetry(() => this.limiter.schedule(() => withDeadline(this.opts.requestTimeoutMs ?? SDK_REQUEST_TIMEOUT_MS, opts.signal, signal => this.client.Sandbox.create(this.template, {
-                timeoutMs: opts.timeoutMs ?? this.timeoutMs,
-                metadata,
-                // Retries go through our limiter again (each one is a creation the plan counts), not the SDK's.
-                retries: 0,
-                signal,
-                ...(this.opts.allowPublicTraffic === false
-                    ? { network: { allowPublicTraffic: false } }
-                    : {})
-            })), { signal: opts.signal }), {
+            sdk = await withRetry(() => this.limiter.schedule(() => withDeadline(this.opts.requestTimeoutMs ?? SDK_REQUEST_TIMEOUT_MS, opts.signal, signal => {
+                requestedAt = performance.now();
+                return this.client.Sandbox.create(this.template, {
+                    timeoutMs: opts.timeoutMs ?? this.timeoutMs,
+                    metadata,
+                    // Retries go through our limiter again (each one is a creation the plan counts), not the SDK's.
+                    retries: 0,
+                    signal,
+                    ...(this.opts.allowPublicTraffic === false
+                        ? { network: { allowPublicTraffic: false } }
+                        : {})
+                });
+            }), { signal: opts.signal }), {
                 ...this.retry,
                 signal: opts.signal,
                 onRetry: ({ attempt, delayMs, kind }) => this.log(`${opts.label}: sandbox creation refused (${kind}), retry ${attempt} in ${delayMs} ms`)
@@ -48304,7 +48311,8 @@ class E2BProvider {
             timeoutMs: opts.timeoutMs ?? this.timeoutMs,
             log: this.log,
             release,
-            retry: this.retry
+            retry: this.retry,
+            requestedAt
         });
         this.all.push(sandbox);
         return sandbox;
