@@ -37,12 +37,11 @@ import { analyseTrend } from './stats/trend.js'
 import { duetBase } from './action/duet.js'
 import { compareDuet } from './duet/verdict.js'
 import { acceptByLabel, methodDocUrl } from './action/review.js'
+import { errorText } from './errors.js'
 
 /** One sticky comment per artifact name, so jobs benchmarking different things keep separate comments. */
 export const stickyMarker = (artifactName: string): string =>
   `<!-- swarm-bench-action:sticky:${artifactName} -->`
-
-const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err))
 
 export async function run(): Promise<void> {
   // Mask the secrets before anything can print them, even an input error.

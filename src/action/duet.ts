@@ -6,6 +6,7 @@ import type { ActionConfig } from '../config/action-config.js'
 import { prepareBaseCode, type BaseCode } from '../duet/base-code.js'
 import type { RunnerContext } from '../github/context.js'
 import { agentDir } from '../paths.js'
+import { errorText } from '../errors.js'
 
 export interface DuetBasePhase {
   code?: BaseCode
@@ -33,7 +34,7 @@ export async function duetBase(config: ActionConfig, ctx: RunnerContext): Promis
     )
     return { code }
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err)
+    const why = errorText(err)
     core.warning(`No duet, comparing with the baseline artifact instead: ${why}`)
     return { note: `the base commit's code could not be had (${why}); compared with the baseline artifact` }
   }

@@ -8,6 +8,7 @@ import { RUN_TAG_METADATA } from '../sandbox/agent-files.js'
 import { findTaggedProcesses, killPids } from './leftovers.js'
 import { redact, usableSecrets } from './secrets.js'
 import { STATE } from './state.js'
+import { errorText } from '../errors.js'
 
 export async function runPost(): Promise<void> {
   const apiKey = core.getInput('e2b-api-key').trim() || process.env.E2B_API_KEY?.trim() || ''
@@ -55,6 +56,6 @@ export async function runPost(): Promise<void> {
       )
     }
   } catch (err) {
-    core.warning(clean(`Post step cleanup failed: ${err instanceof Error ? err.message : String(err)}`))
+    core.warning(clean(`Post step cleanup failed: ${errorText(err)}`))
   }
 }

@@ -4,6 +4,7 @@ import * as core from '@actions/core'
 import { escapeMd, renderJobSummary, type JobSummaryOptions } from '../report/index.js'
 import type { Results } from '../results/schema.js'
 import type { Comparison } from '../stats/compare.js'
+import { errorText } from '../errors.js'
 
 export async function writeJobSummary(opts: {
   results?: Results
@@ -28,8 +29,6 @@ export async function writeJobSummary(opts: {
   try {
     await core.summary.addRaw(text, true).write()
   } catch (err) {
-    core.warning(
-      `Could not write the job summary: ${opts.clean(err instanceof Error ? err.message : String(err))}`
-    )
+    core.warning(`Could not write the job summary: ${opts.clean(errorText(err))}`)
   }
 }

@@ -1,7 +1,8 @@
 // Errors the runner and its scheduler share.
+import { SwarmBenchError } from '../errors.js'
 
 /** Thrown inside a benchmark when the run was interrupted. */
-export class InterruptedError extends Error {
+export class InterruptedError extends SwarmBenchError {
   constructor(reason: string) {
     super(`interrupted (${reason}) before this benchmark finished`)
     this.name = 'InterruptedError'

@@ -36,6 +36,7 @@ import { runAsSide } from '../duet/clock.js'
 import { pairedSwarm } from '../duet/paired-swarm.js'
 import { SandboxSharing } from '../duet/shared-sandboxes.js'
 import { hashSeed } from '../stats/bootstrap.js'
+import { errorText } from '../errors.js'
 
 export interface RunOptions {
   /** Use this provider instead of the one the config names (tests, the action). The runner never owns it. */
@@ -602,11 +603,6 @@ function notRun(entry: CatalogEntry, why: string): BenchmarkResult {
     error: why,
     durationMs: 0
   }
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name
-  return String(err)
 }
 
 /** Measures the machine and the provider as this run finds them. */

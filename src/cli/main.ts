@@ -27,6 +27,7 @@ import { agentDir } from '../paths.js'
 import { RUN_FLAGS, attributeName, flagError, readerFromOptions } from './flags.js'
 import { watchParent } from './parent.js'
 import { progressLine } from './progress.js'
+import { errorText } from '../errors.js'
 
 const THRESHOLDS_HELP =
   'per-benchmark thresholds overriding --threshold: YAML or JSON, benchmark id, metric or benchmark/metric → percent (e.g. \'{"trading.consensus": 25}\')'
@@ -143,7 +144,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
       )
       return EXIT.usage
     }
-    io.stderr(`error: ${err instanceof Error ? err.message : String(err)}\n`)
+    io.stderr(`error: ${errorText(err)}\n`)
     return EXIT.fatal
   }
 }
@@ -203,7 +204,7 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
         strategyPath: config.strategyPath
       })
     } catch (err) {
-      io.stderr(`error: --against ${opts.against}: ${err instanceof Error ? err.message : String(err)}\n`)
+      io.stderr(`error: --against ${opts.against}: ${errorText(err)}\n`)
       return EXIT.usage
     }
     const b = baseCode.base
@@ -253,7 +254,7 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
       duet: baseCode && { files: baseCode.files, base: baseCode.base }
     })
   } catch (err) {
-    io.stderr(`error: the run failed: ${err instanceof Error ? err.message : String(err)}\n`)
+    io.stderr(`error: the run failed: ${errorText(err)}\n`)
     return signalled ? signalExit(signalled) : EXIT.fatal
   } finally {
     signals.off('SIGINT', handlers.SIGINT)
@@ -267,9 +268,7 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
   try {
     written = writeOutputs(outDir, { results, comparison, report: { reproduceCommand: reproduce(config) } })
   } catch (err) {
-    io.stderr(
-      `error: cannot write results to ${outDir}: ${err instanceof Error ? err.message : String(err)}\n`
-    )
+    io.stderr(`error: cannot write results to ${outDir}: ${errorText(err)}\n`)
     return EXIT.fatal
   }
   io.stdout(`${renderConsoleSummary(results)}\n`)
@@ -432,7 +431,7 @@ async function cleanupCommand(opts: Record<string, unknown>, io: CliIO): Promise
         io.stdout(`e2b: killed ${n} sandbox(es) tagged ${RUN_TAG_METADATA}=${tag}\n`)
       } catch (err) {
         failed = true
-        io.stderr(`error: e2b sweep failed: ${err instanceof Error ? err.message : String(err)}\n`)
+        io.stderr(`error: e2b sweep failed: ${errorText(err)}\n`)
       }
     }
   }

@@ -1,7 +1,8 @@
 // One table of inputs shared by the action (action.yml `with:`) and the CLI (flags): every value is parsed and
 // range-checked here, and every error names the input, the value given and what is accepted.
+import { SwarmBenchError } from '../errors.js'
 
-export class InputError extends Error {
+export class InputError extends SwarmBenchError {
   constructor(
     readonly input: string,
     readonly value: string,

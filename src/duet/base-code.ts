@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os'
 import { isAbsolute, join, relative, resolve } from 'node:path'
 import type { DuetBase } from '../results/schema.js'
 import { collectAgentFiles, type AgentFiles } from '../sandbox/agent-files.js'
+import { SwarmBenchError } from '../errors.js'
 
-export class BaseCodeError extends Error {
+export class BaseCodeError extends SwarmBenchError {
   override name = 'BaseCodeError'
 }
 

@@ -5,6 +5,7 @@ import type { FileOutput } from '../action/outcome.js'
 import { writeFileAtomic } from '../results/io.js'
 import { EXPORTERS } from './registry.js'
 import type { ExportInput, Exporter } from './types.js'
+import { SwarmBenchError } from '../errors.js'
 
 export interface WrittenOutput {
   id: string
@@ -20,7 +21,7 @@ export interface WriteOutputsOptions {
   paths?: Readonly<Record<string, string>>
 }
 
-export class WriteOutputsError extends Error {
+export class WriteOutputsError extends SwarmBenchError {
   constructor(
     readonly written: WrittenOutput[],
     readonly failures: { id: string; path: string; error: unknown }[]

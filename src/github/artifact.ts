@@ -2,6 +2,7 @@
 // reason so the caller still writes the job summary and outputs: the results are never lost to an upload error.
 import { existsSync } from 'node:fs'
 import { DefaultArtifactClient } from '@actions/artifact'
+import { errorText } from '../errors.js'
 
 export interface UploadRunArtifactOptions {
   name: string
@@ -42,7 +43,7 @@ export async function uploadRunArtifact(opts: UploadRunArtifactOptions): Promise
     }
   } catch (err) {
     return {
-      reason: `artifact '${opts.name}' upload failed: ${err instanceof Error ? err.message : String(err)}`
+      reason: `artifact '${opts.name}' upload failed: ${errorText(err)}`
     }
   }
 }

@@ -8,6 +8,7 @@ import { unzipSync } from 'fflate'
 import { RESULTS_FILE } from '../results/schema.js'
 import { describeApiError } from './errors.js'
 import { createGitHubClient, type GitHubClient } from './octokit.js'
+import { errorText } from '../errors.js'
 
 export interface BaselineQuery {
   owner: string
@@ -266,7 +267,7 @@ export async function downloadBaseline(opts: DownloadBaselineOptions): Promise<D
     })
   } catch (err) {
     return {
-      reason: `${what} is not a readable zip archive (${err instanceof Error ? err.message : String(err)})`
+      reason: `${what} is not a readable zip archive (${errorText(err)})`
     }
   }
   const data = entries[fileName]

@@ -30,6 +30,7 @@ import type {
   SandboxUsage,
   StartCommand
 } from './types.js'
+import { errorText, SwarmBenchError } from '../errors.js'
 
 export const E2B_WORKDIR = '/home/user/swarm'
 export const DEFAULT_E2B_TIMEOUT_MS = 10 * 60 * 1000
@@ -61,7 +62,7 @@ export interface E2BProviderOptions {
 }
 
 /** The key was refused or is missing: never retried, never printed. */
-export class E2BAuthError extends Error {
+export class E2BAuthError extends SwarmBenchError {
   constructor(reason: string) {
     super(
       `${reason}. Set the \`e2b-api-key\` input or the E2B_API_KEY environment variable to a valid key ` +
@@ -105,12 +106,6 @@ export async function withDeadline<T>(
 export function redact(text: string, secret: string | undefined): string {
   if (!secret) return text
   return text.split(secret).join('***')
-}
-
-function messageOf(err: unknown): string {
-  if (err instanceof RetryExhaustedError) return err.message
-  if (err instanceof Error) return err.message || err.name
-  return String(err)
 }
 
 function isGoneError(err: unknown): boolean {
@@ -306,7 +301,7 @@ class E2BSandbox implements Sandbox {
 
   /** An error message with this sandbox named and the key removed. */
   describe(err: unknown): string {
-    let msg = messageOf(err)
+    let msg = errorText(err)
     if (isGoneError(err)) msg = `the sandbox is no longer running (it expired or was killed): ${msg}`
     return redact(`e2b sandbox ${this.label} (${this.id}): ${msg}`, this.ctx.apiKey)
   }
@@ -495,8 +490,8 @@ export class E2BProvider implements Provider {
   private createError(err: unknown, label: string): Error {
     const cause = err instanceof RetryExhaustedError ? err.cause : err
     if (classifyError(cause).kind === 'auth')
-      return new E2BAuthError(`E2B rejected the API key (${redact(messageOf(cause), this.opts.apiKey)})`)
-    return new Error(redact(`e2b: creating sandbox ${label} failed: ${messageOf(err)}`, this.opts.apiKey))
+      return new E2BAuthError(`E2B rejected the API key (${redact(errorText(cause), this.opts.apiKey)})`)
+    return new Error(redact(`e2b: creating sandbox ${label} failed: ${errorText(err)}`, this.opts.apiKey))
   }
 
   live(): Sandbox[] {

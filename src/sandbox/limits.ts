@@ -1,6 +1,7 @@
 // Plan limits for sandbox providers: how many sandboxes may be alive at once, how fast they may be created, and
 // how to retry the creations the service pushes back on. Built on p-queue so the timing logic is not ours.
 import PQueue from 'p-queue'
+import { errorText, SwarmBenchError } from '../errors.js'
 
 export interface PlanLimits {
   /** Sandboxes alive at the same time. */
@@ -40,7 +41,7 @@ export function rateWindow(createPerSecond: number): { intervalCap: number; inte
   return { intervalCap: 1, interval: Math.ceil(1000 / createPerSecond) }
 }
 
-export class SlotWaitError extends Error {
+export class SlotWaitError extends SwarmBenchError {
   constructor(maxConcurrency: number, waitedMs: number) {
     super(
       `no sandbox slot became free within ${Math.round(waitedMs / 1000)} s: ${maxConcurrency} sandboxes are alive, ` +
@@ -201,7 +202,7 @@ export interface RetryOptions {
 }
 
 /** Thrown when retries or the deadline run out; `cause` is the last error. */
-export class RetryExhaustedError extends Error {
+export class RetryExhaustedError extends SwarmBenchError {
   constructor(
     readonly attempts: number,
     readonly kind: ErrorKind,
@@ -213,7 +214,7 @@ export class RetryExhaustedError extends Error {
 }
 
 function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
+  return errorText(err)
 }
 
 /**

@@ -1,10 +1,11 @@
 // Re-assembles complete lines from stream chunks that are not line-aligned (child stdout, E2B command output).
 // Shared by every provider so the swarm always sees whole JSON lines.
 import { StringDecoder } from 'node:string_decoder'
+import { SwarmBenchError } from '../errors.js'
 
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
 
-export class LineTooLongError extends Error {
+export class LineTooLongError extends SwarmBenchError {
   constructor(
     readonly limit: number,
     readonly seen: number

@@ -3,6 +3,7 @@
 import { E2B } from 'e2b'
 import { E2BAuthError, redact } from './e2b.js'
 import { classifyError, withRetry } from './limits.js'
+import { errorText } from '../errors.js'
 
 export interface SweepOptions {
   apiKey: string
@@ -82,7 +83,7 @@ export async function sweepSandboxesDetailed(opts: SweepOptions): Promise<SweepR
 
 function sweepError(err: unknown, apiKey: string, what: string): Error {
   const cause = (err as { cause?: unknown }).cause ?? err
-  const msg = err instanceof Error ? err.message : String(err)
+  const msg = errorText(err)
   if (classifyError(cause).kind === 'auth') return new E2BAuthError(`E2B rejected the API key while ${what}`)
   return new Error(redact(`e2b sweep: ${what} failed: ${msg}`, apiKey))
 }

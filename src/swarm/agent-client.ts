@@ -3,11 +3,12 @@
 // counted and kept for error messages, never a host crash.
 import { performance } from 'node:perf_hooks'
 import type { AgentProcess, ExitInfo } from '../sandbox/types.js'
+import { SwarmBenchError } from '../errors.js'
 
 const TAIL_LINES = 5
 const TAIL_LINE_CHARS = 300
 
-export class AgentError extends Error {
+export class AgentError extends SwarmBenchError {
   constructor(
     message: string,
     readonly agentId: number,

@@ -14,6 +14,7 @@ import type { PeerEndpoint, Provider, ProviderName, Sandbox, SandboxMetrics } fr
 import { AgentClient, AgentError, type ReadyEvent } from './agent-client.js'
 import { sideNow } from '../duet/clock.js'
 import { buildTopology, routingFor, type Topology, type TopologyName } from './topology.js'
+import { errorText, SwarmBenchError } from '../errors.js'
 
 export { AgentCrashedError, AgentError, AgentOpError, AgentTimeoutError } from './agent-client.js'
 export type { Topology, TopologyName } from './topology.js'
@@ -260,7 +261,7 @@ export interface PingResult {
   edges: { from: number; to: number; rttNs: number[] }[]
 }
 
-export class SwarmError extends Error {
+export class SwarmError extends SwarmBenchError {
   constructor(
     message: string,
     readonly agentId?: number,
@@ -299,10 +300,6 @@ async function forEachLimited(
   }
   await Promise.all(Array.from({ length: Math.min(limit, n) }, worker))
   return results
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
 }
 
 function addCounters(into: AgentCounters, c: AgentCounters): void {

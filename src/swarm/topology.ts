@@ -1,6 +1,7 @@
 // Pure graph math for the swarm: which agents are linked, the next hop toward every destination (computed once,
 // handed to the agents at link time), hop counts, and how many messages the flooding rule of docs/protocol.md
 // must produce, so tests and benchmarks can hold measured counters against a prediction.
+import { SwarmBenchError } from '../errors.js'
 
 export const TOPOLOGY_NAMES = ['mesh', 'hierarchical', 'ring', 'star'] as const
 export type TopologyName = (typeof TOPOLOGY_NAMES)[number]
@@ -23,7 +24,7 @@ export interface Topology {
   diameter: number
 }
 
-export class TopologyError extends Error {
+export class TopologyError extends SwarmBenchError {
   constructor(message: string) {
     super(message)
     this.name = 'TopologyError'
