@@ -14,7 +14,7 @@ import {
   OUTPUT_NAMES
 } from '../src/action/outcome.js'
 import { createProgressLogger } from '../src/action/progress.js'
-import { redact, redactDeep, usableSecrets } from '../src/action/secrets.js'
+import { redact, redactDeep, usableSecrets } from '../src/secrets.js'
 import { makeMetric } from '../src/results/metric.js'
 import { SCHEMA_VERSION, type Results } from '../src/results/schema.js'
 import { compareResults } from '../src/stats/compare.js'

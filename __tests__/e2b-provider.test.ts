@@ -1,13 +1,8 @@
 // The e2b provider through the real SDK against the local emulator: creation under limits and retries, files,
 // processes and line I/O, peer routing, expiry, and the sweep.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  E2BAuthError,
-  E2BProvider,
-  commandLine,
-  redact,
-  type E2BProviderOptions
-} from '../src/sandbox/e2b.js'
+import { E2BAuthError, E2BProvider, commandLine, type E2BProviderOptions } from '../src/sandbox/e2b.js'
+import { redact } from '../src/secrets.js'
 import { sweepSandboxes, sweepSandboxesDetailed } from '../src/sandbox/sweep.js'
 import type { AgentProcess, Sandbox } from '../src/sandbox/types.js'
 import { startE2BEmulator, type E2BEmulator } from './support/e2b-emulator/index.js'
@@ -221,7 +216,7 @@ describe('E2BProvider', () => {
     expect(emu.stats().rejected401 - before).toBe(1)
     expect(logs.join('\n')).not.toContain(wrongKey)
     expect(() => new E2BProvider({ apiKey: ' ' })).toThrow(/No E2B API key.*e2b-api-key/)
-    expect(redact(`a ${wrongKey} b ${wrongKey}`, wrongKey)).toBe('a *** b ***')
+    expect(redact(`a ${wrongKey} b ${wrongKey}`, [wrongKey])).toBe('a *** b ***')
   })
 
   it("holds creations at the plan's concurrency limit until a sandbox is killed", async () => {

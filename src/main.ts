@@ -16,7 +16,7 @@ import {
 } from './action/outcome.js'
 import { createProgressLogger } from './action/progress.js'
 import { publishArtifact, publishComment } from './action/publish.js'
-import { redact, redactDeep, usableSecrets } from './action/secrets.js'
+import { redact, redactDeep, usableSecrets } from './secrets.js'
 import { STATE } from './action/state.js'
 import { writeJobSummary } from './action/summary.js'
 import { runBenchmarks } from './bench/runner.js'

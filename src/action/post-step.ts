@@ -6,7 +6,7 @@ import * as core from '@actions/core'
 import { sweepSandboxesDetailed } from '../sandbox/sweep.js'
 import { RUN_TAG_METADATA } from '../sandbox/agent-files.js'
 import { findTaggedProcesses, killPids } from './leftovers.js'
-import { redact, usableSecrets } from './secrets.js'
+import { redact, usableSecrets } from '../secrets.js'
 import { STATE } from './state.js'
 import { errorText } from '../errors.js'
 

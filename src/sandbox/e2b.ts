@@ -31,6 +31,7 @@ import type {
   StartCommand
 } from './types.js'
 import { errorText, SwarmBenchError } from '../errors.js'
+import { redact } from '../secrets.js'
 
 export const E2B_WORKDIR = '/home/user/swarm'
 export const DEFAULT_E2B_TIMEOUT_MS = 10 * 60 * 1000
@@ -100,12 +101,6 @@ export async function withDeadline<T>(
     clearTimeout(timer)
     outer?.removeEventListener('abort', onAbort)
   }
-}
-
-/** Replace every occurrence of the secret in a message. */
-export function redact(text: string, secret: string | undefined): string {
-  if (!secret) return text
-  return text.split(secret).join('***')
 }
 
 function isGoneError(err: unknown): boolean {
@@ -303,7 +298,7 @@ class E2BSandbox implements Sandbox {
   describe(err: unknown): string {
     let msg = errorText(err)
     if (isGoneError(err)) msg = `the sandbox is no longer running (it expired or was killed): ${msg}`
-    return redact(`e2b sandbox ${this.label} (${this.id}): ${msg}`, this.ctx.apiKey)
+    return redact(`e2b sandbox ${this.label} (${this.id}): ${msg}`, [this.ctx.apiKey])
   }
 
   async writeFiles(files: SandboxFile[]): Promise<void> {
@@ -412,7 +407,7 @@ export class E2BProvider implements Provider {
     this.limiter = new CreationLimiter(this.limits)
     this.retry = { retries: 6, baseMs: 500, maxMs: 8000, deadlineMs: 90_000, ...opts.retry }
     const log = opts.log ?? (() => {})
-    this.log = m => log(redact(m, opts.apiKey))
+    this.log = m => log(redact(m, [opts.apiKey]))
     this.client = new E2B({
       apiKey: opts.apiKey,
       apiUrl: opts.apiUrl,
@@ -490,8 +485,8 @@ export class E2BProvider implements Provider {
   private createError(err: unknown, label: string): Error {
     const cause = err instanceof RetryExhaustedError ? err.cause : err
     if (classifyError(cause).kind === 'auth')
-      return new E2BAuthError(`E2B rejected the API key (${redact(errorText(cause), this.opts.apiKey)})`)
-    return new Error(redact(`e2b: creating sandbox ${label} failed: ${errorText(err)}`, this.opts.apiKey))
+      return new E2BAuthError(`E2B rejected the API key (${redact(errorText(cause), [this.opts.apiKey])})`)
+    return new Error(redact(`e2b: creating sandbox ${label} failed: ${errorText(err)}`, [this.opts.apiKey]))
   }
 
   live(): Sandbox[] {

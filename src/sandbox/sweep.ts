@@ -1,7 +1,8 @@
 // Kill every E2B sandbox carrying a run's metadata tags: the action's post step and `swarm-bench cleanup` use it
 // so a crashed or cancelled run never leaves sandboxes billing (or holding plan slots) until their timeout.
 import { E2B } from 'e2b'
-import { E2BAuthError, redact } from './e2b.js'
+import { redact } from '../secrets.js'
+import { E2BAuthError } from './e2b.js'
 import { classifyError, withRetry } from './limits.js'
 import { errorText } from '../errors.js'
 
@@ -33,7 +34,7 @@ export async function sweepSandboxesDetailed(opts: SweepOptions): Promise<SweepR
     throw new E2BAuthError('No E2B API key was given, so leftover sandboxes cannot be swept')
   if (Object.keys(opts.metadata).length === 0)
     throw new Error('refusing to sweep without a metadata filter: it would kill every sandbox of the team')
-  const log = (m: string) => opts.log?.(redact(m, opts.apiKey))
+  const log = (m: string) => opts.log?.(redact(m, [opts.apiKey]))
   const { Sandbox } = new E2B({
     apiKey: opts.apiKey,
     apiUrl: opts.apiUrl,
@@ -85,5 +86,5 @@ function sweepError(err: unknown, apiKey: string, what: string): Error {
   const cause = (err as { cause?: unknown }).cause ?? err
   const msg = errorText(err)
   if (classifyError(cause).kind === 'auth') return new E2BAuthError(`E2B rejected the API key while ${what}`)
-  return new Error(redact(`e2b sweep: ${what} failed: ${msg}`, apiKey))
+  return new Error(redact(`e2b sweep: ${what} failed: ${msg}`, [apiKey]))
 }

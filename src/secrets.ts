@@ -9,9 +9,9 @@ export function usableSecrets(values: readonly (string | undefined)[]): string[]
   return [...new Set(values.map(v => v?.trim() ?? '').filter(v => v.length >= MIN_SECRET_LENGTH))]
 }
 
-export function redact(text: string, secrets: readonly string[]): string {
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text
-  for (const s of secrets) if (out.includes(s)) out = out.split(s).join('***')
+  for (const s of secrets) if (s && out.includes(s)) out = out.split(s).join('***')
   return out
 }
 
@@ -19,6 +19,6 @@ export function redact(text: string, secrets: readonly string[]): string {
 export function redactDeep<T>(value: T, secrets: readonly string[]): T {
   const json = JSON.stringify(value)
   // Only secrets that JSON leaves as they are can be replaced safely inside the serialised text.
-  const safe = secrets.filter(s => JSON.stringify(s) === `"${s}"` && json.includes(s))
+  const safe = secrets.filter(s => s && JSON.stringify(s) === `"${s}"` && json.includes(s))
   return safe.length === 0 ? value : (JSON.parse(redact(json, safe)) as T)
 }
