@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { readActionInputs, autoFellBackToLocal } from '../src/action/inputs.js'
+import { E2B_DEFAULT_PRICING } from '../src/cost/pricing.js'
 import { findTaggedProcesses } from '../src/action/leftovers.js'
 import {
   gateFailure,
@@ -312,6 +313,13 @@ describe('documentation and workflows', () => {
     expect(inputs.length).toBeGreaterThan(15)
     for (const name of [...inputs, ...outputs]) expect(docs, name).toContain(`| \`${name}\``)
     expect([...outputs].sort()).toEqual([...OUTPUT_NAMES].sort())
+  })
+
+  it("action.yml's price defaults are the engine's (one source: src/cost/pricing.ts)", () => {
+    const defaultOf = (input: string): number =>
+      Number(new RegExp(`\\n  ${input}:\\n(?: {4}.*\\n)*? {4}default: '([^']*)'`).exec(actionYml)?.[1])
+    expect(defaultOf('price-vcpu-second')).toBe(E2B_DEFAULT_PRICING.usdPerVcpuSecond)
+    expect(defaultOf('price-gib-second')).toBe(E2B_DEFAULT_PRICING.usdPerGibSecond)
   })
 
   it('the example workflow has the triggers and exactly the permissions the docs ask for', () => {

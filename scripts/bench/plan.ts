@@ -17,8 +17,8 @@ import { runBenchmarks } from '../../src/bench/runner.js'
 import { collectAgentFiles } from '../../src/sandbox/agent-files.js'
 import { BENCHMARK_IDS } from '../../src/bench/catalog.js'
 import { PROFILES } from '../../src/bench/profiles.js'
-import { parseRunConfig, DEFAULT_PRICING, type RunConfig } from '../../src/config/config.js'
-import { usdPerSecond } from '../../src/cost/pricing.js'
+import { parseRunConfig, type RunConfig } from '../../src/config/config.js'
+import { E2B_DEFAULT_PRICING, usdPerSecond } from '../../src/cost/pricing.js'
 import type { Results } from '../../src/results/schema.js'
 import { createProvider } from '../../src/sandbox/factory.js'
 import { installExitCleanup } from '../../src/sandbox/local.js'
@@ -85,7 +85,7 @@ export interface PlanFigures {
     costWindowSeconds: number
     latency: { createMs: number; callMs: number; hopMs: number }
     hobby: { maxConcurrency: number; createPerSecond: number }
-    pricing: typeof DEFAULT_PRICING
+    pricing: typeof E2B_DEFAULT_PRICING
     usdPerSandboxSecond: number
   }
   rows: PlanRow[]
@@ -179,8 +179,8 @@ async function main(): Promise<void> {
       costWindowSeconds,
       latency,
       hobby,
-      pricing: DEFAULT_PRICING,
-      usdPerSandboxSecond: usdPerSecond({ vcpu: 2, memoryMiB: 512 }, DEFAULT_PRICING)
+      pricing: E2B_DEFAULT_PRICING,
+      usdPerSandboxSecond: usdPerSecond({ vcpu: 2, memoryMiB: 512 }, E2B_DEFAULT_PRICING)
     },
     rows
   }

@@ -11,24 +11,21 @@ import {
   readString,
   type InputReader
 } from './inputs.js'
+import { E2B_DEFAULT_PRICING } from '../cost/pricing.js'
+import { PLAN_PRESETS, type PlanName } from '../sandbox/limits.js'
 
 export const PROVIDERS = ['auto', 'local', 'e2b'] as const
 export const PROFILES = ['quick', 'full'] as const
 export const TOPOLOGIES = TOPOLOGY_NAMES
-export const PLANS = ['hobby', 'pro'] as const
+export const PLANS = Object.keys(PLAN_PRESETS) as PlanName[]
 
 export type Profile = (typeof PROFILES)[number]
 export type Topology = (typeof TOPOLOGIES)[number]
-export type Plan = (typeof PLANS)[number]
+export type Plan = PlanName
 
-/** E2B's published prices (per second of allocated size); inputs, not constants, since prices change. */
-export const DEFAULT_PRICING = { usdPerVcpuSecond: 0.000014, usdPerGibSecond: 0.0000045 }
-
-/** Published plan limits: concurrent sandboxes and sandbox creations per second. */
-export const PLAN_LIMITS: Record<Plan, { maxConcurrency: number; createPerSecond: number }> = {
-  hobby: { maxConcurrency: 20, createPerSecond: 1 },
-  pro: { maxConcurrency: 100, createPerSecond: 5 }
-}
+// E2B's prices and plan limits live once, beside the code that uses them (cost/pricing.ts, sandbox/limits.ts).
+const DEFAULT_PRICING = E2B_DEFAULT_PRICING
+const PLAN_LIMITS = PLAN_PRESETS
 
 export interface E2BConfig {
   apiKey: string
