@@ -16633,7 +16633,7 @@ var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7123);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7406);
 // Entry of the `swarm-bench` CLI (bundled to dist/cli.js; `npm run bench` runs it with tsx).
 
 const code = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2));
@@ -16645,7 +16645,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7123:
+/***/ 7406:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31829,14 +31829,31 @@ function benchmarkStatus(metrics, error) {
     return metrics.some(m => m.target !== undefined && m.targetMet === false) ? 'failed' : 'passed';
 }
 
+;// CONCATENATED MODULE: ./src/errors.ts
+// One base class for the project's own errors, so a caller tells ours from the platform's with one instanceof,
+// and the one way to turn anything thrown into a line of text.
+class SwarmBenchError extends Error {
+    constructor(message, options) {
+        super(message, options);
+        this.name = new.target.name;
+    }
+}
+/** The message of whatever was thrown (an Error's message, else its name, else the value as text). */
+function errorText(err) {
+    if (err instanceof Error)
+        return err.message || err.name;
+    return String(err);
+}
+
 ;// CONCATENATED MODULE: ./src/swarm/topology.ts
 // Pure graph math for the swarm: which agents are linked, the next hop toward every destination (computed once,
 // handed to the agents at link time), hop counts, and how many messages the flooding rule of docs/protocol.md
 // must produce, so tests and benchmarks can hold measured counters against a prediction.
+
 const TOPOLOGY_NAMES = ['mesh', 'hierarchical', 'ring', 'star'];
 /** Upper bound on swarm size: the next-hop and hop tables are n × n. */
 const MAX_TOPOLOGY_SIZE = 1000;
-class TopologyError extends Error {
+class TopologyError extends SwarmBenchError {
     constructor(message) {
         super(message);
         this.name = 'TopologyError';
@@ -32143,9 +32160,10 @@ const external_node_perf_hooks_namespaceObject = __WEBPACK_EXTERNAL_createRequir
 // matched by id. A crashed or hung agent rejects its callers with the agent's stderr tail; garbage on stdout is
 // counted and kept for error messages, never a host crash.
 
+
 const TAIL_LINES = 5;
 const TAIL_LINE_CHARS = 300;
-class AgentError extends Error {
+class AgentError extends SwarmBenchError {
     agentId;
     stderrTail;
     constructor(message, agentId, stderrTail) {
@@ -32395,12 +32413,13 @@ class AgentClient {
 
 
 
+
 const DEFAULT_STRATEGIES = [
     { name: 'momentum' },
     { name: 'mean_reversion' },
     { name: 'breakout' }
 ];
-class SwarmError extends Error {
+class SwarmError extends SwarmBenchError {
     agentId;
     stderrTail;
     constructor(message, agentId, stderrTail, options) {
@@ -32431,9 +32450,6 @@ async function forEachLimited(n, limit, fn, stop) {
     };
     await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
     return results;
-}
-function errorText(err) {
-    return err instanceof Error ? err.message : String(err);
 }
 function addCounters(into, c) {
     into.messagesSent += c.messagesSent;
@@ -34715,8 +34731,9 @@ const BENCHMARKS = new Map(ALL.map(b => [b.id, b]));
 
 ;// CONCATENATED MODULE: ./src/bench/errors.ts
 // Errors the runner and its scheduler share.
+
 /** Thrown inside a benchmark when the run was interrupted. */
-class InterruptedError extends Error {
+class InterruptedError extends SwarmBenchError {
     constructor(reason) {
         super(`interrupted (${reason}) before this benchmark finished`);
         this.name = 'InterruptedError';
@@ -35020,8 +35037,9 @@ const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRe
 // Re-assembles complete lines from stream chunks that are not line-aligned (child stdout, E2B command output).
 // Shared by every provider so the swarm always sees whole JSON lines.
 
+
 const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
-class LineTooLongError extends Error {
+class LineTooLongError extends SwarmBenchError {
     limit;
     seen;
     constructor(limit, seen) {
@@ -36143,6 +36161,7 @@ try {
 // Plan limits for sandbox providers: how many sandboxes may be alive at once, how fast they may be created, and
 // how to retry the creations the service pushes back on. Built on p-queue so the timing logic is not ours.
 
+
 /** E2B's published limits per plan; overridable because teams buy add-ons. */
 const PLAN_PRESETS = {
     hobby: { maxConcurrency: 20, createPerSecond: 1 },
@@ -36171,7 +36190,7 @@ function rateWindow(createPerSecond) {
         return { intervalCap: createPerSecond, interval: 1000 };
     return { intervalCap: 1, interval: Math.ceil(1000 / createPerSecond) };
 }
-class SlotWaitError extends Error {
+class SlotWaitError extends SwarmBenchError {
     constructor(maxConcurrency, waitedMs) {
         super(`no sandbox slot became free within ${Math.round(waitedMs / 1000)} s: ${maxConcurrency} sandboxes are alive, ` +
             `the plan's concurrency limit (raise max-concurrency if your plan allows more)`);
@@ -36293,7 +36312,7 @@ function backoffDelay(attempt, baseMs, maxMs, random = Math.random) {
     return Math.round(step / 2 + (step / 2) * random());
 }
 /** Thrown when retries or the deadline run out; `cause` is the last error. */
-class RetryExhaustedError extends Error {
+class RetryExhaustedError extends SwarmBenchError {
     attempts;
     kind;
     cause;
@@ -36306,7 +36325,7 @@ class RetryExhaustedError extends Error {
     }
 }
 function errorMessage(err) {
-    return err instanceof Error ? err.message : String(err);
+    return errorText(err);
 }
 /**
  * Run `fn`, retrying only rate-limit (waiting Retry-After when known) and service-busy errors with exponential
@@ -36357,13 +36376,14 @@ function limits_sleep(ms, signal) {
 
 
 
+
 const E2B_WORKDIR = '/home/user/swarm';
 const DEFAULT_E2B_TIMEOUT_MS = 10 * 60 * 1000;
 /** Header E2B requires on requests to a sandbox created with `allowPublicTraffic: false`. */
 const TRAFFIC_TOKEN_HEADER = 'e2b-traffic-access-token';
 const STDERR_TAIL_CHARS = 4096;
 /** The key was refused or is missing: never retried, never printed. */
-class E2BAuthError extends Error {
+class E2BAuthError extends SwarmBenchError {
     constructor(reason) {
         super(`${reason}. Set the \`e2b-api-key\` input or the E2B_API_KEY environment variable to a valid key ` +
             'from https://e2b.dev/dashboard?tab=keys');
@@ -36399,13 +36419,6 @@ function redact(text, secret) {
     if (!secret)
         return text;
     return text.split(secret).join('***');
-}
-function messageOf(err) {
-    if (err instanceof RetryExhaustedError)
-        return err.message;
-    if (err instanceof Error)
-        return err.message || err.name;
-    return String(err);
 }
 function isGoneError(err) {
     const name = err?.name;
@@ -36578,7 +36591,7 @@ class E2BSandbox {
     }
     /** An error message with this sandbox named and the key removed. */
     describe(err) {
-        let msg = messageOf(err);
+        let msg = errorText(err);
         if (isGoneError(err))
             msg = `the sandbox is no longer running (it expired or was killed): ${msg}`;
         return redact(`e2b sandbox ${this.label} (${this.id}): ${msg}`, this.ctx.apiKey);
@@ -36760,8 +36773,8 @@ class E2BProvider {
     createError(err, label) {
         const cause = err instanceof RetryExhaustedError ? err.cause : err;
         if (classifyError(cause).kind === 'auth')
-            return new E2BAuthError(`E2B rejected the API key (${redact(messageOf(cause), this.opts.apiKey)})`);
-        return new Error(redact(`e2b: creating sandbox ${label} failed: ${messageOf(err)}`, this.opts.apiKey));
+            return new E2BAuthError(`E2B rejected the API key (${redact(errorText(cause), this.opts.apiKey)})`);
+        return new Error(redact(`e2b: creating sandbox ${label} failed: ${errorText(err)}`, this.opts.apiKey));
     }
     live() {
         return this.all.filter(s => s.alive);
@@ -37643,6 +37656,7 @@ class SandboxSharing extends ForwardingProvider {
 
 
 
+
 const LOCAL_POOL_AGENTS = 64;
 async function runBenchmarks(config, opts = {}) {
     const startedAt = new Date();
@@ -37760,7 +37774,7 @@ async function runBenchmarks(config, opts = {}) {
             catch (err) {
                 // The borrower deploys it itself.
                 if (!signal.aborted)
-                    opts.log?.(`deploying ${shape} ahead for ${entry.id} failed: ${runner_errorText(err)}`);
+                    opts.log?.(`deploying ${shape} ahead for ${entry.id} failed: ${errorText(err)}`);
             }
             finally {
                 prefetchAgents -= size;
@@ -37997,7 +38011,7 @@ async function runOne(entry, index, d) {
         }
     }
     catch (err) {
-        outcomes.push({ error: runner_errorText(err) });
+        outcomes.push({ error: errorText(err) });
     }
     finally {
         const error = outcomes.some(o => o.error !== undefined);
@@ -38041,7 +38055,7 @@ async function outcomeOf(p) {
         return out.metrics.length === 0 ? { error: 'the benchmark produced no metrics' } : { out };
     }
     catch (err) {
-        return { error: runner_errorText(err) };
+        return { error: errorText(err) };
     }
 }
 /** The validated result of one benchmark's run (of one side, in a duet). */
@@ -38126,11 +38140,6 @@ function notRun(entry, why) {
         durationMs: 0
     };
 }
-function runner_errorText(err) {
-    if (err instanceof Error)
-        return err.message || err.name;
-    return String(err);
-}
 /** Measures the machine and the provider as this run finds them. */
 class EnvironmentProbe {
     provider;
@@ -38213,7 +38222,8 @@ function toolVersion() {
 ;// CONCATENATED MODULE: ./src/config/inputs.ts
 // One table of inputs shared by the action (action.yml `with:`) and the CLI (flags): every value is parsed and
 // range-checked here, and every error names the input, the value given and what is accepted.
-class inputs_InputError extends Error {
+
+class inputs_InputError extends SwarmBenchError {
     input;
     value;
     accepted;
@@ -41981,7 +41991,8 @@ const EXPORTER_IDS = EXPORTERS.map(e => e.id);
 
 
 
-class WriteOutputsError extends Error {
+
+class WriteOutputsError extends SwarmBenchError {
     written;
     failures;
     constructor(written, failures) {
@@ -42028,6 +42039,7 @@ const outputPaths = (written) => Object.fromEntries(written.map(w => [w.output, 
 ;// CONCATENATED MODULE: ./src/sandbox/sweep.ts
 // Kill every E2B sandbox carrying a run's metadata tags: the action's post step and `swarm-bench cleanup` use it
 // so a crashed or cancelled run never leaves sandboxes billing (or holding plan slots) until their timeout.
+
 
 
 
@@ -42090,7 +42102,7 @@ async function sweepSandboxesDetailed(opts) {
 }
 function sweepError(err, apiKey, what) {
     const cause = err.cause ?? err;
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = errorText(err);
     if (classifyError(cause).kind === 'auth')
         return new E2BAuthError(`E2B rejected the API key while ${what}`);
     return new Error(redact(`e2b sweep: ${what} failed: ${msg}`, apiKey));
@@ -42170,7 +42182,8 @@ function renderComparisonTable(c) {
 
 
 
-class BaseCodeError extends Error {
+
+class BaseCodeError extends SwarmBenchError {
     name = 'BaseCodeError';
 }
 const git = (cwd, args) => (0,external_node_child_process_.execFileSync)('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
@@ -42702,6 +42715,7 @@ const oneLine = (s) => {
 
 
 
+
 const THRESHOLDS_HELP = 'per-benchmark thresholds overriding --threshold: YAML or JSON, benchmark id, metric or benchmark/metric → percent (e.g. \'{"trading.consensus": 25}\')';
 const EXIT = { ok: 0, fatal: 1, targets: 1, usage: 2, sigint: 130, sigterm: 143 };
 const processIO = {
@@ -42790,7 +42804,7 @@ async function main(argv, io = processIO) {
                 : `(commands: ${known.join(', ')}; see swarm-bench --help)\n`);
             return EXIT.usage;
         }
-        io.stderr(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+        io.stderr(`error: ${errorText(err)}\n`);
         return EXIT.fatal;
     }
 }
@@ -42853,7 +42867,7 @@ async function runCommand(opts, io) {
             });
         }
         catch (err) {
-            io.stderr(`error: --against ${opts.against}: ${err instanceof Error ? err.message : String(err)}\n`);
+            io.stderr(`error: --against ${opts.against}: ${errorText(err)}\n`);
             return EXIT.usage;
         }
         const b = baseCode.base;
@@ -42900,7 +42914,7 @@ async function runCommand(opts, io) {
         });
     }
     catch (err) {
-        io.stderr(`error: the run failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        io.stderr(`error: the run failed: ${errorText(err)}\n`);
         return signalled ? signalExit(signalled) : EXIT.fatal;
     }
     finally {
@@ -42915,7 +42929,7 @@ async function runCommand(opts, io) {
         written = writeOutputs(outDir, { results, comparison, report: { reproduceCommand: main_reproduce(config) } });
     }
     catch (err) {
-        io.stderr(`error: cannot write results to ${outDir}: ${err instanceof Error ? err.message : String(err)}\n`);
+        io.stderr(`error: cannot write results to ${outDir}: ${errorText(err)}\n`);
         return EXIT.fatal;
     }
     io.stdout(`${renderConsoleSummary(results)}\n`);
@@ -43076,7 +43090,7 @@ async function cleanupCommand(opts, io) {
             }
             catch (err) {
                 failed = true;
-                io.stderr(`error: e2b sweep failed: ${err instanceof Error ? err.message : String(err)}\n`);
+                io.stderr(`error: e2b sweep failed: ${errorText(err)}\n`);
             }
         }
     }

@@ -44654,7 +44654,7 @@ var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
 
 /***/ }),
 
-/***/ 1297:
+/***/ 3201:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47614,12 +47614,29 @@ var dist = __nccwpck_require__(2980);
 var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+;// CONCATENATED MODULE: ./src/errors.ts
+// One base class for the project's own errors, so a caller tells ours from the platform's with one instanceof,
+// and the one way to turn anything thrown into a line of text.
+class SwarmBenchError extends Error {
+    constructor(message, options) {
+        super(message, options);
+        this.name = new.target.name;
+    }
+}
+/** The message of whatever was thrown (an Error's message, else its name, else the value as text). */
+function errors_errorText(err) {
+    if (err instanceof Error)
+        return err.message || err.name;
+    return String(err);
+}
+
 ;// CONCATENATED MODULE: ./src/sandbox/lines.ts
 // Re-assembles complete lines from stream chunks that are not line-aligned (child stdout, E2B command output).
 // Shared by every provider so the swarm always sees whole JSON lines.
 
+
 const DEFAULT_MAX_LINE_BYTES = (/* unused pure expression or super */ null && (16 * 1024 * 1024));
-class LineTooLongError extends Error {
+class LineTooLongError extends SwarmBenchError {
     limit;
     seen;
     constructor(limit, seen) {
@@ -47703,6 +47720,7 @@ class lines_LineSplitter {
 // Plan limits for sandbox providers: how many sandboxes may be alive at once, how fast they may be created, and
 // how to retry the creations the service pushes back on. Built on p-queue so the timing logic is not ours.
 
+
 /** E2B's published limits per plan; overridable because teams buy add-ons. */
 const PLAN_PRESETS = {
     hobby: { maxConcurrency: 20, createPerSecond: 1 },
@@ -47731,7 +47749,7 @@ function rateWindow(createPerSecond) {
         return { intervalCap: createPerSecond, interval: 1000 };
     return { intervalCap: 1, interval: Math.ceil(1000 / createPerSecond) };
 }
-class SlotWaitError extends Error {
+class SlotWaitError extends SwarmBenchError {
     constructor(maxConcurrency, waitedMs) {
         super(`no sandbox slot became free within ${Math.round(waitedMs / 1000)} s: ${maxConcurrency} sandboxes are alive, ` +
             `the plan's concurrency limit (raise max-concurrency if your plan allows more)`);
@@ -47853,7 +47871,7 @@ function backoffDelay(attempt, baseMs, maxMs, random = Math.random) {
     return Math.round(step / 2 + (step / 2) * random());
 }
 /** Thrown when retries or the deadline run out; `cause` is the last error. */
-class limits_RetryExhaustedError extends Error {
+class limits_RetryExhaustedError extends SwarmBenchError {
     attempts;
     kind;
     cause;
@@ -47866,7 +47884,7 @@ class limits_RetryExhaustedError extends Error {
     }
 }
 function errorMessage(err) {
-    return err instanceof Error ? err.message : String(err);
+    return errors_errorText(err);
 }
 /**
  * Run `fn`, retrying only rate-limit (waiting Retry-After when known) and service-busy errors with exponential
@@ -47917,13 +47935,14 @@ function sleep(ms, signal) {
 
 
 
+
 const E2B_WORKDIR = '/home/user/swarm';
 const DEFAULT_E2B_TIMEOUT_MS = (/* unused pure expression or super */ null && (10 * 60 * 1000));
 /** Header E2B requires on requests to a sandbox created with `allowPublicTraffic: false`. */
 const TRAFFIC_TOKEN_HEADER = 'e2b-traffic-access-token';
 const STDERR_TAIL_CHARS = 4096;
 /** The key was refused or is missing: never retried, never printed. */
-class E2BAuthError extends Error {
+class E2BAuthError extends SwarmBenchError {
     constructor(reason) {
         super(`${reason}. Set the \`e2b-api-key\` input or the E2B_API_KEY environment variable to a valid key ` +
             'from https://e2b.dev/dashboard?tab=keys');
@@ -47959,13 +47978,6 @@ function redact(text, secret) {
     if (!secret)
         return text;
     return text.split(secret).join('***');
-}
-function messageOf(err) {
-    if (err instanceof RetryExhaustedError)
-        return err.message;
-    if (err instanceof Error)
-        return err.message || err.name;
-    return String(err);
 }
 function isGoneError(err) {
     const name = err?.name;
@@ -48138,7 +48150,7 @@ class E2BSandbox {
     }
     /** An error message with this sandbox named and the key removed. */
     describe(err) {
-        let msg = messageOf(err);
+        let msg = errorText(err);
         if (isGoneError(err))
             msg = `the sandbox is no longer running (it expired or was killed): ${msg}`;
         return redact(`e2b sandbox ${this.label} (${this.id}): ${msg}`, this.ctx.apiKey);
@@ -48320,8 +48332,8 @@ class E2BProvider {
     createError(err, label) {
         const cause = err instanceof RetryExhaustedError ? err.cause : err;
         if (classifyError(cause).kind === 'auth')
-            return new E2BAuthError(`E2B rejected the API key (${redact(messageOf(cause), this.opts.apiKey)})`);
-        return new Error(redact(`e2b: creating sandbox ${label} failed: ${messageOf(err)}`, this.opts.apiKey));
+            return new E2BAuthError(`E2B rejected the API key (${redact(errorText(cause), this.opts.apiKey)})`);
+        return new Error(redact(`e2b: creating sandbox ${label} failed: ${errorText(err)}`, this.opts.apiKey));
     }
     live() {
         return this.all.filter(s => s.alive);
@@ -48337,6 +48349,7 @@ class E2BProvider {
 ;// CONCATENATED MODULE: ./src/sandbox/sweep.ts
 // Kill every E2B sandbox carrying a run's metadata tags: the action's post step and `swarm-bench cleanup` use it
 // so a crashed or cancelled run never leaves sandboxes billing (or holding plan slots) until their timeout.
+
 
 
 
@@ -48399,7 +48412,7 @@ async function sweepSandboxesDetailed(opts) {
 }
 function sweepError(err, apiKey, what) {
     const cause = err.cause ?? err;
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = errors_errorText(err);
     if (limits_classifyError(cause).kind === 'auth')
         return new E2BAuthError(`E2B rejected the API key while ${what}`);
     return new Error(redact(`e2b sweep: ${what} failed: ${msg}`, apiKey));
@@ -48630,6 +48643,7 @@ const STATE = {
 
 
 
+
 async function runPost() {
     const apiKey = getInput('e2b-api-key').trim() || process.env.E2B_API_KEY?.trim() || '';
     if (apiKey)
@@ -48678,7 +48692,7 @@ async function runPost() {
         }
     }
     catch (err) {
-        warning(clean(`Post step cleanup failed: ${err instanceof Error ? err.message : String(err)}`));
+        warning(clean(`Post step cleanup failed: ${errors_errorText(err)}`));
     }
 }
 
@@ -48689,7 +48703,7 @@ async function runPost() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1297);
+/* harmony import */ var _action_post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3201);
 // Entry point of the action's post step (bundled to dist/post.js): sweep what the main step may have left.
 
 await (0,_action_post_step_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
