@@ -246,6 +246,12 @@ describe('renderReport', () => {
     // cost labelled and computed from the run: 6 × 30 s × $0.00003025 = $0.005445
     expect(md).toContain('Estimated as if on E2B')
     expect(md).toContain('$0.00545')
+    // which cost figures are billed lifetimes and which are modelled from busy time, said in words
+    const costSection = md.slice(md.indexOf('## Cost analysis'))
+    expect(costSection).toMatch(/\*\*Billed:\*\*[^\n]*whole lifetime from the create request/)
+    expect(costSection.slice(costSection.indexOf('### Cost per operation'))).toMatch(
+      /^### Cost per operation\n\n\*\*Modelled, not billed:\*\* the busy seconds/
+    )
     // projections from the measured usd/op median (≈ 0.000012) × 100,000 ops/day ≈ $1.20/day
     expect(md).toMatch(/\$1\.(19|20|21)\/day/)
     // scalability: fitted exponent of 50·agents^0.5 ≈ 0.5

@@ -306,6 +306,9 @@ function costs(results: Results, opts: ReportOptions): string {
     `Pricing: ${fmtUsd(c.pricing.usdPerVcpuSecond)} per vCPU-second and ${fmtUsd(c.pricing.usdPerGibSecond)} per ` +
       'GiB-second of allocated size, billed for every second a sandbox is alive.',
     '',
+    '**Billed:** the total below is every sandbox of this run, priced for its whole lifetime from the create request ' +
+      'to the kill, as E2B bills.',
+    '',
     '| Sandboxes | Sandbox-seconds | vCPU-seconds | GiB-seconds | Total |',
     '|---:|---:|---:|---:|---:|',
     `| ${c.sandboxes} | ${fmtNum(c.sandboxSeconds)} | ${fmtNum(c.vcpuSeconds)} | ${fmtNum(c.gibSeconds)} | ${fmtUsd(c.usd)} |`
@@ -317,6 +320,11 @@ function costs(results: Results, opts: ReportOptions): string {
   const perOp = allMetrics(results).filter(r => isUsdPerOp(r.metric.unit) && r.value !== undefined)
   out.push('', '### Cost per operation', '')
   if (perOp.length) {
+    out.push(
+      "**Modelled, not billed:** the busy seconds of an operation × the swarm's sandboxes × the price. They " +
+        'leave out idle and creation time, so they do not add up to the billed total.',
+      ''
+    )
     out.push(
       '| Benchmark | Metric | n | Median | Mean | p95 |',
       '|---|---|---:|---:|---:|---:|',
@@ -332,6 +340,7 @@ function costs(results: Results, opts: ReportOptions): string {
   const byTopology = topologyGroups(results).filter(g => isUsd(g.unit))
   out.push('', '### Cost per topology', '')
   if (byTopology.length) {
+    out.push('Modelled from busy time, as above.', '')
     for (const g of byTopology) {
       out.push(
         `- ${escapeMd(describeSeries(g), 160)} (${code(g.bench.id)}), cheapest first: ` +
@@ -344,7 +353,7 @@ function costs(results: Results, opts: ReportOptions): string {
 
   const scaling = agentSeries(results).filter(s => isUsd(s.unit))
   if (scaling.length) {
-    out.push('', '### Cost as the swarm grows', '')
+    out.push('', '### Cost as the swarm grows', '', 'Modelled from busy time, as above.', '')
     for (const s of scaling) {
       const fit = fitPowerLaw(
         s.points.map(p => p.x),
