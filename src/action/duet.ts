@@ -6,6 +6,7 @@ import type { ActionConfig } from '../config/action-config.js'
 import { prepareBaseCode, type BaseCode } from '../duet/base-code.js'
 import type { RunnerContext } from '../github/context.js'
 import { agentDir } from '../paths.js'
+import { hooksSource } from '../sandbox/agent-files.js'
 
 export interface DuetBasePhase {
   code?: BaseCode
@@ -25,6 +26,7 @@ export async function duetBase(config: ActionConfig, ctx: RunnerContext): Promis
       repoDir: process.env.GITHUB_WORKSPACE || process.cwd(),
       headAgentDir: agentDir(),
       strategyPath: config.strategyPath,
+      hooks: hooksSource(config),
       fetch: true
     })
     const b = code.base

@@ -28,7 +28,7 @@ import {
 } from '../results/schema.js'
 import { createProvider, runMetadata } from '../sandbox/factory.js'
 import type { Provider, Sandbox } from '../sandbox/types.js'
-import { collectAgentFiles, type AgentFiles } from '../sandbox/agent-files.js'
+import { collectAgentFiles, hooksSource, type AgentFiles } from '../sandbox/agent-files.js'
 import { deploySwarm, type Swarm } from '../swarm/swarm.js'
 import { RunnerFloor } from './floor.js'
 import { Lockstep, type Side } from '../duet/lockstep.js'
@@ -105,7 +105,7 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
   const agentFiles = (side?: Side): Promise<AgentFiles> =>
     side === 'base' && opts.duet
       ? (baseFiles ??= opts.duet.files())
-      : (files ??= collectAgentFiles({ strategyPath: config.strategyPath }))
+      : (files ??= collectAgentFiles({ strategyPath: config.strategyPath, hooks: hooksSource(config) }))
   // On abort, kill everything at once: in-flight agent requests then fail fast instead of running to the end.
   const onAbort = (): void => {
     void pool.drain()
@@ -614,6 +614,7 @@ class EnvironmentProbe {
   readonly preexisting: Set<Sandbox>
   readonly preexistingLabels: Set<string>
   private python: string | undefined
+  private hooks: Environment['hooks']
   private allocation: { vcpu: number; memoryMiB: number } | undefined
 
   constructor(
@@ -626,6 +627,8 @@ class EnvironmentProbe {
 
   observe(swarm: Swarm): void {
     this.python ??= swarm.deployReport.python
+    // The head's hooks (a duet's base side may lack them): what the report names as the user's.
+    if (!swarm.deployReport.label.endsWith(':base')) this.hooks ??= swarm.deployReport.hooks
     this.allocation ??= swarm.sandboxes[0]?.allocation
   }
 
@@ -657,7 +660,8 @@ class EnvironmentProbe {
       cpus: Math.max(1, cpus.length || os.availableParallelism()),
       cpuModel: cpus[0]?.model?.trim() || 'unknown',
       memoryTotalBytes: os.totalmem(),
-      providerDetails: details
+      providerDetails: details,
+      ...(this.hooks ? { hooks: this.hooks } : {})
     }
   }
 }

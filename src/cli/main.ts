@@ -8,14 +8,14 @@ import { runBenchmarks, toolVersion } from '../bench/runner.js'
 import type { ProgressEvent } from '../bench/types.js'
 import { parseRunConfig, type RunConfig } from '../config/config.js'
 import { InputError, readNumber } from '../config/inputs.js'
-import { prepareOutDir } from '../config/paths.js'
+import { HOOKS_ACCEPTED, hooksModuleProblem, prepareOutDir } from '../config/paths.js'
 import { renderConsoleSummary } from '../report/console.js'
 import { readResults } from '../results/io.js'
 import { REPORT_FILE, type Results } from '../results/schema.js'
 import { reportExporter } from '../export/report.js'
 import { resultsExporter } from '../export/results.js'
 import { writeOutputs, type WrittenOutput } from '../export/write.js'
-import { RUN_TAG_ENV, RUN_TAG_METADATA } from '../sandbox/agent-files.js'
+import { RUN_TAG_ENV, RUN_TAG_METADATA, hooksSource } from '../sandbox/agent-files.js'
 import { installExitCleanup } from '../sandbox/local.js'
 import { sweepSandboxes } from '../sandbox/sweep.js'
 import { compareResults, DEFAULT_COMPARE_OPTIONS } from '../stats/compare.js'
@@ -68,7 +68,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     .addOption(
       new Option(
         '--against <ref>',
-        'duet: measure the working tree side by side with this git ref (its agent/ and --strategy-path as committed there)'
+        'duet: measure the working tree side by side with this git ref (its agent/, --strategy-path and --agent-hooks as committed there)'
       )
     )
     .addOption(
@@ -161,6 +161,13 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
       return EXIT.usage
     }
   }
+  if (config.agentHooks) {
+    const { problem } = hooksModuleProblem(config.agentHooks)
+    if (problem) {
+      io.stderr(`error: --agent-hooks ${config.agentHooks}: ${problem} (expected ${HOOKS_ACCEPTED})\n`)
+      return EXIT.usage
+    }
+  }
   let thresholdPct: number
   try {
     thresholdPct = readNumber(optionReader(opts), 'threshold', 10, { min: 0, max: 1000 })
@@ -192,7 +199,8 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
         ref: opts.against,
         repoDir: process.cwd(),
         headAgentDir: agentDir(),
-        strategyPath: config.strategyPath
+        strategyPath: config.strategyPath,
+        hooks: hooksSource(config)
       })
     } catch (err) {
       io.stderr(`error: --against ${opts.against}: ${err instanceof Error ? err.message : String(err)}\n`)
@@ -298,6 +306,7 @@ export function reproduce(config: RunConfig): string {
   if (config.only.length !== BENCHMARK_IDS.length) parts.push(`--only ${config.only.join(',')}`)
   if (config.costWindowSeconds > 0) parts.push(`--cost-window-seconds ${config.costWindowSeconds}`)
   if (config.strategyPath) parts.push('--strategy-path <your strategy.py>')
+  if (config.agentHooks) parts.push('--agent-hooks <your hooks>')
   return parts.join(' ')
 }
 

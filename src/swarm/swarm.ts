@@ -140,6 +140,13 @@ export interface DeployReport {
   uploadBytes: number
   python?: string
   psutil?: boolean
+  /** The user's agent hooks as agent 0 loaded them: the module and which hooks it defines. */
+  hooks?: UserHooks
+}
+
+export interface UserHooks {
+  module: string
+  user: string[]
 }
 
 export interface KindCounters {
@@ -189,6 +196,8 @@ export interface SendResult {
   hops: number | null
   path: number[] | null
   latencyNs: number[]
+  /** With an on_message hook: of each latency, the time inside the destination's hook. */
+  hookNs?: number[]
 }
 
 export interface ConsensusAnswer {
@@ -199,6 +208,8 @@ export interface ConsensusAnswer {
   counts?: Record<Decision, number>
   votes: number
   decisionNs: number
+  /** With vote/tally hooks: of decisionNs, the time inside this agent's hooks. */
+  hookNs?: number
 }
 export interface ConsensusResult {
   round: number
@@ -702,6 +713,7 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
 
   const created: (Sandbox | undefined)[] = new Array(topology.n)
   const deployed: (Deployed | undefined)[] = new Array(topology.n)
+  let hooksLoaded: UserHooks | undefined
   let failure: SwarmError | undefined
   const fail = (err: SwarmError) => {
     if (failure) return
@@ -757,9 +769,15 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
       }
       if (files.strategyPath)
         init.strategyPath = `${sandbox.workdir.replace(/\/+$/, '')}/${files.strategyPath}`
+      if (files.hooks) {
+        init.hooksPath = `${sandbox.workdir.replace(/\/+$/, '')}/${files.hooks.path}`
+        init.hooksConfig = files.hooks.config
+        init.hooksTimeoutMs = files.hooks.timeoutMs
+      }
       if (o.capital !== undefined) init.capital = o.capital
       const t3 = sideNow()
-      await client.request('init', init, opTimeoutMs)
+      const initAnswer = await client.request<{ hooks?: UserHooks }>('init', init, opTimeoutMs)
+      if (i === 0 && initAnswer.hooks) hooksLoaded = initAnswer.hooks
       const initMs = elapsed(t3)
       deployed[i] = {
         sandbox,
@@ -826,7 +844,8 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
       links,
       uploadBytes: files.bytes,
       python: first?.python,
-      psutil: first?.psutil
+      psutil: first?.psutil,
+      ...(hooksLoaded ? { hooks: { module: hooksLoaded.module, user: hooksLoaded.user } } : {})
     }
     progress(`${label} linked: ${links.length} verified handshakes in ${linkMs.toFixed(0)} ms`)
     return new Swarm(
