@@ -117,3 +117,9 @@ export async function mapLimit<T, R>(
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
   return out
 }
+
+/** The median of `part` as a percentage of the median of `whole`, rounded to 0.1 (for "how much is the user's"). */
+export function shareOf(part: number[], whole: number[]): number {
+  const w = median(whole)
+  return w > 0 ? Math.round((median(part) / w) * 1000) / 10 : 0
+}

@@ -1,5 +1,6 @@
 // The sticky pull-request comment: verdict first, then the evidence of each regression and improvement, then
 // every compared metric folded away. Always within GitHub's comment size limit, however many metrics there are.
+import { hooksLine } from './hooks.js'
 import type { Results } from '../results/schema.js'
 import type { Comparison } from '../stats/compare.js'
 import { headlineValue } from '../stats/summary.js'
@@ -68,6 +69,8 @@ export function renderComment(results: Results, comparison?: Comparison, opts: C
   }
   const artifactLine = comparison && artifactContextLine(comparison)
   if (artifactLine) head.push(`<sub>${artifactLine}</sub>`, '')
+  const hooks = hooksLine(results)
+  if (hooks) head.push(`<sub>${hooks}</sub>`, '')
   if (!run.complete) head.push('> ⚠️ This run was incomplete: some benchmarks did not finish.', '')
   const errored = results.benchmarks.filter(b => b.status === 'error')
   if (errored.length) {
