@@ -1,6 +1,6 @@
 // `swarm-bench`: run | compare | report | cleanup. Flags map onto the shared input table (src/config), so the CLI
 // and the action accept and reject exactly the same values; usage errors exit 2 and name the flag.
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { Command, CommanderError, Option } from 'commander'
 import { BENCHMARK_IDS } from '../bench/catalog.js'
@@ -24,6 +24,7 @@ import { prepareBaseCode, type BaseCode } from '../duet/base-code.js'
 import { compareDuet } from '../duet/verdict.js'
 import { agentDir } from '../paths.js'
 import { RUN_FLAGS, attributeName, flagError, readerFromOptions } from './flags.js'
+import { HOOKS_FILE, scaffold, WORKFLOW_FILE } from './init.js'
 import { watchParent } from './parent.js'
 import { progressLine } from './progress.js'
 
@@ -105,6 +106,16 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     })
 
   program
+    .command('init')
+    .description(
+      `write a commented agent hooks module (${HOOKS_FILE}) and ${WORKFLOW_FILE}; never overwrites`
+    )
+    .option('--dir <path>', 'the repository to write into', '.')
+    .action((opts: { dir: string }) => {
+      code = initCommand(opts.dir, io)
+    })
+
+  program
     .command('cleanup')
     .description('kill every sandbox (E2B) or agent process (local) tagged with a run tag')
     .requiredOption('--run-tag <tag>', 'the run tag to sweep')
@@ -129,7 +140,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
       if (err.code === 'commander.help') return EXIT.usage
       // commander already printed "error: ..."; point at the help that lists the valid flags and values.
       const cmd = argv.find(a => !a.startsWith('-'))
-      const known = ['run', 'compare', 'report', 'cleanup']
+      const known = ['run', 'compare', 'report', 'init', 'cleanup']
       io.stderr(
         cmd && known.includes(cmd)
           ? `(valid flags and values: swarm-bench ${cmd} --help)\n`
@@ -471,4 +482,25 @@ function killLocalAgents(tag: string): number {
     }
   }
   return n
+}
+
+function initCommand(dir: string, io: CliIO): number {
+  const root = resolve(dir)
+  if (!existsSync(root)) {
+    io.stderr(`error: --dir ${dir}: no such directory\n`)
+    return EXIT.usage
+  }
+  const r = scaffold(root)
+  if (r.refused.length > 0) {
+    io.stderr(
+      `error: ${r.refused.join(' and ')} already exist(s) in ${root}; nothing was written (init never overwrites)\n`
+    )
+    return EXIT.usage
+  }
+  io.stdout(
+    `wrote ${r.written.join(' and ')}\n\n` +
+      `next: npx swarm-bench run --provider local --agent-hooks ${HOOKS_FILE}\n` +
+      `then commit both files; the workflow benchmarks every pull request against its base.\n`
+  )
+  return EXIT.ok
 }
