@@ -3,7 +3,9 @@
 // inside the agents (…Ns, monotonic clock) or observed by the host with sideNow() (…Ms), labelled so.
 import os from 'node:os'
 import { randomBytes } from 'node:crypto'
+import { posix } from 'node:path'
 import {
+  AGENT_UPLOAD_DIR,
   agentStartCommand,
   peerBindHost,
   collectAgentFiles,
@@ -770,7 +772,9 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
       if (files.strategyPath)
         init.strategyPath = `${sandbox.workdir.replace(/\/+$/, '')}/${files.strategyPath}`
       if (files.hooks) {
-        init.hooksPath = `${sandbox.workdir.replace(/\/+$/, '')}/${files.hooks.path}`
+        // Relative to the agent's working directory (the uploaded agent folder): right on every provider, whatever
+        // the sandbox's home is called on the host (the E2B emulator maps /home/user only in command lines).
+        init.hooksPath = posix.relative(AGENT_UPLOAD_DIR, files.hooks.path)
         init.hooksConfig = files.hooks.config
         init.hooksTimeoutMs = files.hooks.timeoutMs
       }
