@@ -124,6 +124,10 @@ const RUN_CASES: Record<string, [string, RegExp][]> = {
     ['null', /a JSON object/],
     ['', /a non-empty value/]
   ],
+  '--e2b-requirements': [
+    [LONG, /a string of at most 4096 characters/],
+    ['', /a non-empty value/]
+  ],
   '--hooks-timeout-ms': [
     ['0', /an integer from 1 to 600000/],
     ['1.5', /an integer from 1 to 600000/],
@@ -252,6 +256,10 @@ describe('swarm-bench run: every flag refuses bad values (exit 2, flag + value +
         /cannot read --strategy-path \/no\/such\/strategy\.py: ENOENT/
       ],
       [['--strategy-path', dir], /cannot read --strategy-path .*EISDIR/],
+      [
+        ['--e2b-requirements', '/no/such/requirements.txt'],
+        /cannot read --e2b-requirements \/no\/such\/requirements\.txt: ENOENT/
+      ],
       [['--agent-hooks', '/no/such/hooks.py'], /--agent-hooks \/no\/such\/hooks\.py: cannot read it: ENOENT/],
       [['--agent-hooks', dir], /--agent-hooks .*: a package folder needs an __init__\.py/],
       [
@@ -445,6 +453,10 @@ const ACTION_CASES: Record<string, [string, RegExp][]> = {
   'hooks-config': [
     ['[1]', /a JSON object such as/],
     ['{"a": }', /a JSON object such as/]
+  ],
+  'e2b-requirements': [
+    ['no/such/requirements.txt', /the path of a pip requirements file in the workspace/],
+    ['/etc/passwd', /the path of a pip requirements file in the workspace/]
   ],
   'hooks-timeout-ms': [
     ['0', /an integer from 1 to 600000/],

@@ -48,6 +48,7 @@ beforeAll(() => {
   })
   writeFileSync(join(repo, 'strategy.py'), STRATEGY)
   writeFileSync(join(repo, 'hooks.py'), HOOKS)
+  writeFileSync(join(repo, 'requirements.txt'), 'numpy==1.26.4\n')
   git('init', '-q', '-b', 'main')
   git('add', '-A')
   git('commit', '-qm', 'base')
@@ -156,6 +157,20 @@ describe('swarm-bench run --against', () => {
       expect(hookMs(results.benchmarks)).toBeGreaterThan(3 * hookMs(results.duet.benchmarks))
     } finally {
       writeFileSync(join(repo, 'hooks.py'), HOOKS)
+    }
+  })
+
+  it("with --e2b-requirements, both sides use the head's file and the report says when the base's differs", async () => {
+    writeFileSync(join(repo, 'requirements.txt'), 'numpy==2.0.0\n')
+    try {
+      // The local provider installs nothing (the runner's Python is used): only the note is at stake here.
+      const r = await duet('trading.consensus', 'out-reqs', ['--e2b-requirements', 'requirements.txt'])
+      expect(r.code, r.err).toBe(0)
+      expect(readFileSync(join(repo, 'out-reqs', 'SWARM_BENCHMARKS_REPORT.md'), 'utf8')).toContain(
+        "the base's e2b-requirements differ from the head's: both sides ran with the head's"
+      )
+    } finally {
+      writeFileSync(join(repo, 'requirements.txt'), 'numpy==1.26.4\n')
     }
   })
 

@@ -27,6 +27,7 @@ export async function duetBase(config: ActionConfig, ctx: RunnerContext): Promis
       headAgentDir: agentDir(),
       strategyPath: config.strategyPath,
       hooks: hooksSource(config),
+      requirements: config.e2bRequirements,
       fetch: true
     })
     const b = code.base

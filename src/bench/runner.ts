@@ -105,7 +105,11 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
   const agentFiles = (side?: Side): Promise<AgentFiles> =>
     side === 'base' && opts.duet
       ? (baseFiles ??= opts.duet.files())
-      : (files ??= collectAgentFiles({ strategyPath: config.strategyPath, hooks: hooksSource(config) }))
+      : (files ??= collectAgentFiles({
+          strategyPath: config.strategyPath,
+          hooks: hooksSource(config),
+          requirements: config.e2bRequirements
+        }))
   // On abort, kill everything at once: in-flight agent requests then fail fast instead of running to the end.
   const onAbort = (): void => {
     void pool.drain()
@@ -615,6 +619,8 @@ class EnvironmentProbe {
   readonly preexistingLabels: Set<string>
   private python: string | undefined
   private hooks: Environment['hooks']
+  /** Each sandbox's e2b-requirements install: reported here, never in a benchmark figure. */
+  private readonly installMs: number[] = []
   private allocation: { vcpu: number; memoryMiB: number } | undefined
 
   constructor(
@@ -630,6 +636,7 @@ class EnvironmentProbe {
     // The head's hooks (a duet's base side may lack them): what the report names as the user's.
     if (!swarm.deployReport.label.endsWith(':base')) this.hooks ??= swarm.deployReport.hooks
     this.allocation ??= swarm.sandboxes[0]?.allocation
+    for (const a of swarm.deployReport.agents) if (a.installMs !== undefined) this.installMs.push(a.installMs)
   }
 
   environment(pool: SwarmPool): Environment {
@@ -641,6 +648,10 @@ class EnvironmentProbe {
       runTag: this.config.runTag,
       swarmsDeployed: pool.stats.deployed,
       swarmsReused: pool.stats.reused
+    }
+    if (this.installMs.length > 0) {
+      details.requirementsInstalls = this.installMs.length
+      details.requirementsInstallMsMax = Math.round(Math.max(...this.installMs))
     }
     if (this.allocation) {
       details.allocationVcpu = this.allocation.vcpu

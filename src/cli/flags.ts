@@ -83,7 +83,12 @@ export const RUN_FLAGS: RunFlag[] = [
     flag: '--e2b-sandbox-url <url>',
     help: 'E2B sandbox URL (or env E2B_SANDBOX_URL)'
   },
-  { input: 'e2b-domain', flag: '--e2b-domain <domain>', help: 'E2B domain (or env E2B_DOMAIN)' }
+  { input: 'e2b-domain', flag: '--e2b-domain <domain>', help: 'E2B domain (or env E2B_DOMAIN)' },
+  {
+    input: 'e2b-requirements',
+    flag: '--e2b-requirements <file>',
+    help: 'pip requirements installed once per E2B sandbox before its agent starts (timed apart)'
+  }
 ]
 
 /** `--e2b-max-concurrency <n>` → `e2bMaxConcurrency`, commander's attribute name. */

@@ -172,6 +172,16 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
       return EXIT.usage
     }
   }
+  if (config.e2bRequirements) {
+    try {
+      readFileSync(config.e2bRequirements)
+    } catch (err) {
+      io.stderr(
+        `error: cannot read --e2b-requirements ${config.e2bRequirements}: ${(err as Error).message}\n`
+      )
+      return EXIT.usage
+    }
+  }
   if (config.agentHooks) {
     const { problem } = hooksModuleProblem(config.agentHooks)
     if (problem) {
@@ -211,7 +221,8 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
         repoDir: process.cwd(),
         headAgentDir: agentDir(),
         strategyPath: config.strategyPath,
-        hooks: hooksSource(config)
+        hooks: hooksSource(config),
+        requirements: config.e2bRequirements
       })
     } catch (err) {
       io.stderr(`error: --against ${opts.against}: ${err instanceof Error ? err.message : String(err)}\n`)

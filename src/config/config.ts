@@ -58,6 +58,8 @@ export interface RunConfig {
   hooksConfig: Record<string, unknown>
   /** Budget of each hook call inside the agent. */
   hooksTimeoutMs: number
+  /** A pip requirements file installed once per E2B sandbox before its agent starts (timed apart). */
+  e2bRequirements?: string
   pricing: { usdPerVcpuSecond: number; usdPerGibSecond: number }
   /** Window over which costs.by-topology measures a workload (the seed used 60 s). */
   costWindowSeconds: number
@@ -125,6 +127,7 @@ export function parseRunConfig(read: InputReader, env: NodeJS.ProcessEnv = proce
     agentHooks: readString(read, 'agent-hooks', '', { maxLength: 4096 }) || undefined,
     hooksConfig: readJsonObject(read, 'hooks-config'),
     hooksTimeoutMs: readNumber(read, 'hooks-timeout-ms', 1000, { min: 1, max: 600_000, integer: true }),
+    e2bRequirements: readString(read, 'e2b-requirements', '', { maxLength: 4096 }) || undefined,
     pricing: {
       usdPerVcpuSecond: readNumber(read, 'price-vcpu-second', DEFAULT_PRICING.usdPerVcpuSecond, {
         min: 0,

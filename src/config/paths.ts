@@ -8,6 +8,7 @@ import { InputError } from './inputs.js'
 export const STRATEGY_ACCEPTED = 'the path of a Python file in the workspace'
 export const HOOKS_ACCEPTED =
   'the path of a Python file (.py) or of a package folder with an __init__.py, in the workspace'
+export const REQUIREMENTS_ACCEPTED = 'the path of a pip requirements file in the workspace'
 export const OUT_ACCEPTED = 'a directory that can be created and written, not under /proc or /sys'
 
 /** True when the absolute `path` is `root` or lies below it (compare real paths to count symlinks). */
@@ -57,6 +58,19 @@ export function hooksModuleProblem(path: string): { real?: string; problem?: str
   }
   if (!st.isFile() || !real.endsWith('.py')) return { problem: 'not a .py file nor a package folder' }
   return { real }
+}
+
+/** The real path of the requirements file `raw`, refused unless it is a regular file inside the workspace. */
+export function workspaceRequirementsPath(
+  raw: string,
+  workspace: string,
+  input = 'e2b-requirements'
+): string {
+  const real = realFile(resolve(workspace, raw))
+  if (real === undefined || !isInside(realpathSync(workspace), real)) {
+    throw new InputError(input, raw, REQUIREMENTS_ACCEPTED)
+  }
+  return real
 }
 
 /** The real path of the hooks module `raw`, refused unless it is one and stays inside the workspace. */

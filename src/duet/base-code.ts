@@ -24,6 +24,8 @@ export interface BaseCodeRequest {
   strategyPath?: string
   /** The head's agent hooks (module or package folder), if any; the base runs them as committed there. */
   hooks?: HooksSource
+  /** The head's e2b-requirements: both sides share one environment, built from the head's (a note if they differ). */
+  requirements?: string
   /** Fetch a commit the clone does not have (a shallow checkout), with the clone's own credentials. */
   fetch?: boolean
 }
@@ -133,16 +135,25 @@ export async function prepareBaseCode(req: BaseCodeRequest): Promise<BaseCode> {
     if (!found) notes.push('the hooks module is new in the head: both sides run the head hooks')
     baseHooks = { ...req.hooks, path: found ?? head }
   }
+  if (req.requirements) {
+    const head = realpathSync(resolve(req.requirements))
+    const candidate = inside(head, repoDir) ? join(root, relative(repoDir, head)) : undefined
+    const base = candidate && existsSync(candidate) ? readFileSync(candidate, 'utf8') : undefined
+    if (base !== readFileSync(head, 'utf8'))
+      notes.push("the base's e2b-requirements differ from the head's: both sides ran with the head's")
+  }
   const headFiles = await collectAgentFiles({
     strategyPath: req.strategyPath,
     agentDir: headAgent,
-    hooks: req.hooks
+    hooks: req.hooks,
+    requirements: req.requirements
   })
   // Read now, like the strategy: the worktree is removed once the run ends.
   const baseFiles = await collectAgentFiles({
     strategyPath: baseStrategy,
     agentDir: baseAgent,
-    hooks: baseHooks
+    hooks: baseHooks,
+    requirements: req.requirements
   })
   const changed: string[] = []
   if (!sameFiles(headFiles, baseFiles, 'agent/')) changed.push('agent')

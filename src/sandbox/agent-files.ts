@@ -12,6 +12,9 @@ export const AGENT_UPLOAD_DIR = 'agent'
 export const USER_STRATEGY_PATH = 'user_strategy/strategy.py'
 /** Folder (relative to the workdir) the user's agent hooks module or package is uploaded into. */
 export const USER_HOOKS_DIR = 'user_hooks'
+/** Where the E2B requirements file is uploaded, and the folder (beside `agent/`) pip installs it into. */
+export const USER_REQUIREMENTS_PATH = 'user_requirements/requirements.txt'
+export const PYDEPS_DIR = 'pydeps'
 /** Env var every agent process carries, so sweeps and tests can find the processes of one run. */
 export const RUN_TAG_ENV = 'SWARM_BENCH_RUN'
 /** Sandbox metadata key carrying the run tag (E2B metadata; the post-step sweep filters on it). */
@@ -25,6 +28,8 @@ export interface AgentFiles {
   strategyPath?: string
   /** The user's agent hooks when given: what `init` needs to load them in every agent. */
   hooks?: AgentHooks
+  /** Workdir-relative path of the uploaded requirements file (E2B installs it before the agent starts). */
+  requirements?: string
 }
 
 export interface AgentHooks {
@@ -57,7 +62,7 @@ async function listPython(root: string, dir: string, out: string[]): Promise<voi
 
 /** Read `swarm_agent/**\/*.py` (and the user strategy, if any) into upload-ready files with POSIX paths. */
 export async function collectAgentFiles(
-  opts: { strategyPath?: string; agentDir?: string; hooks?: HooksSource } = {}
+  opts: { strategyPath?: string; agentDir?: string; hooks?: HooksSource; requirements?: string } = {}
 ): Promise<AgentFiles> {
   const root = opts.agentDir ?? agentDir()
   const rel: string[] = []
@@ -81,8 +86,23 @@ export async function collectAgentFiles(
     strategyPath = USER_STRATEGY_PATH
   }
   const hooks = opts.hooks ? await addHooks(opts.hooks, files) : undefined
+  if (opts.requirements) {
+    try {
+      files.push({ path: USER_REQUIREMENTS_PATH, data: await readFile(opts.requirements) })
+    } catch (err) {
+      throw new Error(`cannot read requirements ${opts.requirements}: ${(err as Error).message}`, {
+        cause: err
+      })
+    }
+  }
   const bytes = files.reduce((s, f) => s + Buffer.byteLength(f.data), 0)
-  return { files, bytes, strategyPath, ...(hooks ? { hooks } : {}) }
+  return {
+    files,
+    bytes,
+    strategyPath,
+    ...(hooks ? { hooks } : {}),
+    ...(opts.requirements ? { requirements: USER_REQUIREMENTS_PATH } : {})
+  }
 }
 
 /** Adds the hooks module (or every .py file of the package) under user_hooks/, keeping its name. */
@@ -122,6 +142,30 @@ export function hooksSource(config: {
  */
 export function peerBindHost(provider: ProviderName): string {
   return provider === 'e2b' ? '0.0.0.0' : '127.0.0.1'
+}
+
+/**
+ * pip installing the uploaded requirements into `pydeps/` beside the agent folder (run from the agent folder, like
+ * the agent): nothing outside the sandbox's workdir is touched, and the agent finds it through PYTHONPATH.
+ */
+export function requirementsInstallCommand(requirements: string, python = 'python3'): StartCommand {
+  return {
+    command: python,
+    args: [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--no-input',
+      '--target',
+      posix.join('..', PYDEPS_DIR),
+      '-r',
+      posix.relative(AGENT_UPLOAD_DIR, requirements)
+    ],
+    cwd: AGENT_UPLOAD_DIR,
+    env: { PYTHONDONTWRITEBYTECODE: '1' }
+  }
 }
 
 /** The agent's start command: unbuffered, run as a module from the uploaded agent folder, tagged with the run. */

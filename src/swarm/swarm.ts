@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto'
 import { posix } from 'node:path'
 import {
   AGENT_UPLOAD_DIR,
+  PYDEPS_DIR,
   agentStartCommand,
+  requirementsInstallCommand,
   peerBindHost,
   collectAgentFiles,
   RUN_TAG_METADATA,
@@ -115,6 +117,8 @@ export interface AgentDeployTiming {
   initMs: number
   /** create → init answered */
   totalMs: number
+  /** E2B requirements install (e2b-requirements), left out of totalMs and of every phase. */
+  installMs?: number
 }
 
 export interface LinkReport {
@@ -144,6 +148,11 @@ export interface DeployReport {
   psutil?: boolean
   /** The user's agent hooks as agent 0 loaded them: the module and which hooks it defines. */
   hooks?: UserHooks
+  /**
+   * Wall-clock time during which some agent's requirements install ran (E2B, `e2b-requirements`): part of wallMs,
+   * which host-timed deploy figures subtract, so no benchmark figure counts the install.
+   */
+  installWallMs: number
 }
 
 export interface UserHooks {
@@ -664,6 +673,40 @@ export class Swarm {
 // ---------------------------------------------------------------------------------------------------------------
 // Deployment
 
+/** Runs pip on the uploaded requirements inside the sandbox; its start and duration, or a SwarmError with pip's log. */
+async function installRequirements(
+  sandbox: Sandbox,
+  requirements: string,
+  python?: string
+): Promise<{ start: number; ms: number }> {
+  const start = sideNow()
+  const proc = await sandbox.start(requirementsInstallCommand(requirements, python))
+  const exit = await proc.exited
+  if (exit.code !== 0) {
+    throw new SwarmError(
+      `installing e2b-requirements in ${sandbox.label} failed (pip exited ${exit.code ?? exit.signal ?? exit.error})` +
+        tailOf(proc.stderrTail())
+    )
+  }
+  return { start, ms: elapsed(start) }
+}
+
+/** Length of the union of the intervals [start, start + ms]: time during which at least one of them ran. */
+export function coveredMs(spans: readonly ({ start: number; ms: number } | undefined)[]): number {
+  const sorted = spans
+    .filter((s): s is { start: number; ms: number } => s !== undefined)
+    .sort((a, b) => a.start - b.start)
+  let total = 0
+  let end = -Infinity
+  for (const s of sorted) {
+    const e = s.start + s.ms
+    if (e <= end) continue
+    total += e - Math.max(s.start, end)
+    end = e
+  }
+  return total
+}
+
 interface Deployed {
   sandbox: Sandbox
   client: AgentClient
@@ -716,6 +759,7 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
   const created: (Sandbox | undefined)[] = new Array(topology.n)
   const deployed: (Deployed | undefined)[] = new Array(topology.n)
   let hooksLoaded: UserHooks | undefined
+  const installs: ({ start: number; ms: number } | undefined)[] = new Array(topology.n)
   let failure: SwarmError | undefined
   const fail = (err: SwarmError) => {
     if (failure) return
@@ -748,8 +792,14 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
       await sandbox.writeFiles(files.files)
       const uploadMs = elapsed(t1)
       if (failure) throw failure
+      // E2B: the user's requirements, once per sandbox, timed apart (installs[i]) and left out of every phase.
+      const install = files.requirements && sandbox.provider === 'e2b' ? files.requirements : undefined
+      if (install) installs[i] = await installRequirements(sandbox, install, o.python)
+      if (failure) throw failure
       const t2 = sideNow()
-      const proc = await sandbox.start(agentStartCommand(runTag, o.python, peerBindHost(sandbox.provider)))
+      const cmd = agentStartCommand(runTag, o.python, peerBindHost(sandbox.provider))
+      if (install) cmd.env = { ...cmd.env, PYTHONPATH: posix.join('..', PYDEPS_DIR) }
+      const proc = await sandbox.start(cmd)
       const startMs = elapsed(t2)
       client = new AgentClient(i, proc)
       const ready = await client.waitReady(readyTimeoutMs)
@@ -797,7 +847,8 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
           startMs,
           readyMs,
           initMs,
-          totalMs: elapsed(t0)
+          totalMs: elapsed(t0) - (installs[i]?.ms ?? 0),
+          ...(installs[i] ? { installMs: installs[i].ms } : {})
         }
       }
       progress(`${agentLabel} ready in ${elapsed(t0).toFixed(0)} ms`)
@@ -849,7 +900,8 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
       uploadBytes: files.bytes,
       python: first?.python,
       psutil: first?.psutil,
-      ...(hooksLoaded ? { hooks: { module: hooksLoaded.module, user: hooksLoaded.user } } : {})
+      ...(hooksLoaded ? { hooks: { module: hooksLoaded.module, user: hooksLoaded.user } } : {}),
+      installWallMs: coveredMs(installs)
     }
     progress(`${label} linked: ${links.length} verified handshakes in ${linkMs.toFixed(0)} ms`)
     return new Swarm(
