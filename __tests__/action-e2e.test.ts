@@ -74,9 +74,10 @@ afterAll(async () => {
   await gh?.close()
 })
 
-function workspace(strategy = FAST_STRATEGY): string {
+function workspace(strategy = FAST_STRATEGY, hooks?: string): string {
   const ws = mkdtempSync(join(tmpdir(), 'swarm-bench-ws-'))
   writeFileSync(join(ws, 'strategy.py'), strategy)
+  if (hooks) writeFileSync(join(ws, 'hooks.py'), hooks)
   workspaces.push(ws)
   return ws
 }
@@ -87,6 +88,8 @@ interface JobOptions {
   headSha?: string
   inputs?: Record<string, string>
   strategy?: string
+  /** The user's agent hooks module, written as hooks.py in the workspace. */
+  hooks?: string
   readOnlyToken?: boolean
   onSpawn?: Parameters<typeof runAction>[0]['onSpawn']
 }
@@ -128,7 +131,7 @@ async function job(o: JobOptions): Promise<Job> {
     : { ref: 'refs/heads/main', repository }
   const token = o.readOnlyToken ? gh.readOnlyToken : gh.token
   const { GITHUB_TOKEN: _notInStepEnv, ...actionsEnv } = gh.actionsEnv(run.id)
-  const ws = workspace(o.strategy)
+  const ws = workspace(o.strategy, o.hooks)
   const defaults = actionInputDefaults()
   const res = await runAction({
     entry: 'index',
@@ -400,6 +403,30 @@ describe('the bundled action on a runner', () => {
     }
     // The runtime token came back for the upload after the matrix.
     expect(gh.artifactsOf(j.run.id).map(a => a.name)).toEqual([RESULTS])
+  }, 300_000)
+
+  it('agent-hooks: the user swarm runs in every agent, and the comment names its hooks', async () => {
+    const hooks =
+      'def on_message(message, ctx):\n    print("heard", message["seq"])\n    return {"ok": True}\n'
+    const j = await job({
+      event: 'pull_request',
+      pr: { number: 9, baseSha: pushRuns[1].run.headSha },
+      hooks,
+      inputs: {
+        'strategy-path': '',
+        'agent-hooks': 'hooks.py',
+        'hooks-config': '{"risk": 0.5}',
+        only: 'communication.message-throughput',
+        'fail-on-regression': 'false'
+      }
+    })
+    expect(j.code, explain(j)).toBe(0)
+    const results = j.results as unknown as { run: { environment: { hooks?: unknown } } }
+    expect(results.run.environment.hooks).toEqual({ module: 'hooks.py', user: ['on_message'] })
+    const comments = gh.comments(9)
+    expect(comments.at(-1)?.body).toContain(
+      'Your hooks (`hooks.py`): `on_message`; built in: `setup`, `decide`'
+    )
   }, 300_000)
 
   it('invalid inputs fail fast, naming the input, the value and what is accepted', async () => {

@@ -3,7 +3,7 @@
 // unknown, huge and negative values; each must be refused before anything starts, with a message naming the flag
 // or input, the value and what is accepted (CLI: exit 2; action: a failed step with one ::error::).
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -48,7 +48,7 @@ interface Proc {
   stderr: string
 }
 
-function cliProcess(args: string[], env: Record<string, string> = {}): Promise<Proc> {
+function cliProcess(args: string[], env: Record<string, string> = {}, killAfterMs = 20_000): Promise<Proc> {
   return new Promise(resolve => {
     const child = spawn(process.execPath, [join(DIST, 'cli.js'), ...args], {
       cwd: dir,
@@ -60,7 +60,7 @@ function cliProcess(args: string[], env: Record<string, string> = {}): Promise<P
     child.stdout.on('data', d => (stdout += d))
     child.stderr.on('data', d => (stderr += d))
     // Bad input must be refused at once; a run that started anyway is killed and shows up as a failure.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs)
     child.on('close', code => {
       clearTimeout(timer)
       resolve({ code, stdout, stderr })
@@ -112,6 +112,27 @@ const RUN_CASES: Record<string, [string, RegExp][]> = {
   ],
   '--strategy-path': [
     [LONG, /a string of at most 4096 characters/],
+    ['', /a non-empty value/]
+  ],
+  '--agent-hooks': [
+    [LONG, /a string of at most 4096 characters/],
+    ['', /a non-empty value/]
+  ],
+  '--hooks-config': [
+    ['[1, 2]', /a JSON object such as \{"risk": 0\.5\}/],
+    ['{"risk":', /a JSON object/],
+    ['null', /a JSON object/],
+    ['', /a non-empty value/]
+  ],
+  '--e2b-requirements': [
+    [LONG, /a string of at most 4096 characters/],
+    ['', /a non-empty value/]
+  ],
+  '--hooks-timeout-ms': [
+    ['0', /an integer from 1 to 600000/],
+    ['1.5', /an integer from 1 to 600000/],
+    ['600001', /an integer from 1 to 600000/],
+    ['soon', /an integer from 1 to 600000/],
     ['', /a non-empty value/]
   ],
   '--cost-window-seconds': [
@@ -235,6 +256,16 @@ describe('swarm-bench run: every flag refuses bad values (exit 2, flag + value +
         /cannot read --strategy-path \/no\/such\/strategy\.py: ENOENT/
       ],
       [['--strategy-path', dir], /cannot read --strategy-path .*EISDIR/],
+      [
+        ['--e2b-requirements', '/no/such/requirements.txt'],
+        /cannot read --e2b-requirements \/no\/such\/requirements\.txt: ENOENT/
+      ],
+      [['--agent-hooks', '/no/such/hooks.py'], /--agent-hooks \/no\/such\/hooks\.py: cannot read it: ENOENT/],
+      [['--agent-hooks', dir], /--agent-hooks .*: a package folder needs an __init__\.py/],
+      [
+        ['--agent-hooks', join(dir, 'a-file')],
+        /--agent-hooks .*a-file: not a \.py file nor a package folder/
+      ],
       [['--out', join(dir, 'a-file', 'sub')], /for --out — expected a directory .*a-file is not a directory/],
       [['--fail-on-target=maybe'], /unknown option '--fail-on-target=maybe'/],
       [['--concurrency', '4'], /unknown option '--concurrency'/],
@@ -247,6 +278,80 @@ describe('swarm-bench run: every flag refuses bad values (exit 2, flag + value +
       expect(r.stderr).not.toMatch(/benchmark\(s\), provider/)
     })
   }, 60_000)
+})
+
+// A bad hooks module: each case fails what uses the bad hook, naming the hook and the cause, never hangs, and leaves
+// the other benchmark running. Real agents on the local provider, through the bundled CLI.
+const MSG = 'communication.message-throughput'
+const VOTE = 'trading.consensus'
+const HOOK_CASES: { name: string; hooks: string; errored: Record<string, RegExp> }[] = [
+  {
+    name: 'import error',
+    hooks: 'import no_such_module_xyz\n',
+    errored: {
+      [MSG]: /hooks module hooks\.py failed to import: .*No module named 'no_such_module_xyz'/,
+      [VOTE]: /failed to import/
+    }
+  },
+  {
+    name: 'raise',
+    hooks: 'def on_message(message, ctx):\n    return 1 / 0\n',
+    errored: { [MSG]: /hook on_message raised ZeroDivisionError: division by zero/ }
+  },
+  {
+    name: 'wrong shape',
+    hooks: 'def vote(round, state):\n    return "buy"\n',
+    errored: {
+      [VOTE]: /hook vote returned 'buy'; expected \{"decision": "buy"\|"sell"\|"hold", "weight": number\}/
+    }
+  },
+  {
+    name: 'overrun',
+    hooks: 'def on_message(message, ctx):\n    while True:\n        pass\n',
+    errored: { [MSG]: /hook on_message: exceeded its time budget of 200 ms \(hooks-timeout-ms\)/ }
+  },
+  {
+    name: 'writes to stdout',
+    hooks:
+      'import os\nprint("{\\"id\\": 1, \\"ok\\": true}")\n' +
+      'def on_message(message, ctx):\n    print("hello from on_message")\n    os.write(1, b"raw\\n")\n' +
+      'def vote(round, state):\n    print("voting")\n    return {"decision": "hold", "weight": 1}\n',
+    errored: {}
+  }
+]
+
+describe('bad agent hooks fail what they touch, with the hook and the cause named', () => {
+  it('import error, raise, wrong shape, overrun, and a hook writing to stdout', async () => {
+    const results = await mapLimit(HOOK_CASES, 2, async c => {
+      const ws = mkdtempSync(join(dir, 'hooks-'))
+      writeFileSync(join(ws, 'hooks.py'), c.hooks)
+      const out = join(ws, 'out')
+      const args = ['run', '--provider', 'local', '--only', `${MSG},${VOTE}`, '--out', out]
+      const r = await cliProcess(
+        [...args, '--agent-hooks', join(ws, 'hooks.py'), '--hooks-timeout-ms', '200'],
+        {},
+        240_000
+      )
+      return { c, r, out }
+    })
+    const problems: string[] = []
+    for (const { c, r, out } of results) {
+      const file = join(out, 'swarm-bench-results.json')
+      if (!existsSync(file)) {
+        problems.push(`${c.name}: no results (exit ${r.code}): ${r.stderr.slice(-400)}`)
+        continue
+      }
+      const res = JSON.parse(readFileSync(file, 'utf8')) as {
+        benchmarks: { id: string; status: string; error?: string }[]
+      }
+      for (const b of res.benchmarks) {
+        const want = c.errored[b.id]
+        if (want ? b.status !== 'error' || !want.test(b.error ?? '') : b.status === 'error')
+          problems.push(`${c.name}: ${b.id} ${b.status}: ${b.error ?? ''}`)
+      }
+    }
+    expect(problems, problems.join('\n')).toEqual([])
+  }, 600_000)
 })
 
 describe('compare, report and cleanup refuse bad input', () => {
@@ -334,6 +439,28 @@ const ACTION_CASES: Record<string, [string, RegExp][]> = {
     // Readable files outside the workspace would be copied into every sandbox.
     ['/etc/passwd', /the path of a Python file in the workspace/],
     ['../../../../etc/shadow', /the path of a Python file in the workspace/]
+  ],
+  'agent-hooks': [
+    [
+      'no/such/hooks.py',
+      /a Python file \(\.py\) or of a package folder with an __init__\.py, in the workspace/
+    ],
+    // The workspace itself is no package; files outside it would be copied into every sandbox.
+    ['.', /a package folder with an __init__\.py, in the workspace/],
+    ['/etc/passwd', /a package folder with an __init__\.py, in the workspace/],
+    ['../../../../etc/shadow', /in the workspace/]
+  ],
+  'hooks-config': [
+    ['[1]', /a JSON object such as/],
+    ['{"a": }', /a JSON object such as/]
+  ],
+  'e2b-requirements': [
+    ['no/such/requirements.txt', /the path of a pip requirements file in the workspace/],
+    ['/etc/passwd', /the path of a pip requirements file in the workspace/]
+  ],
+  'hooks-timeout-ms': [
+    ['0', /an integer from 1 to 600000/],
+    ['slow', /an integer from 1 to 600000/]
   ],
   'baseline-artifact': [
     ['a/b', /an artifact name without/],

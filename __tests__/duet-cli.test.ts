@@ -19,6 +19,20 @@ const SLOW_STRATEGY = STRATEGY.replace(
   '    mean = sum(closes) / len(closes)\n    for _ in range(3000):\n        mean = sum(closes) / len(closes)\n'
 )
 
+// The user's swarm: an on_message hook; the slowed one busy-waits 300 µs per message (a loopback message is ~30 µs).
+const HOOKS = `
+import time
+seen = {}
+
+def on_message(message, ctx):
+    seen[message["origin"]] = message["seq"]
+    return {"ack": ctx["agentId"]}
+`
+const SLOW_HOOKS = HOOKS.replace(
+  '    seen[message["origin"]]',
+  '    until = time.perf_counter() + 300e-6\n    while time.perf_counter() < until:\n        pass\n    seen[message["origin"]]'
+)
+
 const repo = mkdtempSync(join(tmpdir(), 'swarm-bench-duet-cli-'))
 const git = (...args: string[]): string =>
   execFileSync('git', ['-c', 'user.email=dev@example.invalid', '-c', 'user.name=dev', ...args], {
@@ -33,6 +47,8 @@ beforeAll(() => {
     filter: src => !src.includes('__pycache__')
   })
   writeFileSync(join(repo, 'strategy.py'), STRATEGY)
+  writeFileSync(join(repo, 'hooks.py'), HOOKS)
+  writeFileSync(join(repo, 'requirements.txt'), 'numpy==1.26.4\n')
   git('init', '-q', '-b', 'main')
   git('add', '-A')
   git('commit', '-qm', 'base')
@@ -117,6 +133,44 @@ describe('swarm-bench run --against', () => {
       expect(r.err).toMatch(/trading\.strategy-execution\/compute_ms/)
     } finally {
       writeFileSync(join(repo, 'strategy.py'), STRATEGY)
+    }
+  })
+
+  it('with --agent-hooks, a slowed on_message in the working tree exits 1 naming communication metrics', async () => {
+    writeFileSync(join(repo, 'hooks.py'), SLOW_HOOKS)
+    try {
+      const r = await duet('communication.message-throughput', 'out-hooks', ['--agent-hooks', 'hooks.py'])
+      expect(r.code, r.err).toBe(1)
+      expect(r.err).toMatch(/code that differs: hooks/)
+      expect(r.err).toMatch(
+        /--fail-on-regression: \d+ regression\(s\): .*communication\.message-throughput\/message_ms/
+      )
+      const results = JSON.parse(readFileSync(join(repo, 'out-hooks', 'swarm-bench-results.json'), 'utf8'))
+      expect(results.run.environment.hooks).toEqual({ module: 'hooks.py', user: ['on_message'] })
+      // The hook's own time, measured in the agent, is ×3 the base's: the regression is the user's, not transport.
+      const hookMs = (side: { id: string; metrics: { name: string; samples: number[] }[] }[]) => {
+        const m = side
+          .find(b => b.id === 'communication.message-throughput')
+          ?.metrics.find(x => x.name === 'message_hook_ms')
+        return [...(m?.samples ?? [])].sort((a, b) => a - b)[Math.floor((m?.samples.length ?? 0) / 2)]
+      }
+      expect(hookMs(results.benchmarks)).toBeGreaterThan(3 * hookMs(results.duet.benchmarks))
+    } finally {
+      writeFileSync(join(repo, 'hooks.py'), HOOKS)
+    }
+  })
+
+  it("with --e2b-requirements, both sides use the head's file and the report says when the base's differs", async () => {
+    writeFileSync(join(repo, 'requirements.txt'), 'numpy==2.0.0\n')
+    try {
+      // The local provider installs nothing (the runner's Python is used): only the note is at stake here.
+      const r = await duet('trading.consensus', 'out-reqs', ['--e2b-requirements', 'requirements.txt'])
+      expect(r.code, r.err).toBe(0)
+      expect(readFileSync(join(repo, 'out-reqs', 'SWARM_BENCHMARKS_REPORT.md'), 'utf8')).toContain(
+        "the base's e2b-requirements differ from the head's: both sides ran with the head's"
+      )
+    } finally {
+      writeFileSync(join(repo, 'requirements.txt'), 'numpy==1.26.4\n')
     }
   })
 

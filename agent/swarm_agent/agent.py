@@ -28,6 +28,15 @@ def log(msg):
         pass
 
 
+def _vote_of(h, res):
+    """(decision, weight) of a vote hook's answer, or a HookError naming the shape expected."""
+    if isinstance(res, dict):
+        d, w = res.get('decision'), res.get('weight', 1.0)
+        if d in DECISIONS and type(w) in (int, float) and w == w and abs(w) != float('inf'):
+            return d, float(w)
+    raise h.wrong_shape('vote', res, '{"decision": "buy"|"sell"|"hold", "weight": number}')
+
+
 def _int(obj, key):
     v = obj.get(key)
     if type(v) is not int:
@@ -50,6 +59,9 @@ class Agent:
         self.next_hop = {}
         self.adjacency = {}
         self.strategy = None
+        self.hooks = None  # the user's agent hooks (hooks.py), when init named a module
+        self.merge_lock = threading.Lock()  # merge_state hooks see and replace the local state one at a time
+        self.ack_errors = {}  # (version, origin) -> the first hook error an agent acked with
         self.portfolio = None
         self.peer_timeout = 30.0
         self.votes = {}  # round -> {origin: (decision, weight)}
@@ -164,8 +176,29 @@ class Agent:
         except ValueError as e:
             return 400, {'error': str(e)}
         if to == self.id:
+            h = self.hooks
+            if h is not None and h.has('on_message'):
+                return None, lambda: self._deliver(h, obj, path)  # user code: off the server's I/O thread
             return 200, {'delivered': True, 'to': self.id, 'hops': obj['hops'], 'path': path + [self.id], 'seq': obj.get('seq')}
-        return None, lambda: self._relay('msg', obj, to)  # waits on the next hop: off the server's I/O thread
+        return None, lambda: self._relay('msg', obj, to)
+
+    def _deliver(self, h, obj, path):
+        """A message at its destination, handed to the user's on_message; its reply travels back in the answer."""
+        message = {'origin': obj.get('origin'), 'seq': obj.get('seq'), 'hops': obj['hops'], 'path': path + [self.id],
+                   'payload': obj.get('payload')}
+        ctx = {'agentId': self.id, 'agentCount': self.agent_count, 'from': obj.get('from')}
+        try:
+            reply, ns = h.call('on_message', message, ctx)
+            out = {'delivered': True, 'to': self.id, 'hops': obj['hops'], 'path': message['path'], 'seq': obj.get('seq'),
+                   'hookNs': ns}
+            if reply is not None:
+                out['reply'] = reply
+            try:
+                return 200, encode(out).encode()
+            except (TypeError, ValueError):
+                raise h.wrong_shape('on_message', reply, 'a JSON-serialisable reply body or None')
+        except AgentError as e:
+            return 500, {'error': e.message}  # waits on the next hop: off the server's I/O thread
 
     def p_vote(self, obj):
         try:
@@ -222,6 +255,9 @@ class Agent:
             data = base64.b64decode(blob, validate=True)
         except ValueError as e:
             return 400, {'error': 'blob is not base64: %s' % e}
+        h = self.hooks
+        if h is not None and h.has('merge_state'):
+            return None, lambda: self._merge(h, obj, version, origin, sender, data)
         with self.cond:
             if version >= self.state_version:
                 self.state_version, self.state_origin, self.state_blob = version, origin, data
@@ -229,11 +265,33 @@ class Agent:
         self.fwd.submit(self._send_ack, origin, version)
         return 200, {'stored': True, 'sizeBytes': len(data)}
 
-    def _send_ack(self, origin, version):
+    def _merge(self, h, obj, version, origin, sender, data):
+        """State sync through the user's merge_state(local, incoming); a hook error travels to the origin in the ack."""
+        error = None
+        ns = 0
+        with self.merge_lock:
+            local = {'version': self.state_version, 'origin': self.state_origin, 'data': self.state_blob or b''}
+            try:
+                res, ns = h.call('merge_state', local, {'version': version, 'origin': origin, 'data': data})
+                if res is not None:
+                    if (not isinstance(res, dict) or type(res.get('version')) is not int
+                            or not isinstance(res.get('data'), (bytes, bytearray, str))):
+                        raise h.wrong_shape('merge_state', res, 'None or {"version": int, "data": bytes, "origin"?: int}')
+                    with self.cond:
+                        self.state_version, self.state_origin, self.state_blob = (
+                            res['version'], res.get('origin', origin), res['data'])
+            except AgentError as e:
+                error = e.message
+        self._flood('state', obj, sender)
+        self.fwd.submit(self._send_ack, origin, version, error)
+        return 200, {'stored': error is None, 'sizeBytes': len(data), 'hookNs': ns}
+
+    def _send_ack(self, origin, version, error=None):
+        ack = {'origin': self.id, 'to': origin, 'version': version, 'from': self.id, 'hops': 1}
+        if error:
+            ack['error'] = error
         try:
-            self._via(origin).request(
-                'ack', {'origin': self.id, 'to': origin, 'version': version, 'from': self.id, 'hops': 1}
-            )
+            self._via(origin).request('ack', ack)
         except PeerError as e:
             log('ack of state %d to %d failed: %s' % (version, origin, e))
 
@@ -246,8 +304,11 @@ class Agent:
         except ValueError as e:
             return 400, {'error': str(e)}
         if to == self.id:
+            error = obj.get('error')
             with self.cond:
                 self.acks.setdefault((version, self.id), set()).add(origin)
+                if error:
+                    self.ack_errors.setdefault((version, self.id), 'agent %d: %s' % (origin, str(error)[:500]))
                 self.cond.notify_all()
             return 200, {'acked': True, 'hops': hops}
         return None, lambda: self._relay('ack', obj, to)
@@ -271,7 +332,19 @@ class Agent:
         capital = req_num(args, 'capital', default=100000.0, minimum=0)
         timeout_ms = req_int(args, 'strategyTimeoutMs', minimum=1, default=5000)
         peer_timeout_ms = req_int(args, 'peerTimeoutMs', minimum=1, default=30000)
-        strategy = strategies.make(name, params, path, timeout_ms)
+        hooks_path = req_str(args, 'hooksPath', required=False)
+        hooks_timeout_ms = req_int(args, 'hooksTimeoutMs', minimum=1, default=1000)
+        hooks = None
+        if hooks_path:
+            from . import hooks as hooks_mod
+
+            hooks = hooks_mod.load(hooks_path, hooks_timeout_ms)
+        if hooks is not None and path is None and hooks.has('decide'):
+            strategy = strategies.HookStrategy(hooks, params)
+        else:
+            strategy = strategies.make(name, params, path, timeout_ms)
+        if hooks is not None and hooks.has('setup'):
+            hooks.call('setup', args.get('hooksConfig') or {})
         from .portfolio import Portfolio
 
         with self.cond:
@@ -279,13 +352,18 @@ class Agent:
             self.id_answer = encode({'id': agent_id}).encode()
             self.agent_count = count
             self.strategy = strategy
+            self.hooks = hooks
+            self.ack_errors.clear()
             self.portfolio = Portfolio(float(capital))
             self.peer_timeout = peer_timeout_ms / 1000.0
             self.votes.clear()
             self.acks.clear()
             self.state_seen.clear()
             self.token = token.encode('latin-1', 'replace')
-        return {'agentId': agent_id, 'strategy': strategy.describe()}
+        out = {'agentId': agent_id, 'strategy': strategy.describe()}
+        if hooks is not None:
+            out['hooks'] = {'module': hooks.label, 'user': hooks.names, 'timeoutMs': hooks_timeout_ms}
+        return out
 
     def op_link(self, args):
         neighbors = args.get('neighbors')
@@ -401,6 +479,7 @@ class Agent:
         request = link.request
         timeout = self.peer_timeout
         latencies = []
+        hook_ns = []
         delivered = 0
         hops = None
         path = None
@@ -410,19 +489,25 @@ class Agent:
             try:
                 res = request('msg', template % seq, timeout)
             except PeerError as e:
-                raise AgentError('PeerError', str(e))
+                raise AgentError('HookError' if 'hook on_message' in str(e) else 'PeerError', str(e))
             latencies.append(_now() - t0)
+            h = res.get('hookNs')
+            if h is not None:
+                hook_ns.append(h)
             if res.get('delivered') is True:
                 delivered += 1
                 hops = res.get('hops')
                 path = res.get('path')
-        return {
+        out = {
             'delivered': delivered,
             'elapsedNs': _now() - t_all,
             'hops': hops,
             'path': path,
             'latencyNs': latencies,
         }
+        if hook_ns:
+            out['hookNs'] = hook_ns  # of each latency, the time inside the destination's on_message
+        return out
 
     def op_consensus(self, args):
         from . import consensus, market
@@ -432,7 +517,15 @@ class Agent:
         timeout_ms = req_int(args, 'timeoutMs', minimum=1, default=10000)
         window = req_dict(args, 'window', required=False) or consensus.round_window(rnd)
         bars = market.load_window(window)
-        signal, confidence = self.strategy.decide(bars, self._strategy_state(bars))
+        h = self.hooks
+        hook_ns = 0
+        if h is not None and h.has('vote'):
+            state = self._strategy_state(bars)
+            state.update(agentId=self.id, agentCount=self.agent_count, bars=bars)
+            res, hook_ns = h.call('vote', rnd, state)
+            signal, confidence = _vote_of(h, res)
+        else:
+            signal, confidence = self.strategy.decide(bars, self._strategy_state(bars))
         if self._store_vote(rnd, self.id, signal, confidence):
             self._flood(
                 'vote',
@@ -453,7 +546,14 @@ class Agent:
                 self.cond.wait(left)
             votes = dict(self.votes[rnd])
         decision, tally, counts = consensus.decide(votes)
-        return {
+        if h is not None and h.has('tally'):
+            listed = [{'agent': o, 'decision': votes[o][0], 'weight': votes[o][1]} for o in sorted(votes)]
+            res, ns = h.call('tally', listed)
+            hook_ns += ns
+            decision = res.get('decision') if isinstance(res, dict) else res
+            if decision not in DECISIONS:
+                raise h.wrong_shape('tally', res, '"buy"|"sell"|"hold" or {"decision": ...}')
+        out = {
             'round': rnd,
             'proposal': {'signal': signal, 'confidence': confidence},
             'decision': decision,
@@ -462,6 +562,9 @@ class Agent:
             'votes': len(votes),
             'decisionNs': _now() - t0,
         }
+        if h is not None and (h.has('vote') or h.has('tally')):
+            out['hookNs'] = hook_ns  # of decisionNs, the time inside this agent's vote and tally hooks
+        return out
 
     def op_state_sync(self, args):
         import base64
@@ -493,6 +596,8 @@ class Agent:
         deadline = time.monotonic() + timeout_ms / 1000.0
         with self.cond:
             while len(self.acks[key]) < need:
+                if key in self.ack_errors:
+                    raise AgentError('HookError', 'state %d: %s' % (version, self.ack_errors[key]))
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise AgentError(
@@ -501,6 +606,8 @@ class Agent:
                     )
                 self.cond.wait(left)
             acks = len(self.acks[key])
+            if key in self.ack_errors:
+                raise AgentError('HookError', 'state %d: %s' % (version, self.ack_errors[key]))
         return {'version': version, 'acks': acks, 'syncNs': _now() - t0, 'sizeBytes': size}
 
     def _strategy_state(self, bars):
@@ -576,11 +683,31 @@ class Agent:
             else:
                 strategy = strategies.make(name, params, None, self.strategy.timeout_ms)
         bars = market.load_window(window)
+        h = self.hooks
+        if h is not None and h.has('run_task'):
+            return self._user_task(h, task_id, spec, bars)
         t0 = _now()
         res = backtest(strategy, bars, self.portfolio.initial)
         res['computeNs'] = _now() - t0
         res['taskId'] = task_id
         return res
+
+    def _user_task(self, h, task_id, spec, bars):
+        task = {'taskId': task_id, 'bars': bars, 'strategy': spec, 'capital': self.portfolio.initial}
+        res, ns = h.call('run_task', task)
+        expected = 'a JSON-serialisable dict such as {"pnl": number, "trades": int}'
+        if not isinstance(res, dict):
+            raise h.wrong_shape('run_task', res, expected)
+        out = dict(res)
+        pnl, trades = out.get('pnl', 0.0), out.get('trades', 0)
+        if type(pnl) not in (int, float) or type(trades) is not int:
+            raise h.wrong_shape('run_task', res, expected)
+        out.update(pnl=float(pnl), trades=trades, taskId=task_id, computeNs=ns, hookNs=ns)
+        try:
+            encode(out)
+        except (TypeError, ValueError):
+            raise h.wrong_shape('run_task', res, expected)
+        return out
 
     def op_metrics(self, args):
         from . import resources
@@ -589,8 +716,12 @@ class Agent:
         out['uptimeS'] = time.monotonic() - self.started
         out['stateVersion'] = self.state_version
         out['counters'] = self.counters.snapshot()
+        if self.hooks is not None:
+            out['hooks'] = self.hooks.stats.snapshot()
         return out
 
     def op_reset_counters(self, args):
         self.counters.reset()
+        if self.hooks is not None:
+            self.hooks.stats.reset()
         return {}

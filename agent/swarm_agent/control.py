@@ -19,6 +19,16 @@ threading.stack_size(512 * 1024)
 from .fastjson import dumps as _enc, loads as _loads
 
 _out_lock = threading.Lock()
+_out_fd = 1  # the protocol's stdout; main() moves it off fd 1 so user code cannot write into the channel
+
+
+def _own_stdout():
+    """Keep the control channel on a private copy of stdout and point fd 1 (and sys.stdout) at stderr: a user hook
+    that prints, or a C library that writes to fd 1, then lands in the agent's log instead of corrupting a line."""
+    global _out_fd
+    _out_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
 
 
 def _exit(code=0):
@@ -30,7 +40,7 @@ def _write(data):
     with _out_lock:
         try:
             while mv:
-                n = os.write(1, mv)
+                n = os.write(_out_fd, mv)
                 mv = mv[n:]
         except OSError:
             _exit(0)  # the host closed our stdout: nobody is listening any more
@@ -97,6 +107,7 @@ def _watch_parent(ppid):
 
 def main(argv=None):
     opts = _parse_args(sys.argv[1:] if argv is None else argv)
+    _own_stdout()
     from .agent import Agent
 
     agent = Agent(opts['host'], opts['port'], opts['body_limit'])

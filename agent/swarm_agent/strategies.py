@@ -269,6 +269,35 @@ class UserStrategy:
         _guarded(lambda tick: loop(self._call, tick), self.timeout_ms / 1000.0, 'strategy module %s' % self.path)
 
 
+class HookStrategy(UserStrategy):
+    """decide(bars, state) of the agent hooks module, called through its budgeted, timed runner."""
+
+    def __init__(self, hooks, params):
+        UserStrategy.__init__(self, hooks.label, params, hooks.timeout_ms)
+        self.hooks = hooks
+
+    def describe(self):
+        return {'name': 'custom', 'params': self.params, 'path': self.path, 'hook': True}
+
+    def with_params(self, params):
+        return HookStrategy(self.hooks, params)
+
+    def _call(self, bars, state):
+        res, _ = self.hooks.call('decide', bars, state)
+        if not isinstance(res, dict) or res.get('signal') not in SIGNALS:
+            raise self.hooks.wrong_shape('decide', res, '{"signal": "buy"|"sell"|"hold", "confidence": 0..1}')
+        conf = res.get('confidence', 1.0)
+        if type(conf) not in (int, float) or not (0.0 <= conf <= 1.0):
+            raise self.hooks.wrong_shape('decide', res, 'a confidence that is a number in 0..1')
+        return res['signal'], float(conf)
+
+    def decide(self, bars, state):
+        return self._call(bars, state)
+
+    def run(self, loop):
+        loop(self._call, _noop)  # each call is already budgeted by the hooks runner
+
+
 def make(name, params, path, timeout_ms):
     if path is not None:
         return UserStrategy(path, params, timeout_ms).load()

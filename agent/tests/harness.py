@@ -129,7 +129,7 @@ def next_hops(adj):
 class Swarm:
     """n real agents, initialised and linked along `adj`."""
 
-    def __init__(self, adj, token='s3cret', strategies=None):
+    def __init__(self, adj, token='s3cret', strategies=None, init_extra=None):
         self.adj = adj
         self.token = token
         n = len(adj)
@@ -137,7 +137,9 @@ class Swarm:
         names = strategies or ['momentum', 'mean_reversion', 'breakout']
         try:
             for i, a in enumerate(self.agents):
-                a.ok('init', {'agentId': i, 'token': token, 'agentCount': n, 'strategy': {'name': names[i % len(names)]}})
+                args = {'agentId': i, 'token': token, 'agentCount': n, 'strategy': {'name': names[i % len(names)]}}
+                args.update(init_extra or {})
+                a.ok('init', args)
             hops = next_hops(adj)
             adjacency = {str(k): v for k, v in adj.items()}
             qs = []

@@ -7,6 +7,7 @@ import { prepareBaseCode, type BaseCode } from '../duet/base-code.js'
 import type { RunnerContext } from '../github/context.js'
 import { agentDir } from '../paths.js'
 import { errorText } from '../errors.js'
+import { hooksSource } from '../sandbox/agent-files.js'
 
 export interface DuetBasePhase {
   code?: BaseCode
@@ -26,6 +27,8 @@ export async function duetBase(config: ActionConfig, ctx: RunnerContext): Promis
       repoDir: process.env.GITHUB_WORKSPACE || process.cwd(),
       headAgentDir: agentDir(),
       strategyPath: config.strategyPath,
+      hooks: hooksSource(config),
+      requirements: config.e2bRequirements,
       fetch: true
     })
     const b = code.base

@@ -3,7 +3,7 @@
 // what is accepted, so the step fails before a single sandbox starts.
 import { parseActionConfig, type ActionConfig } from '../config/action-config.js'
 import type { InputReader } from '../config/inputs.js'
-import { workspaceStrategyPath } from '../config/paths.js'
+import { workspaceHooksPath, workspaceRequirementsPath, workspaceStrategyPath } from '../config/paths.js'
 
 /** `workspace` is the step's working directory, against which a workflow's relative paths resolve. */
 export function readActionInputs(
@@ -13,6 +13,9 @@ export function readActionInputs(
 ): ActionConfig {
   const config = parseActionConfig(read, env)
   if (config.strategyPath) config.strategyPath = workspaceStrategyPath(config.strategyPath, workspace)
+  if (config.agentHooks) config.agentHooks = workspaceHooksPath(config.agentHooks, workspace)
+  if (config.e2bRequirements)
+    config.e2bRequirements = workspaceRequirementsPath(config.e2bRequirements, workspace)
   return config
 }
 

@@ -3,7 +3,7 @@
 import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
 import { predictStateSyncMessages, type TopologyName } from '../swarm/topology.js'
-import { bestOf, farthestFrom, median, nextVersion, nsToMs, stopwatch, sum } from './measure.js'
+import { bestOf, farthestFrom, median, nextVersion, nsToMs, shareOf, stopwatch, sum } from './measure.js'
 import { profileParams } from './profiles.js'
 import type { Benchmark, Facts } from './types.js'
 
@@ -186,6 +186,7 @@ export const messageThroughput: Benchmark<{
     const neighbour = swarm.topology.adjacency[0][0]
     const single: number[] = []
     const latency: number[] = []
+    const hook: number[] = []
     const aggregate: number[] = []
     for (let b = 0; b < batches; b++) {
       ctx.checkAbort()
@@ -198,6 +199,7 @@ export const messageThroughput: Benchmark<{
       }
       single.push(one.delivered / (one.elapsedNs / 1e9))
       latency.push(...one.latencyNs.map(nsToMs))
+      hook.push(...(one.hookNs ?? []).map(nsToMs))
       // Every agent sends to the next one at once (forwarded where they are not neighbours).
       const elapsed = stopwatch()
       const all = await Promise.all(
@@ -246,6 +248,22 @@ export const messageThroughput: Benchmark<{
         description: `messages per second with all ${agents} agents sending at once, timed by the host`
       })
     ]
+    if (hook.length > 0) {
+      metrics.push(
+        makeMetric({
+          name: 'message_hook_ms',
+          unit: 'ms',
+          direction: 'lower',
+          source: 'agent',
+          samples: hook,
+          labels,
+          gate: false,
+          description:
+            `of message_ms, the time inside your on_message hook at the destination (median ` +
+            `${shareOf(hook, latency)} % of it); the rest is transport`
+        })
+      )
+    }
     return { metrics, facts: { link: `0→${neighbour}` } }
   }
 }

@@ -4,7 +4,7 @@
 import { fitPowerLaw } from '../stats/summary.js'
 import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
-import { median, timed } from './measure.js'
+import { median, timedDeploy } from './measure.js'
 import { profileParams } from './profiles.js'
 import type { Benchmark, Facts } from './types.js'
 
@@ -35,7 +35,7 @@ export const swarmInit: Benchmark<{ topology: 'mesh'; size: number; runs: number
     const handshake: number[] = []
     for (let r = 0; r < runs; r++) {
       ctx.progress(`deploy ${r + 1}/${runs}: mesh of ${size}`)
-      const { value: swarm, ms } = await timed(() =>
+      const { value: swarm, ms } = await timedDeploy(() =>
         ctx.deploy({ topology: 'mesh', size, deploy: 'parallel' })
       )
       wall.push(ms)
@@ -156,7 +156,7 @@ export const parallelSpeedup: Benchmark<{ topology: string; size: number; runs: 
       const times: Record<string, number> = {}
       for (const mode of order) {
         ctx.progress(`run ${r + 1}/${runs}: ${topology} of ${size}, ${mode}`)
-        const { value: swarm, ms } = await timed(() => ctx.deploy({ topology, size, deploy: mode }))
+        const { value: swarm, ms } = await timedDeploy(() => ctx.deploy({ topology, size, deploy: mode }))
         times[mode] = ms
         // Only the very last swarm is handed on (borrowers take either mode): one released earlier would sit
         // idle, billed, while the other mode deploys.

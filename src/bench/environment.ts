@@ -15,6 +15,9 @@ export class EnvironmentProbe {
   readonly preexisting: Set<Sandbox>
   readonly preexistingLabels: Set<string>
   private python: string | undefined
+  private hooks: Environment['hooks']
+  /** Each sandbox's e2b-requirements install: reported here, never in a benchmark figure. */
+  private readonly installMs: number[] = []
   private allocation: { vcpu: number; memoryMiB: number } | undefined
 
   constructor(
@@ -27,7 +30,10 @@ export class EnvironmentProbe {
 
   observe(swarm: Swarm): void {
     this.python ??= swarm.deployReport.python
+    // The head's hooks (a duet's base side may lack them): what the report names as the user's.
+    if (!swarm.deployReport.label.endsWith(':base')) this.hooks ??= swarm.deployReport.hooks
     this.allocation ??= swarm.sandboxes[0]?.allocation
+    for (const a of swarm.deployReport.agents) if (a.installMs !== undefined) this.installMs.push(a.installMs)
   }
 
   environment(pool: SwarmPool): Environment {
@@ -44,6 +50,10 @@ export class EnvironmentProbe {
       details.allocationVcpu = this.allocation.vcpu
       details.allocationMemoryMiB = this.allocation.memoryMiB
     }
+    if (this.installMs.length > 0) {
+      details.requirementsInstalls = this.installMs.length
+      details.requirementsInstallMsMax = Math.round(Math.max(...this.installMs))
+    }
     if (this.provider.info.name === 'e2b') {
       details.template = this.config.e2b.template
       details.plan = this.config.e2b.plan
@@ -58,7 +68,8 @@ export class EnvironmentProbe {
       cpus: Math.max(1, cpus.length || os.availableParallelism()),
       cpuModel: cpus[0]?.model?.trim() || 'unknown',
       memoryTotalBytes: os.totalmem(),
-      providerDetails: details
+      providerDetails: details,
+      ...(this.hooks ? { hooks: this.hooks } : {})
     }
   }
 }

@@ -117,3 +117,18 @@ export async function mapLimit<T, R>(
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
   return out
 }
+
+/** The median of `part` as a percentage of the median of `whole`, rounded to 0.1 (for "how much is the user's"). */
+export function shareOf(part: number[], whole: number[]): number {
+  const w = median(whole)
+  return w > 0 ? Math.round((median(part) / w) * 1000) / 10 : 0
+}
+
+/** A deploy timed by the host, without the E2B requirements install (timed apart, never a benchmark figure). */
+export async function timedDeploy(
+  deploy: () => Promise<Swarm>
+): Promise<{ value: Swarm; ms: number; installMs: number }> {
+  const { value, ms } = await timed(deploy)
+  const installMs = value.deployReport.installWallMs
+  return { value, ms: Math.max(0, ms - installMs), installMs }
+}

@@ -25,7 +25,7 @@ import {
 } from '../results/schema.js'
 import { createProvider, runMetadata } from '../sandbox/factory.js'
 import type { Provider } from '../sandbox/types.js'
-import { collectAgentFiles, type AgentFiles } from '../sandbox/agent-files.js'
+import { collectAgentFiles, hooksSource, type AgentFiles } from '../sandbox/agent-files.js'
 import { deploySwarm, type Swarm } from '../swarm/swarm.js'
 import { RunnerFloor } from './floor.js'
 import { Lockstep, type Side } from '../duet/lockstep.js'
@@ -103,7 +103,11 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
   const agentFiles = (side?: Side): Promise<AgentFiles> =>
     side === 'base' && opts.duet
       ? (baseFiles ??= opts.duet.files())
-      : (files ??= collectAgentFiles({ strategyPath: config.strategyPath }))
+      : (files ??= collectAgentFiles({
+          strategyPath: config.strategyPath,
+          hooks: hooksSource(config),
+          requirements: config.e2bRequirements
+        }))
   // On abort, kill everything at once: in-flight agent requests then fail fast instead of running to the end.
   const onAbort = (): void => {
     void pool.drain()

@@ -14,7 +14,8 @@ import {
   nextRound,
   nsToMs,
   sum,
-  timed
+  timed,
+  timedDeploy
 } from './measure.js'
 import { profileParams } from './profiles.js'
 import { execute, readResources } from './swarm-ops.js'
@@ -38,7 +39,7 @@ export const agentCount: Benchmark<{
     const strategyBySize: number[] = []
     for (const n of sizes) {
       ctx.progress(`${n} agent(s): deploy`)
-      const { value: swarm, ms } = await timed(() => ctx.deploy({ topology, size: n }))
+      const { value: swarm, ms } = await timedDeploy(() => ctx.deploy({ topology, size: n }))
       wallBySize.push(ms)
       const labels = { topology, agents: n }
       metrics.push(...deployMetrics(n, ms, swarm, labels))
@@ -98,7 +99,7 @@ export const linear: Benchmark<{ topology: string; sizes: number[] }> = {
     const totalRss: number[] = []
     for (const n of sizes) {
       ctx.progress(`${n} agents: deploy and read resources`)
-      const { value: swarm, ms } = await timed(() => ctx.deploy({ topology, size: n }))
+      const { value: swarm, ms } = await timedDeploy(() => ctx.deploy({ topology, size: n }))
       wall.push(ms)
       perAgent.push(ms / n)
       const readings = await readResources(swarm)

@@ -5,7 +5,7 @@ import type { TopologyName } from '../swarm/topology.js'
 import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
 import { loadBalanceEfficiency } from '../stats/summary.js'
-import { backtests, marketWindow, nextRound, nsToMs, stopwatch, timed } from './measure.js'
+import { backtests, marketWindow, nextRound, nsToMs, shareOf, stopwatch, timed } from './measure.js'
 import { profileParams } from './profiles.js'
 import { execute, runTasksChecked } from './swarm-ops.js'
 import type { Benchmark, Facts } from './types.js'
@@ -215,6 +215,7 @@ export const consensus: Benchmark<{ topology: string; agents: number; rounds: nu
     const decision: number[] = []
     const host: number[] = []
     const agreement: number[] = []
+    const hook: number[] = []
     const decisions: Record<string, number> = {}
     for (let i = 0; i < rounds; i++) {
       ctx.checkAbort()
@@ -226,6 +227,8 @@ export const consensus: Benchmark<{ topology: string; agents: number; rounds: nu
       // A round without agreement has no decision time: it is a failed sample, counted below.
       if (r.agreed) {
         decision.push(nsToMs(Math.max(...r.decisionNs)))
+        const hookNs = r.answers.flatMap(a => (a.hookNs === undefined ? [] : [a.hookNs]))
+        if (hookNs.length > 0) hook.push(nsToMs(Math.max(...hookNs)))
         decisions[r.decision ?? 'none'] = (decisions[r.decision ?? 'none'] ?? 0) + 1
       }
     }
@@ -266,8 +269,25 @@ export const consensus: Benchmark<{ topology: string; agents: number; rounds: nu
         description: 'rounds in which every agent reported the same decision (checked, not assumed)'
       })
     ]
+    if (hook.length > 0) metrics.push(userHookMetric(hook, decision, labels))
     const facts: Facts = { rounds, rounds_agreed: rounds - failed, rounds_failed: failed }
     for (const [d, n] of Object.entries(decisions)) facts[`decisions.${d}`] = n
     return { metrics, facts }
   }
+}
+
+/** Of each round's decision time, the longest any agent spent inside the user's vote and tally hooks. */
+function userHookMetric(hook: number[], decision: number[], labels: Record<string, string | number>): Metric {
+  return makeMetric({
+    name: 'user_hooks_ms',
+    unit: 'ms',
+    direction: 'lower',
+    source: 'agent',
+    samples: hook,
+    labels,
+    gate: false,
+    description:
+      `of decision_ms, the time inside your vote and tally hooks (median ${shareOf(hook, decision)} % of it); ` +
+      "the rest is the agent's own flooding and waiting"
+  })
 }

@@ -23,6 +23,21 @@ export const RUN_FLAGS: RunFlag[] = [
   { input: 'out', flag: '--out <dir>', help: 'directory for the results file and the report (default: .)' },
   { input: 'strategy-path', flag: '--strategy-path <file>', help: 'Python module with decide(bars, state)' },
   {
+    input: 'agent-hooks',
+    flag: '--agent-hooks <path>',
+    help: 'your swarm: Python module or package with any of setup, decide, on_message, vote, tally, merge_state, run_task'
+  },
+  {
+    input: 'hooks-config',
+    flag: '--hooks-config <json>',
+    help: 'JSON object passed to the hooks setup(config)'
+  },
+  {
+    input: 'hooks-timeout-ms',
+    flag: '--hooks-timeout-ms <ms>',
+    help: 'time budget of each hook call (default 1000)'
+  },
+  {
     input: 'fail-on-target',
     flag: '--fail-on-target',
     help: 'exit 1 when a benchmark misses a target',
@@ -68,7 +83,12 @@ export const RUN_FLAGS: RunFlag[] = [
     flag: '--e2b-sandbox-url <url>',
     help: 'E2B sandbox URL (or env E2B_SANDBOX_URL)'
   },
-  { input: 'e2b-domain', flag: '--e2b-domain <domain>', help: 'E2B domain (or env E2B_DOMAIN)' }
+  { input: 'e2b-domain', flag: '--e2b-domain <domain>', help: 'E2B domain (or env E2B_DOMAIN)' },
+  {
+    input: 'e2b-requirements',
+    flag: '--e2b-requirements <file>',
+    help: 'pip requirements installed once per E2B sandbox before its agent starts (timed apart)'
+  }
 ]
 
 /** `--e2b-max-concurrency <n>` → `e2bMaxConcurrency`, commander's attribute name. */

@@ -1,6 +1,6 @@
 // `swarm-bench`: run | compare | report | cleanup. Flags map onto the shared input table (src/config), so the CLI
 // and the action accept and reject exactly the same values; usage errors exit 2 and name the flag.
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { Command, CommanderError, Option } from 'commander'
 import { BENCHMARK_IDS } from '../bench/catalog.js'
@@ -9,7 +9,7 @@ import { toolVersion } from '../bench/environment.js'
 import type { ProgressEvent } from '../bench/types.js'
 import { parseRunConfig, type RunConfig } from '../config/config.js'
 import { InputError, readNumber } from '../config/inputs.js'
-import { prepareOutDir } from '../config/paths.js'
+import { HOOKS_ACCEPTED, hooksModuleProblem, prepareOutDir } from '../config/paths.js'
 import { readThresholds } from '../config/thresholds.js'
 import { renderConsoleSummary } from '../report/console.js'
 import { readResults } from '../results/io.js'
@@ -17,7 +17,7 @@ import { REPORT_FILE, type Results } from '../results/schema.js'
 import { reportExporter } from '../export/report.js'
 import { resultsExporter } from '../export/results.js'
 import { writeOutputs, type WrittenOutput } from '../export/write.js'
-import { RUN_TAG_ENV, RUN_TAG_METADATA } from '../sandbox/agent-files.js'
+import { RUN_TAG_ENV, RUN_TAG_METADATA, hooksSource } from '../sandbox/agent-files.js'
 import { installExitCleanup } from '../sandbox/local.js'
 import { sweepSandboxes } from '../sandbox/sweep.js'
 import { compareResults, DEFAULT_COMPARE_OPTIONS } from '../stats/compare.js'
@@ -26,6 +26,7 @@ import { prepareBaseCode, type BaseCode } from '../duet/base-code.js'
 import { compareDuet } from '../duet/verdict.js'
 import { agentDir } from '../paths.js'
 import { RUN_FLAGS, attributeName, flagError, readerFromOptions } from './flags.js'
+import { HOOKS_FILE, scaffold, WORKFLOW_FILE } from './init.js'
 import { watchParent } from './parent.js'
 import { progressLine } from './progress.js'
 import { errorText } from '../errors.js'
@@ -74,7 +75,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     .addOption(
       new Option(
         '--against <ref>',
-        'duet: measure the working tree side by side with this git ref (its agent/ and --strategy-path as committed there)'
+        'duet: measure the working tree side by side with this git ref (its agent/, --strategy-path and --agent-hooks as committed there)'
       )
     )
     .addOption(
@@ -113,6 +114,16 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     })
 
   program
+    .command('init')
+    .description(
+      `write a commented agent hooks module (${HOOKS_FILE}) and ${WORKFLOW_FILE}; never overwrites`
+    )
+    .option('--dir <path>', 'the repository to write into', '.')
+    .action((opts: { dir: string }) => {
+      code = initCommand(opts.dir, io)
+    })
+
+  program
     .command('cleanup')
     .description('kill every sandbox (E2B) or agent process (local) tagged with a run tag')
     .requiredOption('--run-tag <tag>', 'the run tag to sweep')
@@ -137,7 +148,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
       if (err.code === 'commander.help') return EXIT.usage
       // commander already printed "error: ..."; point at the help that lists the valid flags and values.
       const cmd = argv.find(a => !a.startsWith('-'))
-      const known = ['run', 'compare', 'report', 'cleanup']
+      const known = ['run', 'compare', 'report', 'init', 'cleanup']
       io.stderr(
         cmd && known.includes(cmd)
           ? `(valid flags and values: swarm-bench ${cmd} --help)\n`
@@ -166,6 +177,23 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
       readFileSync(config.strategyPath)
     } catch (err) {
       io.stderr(`error: cannot read --strategy-path ${config.strategyPath}: ${(err as Error).message}\n`)
+      return EXIT.usage
+    }
+  }
+  if (config.e2bRequirements) {
+    try {
+      readFileSync(config.e2bRequirements)
+    } catch (err) {
+      io.stderr(
+        `error: cannot read --e2b-requirements ${config.e2bRequirements}: ${(err as Error).message}\n`
+      )
+      return EXIT.usage
+    }
+  }
+  if (config.agentHooks) {
+    const { problem } = hooksModuleProblem(config.agentHooks)
+    if (problem) {
+      io.stderr(`error: --agent-hooks ${config.agentHooks}: ${problem} (expected ${HOOKS_ACCEPTED})\n`)
       return EXIT.usage
     }
   }
@@ -202,7 +230,9 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
         ref: opts.against,
         repoDir: process.cwd(),
         headAgentDir: agentDir(),
-        strategyPath: config.strategyPath
+        strategyPath: config.strategyPath,
+        hooks: hooksSource(config),
+        requirements: config.e2bRequirements
       })
     } catch (err) {
       io.stderr(`error: --against ${opts.against}: ${errorText(err)}\n`)
@@ -306,6 +336,7 @@ export function reproduce(config: RunConfig): string {
   if (config.only.length !== BENCHMARK_IDS.length) parts.push(`--only ${config.only.join(',')}`)
   if (config.costWindowSeconds > 0) parts.push(`--cost-window-seconds ${config.costWindowSeconds}`)
   if (config.strategyPath) parts.push('--strategy-path <your strategy.py>')
+  if (config.agentHooks) parts.push('--agent-hooks <your hooks>')
   return parts.join(' ')
 }
 
@@ -472,4 +503,25 @@ function killLocalAgents(tag: string): number {
     }
   }
   return n
+}
+
+function initCommand(dir: string, io: CliIO): number {
+  const root = resolve(dir)
+  if (!existsSync(root)) {
+    io.stderr(`error: --dir ${dir}: no such directory\n`)
+    return EXIT.usage
+  }
+  const r = scaffold(root)
+  if (r.refused.length > 0) {
+    io.stderr(
+      `error: ${r.refused.join(' and ')} already exist(s) in ${root}; nothing was written (init never overwrites)\n`
+    )
+    return EXIT.usage
+  }
+  io.stdout(
+    `wrote ${r.written.join(' and ')}\n\n` +
+      `next: npx swarm-bench run --provider local --agent-hooks ${HOOKS_FILE}\n` +
+      `then commit both files; the workflow benchmarks every pull request against its base.\n`
+  )
+  return EXIT.ok
 }

@@ -49,6 +49,14 @@ export interface RunConfig {
   only: string[]
   outDir: string
   strategyPath?: string
+  /** The user's agent hooks: a Python module (or package folder) loaded in every agent (see docs/protocol.md). */
+  agentHooks?: string
+  /** JSON object handed to the hooks' setup(config). */
+  hooksConfig: Record<string, unknown>
+  /** Budget of each hook call inside the agent. */
+  hooksTimeoutMs: number
+  /** A pip requirements file installed once per E2B sandbox before its agent starts (timed apart). */
+  e2bRequirements?: string
   pricing: { usdPerVcpuSecond: number; usdPerGibSecond: number }
   /** Window over which costs.by-topology measures a workload (the seed used 60 s). */
   costWindowSeconds: number
@@ -113,6 +121,10 @@ export function parseRunConfig(read: InputReader, env: NodeJS.ProcessEnv = proce
     only: onlyRaw ? readList(read, 'only', BENCHMARK_IDS, BENCHMARK_IDS) : [...BENCHMARK_IDS],
     outDir: readString(read, 'out', '.', { maxLength: 4096 }),
     strategyPath: readString(read, 'strategy-path', '', { maxLength: 4096 }) || undefined,
+    agentHooks: readString(read, 'agent-hooks', '', { maxLength: 4096 }) || undefined,
+    hooksConfig: readJsonObject(read, 'hooks-config'),
+    hooksTimeoutMs: readNumber(read, 'hooks-timeout-ms', 1000, { min: 1, max: 600_000, integer: true }),
+    e2bRequirements: readString(read, 'e2b-requirements', '', { maxLength: 4096 }) || undefined,
     pricing: {
       usdPerVcpuSecond: readNumber(read, 'price-vcpu-second', DEFAULT_PRICING.usdPerVcpuSecond, {
         min: 0,
@@ -131,6 +143,22 @@ export function parseRunConfig(read: InputReader, env: NodeJS.ProcessEnv = proce
     }),
     failOnTarget: readBoolean(read, 'fail-on-target', false)
   }
+}
+
+/** A JSON object given inline (`{"risk": 0.5}`); empty gives {}. */
+function readJsonObject(read: InputReader, name: string): Record<string, unknown> {
+  const raw = readString(read, name, '', { maxLength: 65_536 })
+  if (!raw) return {}
+  let v: unknown
+  try {
+    v = JSON.parse(raw)
+  } catch {
+    v = undefined
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new InputError(name, raw, 'a JSON object such as {"risk": 0.5}')
+  }
+  return v as Record<string, unknown>
 }
 
 function optionalUrl(read: InputReader, name: string, fallback: string | undefined): string | undefined {

@@ -6,6 +6,9 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { InputError } from './inputs.js'
 
 export const STRATEGY_ACCEPTED = 'the path of a Python file in the workspace'
+export const HOOKS_ACCEPTED =
+  'the path of a Python file (.py) or of a package folder with an __init__.py, in the workspace'
+export const REQUIREMENTS_ACCEPTED = 'the path of a pip requirements file in the workspace'
 export const OUT_ACCEPTED = 'a directory that can be created and written, not under /proc or /sys'
 
 /** True when the absolute `path` is `root` or lies below it (compare real paths to count symlinks). */
@@ -32,6 +35,49 @@ export function workspaceStrategyPath(raw: string, workspace: string, input = 's
   const real = realFile(resolve(workspace, raw))
   if (real === undefined || !isInside(realpathSync(workspace), real)) {
     throw new InputError(input, raw, STRATEGY_ACCEPTED)
+  }
+  return real
+}
+
+/**
+ * Why `path` cannot be a hooks module (a `.py` file or a folder with `__init__.py`), or undefined when it can. Its
+ * real path is returned too, symlinks resolved.
+ */
+export function hooksModuleProblem(path: string): { real?: string; problem?: string } {
+  let real: string
+  try {
+    real = realpathSync(path)
+  } catch (err) {
+    return { problem: `cannot read it: ${codeOf(err)}` }
+  }
+  const st = statSync(real)
+  if (st.isDirectory()) {
+    return existsSync(join(real, '__init__.py'))
+      ? { real }
+      : { problem: 'a package folder needs an __init__.py' }
+  }
+  if (!st.isFile() || !real.endsWith('.py')) return { problem: 'not a .py file nor a package folder' }
+  return { real }
+}
+
+/** The real path of the requirements file `raw`, refused unless it is a regular file inside the workspace. */
+export function workspaceRequirementsPath(
+  raw: string,
+  workspace: string,
+  input = 'e2b-requirements'
+): string {
+  const real = realFile(resolve(workspace, raw))
+  if (real === undefined || !isInside(realpathSync(workspace), real)) {
+    throw new InputError(input, raw, REQUIREMENTS_ACCEPTED)
+  }
+  return real
+}
+
+/** The real path of the hooks module `raw`, refused unless it is one and stays inside the workspace. */
+export function workspaceHooksPath(raw: string, workspace: string, input = 'agent-hooks'): string {
+  const { real } = hooksModuleProblem(resolve(workspace, raw))
+  if (real === undefined || !isInside(realpathSync(workspace), real)) {
+    throw new InputError(input, raw, HOOKS_ACCEPTED)
   }
   return real
 }

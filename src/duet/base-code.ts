@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'nod
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, relative, resolve } from 'node:path'
 import type { DuetBase } from '../results/schema.js'
-import { collectAgentFiles, type AgentFiles } from '../sandbox/agent-files.js'
+import { collectAgentFiles, type AgentFiles, type HooksSource } from '../sandbox/agent-files.js'
 import { SwarmBenchError } from '../errors.js'
 
 export class BaseCodeError extends SwarmBenchError {
@@ -23,6 +23,10 @@ export interface BaseCodeRequest {
   headAgentDir: string
   /** The head's strategy module, if any. */
   strategyPath?: string
+  /** The head's agent hooks (module or package folder), if any; the base runs them as committed there. */
+  hooks?: HooksSource
+  /** The head's e2b-requirements: both sides share one environment, built from the head's (a note if they differ). */
+  requirements?: string
   /** Fetch a commit the clone does not have (a shallow checkout), with the clone's own credentials. */
   fetch?: boolean
 }
@@ -124,10 +128,37 @@ export async function prepareBaseCode(req: BaseCodeRequest): Promise<BaseCode> {
     // Read now: the worktree is removed once the run ends.
     readFileSync(baseStrategy)
   }
-  const headFiles = await collectAgentFiles({ strategyPath: req.strategyPath, agentDir: headAgent })
-  const baseFiles = await collectAgentFiles({ strategyPath: baseStrategy, agentDir: baseAgent })
+  let baseHooks: HooksSource | undefined
+  if (req.hooks) {
+    const head = realpathSync(resolve(req.hooks.path))
+    const candidate = inside(head, repoDir) ? join(root, relative(repoDir, head)) : undefined
+    const found = candidate && existsSync(candidate) ? candidate : undefined
+    if (!found) notes.push('the hooks module is new in the head: both sides run the head hooks')
+    baseHooks = { ...req.hooks, path: found ?? head }
+  }
+  if (req.requirements) {
+    const head = realpathSync(resolve(req.requirements))
+    const candidate = inside(head, repoDir) ? join(root, relative(repoDir, head)) : undefined
+    const base = candidate && existsSync(candidate) ? readFileSync(candidate, 'utf8') : undefined
+    if (base !== readFileSync(head, 'utf8'))
+      notes.push("the base's e2b-requirements differ from the head's: both sides ran with the head's")
+  }
+  const headFiles = await collectAgentFiles({
+    strategyPath: req.strategyPath,
+    agentDir: headAgent,
+    hooks: req.hooks,
+    requirements: req.requirements
+  })
+  // Read now, like the strategy: the worktree is removed once the run ends.
+  const baseFiles = await collectAgentFiles({
+    strategyPath: baseStrategy,
+    agentDir: baseAgent,
+    hooks: baseHooks,
+    requirements: req.requirements
+  })
   const changed: string[] = []
   if (!sameFiles(headFiles, baseFiles, 'agent/')) changed.push('agent')
   if (!sameFiles(headFiles, baseFiles, 'user_strategy/')) changed.push('strategy')
+  if (!sameFiles(headFiles, baseFiles, 'user_hooks/')) changed.push('hooks')
   return { base: { ref, sha, changed, notes }, files: async () => baseFiles, dispose }
 }

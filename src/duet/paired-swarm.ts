@@ -45,7 +45,8 @@ async function chunkedSend(
     elapsedNs: parts.reduce((a, p) => a + p.elapsedNs, 0),
     hops: last?.hops ?? null,
     path: last?.path ?? null,
-    latencyNs: parts.flatMap(p => p.latencyNs)
+    latencyNs: parts.flatMap(p => p.latencyNs),
+    ...(parts.some(p => p.hookNs) ? { hookNs: parts.flatMap(p => p.hookNs ?? []) } : {})
   }
 }
 

@@ -18,6 +18,7 @@ import { BENCHMARK_IDS, CATEGORIES } from '../bench/catalog.js'
 import { averageAllocation, projectAlwaysOn, projectCost } from '../cost/pricing.js'
 import { fitPowerLaw } from '../stats/summary.js'
 import { agentCharts, topologyCharts } from './charts.js'
+import { hooksSection } from './hooks.js'
 import {
   agentSeries,
   agentsOf,
@@ -697,6 +698,7 @@ export function renderReport(results: Results, comparison?: Comparison, opts: Re
     `Run of ${escapeMd(results.run.startedAt, 40)}. Every figure below was measured in this run or computed from its measurements; projections are labelled as scenarios.`,
     '',
     executiveSummary(results, comparison),
+    hooksSection(results) ?? '',
     performance(results),
     scalability(results),
     resources(results),

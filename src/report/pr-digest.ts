@@ -19,6 +19,7 @@ import { code, escapeMd, safeUrl } from './escape.js'
 import { geometricMean, worseRatio } from './impact.js'
 import { fmtNum, fmtP, fmtPct, fmtUsd, fmtValue } from './format.js'
 import { artifactContextLine, verdictLine, VERDICT_ICON } from './verdicts.js'
+import { hooksLine } from './hooks.js'
 
 /** Where the method is explained; a relative path when the caller knows no URL. */
 export const METHOD_DOC = 'docs/regressions.md'
@@ -313,6 +314,8 @@ export function renderDigest(
     )
   }
   head.push(costLine(results, comparison), '')
+  const hooks = hooksLine(results)
+  if (hooks) head.push(`🧩 ${hooks}`, '')
   if (!results.run.complete) head.push('> ⚠️ This run was incomplete: some benchmarks did not finish.', '')
   const errored = results.benchmarks.filter(b => b.status === 'error')
   if (errored.length)

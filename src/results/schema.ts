@@ -94,7 +94,9 @@ export const Environment = z.object({
   cpus: z.number().int().positive(),
   cpuModel: z.string(),
   memoryTotalBytes: finite,
-  providerDetails: z.record(z.string(), z.union([z.string(), finite, z.boolean()]))
+  providerDetails: z.record(z.string(), z.union([z.string(), finite, z.boolean()])),
+  /** The user's agent hooks module and the hooks it defines (the rest ran built in). */
+  hooks: z.object({ module: z.string(), user: z.array(z.string()) }).optional()
 })
 export type Environment = z.infer<typeof Environment>
 

@@ -3,8 +3,12 @@
 // inside the agents (…Ns, monotonic clock) or observed by the host with sideNow() (…Ms), labelled so.
 import os from 'node:os'
 import { randomBytes } from 'node:crypto'
+import { posix } from 'node:path'
 import {
+  AGENT_UPLOAD_DIR,
+  PYDEPS_DIR,
   agentStartCommand,
+  requirementsInstallCommand,
   peerBindHost,
   collectAgentFiles,
   RUN_TAG_METADATA,
@@ -114,6 +118,8 @@ export interface AgentDeployTiming {
   initMs: number
   /** create → init answered */
   totalMs: number
+  /** E2B requirements install (e2b-requirements), left out of totalMs and of every phase. */
+  installMs?: number
 }
 
 export interface LinkReport {
@@ -141,6 +147,18 @@ export interface DeployReport {
   uploadBytes: number
   python?: string
   psutil?: boolean
+  /** The user's agent hooks as agent 0 loaded them: the module and which hooks it defines. */
+  hooks?: UserHooks
+  /**
+   * Wall-clock time during which some agent's requirements install ran (E2B, `e2b-requirements`): part of wallMs,
+   * which host-timed deploy figures subtract, so no benchmark figure counts the install.
+   */
+  installWallMs: number
+}
+
+export interface UserHooks {
+  module: string
+  user: string[]
 }
 
 export interface KindCounters {
@@ -190,6 +208,8 @@ export interface SendResult {
   hops: number | null
   path: number[] | null
   latencyNs: number[]
+  /** With an on_message hook: of each latency, the time inside the destination's hook. */
+  hookNs?: number[]
 }
 
 export interface ConsensusAnswer {
@@ -200,6 +220,8 @@ export interface ConsensusAnswer {
   counts?: Record<Decision, number>
   votes: number
   decisionNs: number
+  /** With vote/tally hooks: of decisionNs, the time inside this agent's hooks. */
+  hookNs?: number
 }
 export interface ConsensusResult {
   round: number
@@ -648,6 +670,40 @@ export class Swarm {
 // ---------------------------------------------------------------------------------------------------------------
 // Deployment
 
+/** Runs pip on the uploaded requirements inside the sandbox; its start and duration, or a SwarmError with pip's log. */
+async function installRequirements(
+  sandbox: Sandbox,
+  requirements: string,
+  python?: string
+): Promise<{ start: number; ms: number }> {
+  const start = sideNow()
+  const proc = await sandbox.start(requirementsInstallCommand(requirements, python))
+  const exit = await proc.exited
+  if (exit.code !== 0) {
+    throw new SwarmError(
+      `installing e2b-requirements in ${sandbox.label} failed (pip exited ${exit.code ?? exit.signal ?? exit.error})` +
+        tailOf(proc.stderrTail())
+    )
+  }
+  return { start, ms: elapsed(start) }
+}
+
+/** Length of the union of the intervals [start, start + ms]: time during which at least one of them ran. */
+export function coveredMs(spans: readonly ({ start: number; ms: number } | undefined)[]): number {
+  const sorted = spans
+    .filter((s): s is { start: number; ms: number } => s !== undefined)
+    .sort((a, b) => a.start - b.start)
+  let total = 0
+  let end = -Infinity
+  for (const s of sorted) {
+    const e = s.start + s.ms
+    if (e <= end) continue
+    total += e - Math.max(s.start, end)
+    end = e
+  }
+  return total
+}
+
 interface Deployed {
   sandbox: Sandbox
   client: AgentClient
@@ -699,6 +755,8 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
 
   const created: (Sandbox | undefined)[] = new Array(topology.n)
   const deployed: (Deployed | undefined)[] = new Array(topology.n)
+  let hooksLoaded: UserHooks | undefined
+  const installs: ({ start: number; ms: number } | undefined)[] = new Array(topology.n)
   let failure: SwarmError | undefined
   const fail = (err: SwarmError) => {
     if (failure) return
@@ -731,8 +789,14 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
       await sandbox.writeFiles(files.files)
       const uploadMs = elapsed(t1)
       if (failure) throw failure
+      // E2B: the user's requirements, once per sandbox, timed apart (installs[i]) and left out of every phase.
+      const install = files.requirements && sandbox.provider === 'e2b' ? files.requirements : undefined
+      if (install) installs[i] = await installRequirements(sandbox, install, o.python)
+      if (failure) throw failure
       const t2 = sideNow()
-      const proc = await sandbox.start(agentStartCommand(runTag, o.python, peerBindHost(sandbox.provider)))
+      const cmd = agentStartCommand(runTag, o.python, peerBindHost(sandbox.provider))
+      if (install) cmd.env = { ...cmd.env, PYTHONPATH: posix.join('..', PYDEPS_DIR) }
+      const proc = await sandbox.start(cmd)
       const startMs = elapsed(t2)
       client = new AgentClient(i, proc)
       const ready = await client.waitReady(readyTimeoutMs)
@@ -754,9 +818,17 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
       }
       if (files.strategyPath)
         init.strategyPath = `${sandbox.workdir.replace(/\/+$/, '')}/${files.strategyPath}`
+      if (files.hooks) {
+        // Relative to the agent's working directory (the uploaded agent folder): right on every provider, whatever
+        // the sandbox's home is called on the host (the E2B emulator maps /home/user only in command lines).
+        init.hooksPath = posix.relative(AGENT_UPLOAD_DIR, files.hooks.path)
+        init.hooksConfig = files.hooks.config
+        init.hooksTimeoutMs = files.hooks.timeoutMs
+      }
       if (o.capital !== undefined) init.capital = o.capital
       const t3 = sideNow()
-      await client.request('init', init, opTimeoutMs)
+      const initAnswer = await client.request<{ hooks?: UserHooks }>('init', init, opTimeoutMs)
+      if (i === 0 && initAnswer.hooks) hooksLoaded = initAnswer.hooks
       const initMs = elapsed(t3)
       deployed[i] = {
         sandbox,
@@ -772,7 +844,8 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
           startMs,
           readyMs,
           initMs,
-          totalMs: elapsed(t0)
+          totalMs: elapsed(t0) - (installs[i]?.ms ?? 0),
+          ...(installs[i] ? { installMs: installs[i].ms } : {})
         }
       }
       progress(`${agentLabel} ready in ${elapsed(t0).toFixed(0)} ms`)
@@ -823,7 +896,9 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
       links,
       uploadBytes: files.bytes,
       python: first?.python,
-      psutil: first?.psutil
+      psutil: first?.psutil,
+      ...(hooksLoaded ? { hooks: { module: hooksLoaded.module, user: hooksLoaded.user } } : {}),
+      installWallMs: coveredMs(installs)
     }
     progress(`${label} linked: ${links.length} verified handshakes in ${linkMs.toFixed(0)} ms`)
     return new Swarm(
