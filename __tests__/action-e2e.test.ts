@@ -521,7 +521,10 @@ describe('the post step', () => {
       stdio: 'ignore'
     })
     try {
-      await new Promise(r => setTimeout(r, 200))
+      // python3 may be a shim (pyenv) whose helpers carry the tag until it execs the interpreter: wait for that.
+      const deadline = Date.now() + 10_000
+      while (processesWithTag(tag).join() !== String(straggler.pid) && Date.now() < deadline)
+        await new Promise(r => setTimeout(r, 100))
       expect(processesWithTag(tag)).toEqual([straggler.pid])
       const ws = workspace()
       const res = await runAction({

@@ -105,7 +105,7 @@ describe('a swarm with user hooks, end to end on the local provider', () => {
       /\| `communication\.message-throughput` \| `message_ms` \| .* \| .* \| \d+(\.\d+)? % \|/
     )
     expect(renderComment(slow.results)).toContain(
-      '<sub>Your hooks (`slow.py`): `on_message`, `vote`; built in:'
+      '🧩 Your hooks (`slow.py`): `on_message`, `vote`; built in:'
     )
     // Without hooks there is no such section or line.
     const plain = {
