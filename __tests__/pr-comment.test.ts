@@ -13,6 +13,8 @@ import { COMMENT_MARKER, MAX_COMMENT_CHARS, renderComment } from '../src/report/
 import { benchmarkRows } from '../src/report/digest.js'
 import { geometricMean, overallImpact, worseRatio } from '../src/report/impact.js'
 import { renderJobSummary } from '../src/report/summary.js'
+import { mulberry32 } from '../src/stats/bootstrap.js'
+import { analyseTrend } from '../src/stats/trend.js'
 import { artifactRuns, duetRun, MATRIX, type Factors } from './support/digest-fixtures.js'
 
 const GOLDEN = join(import.meta.dirname, 'golden', 'comment')
@@ -43,6 +45,29 @@ interface Case {
   comparison?: Comparison
   /** Only the job summary: a fork's pull request gets no comment. */
   fork?: boolean
+  /** Only the job summary: a default-branch run, which comments on no pull request. */
+  summaryOnly?: boolean
+}
+
+/** A default-branch run whose history holds 40 runs, `trading.consensus/decision_ms` stepped +25 % at run h25. */
+function withStep(results: Results): Results {
+  const key = 'trading.consensus/decision_ms'
+  const now = results.benchmarks
+    .find(b => b.id === 'trading.consensus')!
+    .metrics.find(m => m.name === 'decision_ms')!
+  const level = now.summary.median
+  const rand = mulberry32(3)
+  const history = Array.from({ length: 40 }, (_, i) => ({
+    runId: `h${i}`,
+    sha: `${String(i).padStart(4, '0')}${'c'.repeat(36)}`,
+    startedAt: `2026-11-${String(1 + (i % 28)).padStart(2, '0')}T00:00:00Z`,
+    values: { [key]: (level / (i >= 25 ? 1 : 1.25)) * Math.exp(0.02 * (rand() - 0.5)) }
+  })).reverse()
+  return {
+    ...results,
+    run: { ...results.run, git: { sha: 'd'.repeat(40), ref: 'refs/heads/main', runId: '77' } },
+    history
+  }
 }
 
 function cases(): Record<string, Case> {
@@ -57,6 +82,17 @@ function cases(): Record<string, Case> {
     noBaselineReason: 'no successful run of workflow benchmark.yml on main has an unexpired artifact'
   })
   neither.warnings.push(noDuet)
+  const hooked: Results = {
+    ...one,
+    run: {
+      ...one.run,
+      environment: {
+        ...one.run.environment,
+        hooks: { module: 'swarm_hooks.py', user: ['on_message', 'vote'] }
+      }
+    }
+  }
+  const stepped = withStep(art.baseline)
   return {
     'duet-no-change': { results: same, comparison: compareDuet(same) },
     'duet-one-regression': { results: one, comparison: compareDuet(one) },
@@ -67,7 +103,16 @@ function cases(): Record<string, Case> {
       results: many,
       comparison: { ...compareDuet(many), accepted: { label: 'swarm-bench:accept', by: 'alice' } }
     },
-    fork: { results: one, comparison: compareDuet(one), fork: true }
+    fork: { results: one, comparison: compareDuet(one), fork: true },
+    'user-hooks': { results: hooked, comparison: compareDuet(hooked) },
+    'change-point': {
+      results: stepped,
+      comparison: {
+        ...compareResults(art.baseline, stepped, SHARP),
+        trend: analyseTrend(stepped, { thresholdPct: 10 })
+      },
+      summaryOnly: true
+    }
   }
 }
 
@@ -81,7 +126,7 @@ function renderings(): [string, string][] {
         fork: c.fork
       })
     ]
-    return c.fork
+    return c.fork || c.summaryOnly
       ? [summary]
       : [[`${name}.comment.md`, renderComment(c.results, c.comparison, LINKS)], summary]
   })
