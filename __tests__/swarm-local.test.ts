@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { collectAgentFiles, type AgentFiles } from '../src/sandbox/agent-files.js'
 import { LocalProvider } from '../src/sandbox/local.js'
 import { AgentClient, AgentCrashedError, AgentOpError, AgentTimeoutError } from '../src/swarm/agent-client.js'
-import { deploySwarm, SwarmError, type Swarm, type SwarmOptions } from '../src/swarm/swarm.js'
+import { deploySwarm } from '../src/swarm/deploy.js'
+import { SwarmError, type Swarm, type SwarmOptions } from '../src/swarm/swarm.js'
 import {
   predictConsensusMessages,
   predictStateSyncMessages,

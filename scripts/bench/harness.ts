@@ -18,7 +18,8 @@ import { promisify } from 'node:util'
 import { agentStartCommand, collectAgentFiles } from '../../src/sandbox/agent-files.js'
 import { installExitCleanup, LocalProvider } from '../../src/sandbox/local.js'
 import type { AgentProcess } from '../../src/sandbox/types.js'
-import { deploySwarm, type Swarm } from '../../src/swarm/swarm.js'
+import { deploySwarm } from '../../src/swarm/deploy.js'
+import { type Swarm } from '../../src/swarm/swarm.js'
 import {
   agentFloorsDir,
   benchDir,

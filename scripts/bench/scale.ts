@@ -13,7 +13,8 @@ import { pathToFileURL } from 'node:url'
 import { agentDir } from '../../src/paths.js'
 import { agentStartCommand, collectAgentFiles, type AgentFiles } from '../../src/sandbox/agent-files.js'
 import { installExitCleanup, LocalProvider } from '../../src/sandbox/local.js'
-import { deploySwarm, type Swarm } from '../../src/swarm/swarm.js'
+import { deploySwarm } from '../../src/swarm/deploy.js'
+import { type Swarm } from '../../src/swarm/swarm.js'
 import {
   predictConsensusMessages,
   predictStateSyncMessages,
