@@ -237,10 +237,16 @@ describe('the duet gate on a pull request (bundled action, shallow clone, base f
 
   it('a pull request that makes the strategy quadratic fails on strategy execution', async () => {
     const pr = pullRequest('slow-strategy', w => writeFileSync(join(w, 'strategy.py'), SLOW_STRATEGY))
-    const j = await duetJob(pr.workspace, pr.headSha)
+    // With a confirm run: the regressed benchmark is measured again as a duet (the base's worktree still there).
+    const j = await duetJob(pr.workspace, pr.headSha, { 'confirm-runs': '1' })
     expect(j.code, explain(j)).toBe(1)
     expect(j.results?.duet?.base.changed).toEqual(['strategy'])
     expect(regressionTitles(j), explain(j)).toContain('trading.strategy-execution/compute_ms')
+    // No baseline artifact exists on this fake: only a duet re-measurement can repeat the regression.
+    expect(j.stdout).toContain('Confirm run 1/1: re-measuring trading.strategy-execution')
+    expect(j.summary).toMatch(
+      /🔁 1 confirm run re-measured .*stood `trading\.strategy-execution\/compute_ms`/
+    )
     // The evidence in the annotation is the duet's: pairs, the interval and Holm p.
     const a = annotations(j.stdout).find(x => x.title === 'Regression: trading.strategy-execution/compute_ms')
     expect(a!.message).toMatch(/\d+ pairs, \+\d/)

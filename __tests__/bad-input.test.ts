@@ -483,7 +483,17 @@ const ACTION_CASES: Record<string, [string, RegExp][]> = {
   'accept-label': [['a,b', /a pull request label name/]],
   'fail-on-regression': [['maybe', /true or false/]],
   'fail-on-target': [['sometimes', /true or false/]],
-  comment: [['sometimes', /one of always, on-change, never/]],
+  comment: [['sometimes', /one of always, on-change, on-regression, never/]],
+  'max-cost-usd': [
+    ['-1', /a number from 0 to 100000/],
+    ['$5', /a number from 0 to 100000/],
+    ['100001', /a number from 0 to 100000/]
+  ],
+  'confirm-runs': [
+    ['-1', /an integer from 0 to 5/],
+    ['6', /an integer from 0 to 5/],
+    ['1.5', /an integer from 0 to 5/]
+  ],
   duet: [['always', /one of auto, off/]],
   'base-path': [['x'.repeat(4097), /at most 4096 characters/]],
   'artifact-name': [['a"b', /an artifact name without/]],

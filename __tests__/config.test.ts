@@ -93,7 +93,7 @@ describe('parseActionConfig', () => {
   })
 
   it.each([
-    ['comment', 'sometimes', /'comment'.*always, on-change, never/],
+    ['comment', 'sometimes', /'comment'.*always, on-change, on-regression, never/],
     ['duet', 'on', /'duet'.*auto, off/],
     ['retention-days', '365', /'retention-days'.*1 to 90/],
     ['history-runs', '501', /'history-runs'.*an integer from 0 to 500/],

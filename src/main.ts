@@ -8,6 +8,8 @@ import { autoFellBackToLocal, readActionInputs } from './action/inputs.js'
 import { prepareOutDir } from './config/paths.js'
 import { abortOnSignals } from './action/interrupt.js'
 import {
+  budgetMessage,
+  costBudget,
   gateFailure,
   outputsOf,
   regressionAnnotation,
@@ -27,7 +29,7 @@ import {
   isBaselineBranchRun,
   readRunnerContext
 } from './github/index.js'
-import { renderComment } from './report/index.js'
+import { renderComment, resolvedNotice } from './report/index.js'
 import { outputPaths, writeOutputs, WriteOutputsError, type WrittenOutput } from './export/write.js'
 import { appendHistory, writeResults } from './results/io.js'
 import { RESULTS_FILE, type Results } from './results/schema.js'
@@ -38,6 +40,7 @@ import { duetBase } from './action/duet.js'
 import { compareDuet } from './duet/verdict.js'
 import { acceptByLabel, methodDocUrl } from './action/review.js'
 import { errorText } from './errors.js'
+import { confirmRegressions } from './action/confirm.js'
 
 /** One sticky comment per artifact name, so jobs benchmarking different things keep separate comments. */
 export const stickyMarker = (artifactName: string): string =>
@@ -87,6 +90,7 @@ export async function run(): Promise<void> {
   let reportUrl: string | undefined
   let artifactName = config.artifactName
   let fatal: string | undefined
+  let disposeBase: (() => void) | undefined
 
   try {
     // Phase 2: the matrix, one log group per category. An interrupt returns partial results.
@@ -99,6 +103,9 @@ export async function run(): Promise<void> {
     // run says why and the baseline artifact decides, as before.
     const base = await duetBase(config, ctx)
     if (base.note) publishing.push(`Duet: ${base.note}`)
+    // Kept until the end: confirm runs (input confirm-runs) measure the base again.
+    disposeBase = () => base.code?.dispose()
+    const duet = base.code && { files: base.code.files, base: base.code.base }
     try {
       // Agents run the pull request's strategy code; providers start them without the runner's credentials.
       results = await runBenchmarks(config, {
@@ -107,11 +114,10 @@ export async function run(): Promise<void> {
         // A cancelled job gets 7.5 s between SIGINT and SIGTERM: leave time to write the partial results.
         abortGraceMs: 2000,
         log: m => core.info(clean(m)),
-        duet: base.code && { files: base.code.files, base: base.code.base }
+        duet
       })
     } finally {
       progress.close()
-      base.code?.dispose()
     }
     for (const b of results.benchmarks.filter(x => x.status === 'error')) {
       core.warning(clean(`${b.id}: ${b.error ?? 'error'}`), { title: `Benchmark error: ${b.id}` })
@@ -153,6 +159,37 @@ export async function run(): Promise<void> {
       config.acceptLabel,
       octokit
     )
+    // Input confirm-runs: the benchmarks with a regression are measured again (a duet again) before the gate.
+    if (
+      config.confirmRuns > 0 &&
+      comparison.regressions.length > 0 &&
+      !comparison.accepted &&
+      !stop.signal.aborted
+    ) {
+      const previous = baseline.previous
+      comparison = await confirmRegressions({
+        comparison,
+        runs: config.confirmRuns,
+        only: config.only,
+        log: m => core.info(clean(m)),
+        measure: async ids => {
+          const again = await runBenchmarks(
+            { ...config, only: ids },
+            { signal: stop.signal, abortGraceMs: 2000, log: m => core.info(clean(m)), duet }
+          )
+          const judged = again.duet
+            ? compareDuet(again, judging)
+            : compareResults(previous, again, { ...judging, noBaselineReason: baseline.noBaselineReason })
+          return { comparison: judged, usd: again.cost.usd }
+        }
+      })
+      if (comparison.confirm)
+        core.info(
+          `Confirm runs: ${comparison.confirm.stood.length} regression(s) stood, ` +
+            `${comparison.confirm.cleared.length} cleared`
+        )
+    }
+    comparison.budget = costBudget(results, config.maxCostUsd, comparison.confirm?.usd ?? 0)
     facts.comparison = comparison
     const recordsBaseline =
       isBaselineBranchRun(ctx, config.baselineBranch || ctx.defaultBranch) && results.run.complete
@@ -219,13 +256,25 @@ export async function run(): Promise<void> {
 
     // Phase 7: the sticky PR comment. A read-only token (fork pull request) is a warning, never a failure.
     if (!stop.signal.aborted) {
+      const onRegression = config.comment === 'on-regression'
       const comment = await publishComment({
         octokit,
         ctx,
         marker,
         body: clean(renderComment(results, comparison, { ...commentOpts, reportUrl })),
         mode: config.comment,
-        changed: comparison.regressions.length + comparison.improvements.length > 0,
+        changed: onRegression
+          ? comparison.regressions.length > 0
+          : comparison.regressions.length + comparison.improvements.length > 0,
+        resolvedBody: onRegression
+          ? clean(
+              renderComment(results, comparison, {
+                ...commentOpts,
+                reportUrl,
+                notice: resolvedNotice(ctx.pullRequest?.headSha)
+              })
+            )
+          : undefined,
         clean
       })
       publishing.push(comment.line)
@@ -235,6 +284,7 @@ export async function run(): Promise<void> {
     fatal = clean(errorText(err))
     core.error(fatal, { title: 'swarm-bench failed' })
   } finally {
+    disposeBase?.()
     disposeSignals()
     // Phase 8: the job summary and every output, whatever happened above.
     await writeJobSummary({
@@ -259,6 +309,8 @@ export async function run(): Promise<void> {
   // Phase 9: the gate, with one error annotation per regression.
   if (fatal) return core.setFailed(fatal)
   const accepted = comparison?.accepted
+  if (comparison?.budget?.exceeded)
+    core.error(clean(budgetMessage(comparison.budget)), { title: 'Cost budget exceeded' })
   for (const v of comparison?.regressions ?? []) {
     const a = regressionAnnotation(v)
     if (accepted) core.warning(clean(`Accepted by label ${accepted.label}: ${a.message}`), { title: a.title })

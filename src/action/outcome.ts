@@ -1,6 +1,12 @@
 // What the run amounts to, as plain numbers: the step outputs and the gate. Pure, so the rules are testable
 // without a runner.
-import type { Comparison, MetricVerdict } from '../stats/compare.js'
+import {
+  costRegressions,
+  isCostVerdict,
+  type Comparison,
+  type CostBudget,
+  type MetricVerdict
+} from '../stats/compare.js'
 import type { Results } from '../results/schema.js'
 
 /** Outputs that carry the path of a written file, one per exporter (src/export/); empty when not written. */
@@ -16,6 +22,7 @@ export type FileOutput = (typeof FILE_OUTPUTS)[number]
 
 export const OUTPUT_NAMES = [
   'regressions',
+  'cost-regressions',
   'improvements',
   'targets-failed',
   ...FILE_OUTPUTS,
@@ -48,6 +55,7 @@ export interface OutputFacts {
 export function outputsOf(f: OutputFacts): Outputs {
   return {
     regressions: String(f.comparison?.regressions.length ?? 0),
+    'cost-regressions': String(costRegressions(f.comparison).length),
     improvements: String(f.comparison?.improvements.length ?? 0),
     'targets-failed': String(targetsFailed(f.results)),
     ...(Object.fromEntries(FILE_OUTPUTS.map(o => [o, f.files?.[o] ?? ''])) as Record<FileOutput, string>),
@@ -68,11 +76,33 @@ export function regressionAnnotation(v: MetricVerdict): { title: string; message
   const fmt = (x: number | undefined): string =>
     x === undefined ? 'n/a' : `${Number(x.toPrecision(4))}${unit}`
   return {
-    title: `Regression: ${v.key}`,
+    title: `${isCostVerdict(v) ? 'Cost regression' : 'Regression'}: ${v.key}`,
     message:
       `${v.key}: ${v.headline} ${fmt(v.baseline)} → ${fmt(v.head)} (${signed(v.changePct)}, ` +
       `${v.direction} is better). ${v.reason}`
   }
+}
+
+/**
+ * Input `max-cost-usd` against what the run cost, confirm runs included (on the local provider the estimate "as if
+ * on E2B": the budget guards what the same run would cost there). Undefined when no budget was set.
+ */
+export function costBudget(
+  results: Results | undefined,
+  maxUsd: number | undefined,
+  extraUsd = 0
+): CostBudget | undefined {
+  if (maxUsd === undefined || !results) return undefined
+  const usd = results.cost.usd + extraUsd
+  return { maxUsd, usd, estimated: results.cost.estimated, exceeded: usd > maxUsd }
+}
+
+const usd = (x: number): string => `$${x < 0.01 ? x.toPrecision(3) : x.toFixed(2)}`
+
+/** The budget's failure message. */
+export function budgetMessage(b: CostBudget): string {
+  const est = b.estimated ? ' (estimated as if on E2B: the local provider)' : ''
+  return `the run cost ${usd(b.usd)}${est}, over max-cost-usd ${usd(b.maxUsd)}`
 }
 
 /** Why the step fails, or undefined when it passes. */
@@ -92,8 +122,18 @@ export function gateFailure(opts: {
   const regressions = opts.comparison?.regressions.length ?? 0
   // The pull request's accept label: the regressions stay reported, the gate passes.
   if (opts.failOnRegression && regressions > 0 && !opts.comparison?.accepted) {
-    reasons.push(`${regressions} regression(s) found (fail-on-regression is on)`)
+    const cost = costRegressions(opts.comparison).length
+    const confirmed = opts.comparison?.confirm
+      ? `, confirmed by ${opts.comparison.confirm.runs} confirm run(s)`
+      : ''
+    reasons.push(
+      `${regressions} regression(s) found${cost ? `, ${cost} of them cost regression(s)` : ''}${confirmed} ` +
+        `(fail-on-regression is on)`
+    )
   }
+  // The budget is a gate of its own: neither fail-on-regression nor the accept label lift it.
+  const budget = opts.comparison?.budget
+  if (budget?.exceeded) reasons.push(budgetMessage(budget))
   const missed = targetsFailed(opts.results)
   if (opts.failOnTarget && missed > 0)
     reasons.push(`${missed} metric(s) missed their target (fail-on-target is on)`)

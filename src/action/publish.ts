@@ -54,6 +54,8 @@ export async function publishComment(opts: {
   body: string
   mode: CommentMode
   changed: boolean
+  /** `on-regression`: what an existing comment says once its regression is gone. */
+  resolvedBody?: string
   clean: (s: string) => string
 }): Promise<Published> {
   const { ctx, octokit } = opts
@@ -66,7 +68,8 @@ export async function publishComment(opts: {
     marker: opts.marker,
     body: opts.body,
     mode: opts.mode,
-    changed: opts.changed
+    changed: opts.changed,
+    resolvedBody: opts.resolvedBody
   })
   if (res.action === 'failed') {
     const hint = res.forbidden

@@ -13,6 +13,7 @@ import { HOOKS_ACCEPTED, hooksModuleProblem, prepareOutDir } from '../config/pat
 import { readThresholds } from '../config/thresholds.js'
 import { renderConsoleSummary } from '../report/console.js'
 import { readResults } from '../results/io.js'
+import { MergeError, mergeResults, type Shard } from '../results/merge.js'
 import { REPORT_FILE, type Results } from '../results/schema.js'
 import { reportExporter } from '../export/report.js'
 import { resultsExporter } from '../export/results.js'
@@ -124,6 +125,22 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     })
 
   program
+    .command('merge')
+    .description(
+      'merge the results of matrix shards that ran disjoint --only sets into one results file, report and exports; ' +
+        'the verdicts are recomputed from the samples kept, in one Holm family (a duet from both sides, else against --baseline)'
+    )
+    .argument('<results...>', "the shards' results JSON files (two or more)")
+    .requiredOption('--out <dir>', 'directory for the merged results, the report and the exports')
+    .option('--baseline <file>', 'without a duet: compare the merged results with this baseline results file')
+    .option('--threshold <pct>', 'smallest change (percent) that can count as a regression', '10')
+    .option('--thresholds <map>', THRESHOLDS_HELP)
+    .option('--fail-on-regression', 'exit 1 when a regression is found')
+    .action(async (files: string[], opts: Record<string, unknown>) => {
+      code = mergeCommand(files, opts, io)
+    })
+
+  program
     .command('cleanup')
     .description('kill every sandbox (E2B) or agent process (local) tagged with a run tag')
     .requiredOption('--run-tag <tag>', 'the run tag to sweep')
@@ -148,7 +165,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
       if (err.code === 'commander.help') return EXIT.usage
       // commander already printed "error: ..."; point at the help that lists the valid flags and values.
       const cmd = argv.find(a => !a.startsWith('-'))
-      const known = ['run', 'compare', 'report', 'init', 'cleanup']
+      const known = ['run', 'compare', 'report', 'init', 'merge', 'cleanup']
       io.stderr(
         cmd && known.includes(cmd)
           ? `(valid flags and values: swarm-bench ${cmd} --help)\n`
@@ -415,6 +432,74 @@ async function reportCommand(file: string, opts: Record<string, unknown>, io: Cl
     return EXIT.fatal
   }
   io.stdout(listWritten(written))
+  return EXIT.ok
+}
+
+function mergeCommand(files: string[], opts: Record<string, unknown>, io: CliIO): number {
+  let thresholdPct: number
+  let thresholds: Record<string, number>
+  try {
+    const read = optionReader(opts)
+    thresholdPct = readNumber(read, 'threshold', 10, { min: 0, max: 1000 })
+    thresholds = readThresholds(read)
+  } catch (err) {
+    if (err instanceof InputError) {
+      io.stderr(
+        `error: invalid value ${JSON.stringify(err.value)} for --${err.input} — expected ${err.accepted}\n`
+      )
+      return EXIT.usage
+    }
+    throw err
+  }
+  const shards: Shard[] = []
+  for (const f of files) {
+    const r = readResultsOrExplain('shard', f, io)
+    if (!r) return EXIT.usage
+    shards.push({ name: f, results: r })
+  }
+  let merged: Results
+  try {
+    merged = mergeResults(shards)
+  } catch (err) {
+    if (!(err instanceof MergeError)) throw err
+    io.stderr(`error: cannot merge: ${err.message}\n`)
+    return EXIT.usage
+  }
+  let comparison
+  if (merged.duet) {
+    if (typeof opts.baseline === 'string')
+      io.stderr('swarm-bench: the shards ran a duet: --baseline is context only, not compared\n')
+    comparison = compareDuet(merged, { thresholdPct, thresholds })
+  } else if (typeof opts.baseline === 'string') {
+    const base = readResultsOrExplain('--baseline', opts.baseline, io)
+    if (!base) return EXIT.usage
+    comparison = compareResults(base, merged, { thresholdPct, thresholds })
+  }
+  let written: WrittenOutput[]
+  try {
+    const outDir = prepareOutDir(String(opts.out), process.cwd())
+    written = writeOutputs(outDir, { results: merged, comparison })
+  } catch (err) {
+    if (err instanceof InputError) {
+      io.stderr(`${flagError(err)}\n`)
+      return EXIT.usage
+    }
+    io.stderr(`error: cannot write to ${String(opts.out)}: ${(err as Error).message}\n`)
+    return EXIT.fatal
+  }
+  const ids = merged.benchmarks.map(b => b.id)
+  io.stderr(
+    `swarm-bench: merged ${shards.length} shards: ${ids.length} benchmark(s), $${merged.cost.usd.toFixed(6)}\n`
+  )
+  if (comparison) io.stdout(renderComparisonTable(comparison))
+  io.stdout(listWritten(written))
+  if (opts.failOnRegression && comparison && comparison.regressions.length > 0) {
+    io.stderr(
+      `swarm-bench: --fail-on-regression: ${comparison.regressions.length} regression(s): ` +
+        `${comparison.regressions.map(v => v.key).join(', ')}\n`
+    )
+    return EXIT.fatal
+  }
   return EXIT.ok
 }
 

@@ -4,7 +4,7 @@ import { DEFAULT_HISTORY_RUNS, MAX_HISTORY } from '../results/schema.js'
 import { readBoolean, readEnum, readNumber, readString, type InputReader } from './inputs.js'
 import { readThresholds } from './thresholds.js'
 
-export const COMMENT_MODES = ['always', 'on-change', 'never'] as const
+export const COMMENT_MODES = ['always', 'on-change', 'on-regression', 'never'] as const
 export const DUET_MODES = ['auto', 'off'] as const
 export type DuetMode = (typeof DUET_MODES)[number]
 export type CommentMode = (typeof COMMENT_MODES)[number]
@@ -34,6 +34,13 @@ export interface ActionConfig extends RunConfig {
   duet: DuetMode
   /** A folder holding the base's checkout, made by the workflow; empty: a git worktree of the base commit. */
   basePath: string
+  /**
+   * Budget in USD for the run's measured cost (confirm runs included); undefined: none. On the local provider the
+   * cost is the estimate "as if on E2B", and the budget applies to it too.
+   */
+  maxCostUsd?: number
+  /** Re-measurements of the benchmarks with a regression verdict before the gate fails (0: none). */
+  confirmRuns: number
 }
 
 export function parseActionConfig(read: InputReader, env: NodeJS.ProcessEnv = process.env): ActionConfig {
@@ -64,6 +71,10 @@ export function parseActionConfig(read: InputReader, env: NodeJS.ProcessEnv = pr
       integer: true
     }),
     duet: readEnum(read, 'duet', DUET_MODES, 'auto'),
-    basePath: readString(read, 'base-path', '', { maxLength: 4096 })
+    basePath: readString(read, 'base-path', '', { maxLength: 4096 }),
+    maxCostUsd: read('max-cost-usd').trim()
+      ? readNumber(read, 'max-cost-usd', 0, { min: 0, max: 100_000 })
+      : undefined,
+    confirmRuns: readNumber(read, 'confirm-runs', 0, { min: 0, max: 5, integer: true })
   }
 }

@@ -7,7 +7,7 @@ import type { GitHubClient } from './octokit.js'
 export const MAX_COMMENT_CHARS = 65536
 export const DEFAULT_COMMENT_MARKER = '<!-- swarm-bench-action:pr-comment -->'
 
-export type CommentMode = 'always' | 'on-change' | 'never'
+export type CommentMode = 'always' | 'on-change' | 'on-regression' | 'never'
 
 export interface StickyCommentOptions {
   owner: string
@@ -16,10 +16,21 @@ export interface StickyCommentOptions {
   /** A hidden HTML comment identifying our comment; prepended to the body when the body lacks it. */
   marker: string
   body: string
-  /** `on-change` creates a comment only when `changed` is true (an existing one is still updated); `never` posts nothing. */
+  /**
+   * `on-change` and `on-regression` create a comment only when `changed` is true (an existing one is still
+   * updated); `never` posts nothing.
+   */
   mode: CommentMode
-  /** Whether the results differ from what the previous comment said (the caller decides). */
+  /**
+   * Whether there is something to comment on (the caller decides): for `on-change` a regression or an
+   * improvement, for `on-regression` a regression.
+   */
   changed: boolean
+  /**
+   * `on-regression`: the body an existing comment is updated to when `changed` is false, saying the regression it
+   * reported is resolved. Default: `body`.
+   */
+  resolvedBody?: string
 }
 
 export type StickyCommentResult =
@@ -45,7 +56,7 @@ export async function upsertStickyComment(
   if (opts.mode === 'never') return { action: 'skipped', reason: "comment mode is 'never'" }
   if (!opts.marker)
     return { action: 'failed', reason: 'a sticky comment needs a non-empty marker', forbidden: false }
-  const body = withMarker(opts.body, opts.marker)
+  let body = withMarker(opts.body, opts.marker)
   if (body.length > MAX_COMMENT_CHARS) {
     return {
       action: 'failed',
@@ -68,6 +79,14 @@ export async function upsertStickyComment(
     // so an old "regressions" verdict never stays up after a fix.
     if (!existing && opts.mode === 'on-change' && !opts.changed) {
       return { action: 'skipped', reason: "comment mode is 'on-change' and nothing changed" }
+    }
+    // on-regression: a new comment only for a regression; an existing one says it is resolved once it is gone.
+    if (!existing && opts.mode === 'on-regression' && !opts.changed) {
+      return { action: 'skipped', reason: "comment mode is 'on-regression' and no regression was found" }
+    }
+    if (existing && opts.mode === 'on-regression' && !opts.changed && opts.resolvedBody !== undefined) {
+      body = withMarker(opts.resolvedBody, opts.marker)
+      if (body.length > MAX_COMMENT_CHARS) body = withMarker(opts.body, opts.marker)
     }
     if (existing) {
       if (existing.body === body) {

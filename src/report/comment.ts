@@ -22,7 +22,15 @@ export interface CommentOptions {
   prNumber?: number
   /** Link to docs/regressions.md of the action's repository. */
   methodUrl?: string
+  /** A line (markdown) shown above the digest, e.g. that an earlier regression is resolved. */
+  notice?: string
 }
+
+/** The notice of comment mode `on-regression` when the regression an earlier comment reported is gone. */
+export const resolvedNotice = (sha?: string): string =>
+  `> ✅ **Resolved**: the regression this comment reported earlier is gone` +
+  (sha ? ` as of \`${sha.slice(0, 12).replace(/[^0-9a-f]/gi, '')}\`` : '') +
+  '. The results below are the latest run.'
 
 export function renderComment(results: Results, comparison?: Comparison, opts: CommentOptions = {}): string {
   const max = Math.min(opts.maxChars ?? MAX_COMMENT_CHARS, MAX_COMMENT_CHARS)
@@ -31,7 +39,7 @@ export function renderComment(results: Results, comparison?: Comparison, opts: C
     safeUrl(opts.runUrl) ? `[workflow run](${safeUrl(opts.runUrl)})` : undefined
   ].filter(Boolean)
   const footer = `\n\n${links.length ? links.join(' · ') : 'The full report is in the run’s artifacts.'}\n`
-  const head = `${COMMENT_MARKER}\n`
+  const head = `${COMMENT_MARKER}\n${opts.notice ? `${opts.notice}\n\n` : ''}`
   let body =
     head +
     renderDigest(results, comparison, {

@@ -3,7 +3,7 @@
 // first, the unchanged folded away), then evidence on demand: per regression the paired samples and one line of
 // statistics, and every judged metric. Budgeted: never longer than `maxChars`, however many metrics there are.
 import type { Results } from '../results/schema.js'
-import type { Comparison, MetricVerdict } from '../stats/compare.js'
+import { costRegressions, isCostVerdict, type Comparison, type MetricVerdict } from '../stats/compare.js'
 import { mermaidChart } from './charts.js'
 import {
   benchmarkRows,
@@ -125,7 +125,7 @@ export function costLine(results: Results, comparison: Comparison | undefined): 
   const est = c.estimated ? ' (estimated as if on E2B' + both + ')' : both ? ` (${both.slice(2)})` : ''
   let text = `💰 This run cost ${fmtUsd(c.usd)}${est}`
   const perOp = (comparison?.status === 'compared' ? comparison.verdicts : []).filter(
-    v => /^(usd|\$)\s*(\/|per)\s*op/i.test(v.unit.trim()) && v.changePct !== undefined
+    v => isCostVerdict(v) && v.changePct !== undefined
   )
   const g = geometricMean(perOp.map(v => worseRatio(v.changePct!, v.direction)))
   if (g !== undefined) {
@@ -138,7 +138,40 @@ export function costLine(results: Results, comparison: Comparison | undefined): 
   } else {
     text += ' · cost per operation: not compared in this run'
   }
+  const b = comparison?.budget
+  if (b)
+    text += b.exceeded
+      ? ` · ❌ **over the budget**: ${fmtUsd(b.usd)} > max-cost-usd ${fmtUsd(b.maxUsd)}`
+      : ` · within the budget (${fmtUsd(b.usd)} ≤ max-cost-usd ${fmtUsd(b.maxUsd)})`
   return text + '.'
+}
+
+/** The regressions of cost per operation, called out: the same work costs more. */
+export function costRegressionLine(comparison: Comparison | undefined): string | undefined {
+  const list = costRegressions(comparison)
+  if (!list.length) return undefined
+  const shown = list
+    .slice(0, 5)
+    .map(v => `${code(v.key)} ${v.changePct !== undefined ? fmtPct(v.changePct) : ''}`.trimEnd())
+  const more = list.length > 5 ? `, … ${list.length - 5} more` : ''
+  return `💸 ${plural(list.length, 'cost regression')}: the cost per operation rose beyond the threshold: ${shown.join(', ')}${more}.`
+}
+
+/** What the confirm runs (input `confirm-runs`) re-measured, cleared and kept. */
+export function confirmLine(comparison: Comparison | undefined): string | undefined {
+  const c = comparison?.confirm
+  if (!c) return undefined
+  const keys = (list: string[]): string =>
+    list
+      .slice(0, 5)
+      .map(k => code(k))
+      .join(', ') + (list.length > 5 ? `, … ${list.length - 5} more` : '')
+  const parts = [
+    `🔁 ${plural(c.runs, 'confirm run')} re-measured ${plural(c.stood.length + c.cleared.length, 'regression')}`
+  ]
+  if (c.cleared.length) parts.push(`cleared ${keys(c.cleared)} (not repeated: not counted)`)
+  if (c.stood.length) parts.push(`stood ${keys(c.stood)}`)
+  return `${parts.join('; ')} (${fmtUsd(c.usd)}).`
 }
 
 const TABLE_HEADER = '| Benchmark | Base | Head | Change | Verdict | MDE |\n|---|---:|---:|---:|---|---:|'
@@ -316,6 +349,7 @@ export function renderDigest(
   head.push(costLine(results, comparison), '')
   const hooks = hooksLine(results)
   if (hooks) head.push(`🧩 ${hooks}`, '')
+  for (const line of [costRegressionLine(compared), confirmLine(compared)]) if (line) head.push(line, '')
   if (!results.run.complete) head.push('> ⚠️ This run was incomplete: some benchmarks did not finish.', '')
   const errored = results.benchmarks.filter(b => b.status === 'error')
   if (errored.length)

@@ -196,7 +196,37 @@ export interface Comparison {
    * metric's σ); `floorPct`: how much the runner floor moved, when both runs measured it.
    */
   shift?: { pct: number; sePct: number; metrics: number; scatterPct: number; floorPct?: number }
+  /** Input `max-cost-usd`: the budget, what the run cost (confirm runs included) and whether it went over. */
+  budget?: CostBudget
+  /** Input `confirm-runs`: the regressions re-measured, and which stood or were cleared (src/action/confirm.ts). */
+  confirm?: ConfirmSummary
 }
+
+export interface CostBudget {
+  maxUsd: number
+  usd: number
+  /** On the local provider: the cost is the estimate "as if on E2B". */
+  estimated: boolean
+  exceeded: boolean
+}
+
+export interface ConfirmSummary {
+  /** Re-measurements made. */
+  runs: number
+  /** Keys of the regressions that the re-measurements repeated: they stay regressions. */
+  stood: string[]
+  /** Keys of the regressions the re-measurements did not repeat: no longer regressions. */
+  cleared: string[]
+  /** What the re-measurements cost, USD (estimated as if on E2B on the local provider). */
+  usd: number
+}
+
+/** Units of a cost per operation (`usd/op`): a regression of one is a cost regression. */
+export const COST_PER_OP_UNIT = /^(usd|\$)\s*(\/|per)\s*op/i
+export const isCostVerdict = (v: Pick<MetricVerdict, 'unit'>): boolean => COST_PER_OP_UNIT.test(v.unit.trim())
+/** The regressions of cost per operation: the cost of the same work rose beyond the threshold. */
+export const costRegressions = (c: Pick<Comparison, 'regressions'> | undefined): MetricVerdict[] =>
+  (c?.regressions ?? []).filter(isCostVerdict)
 
 export const emptyCounts = (): Record<VerdictKind, number> =>
   Object.fromEntries(VERDICT_KINDS.map(k => [k, 0])) as Record<VerdictKind, number>
