@@ -16633,7 +16633,7 @@ var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7406);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5194);
 // Entry of the `swarm-bench` CLI (bundled to dist/cli.js; `npm run bench` runs it with tsx).
 
 const code = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2));
@@ -16645,7 +16645,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7406:
+/***/ 5194:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -16754,11 +16754,6 @@ const CATEGORIES = [
 
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
 ;// CONCATENATED MODULE: ./node_modules/simple-statistics/dist/simple-statistics.mjs
 /**
  * When adding a new value to a list, one does not have to necessary
@@ -31692,7 +31687,9 @@ const Environment = object({
     cpus: schemas_number().int().positive(),
     cpuModel: schemas_string(),
     memoryTotalBytes: finite,
-    providerDetails: record(schemas_string(), union([schemas_string(), finite, schemas_boolean()]))
+    providerDetails: record(schemas_string(), union([schemas_string(), finite, schemas_boolean()])),
+    /** The user's agent hooks module and the hooks it defines (the rest ran built in). */
+    hooks: object({ module: schemas_string(), user: array(schemas_string()) }).optional()
 });
 const Pricing = object({
     usdPerVcpuSecond: finite,
@@ -32032,125 +32029,55 @@ function sideNow() {
     return s ? now - s.gate.heldMs(s.side, now) : now;
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: ./src/paths.ts
-// Where the Python agent lives on the host. The same code runs from src/ (tsx, vitest) and from the ncc bundle in
-// dist/, so the folder is found by walking up from this module rather than by a fixed relative path.
-
-
-
-const MARKER = ['swarm_agent', '__main__.py'];
-function isAgentDir(dir) {
-    return (0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, ...MARKER));
-}
-let paths_cached;
-/**
- * The host folder holding `swarm_agent/__main__.py` (normally `<repo>/agent`). `SWARM_BENCH_AGENT_DIR` overrides
- * the search; it may name the agent folder itself or the folder above it.
- */
-function agentDir() {
-    const fromEnv = process.env.SWARM_BENCH_AGENT_DIR;
-    if (fromEnv) {
-        const dir = (0,external_node_path_.resolve)(fromEnv);
-        if (isAgentDir(dir))
-            return dir;
-        if (isAgentDir((0,external_node_path_.join)(dir, 'agent')))
-            return (0,external_node_path_.join)(dir, 'agent');
-        throw new Error(`SWARM_BENCH_AGENT_DIR=${fromEnv} holds no swarm_agent/__main__.py (nor agent/swarm_agent/__main__.py)`);
-    }
-    if (paths_cached)
-        return paths_cached;
-    const start = (0,external_node_path_.dirname)((0,external_node_url_.fileURLToPath)(import.meta.url));
-    let dir = start;
-    for (;;) {
-        const candidate = (0,external_node_path_.join)(dir, 'agent');
-        if (isAgentDir(candidate))
-            return (paths_cached = candidate);
-        const up = (0,external_node_path_.dirname)(dir);
-        if (up === dir)
-            break;
-        dir = up;
-    }
-    throw new Error(`cannot find the Python agent: no agent/swarm_agent/__main__.py in ${start} or any folder above it; ` +
-        'set SWARM_BENCH_AGENT_DIR to the agent folder');
-}
-/** The project root: the folder that holds `agent/`. */
-function projectRoot() {
-    return dirname(agentDir());
-}
-
-;// CONCATENATED MODULE: ./src/sandbox/agent-files.ts
-// What gets uploaded into every sandbox: the agent package and, optionally, the user's strategy module, plus the
-// command that starts the agent. Shared by every provider so local and E2B run exactly the same files.
-
-
-
-/** Folder (relative to the sandbox workdir) the agent package is uploaded into; the agent runs from it. */
-const AGENT_UPLOAD_DIR = 'agent';
-/** Fixed place of the user's strategy module inside the sandbox, relative to the workdir. */
-const USER_STRATEGY_PATH = 'user_strategy/strategy.py';
-/** Env var every agent process carries, so sweeps and tests can find the processes of one run. */
-const RUN_TAG_ENV = 'SWARM_BENCH_RUN';
-/** Sandbox metadata key carrying the run tag (E2B metadata; the post-step sweep filters on it). */
-const RUN_TAG_METADATA = 'swarm-bench-run';
-async function listPython(root, dir, out) {
-    const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
-    for (const e of entries) {
-        const full = (0,external_node_path_.join)(dir, e.name);
-        if (e.isDirectory()) {
-            if (e.name !== '__pycache__' && !e.name.startsWith('.'))
-                await listPython(root, full, out);
-        }
-        else if (e.isFile() && e.name.endsWith('.py')) {
-            out.push((0,external_node_path_.relative)(root, full));
-        }
+;// CONCATENATED MODULE: ./src/swarm/counters.ts
+function addCounters(into, c) {
+    into.messagesSent += c.messagesSent;
+    into.messagesReceived += c.messagesReceived;
+    into.bytesSent += c.bytesSent;
+    into.bytesReceived += c.bytesReceived;
+    into.forwarded += c.forwarded;
+    into.refused += c.refused;
+    for (const [kind, k] of Object.entries(c.byKind ?? {})) {
+        const t = (into.byKind[kind] ??= { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0 });
+        t.sent += k.sent;
+        t.received += k.received;
+        t.bytesSent += k.bytesSent;
+        t.bytesReceived += k.bytesReceived;
     }
 }
-/** Read `swarm_agent/**\/*.py` (and the user strategy, if any) into upload-ready files with POSIX paths. */
-async function collectAgentFiles(opts = {}) {
-    const root = opts.agentDir ?? agentDir();
-    const rel = [];
-    await listPython(root, (0,external_node_path_.join)(root, 'swarm_agent'), rel);
-    rel.sort();
-    const files = [];
-    for (const r of rel) {
-        files.push({ path: external_node_path_.posix.join(AGENT_UPLOAD_DIR, ...r.split(external_node_path_.sep)), data: await (0,promises_namespaceObject.readFile)((0,external_node_path_.join)(root, r)) });
-    }
-    let strategyPath;
-    if (opts.strategyPath) {
-        let data;
-        try {
-            data = await (0,promises_namespaceObject.readFile)(opts.strategyPath);
-        }
-        catch (err) {
-            throw new Error(`cannot read strategy module ${opts.strategyPath}: ${err.message}`, {
-                cause: err
-            });
-        }
-        files.push({ path: USER_STRATEGY_PATH, data });
-        strategyPath = USER_STRATEGY_PATH;
-    }
-    const bytes = files.reduce((s, f) => s + Buffer.byteLength(f.data), 0);
-    return { files, bytes, strategyPath };
-}
-/**
- * Address the agent's peer server binds. Local peers all dial 127.0.0.1, so nothing else may reach the server;
- * E2B's proxy reaches the sandbox from outside its loopback, so there it must listen on every interface.
- */
-function peerBindHost(provider) {
-    return provider === 'e2b' ? '0.0.0.0' : '127.0.0.1';
-}
-/** The agent's start command: unbuffered, run as a module from the uploaded agent folder, tagged with the run. */
-function agentStartCommand(runTag, python = 'python3', host = '127.0.0.1') {
-    return {
-        command: python,
-        args: ['-u', '-m', 'swarm_agent', '--host', host],
-        cwd: AGENT_UPLOAD_DIR,
-        env: { [RUN_TAG_ENV]: runTag, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' }
+function sumCounters(list) {
+    const total = {
+        messagesSent: 0,
+        messagesReceived: 0,
+        bytesSent: 0,
+        bytesReceived: 0,
+        forwarded: 0,
+        refused: 0,
+        byKind: {},
+        perAgent: list
     };
+    for (const c of list)
+        addCounters(total, c);
+    return total;
+}
+const kindOf = (t, kind) => t.byKind[kind] ?? { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0 };
+
+;// CONCATENATED MODULE: ./src/swarm/types.ts
+
+const DEFAULT_STRATEGIES = [
+    { name: 'momentum' },
+    { name: 'mean_reversion' },
+    { name: 'breakout' }
+];
+class SwarmError extends SwarmBenchError {
+    agentId;
+    stderrTail;
+    constructor(message, agentId, stderrTail, options) {
+        super(message, options);
+        this.agentId = agentId;
+        this.stderrTail = stderrTail;
+        this.name = 'SwarmError';
+    }
 }
 
 ;// CONCATENATED MODULE: external "node:perf_hooks"
@@ -32403,9 +32330,6 @@ class AgentClient {
 }
 
 ;// CONCATENATED MODULE: ./src/swarm/swarm.ts
-// The swarm: deploy one agent per sandbox, link them along the topology with verified handshakes, run the
-// protocol's operations, read their counters, tear everything down. Every figure returned here is either taken
-// inside the agents (…Ns, monotonic clock) or observed by the host with sideNow() (…Ms), labelled so.
 
 
 
@@ -32413,23 +32337,6 @@ class AgentClient {
 
 
 
-
-const DEFAULT_STRATEGIES = [
-    { name: 'momentum' },
-    { name: 'mean_reversion' },
-    { name: 'breakout' }
-];
-class SwarmError extends SwarmBenchError {
-    agentId;
-    stderrTail;
-    constructor(message, agentId, stderrTail, options) {
-        super(message, options);
-        this.agentId = agentId;
-        this.stderrTail = stderrTail;
-        this.name = 'SwarmError';
-    }
-}
-// ---------------------------------------------------------------------------------------------------------------
 const elapsed = (t0) => sideNow() - t0;
 const sleep = (ms) => new Promise(r => setTimeout(r, ms));
 /** Runs `fn` over 0..n-1 with at most `limit` at once; stops starting new items once `stop()` is true. */
@@ -32451,38 +32358,6 @@ async function forEachLimited(n, limit, fn, stop) {
     await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
     return results;
 }
-function addCounters(into, c) {
-    into.messagesSent += c.messagesSent;
-    into.messagesReceived += c.messagesReceived;
-    into.bytesSent += c.bytesSent;
-    into.bytesReceived += c.bytesReceived;
-    into.forwarded += c.forwarded;
-    into.refused += c.refused;
-    for (const [kind, k] of Object.entries(c.byKind ?? {})) {
-        const t = (into.byKind[kind] ??= { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0 });
-        t.sent += k.sent;
-        t.received += k.received;
-        t.bytesSent += k.bytesSent;
-        t.bytesReceived += k.bytesReceived;
-    }
-}
-function sumCounters(list) {
-    const total = {
-        messagesSent: 0,
-        messagesReceived: 0,
-        bytesSent: 0,
-        bytesReceived: 0,
-        forwarded: 0,
-        refused: 0,
-        byKind: {},
-        perAgent: list
-    };
-    for (const c of list)
-        addCounters(total, c);
-    return total;
-}
-const kindOf = (t, kind) => t.byKind[kind] ?? { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0 };
-// ---------------------------------------------------------------------------------------------------------------
 class Swarm {
     topology;
     sandboxes;
@@ -32742,210 +32617,6 @@ class Swarm {
         return this.torn;
     }
 }
-function strategyFor(o, i) {
-    const list = o.strategies?.length
-        ? o.strategies
-        : o.strategyPath
-            ? [{ name: 'custom' }]
-            : DEFAULT_STRATEGIES;
-    return list[i % list.length];
-}
-function swarm_validate(o) {
-    if (o.deploy !== 'parallel' && o.deploy !== 'sequential') {
-        throw new SwarmError(`invalid deploy mode ${JSON.stringify(o.deploy)}; valid: parallel, sequential`);
-    }
-    if (o.concurrency !== undefined && (!Number.isInteger(o.concurrency) || o.concurrency < 1)) {
-        throw new SwarmError(`invalid concurrency ${String(o.concurrency)}; valid: a positive integer`);
-    }
-    if (o.sandboxes && o.sandboxes.length !== o.size) {
-        throw new SwarmError(`${o.sandboxes.length} sandboxes given for a swarm of ${o.size}; give one per agent`);
-    }
-}
-/**
- * Create the sandboxes, upload the agent, start it, wait for ready, init, then link every edge with a verified
- * handshake. On any failure everything created is killed and a SwarmError names the agent and its stderr tail.
- */
-async function deploySwarm(o) {
-    swarm_validate(o);
-    const topology = buildTopology(o.topology, o.size);
-    const tWall = sideNow();
-    const label = o.label ?? `${o.topology}-${o.size}`;
-    const runTag = o.runTag ?? `swarm-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
-    const files = o.files ?? (await collectAgentFiles({ strategyPath: o.strategyPath }));
-    if (o.strategyPath && !files.strategyPath) {
-        throw new SwarmError(`strategyPath ${o.strategyPath} was given but the prepared agent files carry no strategy`);
-    }
-    const concurrency = o.deploy === 'sequential' ? 1 : (o.concurrency ?? 8);
-    const opTimeoutMs = o.opTimeoutMs ?? 30_000;
-    const readyTimeoutMs = o.readyTimeoutMs ?? 20_000;
-    const token = (0,external_node_crypto_.randomBytes)(24).toString('base64url');
-    const progress = o.onProgress ?? (() => { });
-    const created = new Array(topology.n);
-    const deployed = new Array(topology.n);
-    let failure;
-    const fail = (err) => {
-        if (failure)
-            return;
-        failure = err;
-        // Fail fast: killing what exists makes agents still starting or initialising give up at once.
-        for (const s of created)
-            void s?.kill();
-    };
-    const deployOne = async (i) => {
-        const agentLabel = `${label}/agent-${i}`;
-        let sandbox;
-        let client;
-        try {
-            o.signal?.throwIfAborted();
-            const t0 = sideNow();
-            sandbox =
-                o.sandboxes?.[i] ??
-                    (await o.provider.create({
-                        label: agentLabel,
-                        metadata: { ...o.metadata, [RUN_TAG_METADATA]: runTag, swarm: label, agent: String(i) },
-                        timeoutMs: o.sandboxTimeoutMs,
-                        signal: o.signal,
-                        ...(o.pinCpus ? { cpu: i % external_node_os_default().availableParallelism() } : {}),
-                        ...(o.pair ? { pair: { key: `${o.pair.key}/agent-${i}`, side: o.pair.side } } : {})
-                    }));
-            created[i] = sandbox;
-            if (failure)
-                throw failure;
-            const createMs = o.sandboxes ? 0 : elapsed(t0);
-            const t1 = sideNow();
-            await sandbox.writeFiles(files.files);
-            const uploadMs = elapsed(t1);
-            if (failure)
-                throw failure;
-            const t2 = sideNow();
-            const proc = await sandbox.start(agentStartCommand(runTag, o.python, peerBindHost(sandbox.provider)));
-            const startMs = elapsed(t2);
-            client = new AgentClient(i, proc);
-            const ready = await client.waitReady(readyTimeoutMs);
-            const readyMs = elapsed(t2);
-            if (failure)
-                throw failure;
-            if (!Number.isInteger(ready.port) || ready.port <= 0) {
-                throw new SwarmError(`agent ${i} reported an invalid peer port ${String(ready.port)}`, i, client.stderrTail());
-            }
-            const init = {
-                agentId: i,
-                token,
-                agentCount: topology.n,
-                strategy: strategyFor(o, i),
-                peerTimeoutMs: opTimeoutMs
-            };
-            if (files.strategyPath)
-                init.strategyPath = `${sandbox.workdir.replace(/\/+$/, '')}/${files.strategyPath}`;
-            if (o.capital !== undefined)
-                init.capital = o.capital;
-            const t3 = sideNow();
-            await client.request('init', init, opTimeoutMs);
-            const initMs = elapsed(t3);
-            deployed[i] = {
-                sandbox,
-                client,
-                timing: {
-                    agentId: i,
-                    label: agentLabel,
-                    sandboxId: sandbox.id,
-                    pid: ready.pid,
-                    offsetMs: t0 - tWall,
-                    createMs,
-                    uploadMs,
-                    startMs,
-                    readyMs,
-                    initMs,
-                    totalMs: elapsed(t0)
-                }
-            };
-            progress(`${agentLabel} ready in ${elapsed(t0).toFixed(0)} ms`);
-        }
-        catch (err) {
-            // Collateral of another agent's failure (we killed its sandbox): the first failure is the one reported.
-            if (failure)
-                throw failure;
-            const tail = client?.stderrTail() ?? '';
-            const e = err instanceof SwarmError
-                ? err
-                : new SwarmError(`deploying ${agentLabel} failed: ${errorText(err)}${err instanceof AgentError ? '' : tailOf(tail)}`, i, err instanceof AgentError ? err.stderrTail : tail, { cause: err });
-            fail(e);
-            throw e;
-        }
-    };
-    try {
-        const tAgents = sideNow();
-        progress(`deploying ${label}: ${topology.n} agents, ${o.deploy}, concurrency ${concurrency}`);
-        await forEachLimited(topology.n, concurrency, deployOne, () => failure !== undefined);
-        if (failure)
-            throw failure;
-        const agentsMs = elapsed(tAgents);
-        const parts = deployed;
-        const tLink = sideNow();
-        const endpoints = await Promise.all(parts.map(d => d.sandbox.peerEndpoint(d.client.ready.port)));
-        const links = await linkAll(topology, parts, endpoints, opTimeoutMs);
-        const linkMs = elapsed(tLink);
-        const first = parts[0]?.client.ready;
-        const report = {
-            label,
-            provider: o.provider.info.name,
-            topology: topology.name,
-            size: topology.n,
-            deploy: o.deploy,
-            concurrency,
-            agents: parts.map(d => d.timing),
-            wallMs: elapsed(tWall),
-            agentsMs,
-            linkMs,
-            links,
-            uploadBytes: files.bytes,
-            python: first?.python,
-            psutil: first?.psutil
-        };
-        progress(`${label} linked: ${links.length} verified handshakes in ${linkMs.toFixed(0)} ms`);
-        return new Swarm(topology, parts.map(d => d.sandbox), parts.map(d => d.client), endpoints, report, opTimeoutMs);
-    }
-    catch (err) {
-        const e = err instanceof SwarmError
-            ? err
-            : new SwarmError(`deploying ${label} failed: ${errorText(err)}`, undefined, '', { cause: err });
-        fail(e);
-        await Promise.all(created.map(s => s?.kill().catch(() => undefined)));
-        throw e;
-    }
-}
-function tailOf(tail) {
-    const t = tail.trim();
-    return t ? `\n--- stderr tail ---\n${t.slice(-2000)}` : '';
-}
-/** Every agent gets its neighbours' endpoints and routing, then proves each link with one real `hello`. */
-async function linkAll(t, parts, endpoints, timeoutMs) {
-    const answers = await Promise.all(parts.map(async (d, i) => {
-        const neighbors = t.adjacency[i].map(j => ({
-            id: j,
-            url: endpoints[j].url,
-            headers: endpoints[j].headers
-        }));
-        try {
-            return await d.client.request('link', { neighbors, ...routingFor(t, i) }, timeoutMs);
-        }
-        catch (err) {
-            throw new SwarmError(`linking agent ${i} failed: ${errorText(err)}`, i, err instanceof AgentError ? err.stderrTail : d.client.stderrTail(), { cause: err });
-        }
-    }));
-    const links = [];
-    answers.forEach((a, i) => {
-        const ok = new Set(a.verified.map(v => v.id));
-        const missing = t.adjacency[i].filter(j => !ok.has(j));
-        if (a.failed.length > 0 || missing.length > 0) {
-            const why = a.failed.map(f => `${f.id}: ${f.error}`).join('; ') || `no handshake with ${missing.join(', ')}`;
-            throw new SwarmError(`agent ${i} could not verify its links (${why})`, i, parts[i].client.stderrTail());
-        }
-        for (const v of a.verified)
-            links.push({ from: i, to: v.id, rttNs: v.rttNs });
-    });
-    return links;
-}
 
 ;// CONCATENATED MODULE: ./src/duet/paired-swarm.ts
 
@@ -32976,7 +32647,8 @@ async function chunkedSend(view, from, to, count, payloadBytes = 0) {
         elapsedNs: parts.reduce((a, p) => a + p.elapsedNs, 0),
         hops: last?.hops ?? null,
         path: last?.path ?? null,
-        latencyNs: parts.flatMap(p => p.latencyNs)
+        latencyNs: parts.flatMap(p => p.latencyNs),
+        ...(parts.some(p => p.hookNs) ? { hookNs: parts.flatMap(p => p.hookNs ?? []) } : {})
     };
 }
 /** `ping` as requests of DUET_CHUNK pings per edge, each edge's round trips joined in order. */
@@ -33123,6 +32795,17 @@ async function mapLimit(items, limit, fn) {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
     return out;
 }
+/** The median of `part` as a percentage of the median of `whole`, rounded to 0.1 (for "how much is the user's"). */
+function shareOf(part, whole) {
+    const w = measure_median(whole);
+    return w > 0 ? Math.round((measure_median(part) / w) * 1000) / 10 : 0;
+}
+/** A deploy timed by the host, without the E2B requirements install (timed apart, never a benchmark figure). */
+async function timedDeploy(deploy) {
+    const { value, ms } = await timed(deploy);
+    const installMs = value.deployReport.installWallMs;
+    return { value, ms: Math.max(0, ms - installMs), installMs };
+}
 
 ;// CONCATENATED MODULE: ./src/bench/profiles.ts
 const FULL = {
@@ -33149,14 +32832,14 @@ const QUICK = {
     swarmInit: { size: 3, runs: 5 },
     agentDeploy: { size: 4, runs: 2 },
     parallelSpeedup: { size: 4, runs: 4 },
-    agentCount: { sizes: [1, 2, 4], executionsPerAgent: 15, bars: 300 },
+    agentCount: { sizes: [1, 2, 4], executionsPerAgent: 5, bars: 300 },
     linear: { sizes: [2, 4, 6] },
-    topologyCompare: { size: 5, consensusRounds: 20, pings: 5, sends: 5 },
+    topologyCompare: { size: 5, consensusRounds: 8, pings: 5, sends: 5 },
     strategyExecution: { executions: 200, throughputBatches: 6, bars: 300, agents: 3 },
     taskDistribution: { tasks: 30, agents: 4, repetitions: 5, bars: 200 },
     consensus: { rounds: 150, agents: 4 },
     interAgentLatency: { agents: 4, pingsPerEdge: 30, hopMessages: 100, payloadBytes: 1024 },
-    stateSync: { size: 5, syncs: 20, stateBytes: 10 * 1024 },
+    stateSync: { size: 5, syncs: 8, stateBytes: 10 * 1024 },
     messageThroughput: { agents: 4, batches: 15, messagesPerBatch: 20, payloadBytes: 256 },
     memory: { sizes: [1, 2, 4] },
     cpu: { size: 5, consensusRounds: 4, executionsPerAgent: 5, tasksPerAgent: 8, pings: 5, bars: 300 },
@@ -33335,6 +33018,7 @@ const messageThroughput = {
         const neighbour = swarm.topology.adjacency[0][0];
         const single = [];
         const latency = [];
+        const hook = [];
         const aggregate = [];
         for (let b = 0; b < batches; b++) {
             ctx.checkAbort();
@@ -33345,6 +33029,7 @@ const messageThroughput = {
             }
             single.push(one.delivered / (one.elapsedNs / 1e9));
             latency.push(...one.latencyNs.map(nsToMs));
+            hook.push(...(one.hookNs ?? []).map(nsToMs));
             // Every agent sends to the next one at once (forwarded where they are not neighbours).
             const elapsed = stopwatch();
             const all = await Promise.all(Array.from({ length: agents }, (_, a) => swarm.send(a, (a + 1) % agents, messagesPerBatch, payloadBytes)));
@@ -33389,6 +33074,19 @@ const messageThroughput = {
                 description: `messages per second with all ${agents} agents sending at once, timed by the host`
             })
         ];
+        if (hook.length > 0) {
+            metrics.push(makeMetric({
+                name: 'message_hook_ms',
+                unit: 'ms',
+                direction: 'lower',
+                source: 'agent',
+                samples: hook,
+                labels,
+                gate: false,
+                description: `of message_ms, the time inside your on_message hook at the destination (median ` +
+                    `${shareOf(hook, latency)} % of it); the rest is transport`
+            }));
+        }
         return { metrics, facts: { link: `0→${neighbour}` } };
     }
 };
@@ -33498,7 +33196,7 @@ const swarmInit = {
         const handshake = [];
         for (let r = 0; r < runs; r++) {
             ctx.progress(`deploy ${r + 1}/${runs}: mesh of ${size}`);
-            const { value: swarm, ms } = await timed(() => ctx.deploy({ topology: 'mesh', size, deploy: 'parallel' }));
+            const { value: swarm, ms } = await timedDeploy(() => ctx.deploy({ topology: 'mesh', size, deploy: 'parallel' }));
             wall.push(ms);
             link.push(swarm.deployReport.linkMs);
             for (const l of swarm.deployReport.links ?? [])
@@ -33609,7 +33307,7 @@ const parallelSpeedup = {
             const times = {};
             for (const mode of order) {
                 ctx.progress(`run ${r + 1}/${runs}: ${topology} of ${size}, ${mode}`);
-                const { value: swarm, ms } = await timed(() => ctx.deploy({ topology, size, deploy: mode }));
+                const { value: swarm, ms } = await timedDeploy(() => ctx.deploy({ topology, size, deploy: mode }));
                 times[mode] = ms;
                 // Only the very last swarm is handed on (borrowers take either mode): one released earlier would sit
                 // idle, billed, while the other mode deploys.
@@ -34217,7 +33915,7 @@ const agentCount = {
         const strategyBySize = [];
         for (const n of sizes) {
             ctx.progress(`${n} agent(s): deploy`);
-            const { value: swarm, ms } = await timed(() => ctx.deploy({ topology, size: n }));
+            const { value: swarm, ms } = await timedDeploy(() => ctx.deploy({ topology, size: n }));
             wallBySize.push(ms);
             const labels = { topology, agents: n };
             metrics.push(...deployMetrics(n, ms, swarm, labels));
@@ -34271,7 +33969,7 @@ const linear = {
         const totalRss = [];
         for (const n of sizes) {
             ctx.progress(`${n} agents: deploy and read resources`);
-            const { value: swarm, ms } = await timed(() => ctx.deploy({ topology, size: n }));
+            const { value: swarm, ms } = await timedDeploy(() => ctx.deploy({ topology, size: n }));
             wall.push(ms);
             perAgent.push(ms / n);
             const readings = await readResources(swarm);
@@ -34641,6 +34339,7 @@ const consensus = {
         const decision = [];
         const host = [];
         const agreement = [];
+        const hook = [];
         const decisions = {};
         for (let i = 0; i < rounds; i++) {
             ctx.checkAbort();
@@ -34652,6 +34351,9 @@ const consensus = {
             // A round without agreement has no decision time: it is a failed sample, counted below.
             if (r.agreed) {
                 decision.push(nsToMs(Math.max(...r.decisionNs)));
+                const hookNs = r.answers.flatMap(a => (a.hookNs === undefined ? [] : [a.hookNs]));
+                if (hookNs.length > 0)
+                    hook.push(nsToMs(Math.max(...hookNs)));
                 decisions[r.decision ?? 'none'] = (decisions[r.decision ?? 'none'] ?? 0) + 1;
             }
         }
@@ -34692,12 +34394,28 @@ const consensus = {
                 description: 'rounds in which every agent reported the same decision (checked, not assumed)'
             })
         ];
+        if (hook.length > 0)
+            metrics.push(userHookMetric(hook, decision, labels));
         const facts = { rounds, rounds_agreed: rounds - failed, rounds_failed: failed };
         for (const [d, n] of Object.entries(decisions))
             facts[`decisions.${d}`] = n;
         return { metrics, facts };
     }
 };
+/** Of each round's decision time, the longest any agent spent inside the user's vote and tally hooks. */
+function userHookMetric(hook, decision, labels) {
+    return makeMetric({
+        name: 'user_hooks_ms',
+        unit: 'ms',
+        direction: 'lower',
+        source: 'agent',
+        samples: hook,
+        labels,
+        gate: false,
+        description: `of decision_ms, the time inside your vote and tally hooks (median ${shareOf(hook, decision)} % of it); ` +
+            "the rest is the agent's own flooding and waiting"
+    });
+}
 
 ;// CONCATENATED MODULE: ./src/bench/registry.ts
 // id → implementation, for every entry of the catalog (a test checks none is missing).
@@ -34728,6 +34446,111 @@ const ALL = [
     scaling
 ];
 const BENCHMARKS = new Map(ALL.map(b => [b.id, b]));
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./src/bench/environment.ts
+// What a run records about where it ran: the machine, the provider as the run found it, the git context of the
+// workflow, and this tool's version.
+
+
+
+
+/** Measures the machine and the provider as this run finds them. */
+class EnvironmentProbe {
+    provider;
+    config;
+    preexisting;
+    preexistingLabels;
+    python;
+    hooks;
+    /** Each sandbox's e2b-requirements install: reported here, never in a benchmark figure. */
+    installMs = [];
+    allocation;
+    constructor(provider, config) {
+        this.provider = provider;
+        this.config = config;
+        this.preexisting = new Set(provider.live());
+        this.preexistingLabels = new Set(provider.usage().map(u => u.label));
+    }
+    observe(swarm) {
+        this.python ??= swarm.deployReport.python;
+        // The head's hooks (a duet's base side may lack them): what the report names as the user's.
+        if (!swarm.deployReport.label.endsWith(':base'))
+            this.hooks ??= swarm.deployReport.hooks;
+        this.allocation ??= swarm.sandboxes[0]?.allocation;
+        for (const a of swarm.deployReport.agents)
+            if (a.installMs !== undefined)
+                this.installMs.push(a.installMs);
+    }
+    environment(pool) {
+        const cpus = external_node_os_default().cpus();
+        const details = {
+            name: this.provider.info.name,
+            description: this.provider.info.description,
+            nominalAllocation: this.provider.info.nominalAllocation,
+            runTag: this.config.runTag,
+            swarmsDeployed: pool.stats.deployed,
+            swarmsReused: pool.stats.reused
+        };
+        if (this.allocation) {
+            details.allocationVcpu = this.allocation.vcpu;
+            details.allocationMemoryMiB = this.allocation.memoryMiB;
+        }
+        if (this.installMs.length > 0) {
+            details.requirementsInstalls = this.installMs.length;
+            details.requirementsInstallMsMax = Math.round(Math.max(...this.installMs));
+        }
+        if (this.provider.info.name === 'e2b') {
+            details.template = this.config.e2b.template;
+            details.plan = this.config.e2b.plan;
+            details.maxConcurrency = this.config.e2b.maxConcurrency;
+            details.createPerSecond = this.config.e2b.createPerSecond;
+        }
+        return {
+            node: process.version,
+            python: this.python,
+            platform: process.platform,
+            arch: process.arch,
+            cpus: Math.max(1, cpus.length || external_node_os_default().availableParallelism()),
+            cpuModel: cpus[0]?.model?.trim() || 'unknown',
+            memoryTotalBytes: external_node_os_default().totalmem(),
+            providerDetails: details,
+            ...(this.hooks ? { hooks: this.hooks } : {})
+        };
+    }
+}
+function gitInfo() {
+    const e = process.env;
+    if (!e.GITHUB_SHA && !e.GITHUB_REF && !e.GITHUB_RUN_ID)
+        return undefined;
+    return { sha: e.GITHUB_SHA, ref: e.GITHUB_REF, runId: e.GITHUB_RUN_ID };
+}
+let cachedVersion;
+/** Version from our package.json, found by walking up from this module (works from src/ and from dist/). */
+function toolVersion() {
+    if (cachedVersion)
+        return cachedVersion;
+    let dir = (0,external_node_path_.dirname)((0,external_node_url_.fileURLToPath)(import.meta.url));
+    for (let i = 0; i < 6; i++) {
+        try {
+            const pkg = JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(dir, 'package.json'), 'utf8'));
+            if (pkg.name === 'swarm-bench-action' && pkg.version)
+                return (cachedVersion = pkg.version);
+        }
+        catch {
+            // not here
+        }
+        const up = (0,external_node_path_.dirname)(dir);
+        if (up === dir)
+            break;
+        dir = up;
+    }
+    return (cachedVersion = '0.0.0-unknown');
+}
 
 ;// CONCATENATED MODULE: ./src/bench/errors.ts
 // Errors the runner and its scheduler share.
@@ -35027,6 +34850,198 @@ function pickNext(waiting, isIdle, started) {
     if (going >= 0)
         return going;
     return best(() => true);
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./src/paths.ts
+// Where the Python agent lives on the host. The same code runs from src/ (tsx, vitest) and from the ncc bundle in
+// dist/, so the folder is found by walking up from this module rather than by a fixed relative path.
+
+
+
+const MARKER = ['swarm_agent', '__main__.py'];
+function isAgentDir(dir) {
+    return (0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, ...MARKER));
+}
+let paths_cached;
+/**
+ * The host folder holding `swarm_agent/__main__.py` (normally `<repo>/agent`). `SWARM_BENCH_AGENT_DIR` overrides
+ * the search; it may name the agent folder itself or the folder above it.
+ */
+function agentDir() {
+    const fromEnv = process.env.SWARM_BENCH_AGENT_DIR;
+    if (fromEnv) {
+        const dir = (0,external_node_path_.resolve)(fromEnv);
+        if (isAgentDir(dir))
+            return dir;
+        if (isAgentDir((0,external_node_path_.join)(dir, 'agent')))
+            return (0,external_node_path_.join)(dir, 'agent');
+        throw new Error(`SWARM_BENCH_AGENT_DIR=${fromEnv} holds no swarm_agent/__main__.py (nor agent/swarm_agent/__main__.py)`);
+    }
+    if (paths_cached)
+        return paths_cached;
+    const start = (0,external_node_path_.dirname)((0,external_node_url_.fileURLToPath)(import.meta.url));
+    let dir = start;
+    for (;;) {
+        const candidate = (0,external_node_path_.join)(dir, 'agent');
+        if (isAgentDir(candidate))
+            return (paths_cached = candidate);
+        const up = (0,external_node_path_.dirname)(dir);
+        if (up === dir)
+            break;
+        dir = up;
+    }
+    throw new Error(`cannot find the Python agent: no agent/swarm_agent/__main__.py in ${start} or any folder above it; ` +
+        'set SWARM_BENCH_AGENT_DIR to the agent folder');
+}
+/** The project root: the folder that holds `agent/`. */
+function projectRoot() {
+    return dirname(agentDir());
+}
+
+;// CONCATENATED MODULE: ./src/sandbox/agent-files.ts
+// What gets uploaded into every sandbox: the agent package and, optionally, the user's strategy module, plus the
+// command that starts the agent. Shared by every provider so local and E2B run exactly the same files.
+
+
+
+
+/** Folder (relative to the sandbox workdir) the agent package is uploaded into; the agent runs from it. */
+const AGENT_UPLOAD_DIR = 'agent';
+/** Fixed place of the user's strategy module inside the sandbox, relative to the workdir. */
+const USER_STRATEGY_PATH = 'user_strategy/strategy.py';
+/** Folder (relative to the workdir) the user's agent hooks module or package is uploaded into. */
+const USER_HOOKS_DIR = 'user_hooks';
+/** Where the E2B requirements file is uploaded, and the folder (beside `agent/`) pip installs it into. */
+const USER_REQUIREMENTS_PATH = 'user_requirements/requirements.txt';
+const PYDEPS_DIR = 'pydeps';
+/** Env var every agent process carries, so sweeps and tests can find the processes of one run. */
+const RUN_TAG_ENV = 'SWARM_BENCH_RUN';
+/** Sandbox metadata key carrying the run tag (E2B metadata; the post-step sweep filters on it). */
+const RUN_TAG_METADATA = 'swarm-bench-run';
+async function listPython(root, dir, out) {
+    const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
+    for (const e of entries) {
+        const full = (0,external_node_path_.join)(dir, e.name);
+        if (e.isDirectory()) {
+            if (e.name !== '__pycache__' && !e.name.startsWith('.'))
+                await listPython(root, full, out);
+        }
+        else if (e.isFile() && e.name.endsWith('.py')) {
+            out.push((0,external_node_path_.relative)(root, full));
+        }
+    }
+}
+/** Read `swarm_agent/**\/*.py` (and the user strategy, if any) into upload-ready files with POSIX paths. */
+async function collectAgentFiles(opts = {}) {
+    const root = opts.agentDir ?? agentDir();
+    const rel = [];
+    await listPython(root, (0,external_node_path_.join)(root, 'swarm_agent'), rel);
+    rel.sort();
+    const files = [];
+    for (const r of rel) {
+        files.push({ path: external_node_path_.posix.join(AGENT_UPLOAD_DIR, ...r.split(external_node_path_.sep)), data: await (0,promises_namespaceObject.readFile)((0,external_node_path_.join)(root, r)) });
+    }
+    let strategyPath;
+    if (opts.strategyPath) {
+        let data;
+        try {
+            data = await (0,promises_namespaceObject.readFile)(opts.strategyPath);
+        }
+        catch (err) {
+            throw new Error(`cannot read strategy module ${opts.strategyPath}: ${err.message}`, {
+                cause: err
+            });
+        }
+        files.push({ path: USER_STRATEGY_PATH, data });
+        strategyPath = USER_STRATEGY_PATH;
+    }
+    const hooks = opts.hooks ? await addHooks(opts.hooks, files) : undefined;
+    if (opts.requirements) {
+        try {
+            files.push({ path: USER_REQUIREMENTS_PATH, data: await (0,promises_namespaceObject.readFile)(opts.requirements) });
+        }
+        catch (err) {
+            throw new Error(`cannot read requirements ${opts.requirements}: ${err.message}`, {
+                cause: err
+            });
+        }
+    }
+    const bytes = files.reduce((s, f) => s + Buffer.byteLength(f.data), 0);
+    return {
+        files,
+        bytes,
+        strategyPath,
+        ...(hooks ? { hooks } : {}),
+        ...(opts.requirements ? { requirements: USER_REQUIREMENTS_PATH } : {})
+    };
+}
+/** Adds the hooks module (or every .py file of the package) under user_hooks/, keeping its name. */
+async function addHooks(src, files) {
+    const module = (0,external_node_path_.basename)(src.path);
+    const target = external_node_path_.posix.join(USER_HOOKS_DIR, module);
+    try {
+        if ((await (0,promises_namespaceObject.stat)(src.path)).isDirectory()) {
+            const rel = [];
+            await listPython(src.path, src.path, rel);
+            for (const r of rel.sort()) {
+                files.push({ path: external_node_path_.posix.join(target, ...r.split(external_node_path_.sep)), data: await (0,promises_namespaceObject.readFile)((0,external_node_path_.join)(src.path, r)) });
+            }
+        }
+        else {
+            files.push({ path: target, data: await (0,promises_namespaceObject.readFile)(src.path) });
+        }
+    }
+    catch (err) {
+        throw new Error(`cannot read agent hooks ${src.path}: ${err.message}`, { cause: err });
+    }
+    return { path: target, module, config: src.config ?? {}, timeoutMs: src.timeoutMs ?? 1000 };
+}
+/** The hooks of a run's config, in the shape collectAgentFiles takes. */
+function hooksSource(config) {
+    return config.agentHooks
+        ? { path: config.agentHooks, config: config.hooksConfig, timeoutMs: config.hooksTimeoutMs }
+        : undefined;
+}
+/**
+ * Address the agent's peer server binds. Local peers all dial 127.0.0.1, so nothing else may reach the server;
+ * E2B's proxy reaches the sandbox from outside its loopback, so there it must listen on every interface.
+ */
+function peerBindHost(provider) {
+    return provider === 'e2b' ? '0.0.0.0' : '127.0.0.1';
+}
+/**
+ * pip installing the uploaded requirements into `pydeps/` beside the agent folder (run from the agent folder, like
+ * the agent): nothing outside the sandbox's workdir is touched, and the agent finds it through PYTHONPATH.
+ */
+function requirementsInstallCommand(requirements, python = 'python3') {
+    return {
+        command: python,
+        args: [
+            '-m',
+            'pip',
+            'install',
+            '--quiet',
+            '--disable-pip-version-check',
+            '--no-input',
+            '--target',
+            external_node_path_.posix.join('..', PYDEPS_DIR),
+            '-r',
+            external_node_path_.posix.relative(AGENT_UPLOAD_DIR, requirements)
+        ],
+        cwd: AGENT_UPLOAD_DIR,
+        env: { PYTHONDONTWRITEBYTECODE: '1' }
+    };
+}
+/** The agent's start command: unbuffered, run as a module from the uploaded agent folder, tagged with the run. */
+function agentStartCommand(runTag, python = 'python3', host = '127.0.0.1') {
+    return {
+        command: python,
+        args: ['-u', '-m', 'swarm_agent', '--host', host],
+        cwd: AGENT_UPLOAD_DIR,
+        env: { [RUN_TAG_ENV]: runTag, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' }
+    };
 }
 
 // EXTERNAL MODULE: ./node_modules/e2b/dist/index.js
@@ -36367,11 +36382,36 @@ function limits_sleep(ms, signal) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/secrets.ts
+// Secrets (the E2B key, the GitHub token) must never reach a log line or a file we write. The runner masks
+// registered secrets in its log, but not in files (report, results, comment); everything we write goes through
+// `redact` too, as a second line of defence behind the provider's own redaction.
+/** Shorter values would blank out ordinary words; real keys and tokens are far longer. */
+const MIN_SECRET_LENGTH = 8;
+function usableSecrets(values) {
+    return [...new Set(values.map(v => v?.trim() ?? '').filter(v => v.length >= MIN_SECRET_LENGTH))];
+}
+function redact(text, secrets) {
+    let out = text;
+    for (const s of secrets)
+        if (s && out.includes(s))
+            out = out.split(s).join('***');
+    return out;
+}
+/** A JSON-serialisable value with every secret replaced inside its strings. */
+function redactDeep(value, secrets) {
+    const json = JSON.stringify(value);
+    // Only secrets that JSON leaves as they are can be replaced safely inside the serialised text.
+    const safe = secrets.filter(s => s && JSON.stringify(s) === `"${s}"` && json.includes(s));
+    return safe.length === 0 ? value : JSON.parse(redact(json, safe));
+}
+
 ;// CONCATENATED MODULE: ./src/sandbox/e2b.ts
 // The `e2b` provider: one E2B sandbox per agent, driven with the real e2b SDK. Creation goes through the plan's
 // limiter (live sandboxes + creation rate) and a retry on rate-limit/busy answers; the agent runs as a background
 // command with stdin open and no command deadline; peers reach it through E2B's per-port host (or, against a
 // local emulator, through `sandboxUrl` plus routing headers).
+
 
 
 
@@ -36413,12 +36453,6 @@ async function withDeadline(ms, outer, fn) {
         clearTimeout(timer);
         outer?.removeEventListener('abort', onAbort);
     }
-}
-/** Replace every occurrence of the secret in a message. */
-function redact(text, secret) {
-    if (!secret)
-        return text;
-    return text.split(secret).join('***');
 }
 function isGoneError(err) {
     const name = err?.name;
@@ -36594,7 +36628,7 @@ class E2BSandbox {
         let msg = errorText(err);
         if (isGoneError(err))
             msg = `the sandbox is no longer running (it expired or was killed): ${msg}`;
-        return redact(`e2b sandbox ${this.label} (${this.id}): ${msg}`, this.ctx.apiKey);
+        return redact(`e2b sandbox ${this.label} (${this.id}): ${msg}`, [this.ctx.apiKey]);
     }
     async writeFiles(files) {
         if (files.length === 0)
@@ -36704,7 +36738,7 @@ class E2BProvider {
         this.limiter = new CreationLimiter(this.limits);
         this.retry = { retries: 6, baseMs: 500, maxMs: 8000, deadlineMs: 90_000, ...opts.retry };
         const log = opts.log ?? (() => { });
-        this.log = m => log(redact(m, opts.apiKey));
+        this.log = m => log(redact(m, [opts.apiKey]));
         this.client = new dist.E2B({
             apiKey: opts.apiKey,
             apiUrl: opts.apiUrl,
@@ -36773,8 +36807,8 @@ class E2BProvider {
     createError(err, label) {
         const cause = err instanceof RetryExhaustedError ? err.cause : err;
         if (classifyError(cause).kind === 'auth')
-            return new E2BAuthError(`E2B rejected the API key (${redact(errorText(cause), this.opts.apiKey)})`);
-        return new Error(redact(`e2b: creating sandbox ${label} failed: ${errorText(err)}`, this.opts.apiKey));
+            return new E2BAuthError(`E2B rejected the API key (${redact(errorText(cause), [this.opts.apiKey])})`);
+        return new Error(redact(`e2b: creating sandbox ${label} failed: ${errorText(err)}`, [this.opts.apiKey]));
     }
     live() {
         return this.all.filter(s => s.alive);
@@ -36789,6 +36823,8 @@ class E2BProvider {
 
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/sandbox/local.ts
 // The `local` provider: each sandbox is a temp directory and each agent a child process in its own process group,
 // so a kill reaches everything the agent started. Allocation is nominal (E2B's default size) so costs read "as if
@@ -37231,6 +37267,274 @@ function createProvider(config, opts = {}) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/swarm/deploy.ts
+// Deploying a swarm: one sandbox per agent, the agent uploaded, started, initialised, then every edge of the
+// topology linked with a verified handshake. On any failure everything created is killed.
+
+
+
+
+
+
+
+
+
+
+/** Runs pip on the uploaded requirements inside the sandbox; its start and duration, or a SwarmError with pip's log. */
+async function installRequirements(sandbox, requirements, python) {
+    const start = sideNow();
+    const proc = await sandbox.start(requirementsInstallCommand(requirements, python));
+    const exit = await proc.exited;
+    if (exit.code !== 0) {
+        throw new SwarmError(`installing e2b-requirements in ${sandbox.label} failed (pip exited ${exit.code ?? exit.signal ?? exit.error})` +
+            tailOf(proc.stderrTail()));
+    }
+    return { start, ms: elapsed(start) };
+}
+/** Length of the union of the intervals [start, start + ms]: time during which at least one of them ran. */
+function coveredMs(spans) {
+    const sorted = spans
+        .filter((s) => s !== undefined)
+        .sort((a, b) => a.start - b.start);
+    let total = 0;
+    let end = -Infinity;
+    for (const s of sorted) {
+        const e = s.start + s.ms;
+        if (e <= end)
+            continue;
+        total += e - Math.max(s.start, end);
+        end = e;
+    }
+    return total;
+}
+function strategyFor(o, i) {
+    const list = o.strategies?.length
+        ? o.strategies
+        : o.strategyPath
+            ? [{ name: 'custom' }]
+            : DEFAULT_STRATEGIES;
+    return list[i % list.length];
+}
+function deploy_validate(o) {
+    if (o.deploy !== 'parallel' && o.deploy !== 'sequential') {
+        throw new SwarmError(`invalid deploy mode ${JSON.stringify(o.deploy)}; valid: parallel, sequential`);
+    }
+    if (o.concurrency !== undefined && (!Number.isInteger(o.concurrency) || o.concurrency < 1)) {
+        throw new SwarmError(`invalid concurrency ${String(o.concurrency)}; valid: a positive integer`);
+    }
+    if (o.sandboxes && o.sandboxes.length !== o.size) {
+        throw new SwarmError(`${o.sandboxes.length} sandboxes given for a swarm of ${o.size}; give one per agent`);
+    }
+}
+/**
+ * Create the sandboxes, upload the agent, start it, wait for ready, init, then link every edge with a verified
+ * handshake. On any failure everything created is killed and a SwarmError names the agent and its stderr tail.
+ */
+async function deploySwarm(o) {
+    deploy_validate(o);
+    const topology = buildTopology(o.topology, o.size);
+    const tWall = sideNow();
+    const label = o.label ?? `${o.topology}-${o.size}`;
+    const runTag = o.runTag ?? `swarm-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+    const files = o.files ?? (await collectAgentFiles({ strategyPath: o.strategyPath }));
+    if (o.strategyPath && !files.strategyPath) {
+        throw new SwarmError(`strategyPath ${o.strategyPath} was given but the prepared agent files carry no strategy`);
+    }
+    const concurrency = o.deploy === 'sequential' ? 1 : (o.concurrency ?? 8);
+    const opTimeoutMs = o.opTimeoutMs ?? 30_000;
+    const readyTimeoutMs = o.readyTimeoutMs ?? 20_000;
+    const token = (0,external_node_crypto_.randomBytes)(24).toString('base64url');
+    const progress = o.onProgress ?? (() => { });
+    const created = new Array(topology.n);
+    const deployed = new Array(topology.n);
+    let hooksLoaded;
+    const installs = new Array(topology.n);
+    let failure;
+    const fail = (err) => {
+        if (failure)
+            return;
+        failure = err;
+        // Fail fast: killing what exists makes agents still starting or initialising give up at once.
+        for (const s of created)
+            void s?.kill();
+    };
+    const deployOne = async (i) => {
+        const agentLabel = `${label}/agent-${i}`;
+        let sandbox;
+        let client;
+        try {
+            o.signal?.throwIfAborted();
+            const t0 = sideNow();
+            sandbox =
+                o.sandboxes?.[i] ??
+                    (await o.provider.create({
+                        label: agentLabel,
+                        metadata: { ...o.metadata, [RUN_TAG_METADATA]: runTag, swarm: label, agent: String(i) },
+                        timeoutMs: o.sandboxTimeoutMs,
+                        signal: o.signal,
+                        ...(o.pinCpus ? { cpu: i % external_node_os_default().availableParallelism() } : {}),
+                        ...(o.pair ? { pair: { key: `${o.pair.key}/agent-${i}`, side: o.pair.side } } : {})
+                    }));
+            created[i] = sandbox;
+            if (failure)
+                throw failure;
+            const createMs = o.sandboxes ? 0 : elapsed(t0);
+            const t1 = sideNow();
+            await sandbox.writeFiles(files.files);
+            const uploadMs = elapsed(t1);
+            if (failure)
+                throw failure;
+            // E2B: the user's requirements, once per sandbox, timed apart (installs[i]) and left out of every phase.
+            const install = files.requirements && sandbox.provider === 'e2b' ? files.requirements : undefined;
+            if (install)
+                installs[i] = await installRequirements(sandbox, install, o.python);
+            if (failure)
+                throw failure;
+            const t2 = sideNow();
+            const cmd = agentStartCommand(runTag, o.python, peerBindHost(sandbox.provider));
+            if (install)
+                cmd.env = { ...cmd.env, PYTHONPATH: external_node_path_.posix.join('..', PYDEPS_DIR) };
+            const proc = await sandbox.start(cmd);
+            const startMs = elapsed(t2);
+            client = new AgentClient(i, proc);
+            const ready = await client.waitReady(readyTimeoutMs);
+            const readyMs = elapsed(t2);
+            if (failure)
+                throw failure;
+            if (!Number.isInteger(ready.port) || ready.port <= 0) {
+                throw new SwarmError(`agent ${i} reported an invalid peer port ${String(ready.port)}`, i, client.stderrTail());
+            }
+            const init = {
+                agentId: i,
+                token,
+                agentCount: topology.n,
+                strategy: strategyFor(o, i),
+                peerTimeoutMs: opTimeoutMs
+            };
+            if (files.strategyPath)
+                init.strategyPath = `${sandbox.workdir.replace(/\/+$/, '')}/${files.strategyPath}`;
+            if (files.hooks) {
+                // Relative to the agent's working directory (the uploaded agent folder): right on every provider, whatever
+                // the sandbox's home is called on the host (the E2B emulator maps /home/user only in command lines).
+                init.hooksPath = external_node_path_.posix.relative(AGENT_UPLOAD_DIR, files.hooks.path);
+                init.hooksConfig = files.hooks.config;
+                init.hooksTimeoutMs = files.hooks.timeoutMs;
+            }
+            if (o.capital !== undefined)
+                init.capital = o.capital;
+            const t3 = sideNow();
+            const initAnswer = await client.request('init', init, opTimeoutMs);
+            if (i === 0 && initAnswer.hooks)
+                hooksLoaded = initAnswer.hooks;
+            const initMs = elapsed(t3);
+            deployed[i] = {
+                sandbox,
+                client,
+                timing: {
+                    agentId: i,
+                    label: agentLabel,
+                    sandboxId: sandbox.id,
+                    pid: ready.pid,
+                    offsetMs: t0 - tWall,
+                    createMs,
+                    uploadMs,
+                    startMs,
+                    readyMs,
+                    initMs,
+                    totalMs: elapsed(t0) - (installs[i]?.ms ?? 0),
+                    ...(installs[i] ? { installMs: installs[i].ms } : {})
+                }
+            };
+            progress(`${agentLabel} ready in ${elapsed(t0).toFixed(0)} ms`);
+        }
+        catch (err) {
+            // Collateral of another agent's failure (we killed its sandbox): the first failure is the one reported.
+            if (failure)
+                throw failure;
+            const tail = client?.stderrTail() ?? '';
+            const e = err instanceof SwarmError
+                ? err
+                : new SwarmError(`deploying ${agentLabel} failed: ${errorText(err)}${err instanceof AgentError ? '' : tailOf(tail)}`, i, err instanceof AgentError ? err.stderrTail : tail, { cause: err });
+            fail(e);
+            throw e;
+        }
+    };
+    try {
+        const tAgents = sideNow();
+        progress(`deploying ${label}: ${topology.n} agents, ${o.deploy}, concurrency ${concurrency}`);
+        await forEachLimited(topology.n, concurrency, deployOne, () => failure !== undefined);
+        if (failure)
+            throw failure;
+        const agentsMs = elapsed(tAgents);
+        const parts = deployed;
+        const tLink = sideNow();
+        const endpoints = await Promise.all(parts.map(d => d.sandbox.peerEndpoint(d.client.ready.port)));
+        const links = await linkAll(topology, parts, endpoints, opTimeoutMs);
+        const linkMs = elapsed(tLink);
+        const first = parts[0]?.client.ready;
+        const report = {
+            label,
+            provider: o.provider.info.name,
+            topology: topology.name,
+            size: topology.n,
+            deploy: o.deploy,
+            concurrency,
+            agents: parts.map(d => d.timing),
+            wallMs: elapsed(tWall),
+            agentsMs,
+            linkMs,
+            links,
+            uploadBytes: files.bytes,
+            python: first?.python,
+            psutil: first?.psutil,
+            ...(hooksLoaded ? { hooks: { module: hooksLoaded.module, user: hooksLoaded.user } } : {}),
+            installWallMs: coveredMs(installs)
+        };
+        progress(`${label} linked: ${links.length} verified handshakes in ${linkMs.toFixed(0)} ms`);
+        return new Swarm(topology, parts.map(d => d.sandbox), parts.map(d => d.client), endpoints, report, opTimeoutMs);
+    }
+    catch (err) {
+        const e = err instanceof SwarmError
+            ? err
+            : new SwarmError(`deploying ${label} failed: ${errorText(err)}`, undefined, '', { cause: err });
+        fail(e);
+        await Promise.all(created.map(s => s?.kill().catch(() => undefined)));
+        throw e;
+    }
+}
+function tailOf(tail) {
+    const t = tail.trim();
+    return t ? `\n--- stderr tail ---\n${t.slice(-2000)}` : '';
+}
+/** Every agent gets its neighbours' endpoints and routing, then proves each link with one real `hello`. */
+async function linkAll(t, parts, endpoints, timeoutMs) {
+    const answers = await Promise.all(parts.map(async (d, i) => {
+        const neighbors = t.adjacency[i].map(j => ({
+            id: j,
+            url: endpoints[j].url,
+            headers: endpoints[j].headers
+        }));
+        try {
+            return await d.client.request('link', { neighbors, ...routingFor(t, i) }, timeoutMs);
+        }
+        catch (err) {
+            throw new SwarmError(`linking agent ${i} failed: ${errorText(err)}`, i, err instanceof AgentError ? err.stderrTail : d.client.stderrTail(), { cause: err });
+        }
+    }));
+    const links = [];
+    answers.forEach((a, i) => {
+        const ok = new Set(a.verified.map(v => v.id));
+        const missing = t.adjacency[i].filter(j => !ok.has(j));
+        if (a.failed.length > 0 || missing.length > 0) {
+            const why = a.failed.map(f => `${f.id}: ${f.error}`).join('; ') || `no handshake with ${missing.join(', ')}`;
+            throw new SwarmError(`agent ${i} could not verify its links (${why})`, i, parts[i].client.stderrTail());
+        }
+        for (const v of a.verified)
+            links.push({ from: i, to: v.id, rttNs: v.rttNs });
+    });
+    return links;
+}
+
 ;// CONCATENATED MODULE: ./src/bench/floor.ts
 // The runner floor: the agent's frozen reference decision (agent/swarm_agent/calibration.py), timed inside an agent each
 // time a benchmark takes a swarm, so the floor is sampled through the run at the moments that are measured. No change
@@ -37655,8 +37959,6 @@ class SandboxSharing extends ForwardingProvider {
 
 
 
-
-
 const LOCAL_POOL_AGENTS = 64;
 async function runBenchmarks(config, opts = {}) {
     const startedAt = new Date();
@@ -37695,7 +37997,11 @@ async function runBenchmarks(config, opts = {}) {
     let baseFiles;
     const agentFiles = (side) => side === 'base' && opts.duet
         ? (baseFiles ??= opts.duet.files())
-        : (files ??= collectAgentFiles({ strategyPath: config.strategyPath }));
+        : (files ??= collectAgentFiles({
+            strategyPath: config.strategyPath,
+            hooks: hooksSource(config),
+            requirements: config.e2bRequirements
+        }));
     // On abort, kill everything at once: in-flight agent requests then fail fast instead of running to the end.
     const onAbort = () => {
         void pool.drain();
@@ -38140,84 +38446,6 @@ function notRun(entry, why) {
         durationMs: 0
     };
 }
-/** Measures the machine and the provider as this run finds them. */
-class EnvironmentProbe {
-    provider;
-    config;
-    preexisting;
-    preexistingLabels;
-    python;
-    allocation;
-    constructor(provider, config) {
-        this.provider = provider;
-        this.config = config;
-        this.preexisting = new Set(provider.live());
-        this.preexistingLabels = new Set(provider.usage().map(u => u.label));
-    }
-    observe(swarm) {
-        this.python ??= swarm.deployReport.python;
-        this.allocation ??= swarm.sandboxes[0]?.allocation;
-    }
-    environment(pool) {
-        const cpus = external_node_os_default().cpus();
-        const details = {
-            name: this.provider.info.name,
-            description: this.provider.info.description,
-            nominalAllocation: this.provider.info.nominalAllocation,
-            runTag: this.config.runTag,
-            swarmsDeployed: pool.stats.deployed,
-            swarmsReused: pool.stats.reused
-        };
-        if (this.allocation) {
-            details.allocationVcpu = this.allocation.vcpu;
-            details.allocationMemoryMiB = this.allocation.memoryMiB;
-        }
-        if (this.provider.info.name === 'e2b') {
-            details.template = this.config.e2b.template;
-            details.plan = this.config.e2b.plan;
-            details.maxConcurrency = this.config.e2b.maxConcurrency;
-            details.createPerSecond = this.config.e2b.createPerSecond;
-        }
-        return {
-            node: process.version,
-            python: this.python,
-            platform: process.platform,
-            arch: process.arch,
-            cpus: Math.max(1, cpus.length || external_node_os_default().availableParallelism()),
-            cpuModel: cpus[0]?.model?.trim() || 'unknown',
-            memoryTotalBytes: external_node_os_default().totalmem(),
-            providerDetails: details
-        };
-    }
-}
-function gitInfo() {
-    const e = process.env;
-    if (!e.GITHUB_SHA && !e.GITHUB_REF && !e.GITHUB_RUN_ID)
-        return undefined;
-    return { sha: e.GITHUB_SHA, ref: e.GITHUB_REF, runId: e.GITHUB_RUN_ID };
-}
-let cachedVersion;
-/** Version from our package.json, found by walking up from this module (works from src/ and from dist/). */
-function toolVersion() {
-    if (cachedVersion)
-        return cachedVersion;
-    let dir = (0,external_node_path_.dirname)((0,external_node_url_.fileURLToPath)(import.meta.url));
-    for (let i = 0; i < 6; i++) {
-        try {
-            const pkg = JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(dir, 'package.json'), 'utf8'));
-            if (pkg.name === 'swarm-bench-action' && pkg.version)
-                return (cachedVersion = pkg.version);
-        }
-        catch {
-            // not here
-        }
-        const up = (0,external_node_path_.dirname)(dir);
-        if (up === dir)
-            break;
-        dir = up;
-    }
-    return (cachedVersion = '0.0.0-unknown');
-}
 
 ;// CONCATENATED MODULE: ./src/config/inputs.ts
 // One table of inputs shared by the action (action.yml `with:`) and the CLI (flags): every value is parsed and
@@ -38311,17 +38539,15 @@ function readString(read, name, dflt, opts = {}) {
 
 
 
+
+
 const PROVIDERS = ['auto', 'local', 'e2b'];
 const config_PROFILES = ['quick', 'full'];
 const TOPOLOGIES = TOPOLOGY_NAMES;
-const PLANS = ['hobby', 'pro'];
-/** E2B's published prices (per second of allocated size); inputs, not constants, since prices change. */
-const DEFAULT_PRICING = { usdPerVcpuSecond: 0.000014, usdPerGibSecond: 0.0000045 };
-/** Published plan limits: concurrent sandboxes and sandbox creations per second. */
-const PLAN_LIMITS = {
-    hobby: { maxConcurrency: 20, createPerSecond: 1 },
-    pro: { maxConcurrency: 100, createPerSecond: 5 }
-};
+const PLANS = Object.keys(PLAN_PRESETS);
+// E2B's prices and plan limits live once, beside the code that uses them (cost/pricing.ts, sandbox/limits.ts).
+const DEFAULT_PRICING = E2B_DEFAULT_PRICING;
+const PLAN_LIMITS = PLAN_PRESETS;
 function parseRunConfig(read, env = process.env) {
     const providerInput = readEnum(read, 'provider', PROVIDERS, 'auto');
     const apiKey = read('e2b-api-key').trim() || env.E2B_API_KEY?.trim() || '';
@@ -38372,6 +38598,10 @@ function parseRunConfig(read, env = process.env) {
         only: onlyRaw ? readList(read, 'only', BENCHMARK_IDS, BENCHMARK_IDS) : [...BENCHMARK_IDS],
         outDir: readString(read, 'out', '.', { maxLength: 4096 }),
         strategyPath: readString(read, 'strategy-path', '', { maxLength: 4096 }) || undefined,
+        agentHooks: readString(read, 'agent-hooks', '', { maxLength: 4096 }) || undefined,
+        hooksConfig: readJsonObject(read, 'hooks-config'),
+        hooksTimeoutMs: readNumber(read, 'hooks-timeout-ms', 1000, { min: 1, max: 600_000, integer: true }),
+        e2bRequirements: readString(read, 'e2b-requirements', '', { maxLength: 4096 }) || undefined,
         pricing: {
             usdPerVcpuSecond: readNumber(read, 'price-vcpu-second', DEFAULT_PRICING.usdPerVcpuSecond, {
                 min: 0,
@@ -38390,6 +38620,23 @@ function parseRunConfig(read, env = process.env) {
         }),
         failOnTarget: readBoolean(read, 'fail-on-target', false)
     };
+}
+/** A JSON object given inline (`{"risk": 0.5}`); empty gives {}. */
+function readJsonObject(read, name) {
+    const raw = readString(read, name, '', { maxLength: 65_536 });
+    if (!raw)
+        return {};
+    let v;
+    try {
+        v = JSON.parse(raw);
+    }
+    catch {
+        v = undefined;
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+        throw new inputs_InputError(name, raw, 'a JSON object such as {"risk": 0.5}');
+    }
+    return v;
 }
 function optionalUrl(read, name, fallback) {
     const raw = read(name).trim() || fallback?.trim() || '';
@@ -38419,6 +38666,8 @@ function defaultRunTag(env) {
 
 
 const STRATEGY_ACCEPTED = 'the path of a Python file in the workspace';
+const HOOKS_ACCEPTED = 'the path of a Python file (.py) or of a package folder with an __init__.py, in the workspace';
+const REQUIREMENTS_ACCEPTED = 'the path of a pip requirements file in the workspace';
 const OUT_ACCEPTED = 'a directory that can be created and written, not under /proc or /sys';
 /** True when the absolute `path` is `root` or lies below it (compare real paths to count symlinks). */
 function isInside(root, path) {
@@ -38443,6 +38692,44 @@ function workspaceStrategyPath(raw, workspace, input = 'strategy-path') {
     const real = realFile(resolve(workspace, raw));
     if (real === undefined || !isInside(realpathSync(workspace), real)) {
         throw new InputError(input, raw, STRATEGY_ACCEPTED);
+    }
+    return real;
+}
+/**
+ * Why `path` cannot be a hooks module (a `.py` file or a folder with `__init__.py`), or undefined when it can. Its
+ * real path is returned too, symlinks resolved.
+ */
+function hooksModuleProblem(path) {
+    let real;
+    try {
+        real = (0,external_node_fs_.realpathSync)(path);
+    }
+    catch (err) {
+        return { problem: `cannot read it: ${codeOf(err)}` };
+    }
+    const st = (0,external_node_fs_.statSync)(real);
+    if (st.isDirectory()) {
+        return (0,external_node_fs_.existsSync)((0,external_node_path_.join)(real, '__init__.py'))
+            ? { real }
+            : { problem: 'a package folder needs an __init__.py' };
+    }
+    if (!st.isFile() || !real.endsWith('.py'))
+        return { problem: 'not a .py file nor a package folder' };
+    return { real };
+}
+/** The real path of the requirements file `raw`, refused unless it is a regular file inside the workspace. */
+function workspaceRequirementsPath(raw, workspace, input = 'e2b-requirements') {
+    const real = realFile(resolve(workspace, raw));
+    if (real === undefined || !isInside(realpathSync(workspace), real)) {
+        throw new InputError(input, raw, REQUIREMENTS_ACCEPTED);
+    }
+    return real;
+}
+/** The real path of the hooks module `raw`, refused unless it is one and stays inside the workspace. */
+function workspaceHooksPath(raw, workspace, input = 'agent-hooks') {
+    const { real } = hooksModuleProblem(resolve(workspace, raw));
+    if (real === undefined || !isInside(realpathSync(workspace), real)) {
+        throw new InputError(input, raw, HOOKS_ACCEPTED);
     }
     return real;
 }
@@ -39093,6 +39380,104 @@ function appendHistory(previous, current, max = DEFAULT_HISTORY_RUNS) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/results/merge.ts
+class MergeError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'MergeError';
+    }
+}
+const same = (shards, what, of) => {
+    const first = of(shards[0].results);
+    for (const s of shards.slice(1)) {
+        const v = of(s.results);
+        if (JSON.stringify(v) !== JSON.stringify(first))
+            throw new MergeError(`${shards[0].name} and ${s.name} differ in ${what} (${JSON.stringify(first)} vs ${JSON.stringify(v)}): ` +
+                'shards of one merge must come from the same run configuration');
+    }
+    return first;
+};
+/** Benchmarks that ran (not skipped) in a shard: the ids another shard must not have run too. */
+const ran = (benchmarks) => benchmarks.filter(b => b.status !== 'skipped');
+function mergeResults(shards) {
+    if (shards.length < 2)
+        throw new MergeError(`merge needs at least two results files, got ${shards.length}`);
+    same(shards, 'provider', r => r.run.provider);
+    same(shards, 'profile', r => r.run.profile);
+    same(shards, 'pricing', r => r.cost.pricing);
+    same(shards, 'commit', r => r.run.git?.sha ?? null);
+    same(shards, 'duet (one shard ran base and head side by side, another did not)', r => r.duet !== undefined);
+    same(shards, 'duet base commit', r => r.duet?.base.sha ?? r.duet?.base.ref ?? null);
+    // Disjoint: a benchmark measured by two shards would count twice in the Holm family (and which would win?).
+    const owner = new Map();
+    shards.forEach((s, i) => {
+        for (const id of new Set([...ran(s.results.benchmarks), ...ran(s.results.duet?.benchmarks ?? [])].map(b => b.id))) {
+            const other = owner.get(id);
+            if (other !== undefined)
+                throw new MergeError(`${shards[other].name} and ${s.name} both ran ${id}: shards must run disjoint benchmark sets (input only)`);
+            owner.set(id, i);
+        }
+    });
+    const pick = (list) => {
+        const byId = new Map();
+        for (const s of shards)
+            for (const b of list(s.results)) {
+                // A benchmark one shard skipped and another ran: the run wins.
+                const had = byId.get(b.id);
+                if (!had || (had.status === 'skipped' && b.status !== 'skipped'))
+                    byId.set(b.id, b);
+            }
+        return [...byId.values()];
+    };
+    const runs = shards.map(s => s.results.run);
+    const startedAt = runs.map(r => r.startedAt).sort()[0];
+    const endedAt = runs
+        .map(r => r.endedAt)
+        .sort()
+        .at(-1);
+    const first = shards[0].results;
+    const sum = (of) => shards.reduce((a, s) => a + of(s.results), 0);
+    // The shards of a default-branch run each carry the same baseline's history: the longest is kept.
+    const history = shards.map(s => s.results.history).sort((a, b) => b.length - a.length)[0];
+    const merged = {
+        ...first,
+        run: {
+            ...first.run,
+            startedAt,
+            endedAt,
+            // The jobs ran in parallel: the wall time of the slowest.
+            durationMs: Math.max(...runs.map(r => r.durationMs)),
+            complete: runs.every(r => r.complete),
+            environment: {
+                ...first.run.environment,
+                providerDetails: { ...first.run.environment.providerDetails, shards: shards.length }
+            }
+        },
+        benchmarks: pick(r => r.benchmarks),
+        cost: {
+            pricing: first.cost.pricing,
+            sandboxes: sum(r => r.cost.sandboxes),
+            sandboxSeconds: sum(r => r.cost.sandboxSeconds),
+            vcpuSeconds: sum(r => r.cost.vcpuSeconds),
+            gibSeconds: sum(r => r.cost.gibSeconds),
+            usd: sum(r => r.cost.usd),
+            estimated: shards.some(s => s.results.cost.estimated)
+        },
+        history
+    };
+    if (first.duet) {
+        merged.duet = {
+            base: {
+                ...first.duet.base,
+                changed: [...new Set(shards.flatMap(s => s.results.duet?.base.changed ?? []))],
+                notes: [...new Set(shards.flatMap(s => s.results.duet?.base.notes ?? []))]
+            },
+            benchmarks: pick(r => r.duet?.benchmarks ?? [])
+        };
+    }
+    return merged;
+}
+
 ;// CONCATENATED MODULE: ./src/report/data.ts
 
 const ref = (bench, metric) => ({
@@ -39354,6 +39739,62 @@ function topologyCharts(results, max) {
         ].join('\n'));
     }
     return { blocks, omitted: Math.max(0, groups.length - max) };
+}
+
+;// CONCATENATED MODULE: ./src/report/hooks.ts
+
+
+
+/** Every hook an agent may take from the user's module, in the contract's order. */
+const HOOK_NAMES = [
+    'setup',
+    'decide',
+    'on_message',
+    'vote',
+    'tally',
+    'merge_state',
+    'run_task'
+];
+/** Metrics that time the user's hooks apart, and the agent figure each is a part of. */
+const HOOK_METRICS = {
+    message_hook_ms: { benchmark: 'communication.message-throughput', whole: 'message_ms' },
+    user_hooks_ms: { benchmark: 'trading.consensus', whole: 'decision_ms' }
+};
+/** "on_message, vote (hooks.py); built in: the rest" — or undefined when the run had no hooks. */
+function hooksLine(results) {
+    const h = results.run.environment.hooks;
+    if (!h)
+        return undefined;
+    const user = h.user.filter(n => HOOK_NAMES.includes(n));
+    const builtIn = HOOK_NAMES.filter(n => !user.includes(n));
+    return (`Your hooks (${code(h.module, 80)}): ${user.length ? user.map(n => code(n)).join(', ') : 'none defined'}; ` +
+        `built in: ${builtIn.length ? builtIn.map(n => code(n)).join(', ') : 'nothing'}.`);
+}
+/** The report section: which hooks were the user's, and their share of the figures they are part of. */
+function hooksSection(results) {
+    const line = hooksLine(results);
+    if (!line)
+        return undefined;
+    const rows = [];
+    for (const [name, { benchmark, whole }] of Object.entries(HOOK_METRICS)) {
+        const b = results.benchmarks.find(x => x.id === benchmark);
+        const part = b?.metrics.find(m => m.name === name);
+        const all = b?.metrics.find(m => m.name === whole);
+        if (!part || !all)
+            continue;
+        const p = measure_median(part.samples);
+        const w = measure_median(all.samples);
+        const share = w > 0 ? `${format_fmtNum((p / w) * 100)} %` : '–';
+        rows.push(`| ${code(benchmark)} | ${code(whole)} | ${format_fmtNum(w)} ms | ${format_fmtNum(p)} ms | ${share} |`);
+    }
+    const out = ['## Your swarm', '', line, ''];
+    if (rows.length) {
+        out.push('Time inside your hooks, measured in the agents apart from the transport (medians):', '', '| benchmark | figure | whole | in your hooks | share |', '|---|---|---|---|---|', ...rows);
+    }
+    else {
+        out.push(escape_escapeMd('No benchmark of this run timed a hook apart (on_message, vote and tally are timed).'));
+    }
+    return out.join('\n').trimEnd();
 }
 
 ;// CONCATENATED MODULE: ./src/report/verdicts.ts
@@ -39796,6 +40237,7 @@ function trendSection(trend, opts = {}) {
 
 
 
+
 const markdown_CATEGORY_TITLES = {
     creation: 'Swarm creation',
     scalability: 'Scalability',
@@ -39980,13 +40422,16 @@ function costs(results, opts) {
             'what E2B would bill for the same sandbox lifetimes at the prices below.', '');
     }
     out.push(`Pricing: ${fmtUsd(c.pricing.usdPerVcpuSecond)} per vCPU-second and ${fmtUsd(c.pricing.usdPerGibSecond)} per ` +
-        'GiB-second of allocated size, billed for every second a sandbox is alive.', '', '| Sandboxes | Sandbox-seconds | vCPU-seconds | GiB-seconds | Total |', '|---:|---:|---:|---:|---:|', `| ${c.sandboxes} | ${format_fmtNum(c.sandboxSeconds)} | ${format_fmtNum(c.vcpuSeconds)} | ${format_fmtNum(c.gibSeconds)} | ${fmtUsd(c.usd)} |`);
+        'GiB-second of allocated size, billed for every second a sandbox is alive.', '', '**Billed:** the total below is every sandbox of this run, priced for its whole lifetime from the create request ' +
+        'to the kill, as E2B bills.', '', '| Sandboxes | Sandbox-seconds | vCPU-seconds | GiB-seconds | Total |', '|---:|---:|---:|---:|---:|', `| ${c.sandboxes} | ${format_fmtNum(c.sandboxSeconds)} | ${format_fmtNum(c.vcpuSeconds)} | ${format_fmtNum(c.gibSeconds)} | ${fmtUsd(c.usd)} |`);
     if (c.sandboxSeconds > 0) {
         out.push('', `Billed rate of this run: ${fmtUsd((c.usd / c.sandboxSeconds) * 3600)} per sandbox-hour.`);
     }
     const perOp = allMetrics(results).filter(r => isUsdPerOp(r.metric.unit) && r.value !== undefined);
     out.push('', '### Cost per operation', '');
     if (perOp.length) {
+        out.push("**Modelled, not billed:** the busy seconds of an operation × the swarm's sandboxes × the price. They " +
+            'leave out idle and creation time, so they do not add up to the billed total.', '');
         out.push('| Benchmark | Metric | n | Median | Mean | p95 |', '|---|---|---:|---:|---:|---:|', ...perOp.map(({ bench, metric: m }) => `| ${code(bench.id)} | ${escape_escapeMd(m.name, 120)} | ${m.summary.n} | ${fmtUsd(m.summary.median)} | ${fmtUsd(m.summary.mean)} | ${fmtUsd(m.summary.p95)} |`));
     }
     else {
@@ -39995,6 +40440,7 @@ function costs(results, opts) {
     const byTopology = topologyGroups(results).filter(g => isUsd(g.unit));
     out.push('', '### Cost per topology', '');
     if (byTopology.length) {
+        out.push('Modelled from busy time, as above.', '');
         for (const g of byTopology) {
             out.push(`- ${escape_escapeMd(describeSeries(g), 160)} (${code(g.bench.id)}), cheapest first: ` +
                 g.entries.map(e => `${escape_escapeMd(e.topology, 40)} ${fmtUsd(e.value)}`).join(', '));
@@ -40005,7 +40451,7 @@ function costs(results, opts) {
     }
     const scaling = agentSeries(results).filter(s => isUsd(s.unit));
     if (scaling.length) {
-        out.push('', '### Cost as the swarm grows', '');
+        out.push('', '### Cost as the swarm grows', '', 'Modelled from busy time, as above.', '');
         for (const s of scaling) {
             const fit = fitPowerLaw(s.points.map(p => p.x), s.points.map(p => p.value));
             out.push(`- ${escape_escapeMd(describeSeries(s), 160)} (${code(s.bench.id)}): ` +
@@ -40290,6 +40736,7 @@ function renderReport(results, comparison, opts = {}) {
         `Run of ${escape_escapeMd(results.run.startedAt, 40)}. Every figure below was measured in this run or computed from its measurements; projections are labelled as scenarios.`,
         '',
         executiveSummary(results, comparison),
+        hooksSection(results) ?? '',
         markdown_performance(results),
         scalability(results),
         resources(results),
@@ -40744,6 +41191,11 @@ const DEFAULT_COMPARE_OPTIONS = {
     minSamples: 8,
     bootstrapIterations: 1000
 };
+/** Units of a cost per operation (`usd/op`): a regression of one is a cost regression. */
+const COST_PER_OP_UNIT = /^(usd|\$)\s*(\/|per)\s*op/i;
+const isCostVerdict = (v) => COST_PER_OP_UNIT.test(v.unit.trim());
+/** The regressions of cost per operation: the cost of the same work rose beyond the threshold. */
+const costRegressions = (c) => (c?.regressions ?? []).filter(isCostVerdict);
 const emptyCounts = () => Object.fromEntries(VERDICT_KINDS.map(k => [k, 0]));
 /** A comparison that could not be made, and why. */
 function noComparison(reason, options) {
@@ -41337,7 +41789,7 @@ async function upsertStickyComment(octokit, opts) {
         return { action: 'skipped', reason: "comment mode is 'never'" };
     if (!opts.marker)
         return { action: 'failed', reason: 'a sticky comment needs a non-empty marker', forbidden: false };
-    const body = withMarker(opts.body, opts.marker);
+    let body = withMarker(opts.body, opts.marker);
     if (body.length > MAX_COMMENT_CHARS) {
         return {
             action: 'failed',
@@ -41360,6 +41812,15 @@ async function upsertStickyComment(octokit, opts) {
         // so an old "regressions" verdict never stays up after a fix.
         if (!existing && opts.mode === 'on-change' && !opts.changed) {
             return { action: 'skipped', reason: "comment mode is 'on-change' and nothing changed" };
+        }
+        // on-regression: a new comment only for a regression; an existing one says it is resolved once it is gone.
+        if (!existing && opts.mode === 'on-regression' && !opts.changed) {
+            return { action: 'skipped', reason: "comment mode is 'on-regression' and no regression was found" };
+        }
+        if (existing && opts.mode === 'on-regression' && !opts.changed && opts.resolvedBody !== undefined) {
+            body = withMarker(opts.resolvedBody, opts.marker);
+            if (body.length > MAX_COMMENT_CHARS)
+                body = withMarker(opts.body, opts.marker);
         }
         if (existing) {
             if (existing.body === body) {
@@ -41582,6 +42043,8 @@ const isTiming = (unit, direction) => /^(ns|us|µs|ms|s|min)$/i.test(unit.trim()
 
 
 
+
+
 /** Where the method is explained; a relative path when the caller knows no URL. */
 const METHOD_DOC = 'docs/regressions.md';
 const ACCEPTED_ICON = '☑️';
@@ -41666,7 +42129,7 @@ function costLine(results, comparison) {
     const both = results.duet ? ', both sides of the duet' : '';
     const est = c.estimated ? ' (estimated as if on E2B' + both + ')' : both ? ` (${both.slice(2)})` : '';
     let text = `💰 This run cost ${fmtUsd(c.usd)}${est}`;
-    const perOp = (comparison?.status === 'compared' ? comparison.verdicts : []).filter(v => /^(usd|\$)\s*(\/|per)\s*op/i.test(v.unit.trim()) && v.changePct !== undefined);
+    const perOp = (comparison?.status === 'compared' ? comparison.verdicts : []).filter(v => isCostVerdict(v) && v.changePct !== undefined);
     const g = impact_geometricMean(perOp.map(v => worseRatio(v.changePct, v.direction)));
     if (g !== undefined) {
         const one = perOp.length === 1 ? perOp[0] : undefined;
@@ -41679,7 +42142,41 @@ function costLine(results, comparison) {
     else {
         text += ' · cost per operation: not compared in this run';
     }
+    const b = comparison?.budget;
+    if (b)
+        text += b.exceeded
+            ? ` · ❌ **over the budget**: ${fmtUsd(b.usd)} > max-cost-usd ${fmtUsd(b.maxUsd)}`
+            : ` · within the budget (${fmtUsd(b.usd)} ≤ max-cost-usd ${fmtUsd(b.maxUsd)})`;
     return text + '.';
+}
+/** The regressions of cost per operation, called out: the same work costs more. */
+function costRegressionLine(comparison) {
+    const list = costRegressions(comparison);
+    if (!list.length)
+        return undefined;
+    const shown = list
+        .slice(0, 5)
+        .map(v => `${code(v.key)} ${v.changePct !== undefined ? format_fmtPct(v.changePct) : ''}`.trimEnd());
+    const more = list.length > 5 ? `, … ${list.length - 5} more` : '';
+    return `💸 ${pr_digest_plural(list.length, 'cost regression')}: the cost per operation rose beyond the threshold: ${shown.join(', ')}${more}.`;
+}
+/** What the confirm runs (input `confirm-runs`) re-measured, cleared and kept. */
+function confirmLine(comparison) {
+    const c = comparison?.confirm;
+    if (!c)
+        return undefined;
+    const keys = (list) => list
+        .slice(0, 5)
+        .map(k => code(k))
+        .join(', ') + (list.length > 5 ? `, … ${list.length - 5} more` : '');
+    const parts = [
+        `🔁 ${pr_digest_plural(c.runs, 'confirm run')} re-measured ${pr_digest_plural(c.stood.length + c.cleared.length, 'regression')}`
+    ];
+    if (c.cleared.length)
+        parts.push(`cleared ${keys(c.cleared)} (not repeated: not counted)`);
+    if (c.stood.length)
+        parts.push(`stood ${keys(c.stood)}`);
+    return `${parts.join('; ')} (${fmtUsd(c.usd)}).`;
 }
 const TABLE_HEADER = '| Benchmark | Base | Head | Change | Verdict | MDE |\n|---|---:|---:|---:|---|---:|';
 const ALL_HEADER = '| Benchmark · metric | Base | Head | Change | Interval | Holm p | Verdict | MDE / σ |\n|---|---:|---:|---:|---|---|---|---:|';
@@ -41826,6 +42323,12 @@ function renderDigest(results, comparison, opts) {
             `the ${pr_digest_plural(compared.regressions.length, 'regression')} below stay listed but do not fail the gate.`, '');
     }
     head.push(costLine(results, comparison), '');
+    const hooks = hooksLine(results);
+    if (hooks)
+        head.push(`🧩 ${hooks}`, '');
+    for (const line of [costRegressionLine(compared), confirmLine(compared)])
+        if (line)
+            head.push(line, '');
     if (!results.run.complete)
         head.push('> ⚠️ This run was incomplete: some benchmarks did not finish.', '');
     const errored = results.benchmarks.filter(b => b.status === 'error');
@@ -41920,6 +42423,10 @@ function renderDigest(results, comparison, opts) {
 const COMMENT_MARKER = '<!-- swarm-bench: sticky -->';
 /** GitHub rejects comment bodies longer than this. */
 const comment_MAX_COMMENT_CHARS = 65_536;
+/** The notice of comment mode `on-regression` when the regression an earlier comment reported is gone. */
+const resolvedNotice = (sha) => `> ✅ **Resolved**: the regression this comment reported earlier is gone` +
+    (sha ? ` as of \`${sha.slice(0, 12).replace(/[^0-9a-f]/gi, '')}\`` : '') +
+    '. The results below are the latest run.';
 function renderComment(results, comparison, opts = {}) {
     const max = Math.min(opts.maxChars ?? comment_MAX_COMMENT_CHARS, comment_MAX_COMMENT_CHARS);
     const links = [
@@ -41927,7 +42434,7 @@ function renderComment(results, comparison, opts = {}) {
         safeUrl(opts.runUrl) ? `[workflow run](${safeUrl(opts.runUrl)})` : undefined
     ].filter(Boolean);
     const footer = `\n\n${links.length ? links.join(' · ') : 'The full report is in the run’s artifacts.'}\n`;
-    const head = `${COMMENT_MARKER}\n`;
+    const head = `${COMMENT_MARKER}\n${opts.notice ? `${opts.notice}\n\n` : ''}`;
     let body = head +
         renderDigest(results, comparison, {
             heading: '###',
@@ -42043,6 +42550,7 @@ const outputPaths = (written) => Object.fromEntries(written.map(w => [w.output, 
 
 
 
+
 /** Kill every sandbox whose metadata matches; returns how many this call killed. */
 async function sweepSandboxes(opts) {
     return (await sweepSandboxesDetailed(opts)).killed;
@@ -42052,7 +42560,7 @@ async function sweepSandboxesDetailed(opts) {
         throw new E2BAuthError('No E2B API key was given, so leftover sandboxes cannot be swept');
     if (Object.keys(opts.metadata).length === 0)
         throw new Error('refusing to sweep without a metadata filter: it would kill every sandbox of the team');
-    const log = (m) => opts.log?.(redact(m, opts.apiKey));
+    const log = (m) => opts.log?.(redact(m, [opts.apiKey]));
     const { Sandbox } = new dist.E2B({
         apiKey: opts.apiKey,
         apiUrl: opts.apiUrl,
@@ -42105,7 +42613,7 @@ function sweepError(err, apiKey, what) {
     const msg = errorText(err);
     if (classifyError(cause).kind === 'auth')
         return new E2BAuthError(`E2B rejected the API key while ${what}`);
-    return new Error(redact(`e2b sweep: ${what} failed: ${msg}`, apiKey));
+    return new Error(redact(`e2b sweep: ${what} failed: ${msg}`, [apiKey]));
 }
 
 ;// CONCATENATED MODULE: ./src/cli/compare-table.ts
@@ -42275,13 +42783,42 @@ async function prepareBaseCode(req) {
         // Read now: the worktree is removed once the run ends.
         (0,external_node_fs_.readFileSync)(baseStrategy);
     }
-    const headFiles = await collectAgentFiles({ strategyPath: req.strategyPath, agentDir: headAgent });
-    const baseFiles = await collectAgentFiles({ strategyPath: baseStrategy, agentDir: baseAgent });
+    let baseHooks;
+    if (req.hooks) {
+        const head = (0,external_node_fs_.realpathSync)((0,external_node_path_.resolve)(req.hooks.path));
+        const candidate = inside(head, repoDir) ? (0,external_node_path_.join)(root, (0,external_node_path_.relative)(repoDir, head)) : undefined;
+        const found = candidate && (0,external_node_fs_.existsSync)(candidate) ? candidate : undefined;
+        if (!found)
+            notes.push('the hooks module is new in the head: both sides run the head hooks');
+        baseHooks = { ...req.hooks, path: found ?? head };
+    }
+    if (req.requirements) {
+        const head = (0,external_node_fs_.realpathSync)((0,external_node_path_.resolve)(req.requirements));
+        const candidate = inside(head, repoDir) ? (0,external_node_path_.join)(root, (0,external_node_path_.relative)(repoDir, head)) : undefined;
+        const base = candidate && (0,external_node_fs_.existsSync)(candidate) ? (0,external_node_fs_.readFileSync)(candidate, 'utf8') : undefined;
+        if (base !== (0,external_node_fs_.readFileSync)(head, 'utf8'))
+            notes.push("the base's e2b-requirements differ from the head's: both sides ran with the head's");
+    }
+    const headFiles = await collectAgentFiles({
+        strategyPath: req.strategyPath,
+        agentDir: headAgent,
+        hooks: req.hooks,
+        requirements: req.requirements
+    });
+    // Read now, like the strategy: the worktree is removed once the run ends.
+    const baseFiles = await collectAgentFiles({
+        strategyPath: baseStrategy,
+        agentDir: baseAgent,
+        hooks: baseHooks,
+        requirements: req.requirements
+    });
     const changed = [];
     if (!sameFiles(headFiles, baseFiles, 'agent/'))
         changed.push('agent');
     if (!sameFiles(headFiles, baseFiles, 'user_strategy/'))
         changed.push('strategy');
+    if (!sameFiles(headFiles, baseFiles, 'user_hooks/'))
+        changed.push('hooks');
     return { base: { ref, sha, changed, notes }, files: async () => baseFiles, dispose };
 }
 
@@ -42559,6 +43096,21 @@ const RUN_FLAGS = [
     { input: 'out', flag: '--out <dir>', help: 'directory for the results file and the report (default: .)' },
     { input: 'strategy-path', flag: '--strategy-path <file>', help: 'Python module with decide(bars, state)' },
     {
+        input: 'agent-hooks',
+        flag: '--agent-hooks <path>',
+        help: 'your swarm: Python module or package with any of setup, decide, on_message, vote, tally, merge_state, run_task'
+    },
+    {
+        input: 'hooks-config',
+        flag: '--hooks-config <json>',
+        help: 'JSON object passed to the hooks setup(config)'
+    },
+    {
+        input: 'hooks-timeout-ms',
+        flag: '--hooks-timeout-ms <ms>',
+        help: 'time budget of each hook call (default 1000)'
+    },
+    {
         input: 'fail-on-target',
         flag: '--fail-on-target',
         help: 'exit 1 when a benchmark misses a target',
@@ -42604,7 +43156,12 @@ const RUN_FLAGS = [
         flag: '--e2b-sandbox-url <url>',
         help: 'E2B sandbox URL (or env E2B_SANDBOX_URL)'
     },
-    { input: 'e2b-domain', flag: '--e2b-domain <domain>', help: 'E2B domain (or env E2B_DOMAIN)' }
+    { input: 'e2b-domain', flag: '--e2b-domain <domain>', help: 'E2B domain (or env E2B_DOMAIN)' },
+    {
+        input: 'e2b-requirements',
+        flag: '--e2b-requirements <file>',
+        help: 'pip requirements installed once per E2B sandbox before its agent starts (timed apart)'
+    }
 ];
 /** `--e2b-max-concurrency <n>` → `e2bMaxConcurrency`, commander's attribute name. */
 function attributeName(flag) {
@@ -42637,6 +43194,129 @@ function readerFromOptions(opts) {
 function flagError(err) {
     const shown = err.value.length > 80 ? `${err.value.slice(0, 77)}...` : err.value;
     return `error: invalid value ${JSON.stringify(shown)} for ${flagName(err.input)} — expected ${err.accepted}`;
+}
+
+;// CONCATENATED MODULE: ./src/cli/init.ts
+// `swarm-bench init`: writes a commented agent hooks module and the benchmark workflow into a repository, so a
+// newcomer goes from nothing to a first local run in two commands. It never overwrites: if either file exists,
+// nothing is written and the exit code is 2.
+
+
+const HOOKS_FILE = 'swarm_hooks.py';
+const WORKFLOW_FILE = (0,external_node_path_.join)('.github', 'workflows', 'swarm-bench.yml');
+const HOOKS_TEMPLATE = `"""Your swarm's agent hooks, loaded in every agent by swarm-bench (--agent-hooks / input agent-hooks).
+
+Define any of the hooks below; each one you leave out keeps swarm-bench's built-in behaviour. The protocol,
+sockets, counters and timing stay swarm-bench's: your code is what is measured, and its time is reported apart
+from the transport. Each call has a budget (hooks-timeout-ms, default 1000 ms); a hook that raises, returns the
+wrong shape or overruns fails the benchmarks that call it with an error naming the hook. print() goes to the
+agent's log (stderr), never into its control channel. Use the standard library, or dependencies your workflow
+installs with pip before the benchmark step.
+"""
+
+SIGNALS = {}  # what this agent heard from the others: origin agent id -> last payload size
+
+
+def setup(config):
+    """Once per agent at start, with the JSON object of hooks-config (default {})."""
+    SIGNALS.clear()
+
+
+def decide(bars, state):
+    """bars: OHLCV dicts {t, o, h, l, c, v}, oldest first; state: {cash, position, params}.
+    Returns {"signal": "buy"|"sell"|"hold", "confidence": 0..1}."""
+    closes = [b["c"] for b in bars[-20:]]
+    if len(closes) < 2:
+        return {"signal": "hold", "confidence": 0.0}
+    mean = sum(closes) / len(closes)
+    return {"signal": "buy" if closes[-1] > mean else "sell", "confidence": 0.5}
+
+
+def on_message(message, ctx):
+    """Once per application message at its destination (not on the agents that forward it; pings are transport).
+    message: {origin, seq, hops, path, payload}; ctx: {agentId, agentCount, from}. May return a JSON reply body."""
+    SIGNALS[message["origin"]] = len(message["payload"] or "")
+    return None
+
+
+# def vote(round, state):
+#     """The consensus vote. state: {agentId, agentCount, bars, cash, position, params}.
+#     Returns {"decision": "buy"|"sell"|"hold", "weight": number}."""
+#     return {"decision": decide(state["bars"], state)["signal"], "weight": 1.0}
+
+
+# def tally(votes):
+#     """The decision from every agent's vote: votes is [{agent, decision, weight}] in agent order.
+#     Returns "buy"|"sell"|"hold" (or {"decision": ...}); it must give every agent the same answer."""
+#     return max(("buy", "sell", "hold"), key=lambda d: sum(v["weight"] for v in votes if v["decision"] == d))
+
+
+# def merge_state(local, incoming):
+#     """State sync: local and incoming are {version, origin, data (bytes)}. Return the new local state in the same
+#     shape, or None to keep the local one."""
+#     return incoming if incoming["version"] >= local["version"] else None
+
+
+# def run_task(task):
+#     """A task of the task-distribution benchmark: {taskId, bars, strategy, capital}.
+#     Returns a JSON-serialisable dict, with "pnl" (number) and "trades" (int) when you have them."""
+#     return {"pnl": 0.0, "trades": 0}
+`;
+const WORKFLOW_TEMPLATE = `# Benchmarks your swarm (the agent hooks in ${HOOKS_FILE}) on every pull request against its base, side by side,
+# and records a baseline on every push to main and once a week. Written by \`npx swarm-bench init\`.
+name: Swarm benchmarks
+
+on:
+  pull_request:
+  push:
+    branches: [main]
+  schedule:
+    - cron: '17 3 * * 1'
+  workflow_dispatch:
+
+permissions:
+  actions: read # find and download the baseline artifact
+  contents: read # check out the code
+  pull-requests: write # the sticky PR comment
+
+concurrency:
+  group: swarm-bench-\${{ github.ref }}
+  cancel-in-progress: \${{ github.event_name == 'pull_request' }}
+
+jobs:
+  bench:
+    runs-on: ubuntu-latest
+    timeout-minutes: 30
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: '3.11'
+      # Your hooks' dependencies, if any, e.g.: - run: pip install -r requirements.txt
+      - uses: org/swarm-bench-action@v1
+        with:
+          # Without a key (forks, or no secret yet) the run falls back to the local provider, with a notice.
+          e2b-api-key: \${{ secrets.E2B_API_KEY }}
+          agent-hooks: ${HOOKS_FILE}
+          hooks-config: '{}'
+          hooks-timeout-ms: '1000'
+          profile: quick
+          fail-on-regression: 'true'
+`;
+/** Writes both files under `dir`, or neither when one exists. */
+function scaffold(dir) {
+    const targets = [
+        [(0,external_node_path_.join)(dir, HOOKS_FILE), HOOKS_TEMPLATE],
+        [(0,external_node_path_.join)(dir, WORKFLOW_FILE), WORKFLOW_TEMPLATE]
+    ];
+    const refused = targets.filter(([p]) => (0,external_node_fs_.existsSync)(p)).map(([p]) => (0,external_node_path_.relative)(dir, p));
+    if (refused.length > 0)
+        return { written: [], refused };
+    for (const [path, text] of targets) {
+        (0,external_node_fs_.mkdirSync)((0,external_node_path_.dirname)(path), { recursive: true });
+        (0,external_node_fs_.writeFileSync)(path, text, { flag: 'wx' }); // wx: never replace a file that appeared meanwhile
+    }
+    return { written: targets.map(([p]) => (0,external_node_path_.relative)(dir, p)), refused: [] };
 }
 
 ;// CONCATENATED MODULE: ./src/cli/parent.ts
@@ -42716,6 +43396,9 @@ const oneLine = (s) => {
 
 
 
+
+
+
 const THRESHOLDS_HELP = 'per-benchmark thresholds overriding --threshold: YAML or JSON, benchmark id, metric or benchmark/metric → percent (e.g. \'{"trading.consensus": 25}\')';
 const EXIT = { ok: 0, fatal: 1, targets: 1, usage: 2, sigint: 130, sigterm: 143 };
 const processIO = {
@@ -42743,7 +43426,7 @@ async function main(argv, io = processIO) {
     for (const f of RUN_FLAGS)
         run.addOption(new Option(f.flag, f.help));
     run
-        .addOption(new Option('--against <ref>', 'duet: measure the working tree side by side with this git ref (its agent/ and --strategy-path as committed there)'))
+        .addOption(new Option('--against <ref>', 'duet: measure the working tree side by side with this git ref (its agent/, --strategy-path and --agent-hooks as committed there)'))
         .addOption(new Option('--threshold <pct>', 'smallest change (percent) that can count as a regression (default 10)'))
         .addOption(new Option('--thresholds <map>', THRESHOLDS_HELP))
         .addOption(new Option('--fail-on-regression', 'with --against: exit 1 when a regression is found'));
@@ -42772,6 +43455,26 @@ async function main(argv, io = processIO) {
         code = await reportCommand(file, opts, io);
     });
     program
+        .command('init')
+        .description(`write a commented agent hooks module (${HOOKS_FILE}) and ${WORKFLOW_FILE}; never overwrites`)
+        .option('--dir <path>', 'the repository to write into', '.')
+        .action((opts) => {
+        code = initCommand(opts.dir, io);
+    });
+    program
+        .command('merge')
+        .description('merge the results of matrix shards that ran disjoint --only sets into one results file, report and exports; ' +
+        'the verdicts are recomputed from the samples kept, in one Holm family (a duet from both sides, else against --baseline)')
+        .argument('<results...>', "the shards' results JSON files (two or more)")
+        .requiredOption('--out <dir>', 'directory for the merged results, the report and the exports')
+        .option('--baseline <file>', 'without a duet: compare the merged results with this baseline results file')
+        .option('--threshold <pct>', 'smallest change (percent) that can count as a regression', '10')
+        .option('--thresholds <map>', THRESHOLDS_HELP)
+        .option('--fail-on-regression', 'exit 1 when a regression is found')
+        .action(async (files, opts) => {
+        code = mergeCommand(files, opts, io);
+    });
+    program
         .command('cleanup')
         .description('kill every sandbox (E2B) or agent process (local) tagged with a run tag')
         .requiredOption('--run-tag <tag>', 'the run tag to sweep')
@@ -42798,7 +43501,7 @@ async function main(argv, io = processIO) {
                 return EXIT.usage;
             // commander already printed "error: ..."; point at the help that lists the valid flags and values.
             const cmd = argv.find(a => !a.startsWith('-'));
-            const known = ['run', 'compare', 'report', 'cleanup'];
+            const known = ['run', 'compare', 'report', 'init', 'merge', 'cleanup'];
             io.stderr(cmd && known.includes(cmd)
                 ? `(valid flags and values: swarm-bench ${cmd} --help)\n`
                 : `(commands: ${known.join(', ')}; see swarm-bench --help)\n`);
@@ -42826,6 +43529,22 @@ async function runCommand(opts, io) {
         }
         catch (err) {
             io.stderr(`error: cannot read --strategy-path ${config.strategyPath}: ${err.message}\n`);
+            return EXIT.usage;
+        }
+    }
+    if (config.e2bRequirements) {
+        try {
+            (0,external_node_fs_.readFileSync)(config.e2bRequirements);
+        }
+        catch (err) {
+            io.stderr(`error: cannot read --e2b-requirements ${config.e2bRequirements}: ${err.message}\n`);
+            return EXIT.usage;
+        }
+    }
+    if (config.agentHooks) {
+        const { problem } = hooksModuleProblem(config.agentHooks);
+        if (problem) {
+            io.stderr(`error: --agent-hooks ${config.agentHooks}: ${problem} (expected ${HOOKS_ACCEPTED})\n`);
             return EXIT.usage;
         }
     }
@@ -42863,7 +43582,9 @@ async function runCommand(opts, io) {
                 ref: opts.against,
                 repoDir: process.cwd(),
                 headAgentDir: agentDir(),
-                strategyPath: config.strategyPath
+                strategyPath: config.strategyPath,
+                hooks: hooksSource(config),
+                requirements: config.e2bRequirements
             });
         }
         catch (err) {
@@ -42969,6 +43690,8 @@ function main_reproduce(config) {
         parts.push(`--cost-window-seconds ${config.costWindowSeconds}`);
     if (config.strategyPath)
         parts.push('--strategy-path <your strategy.py>');
+    if (config.agentHooks)
+        parts.push('--agent-hooks <your hooks>');
     return parts.join(' ');
 }
 const signalExit = (sig) => (sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
@@ -43046,6 +43769,75 @@ async function reportCommand(file, opts, io) {
         return EXIT.fatal;
     }
     io.stdout(listWritten(written));
+    return EXIT.ok;
+}
+function mergeCommand(files, opts, io) {
+    let thresholdPct;
+    let thresholds;
+    try {
+        const read = optionReader(opts);
+        thresholdPct = readNumber(read, 'threshold', 10, { min: 0, max: 1000 });
+        thresholds = readThresholds(read);
+    }
+    catch (err) {
+        if (err instanceof inputs_InputError) {
+            io.stderr(`error: invalid value ${JSON.stringify(err.value)} for --${err.input} — expected ${err.accepted}\n`);
+            return EXIT.usage;
+        }
+        throw err;
+    }
+    const shards = [];
+    for (const f of files) {
+        const r = readResultsOrExplain('shard', f, io);
+        if (!r)
+            return EXIT.usage;
+        shards.push({ name: f, results: r });
+    }
+    let merged;
+    try {
+        merged = mergeResults(shards);
+    }
+    catch (err) {
+        if (!(err instanceof MergeError))
+            throw err;
+        io.stderr(`error: cannot merge: ${err.message}\n`);
+        return EXIT.usage;
+    }
+    let comparison;
+    if (merged.duet) {
+        if (typeof opts.baseline === 'string')
+            io.stderr('swarm-bench: the shards ran a duet: --baseline is context only, not compared\n');
+        comparison = compareDuet(merged, { thresholdPct, thresholds });
+    }
+    else if (typeof opts.baseline === 'string') {
+        const base = readResultsOrExplain('--baseline', opts.baseline, io);
+        if (!base)
+            return EXIT.usage;
+        comparison = compareResults(base, merged, { thresholdPct, thresholds });
+    }
+    let written;
+    try {
+        const outDir = prepareOutDir(String(opts.out), process.cwd());
+        written = writeOutputs(outDir, { results: merged, comparison });
+    }
+    catch (err) {
+        if (err instanceof inputs_InputError) {
+            io.stderr(`${flagError(err)}\n`);
+            return EXIT.usage;
+        }
+        io.stderr(`error: cannot write to ${String(opts.out)}: ${err.message}\n`);
+        return EXIT.fatal;
+    }
+    const ids = merged.benchmarks.map(b => b.id);
+    io.stderr(`swarm-bench: merged ${shards.length} shards: ${ids.length} benchmark(s), $${merged.cost.usd.toFixed(6)}\n`);
+    if (comparison)
+        io.stdout(renderComparisonTable(comparison));
+    io.stdout(listWritten(written));
+    if (opts.failOnRegression && comparison && comparison.regressions.length > 0) {
+        io.stderr(`swarm-bench: --fail-on-regression: ${comparison.regressions.length} regression(s): ` +
+            `${comparison.regressions.map(v => v.key).join(', ')}\n`);
+        return EXIT.fatal;
+    }
     return EXIT.ok;
 }
 /** One line per written file, its kind padded so the paths line up. */
@@ -43133,6 +43925,22 @@ function killLocalAgents(tag) {
         }
     }
     return n;
+}
+function initCommand(dir, io) {
+    const root = (0,external_node_path_.resolve)(dir);
+    if (!(0,external_node_fs_.existsSync)(root)) {
+        io.stderr(`error: --dir ${dir}: no such directory\n`);
+        return EXIT.usage;
+    }
+    const r = scaffold(root);
+    if (r.refused.length > 0) {
+        io.stderr(`error: ${r.refused.join(' and ')} already exist(s) in ${root}; nothing was written (init never overwrites)\n`);
+        return EXIT.usage;
+    }
+    io.stdout(`wrote ${r.written.join(' and ')}\n\n` +
+        `next: npx swarm-bench run --provider local --agent-hooks ${HOOKS_FILE}\n` +
+        `then commit both files; the workflow benchmarks every pull request against its base.\n`);
+    return EXIT.ok;
 }
 
 

@@ -44654,7 +44654,7 @@ var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
 
 /***/ }),
 
-/***/ 3201:
+/***/ 9388:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -46115,7 +46115,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir: io_util_readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir: io_util_readdir, rename, rm, rmdir, stat: io_util_stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -46146,7 +46146,7 @@ const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
 function exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
-            yield stat(fsPath);
+            yield io_util_stat(fsPath);
         }
         catch (err) {
             if (err.code === 'ENOENT') {
@@ -46159,7 +46159,7 @@ function exists(fsPath) {
 }
 function isDirectory(fsPath_1) {
     return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        const stats = useStat ? yield io_util_stat(fsPath) : yield lstat(fsPath);
         return stats.isDirectory();
     });
 }
@@ -46189,7 +46189,7 @@ function tryGetExecutablePath(filePath, extensions) {
         let stats = undefined;
         try {
             // test file exists
-            stats = yield stat(filePath);
+            stats = yield io_util_stat(filePath);
         }
         catch (err) {
             if (err.code !== 'ENOENT') {
@@ -46217,7 +46217,7 @@ function tryGetExecutablePath(filePath, extensions) {
             filePath = originalFilePath + extension;
             stats = undefined;
             try {
-                stats = yield stat(filePath);
+                stats = yield io_util_stat(filePath);
             }
             catch (err) {
                 if (err.code !== 'ENOENT') {
@@ -47610,6 +47610,30 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 // EXTERNAL MODULE: ./node_modules/e2b/dist/index.js
 var dist = __nccwpck_require__(2980);
+;// CONCATENATED MODULE: ./src/secrets.ts
+// Secrets (the E2B key, the GitHub token) must never reach a log line or a file we write. The runner masks
+// registered secrets in its log, but not in files (report, results, comment); everything we write goes through
+// `redact` too, as a second line of defence behind the provider's own redaction.
+/** Shorter values would blank out ordinary words; real keys and tokens are far longer. */
+const MIN_SECRET_LENGTH = 8;
+function usableSecrets(values) {
+    return [...new Set(values.map(v => v?.trim() ?? '').filter(v => v.length >= MIN_SECRET_LENGTH))];
+}
+function secrets_redact(text, secrets) {
+    let out = text;
+    for (const s of secrets)
+        if (s && out.includes(s))
+            out = out.split(s).join('***');
+    return out;
+}
+/** A JSON-serialisable value with every secret replaced inside its strings. */
+function redactDeep(value, secrets) {
+    const json = JSON.stringify(value);
+    // Only secrets that JSON leaves as they are can be replaced safely inside the serialised text.
+    const safe = secrets.filter(s => s && JSON.stringify(s) === `"${s}"` && json.includes(s));
+    return safe.length === 0 ? value : JSON.parse(secrets_redact(json, safe));
+}
+
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: external "node:string_decoder"
@@ -47936,6 +47960,7 @@ function sleep(ms, signal) {
 
 
 
+
 const E2B_WORKDIR = '/home/user/swarm';
 const DEFAULT_E2B_TIMEOUT_MS = (/* unused pure expression or super */ null && (10 * 60 * 1000));
 /** Header E2B requires on requests to a sandbox created with `allowPublicTraffic: false`. */
@@ -47972,12 +47997,6 @@ async function withDeadline(ms, outer, fn) {
         clearTimeout(timer);
         outer?.removeEventListener('abort', onAbort);
     }
-}
-/** Replace every occurrence of the secret in a message. */
-function redact(text, secret) {
-    if (!secret)
-        return text;
-    return text.split(secret).join('***');
 }
 function isGoneError(err) {
     const name = err?.name;
@@ -48153,7 +48172,7 @@ class E2BSandbox {
         let msg = errorText(err);
         if (isGoneError(err))
             msg = `the sandbox is no longer running (it expired or was killed): ${msg}`;
-        return redact(`e2b sandbox ${this.label} (${this.id}): ${msg}`, this.ctx.apiKey);
+        return redact(`e2b sandbox ${this.label} (${this.id}): ${msg}`, [this.ctx.apiKey]);
     }
     async writeFiles(files) {
         if (files.length === 0)
@@ -48263,7 +48282,7 @@ class E2BProvider {
         this.limiter = new CreationLimiter(this.limits);
         this.retry = { retries: 6, baseMs: 500, maxMs: 8000, deadlineMs: 90_000, ...opts.retry };
         const log = opts.log ?? (() => { });
-        this.log = m => log(redact(m, opts.apiKey));
+        this.log = m => log(redact(m, [opts.apiKey]));
         this.client = new E2B({
             apiKey: opts.apiKey,
             apiUrl: opts.apiUrl,
@@ -48332,8 +48351,8 @@ class E2BProvider {
     createError(err, label) {
         const cause = err instanceof RetryExhaustedError ? err.cause : err;
         if (classifyError(cause).kind === 'auth')
-            return new E2BAuthError(`E2B rejected the API key (${redact(errorText(cause), this.opts.apiKey)})`);
-        return new Error(redact(`e2b: creating sandbox ${label} failed: ${errorText(err)}`, this.opts.apiKey));
+            return new E2BAuthError(`E2B rejected the API key (${redact(errorText(cause), [this.opts.apiKey])})`);
+        return new Error(redact(`e2b: creating sandbox ${label} failed: ${errorText(err)}`, [this.opts.apiKey]));
     }
     live() {
         return this.all.filter(s => s.alive);
@@ -48353,6 +48372,7 @@ class E2BProvider {
 
 
 
+
 /** Kill every sandbox whose metadata matches; returns how many this call killed. */
 async function sweepSandboxes(opts) {
     return (await sweepSandboxesDetailed(opts)).killed;
@@ -48362,7 +48382,7 @@ async function sweepSandboxesDetailed(opts) {
         throw new E2BAuthError('No E2B API key was given, so leftover sandboxes cannot be swept');
     if (Object.keys(opts.metadata).length === 0)
         throw new Error('refusing to sweep without a metadata filter: it would kill every sandbox of the team');
-    const log = (m) => opts.log?.(redact(m, opts.apiKey));
+    const log = (m) => opts.log?.(secrets_redact(m, [opts.apiKey]));
     const { Sandbox } = new dist.E2B({
         apiKey: opts.apiKey,
         apiUrl: opts.apiUrl,
@@ -48415,7 +48435,7 @@ function sweepError(err, apiKey, what) {
     const msg = errors_errorText(err);
     if (limits_classifyError(cause).kind === 'auth')
         return new E2BAuthError(`E2B rejected the API key while ${what}`);
-    return new Error(redact(`e2b sweep: ${what} failed: ${msg}`, apiKey));
+    return new Error(secrets_redact(`e2b sweep: ${what} failed: ${msg}`, [apiKey]));
 }
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
@@ -48476,10 +48496,16 @@ function projectRoot() {
 
 
 
+
 /** Folder (relative to the sandbox workdir) the agent package is uploaded into; the agent runs from it. */
 const AGENT_UPLOAD_DIR = 'agent';
 /** Fixed place of the user's strategy module inside the sandbox, relative to the workdir. */
 const USER_STRATEGY_PATH = 'user_strategy/strategy.py';
+/** Folder (relative to the workdir) the user's agent hooks module or package is uploaded into. */
+const USER_HOOKS_DIR = 'user_hooks';
+/** Where the E2B requirements file is uploaded, and the folder (beside `agent/`) pip installs it into. */
+const USER_REQUIREMENTS_PATH = 'user_requirements/requirements.txt';
+const PYDEPS_DIR = 'pydeps';
 /** Env var every agent process carries, so sweeps and tests can find the processes of one run. */
 const RUN_TAG_ENV = 'SWARM_BENCH_RUN';
 /** Sandbox metadata key carrying the run tag (E2B metadata; the post-step sweep filters on it). */
@@ -48521,8 +48547,52 @@ async function collectAgentFiles(opts = {}) {
         files.push({ path: USER_STRATEGY_PATH, data });
         strategyPath = USER_STRATEGY_PATH;
     }
+    const hooks = opts.hooks ? await addHooks(opts.hooks, files) : undefined;
+    if (opts.requirements) {
+        try {
+            files.push({ path: USER_REQUIREMENTS_PATH, data: await readFile(opts.requirements) });
+        }
+        catch (err) {
+            throw new Error(`cannot read requirements ${opts.requirements}: ${err.message}`, {
+                cause: err
+            });
+        }
+    }
     const bytes = files.reduce((s, f) => s + Buffer.byteLength(f.data), 0);
-    return { files, bytes, strategyPath };
+    return {
+        files,
+        bytes,
+        strategyPath,
+        ...(hooks ? { hooks } : {}),
+        ...(opts.requirements ? { requirements: USER_REQUIREMENTS_PATH } : {})
+    };
+}
+/** Adds the hooks module (or every .py file of the package) under user_hooks/, keeping its name. */
+async function addHooks(src, files) {
+    const module = basename(src.path);
+    const target = posix.join(USER_HOOKS_DIR, module);
+    try {
+        if ((await stat(src.path)).isDirectory()) {
+            const rel = [];
+            await listPython(src.path, src.path, rel);
+            for (const r of rel.sort()) {
+                files.push({ path: posix.join(target, ...r.split(sep)), data: await readFile(join(src.path, r)) });
+            }
+        }
+        else {
+            files.push({ path: target, data: await readFile(src.path) });
+        }
+    }
+    catch (err) {
+        throw new Error(`cannot read agent hooks ${src.path}: ${err.message}`, { cause: err });
+    }
+    return { path: target, module, config: src.config ?? {}, timeoutMs: src.timeoutMs ?? 1000 };
+}
+/** The hooks of a run's config, in the shape collectAgentFiles takes. */
+function hooksSource(config) {
+    return config.agentHooks
+        ? { path: config.agentHooks, config: config.hooksConfig, timeoutMs: config.hooksTimeoutMs }
+        : undefined;
 }
 /**
  * Address the agent's peer server binds. Local peers all dial 127.0.0.1, so nothing else may reach the server;
@@ -48530,6 +48600,29 @@ async function collectAgentFiles(opts = {}) {
  */
 function peerBindHost(provider) {
     return provider === 'e2b' ? '0.0.0.0' : '127.0.0.1';
+}
+/**
+ * pip installing the uploaded requirements into `pydeps/` beside the agent folder (run from the agent folder, like
+ * the agent): nothing outside the sandbox's workdir is touched, and the agent finds it through PYTHONPATH.
+ */
+function requirementsInstallCommand(requirements, python = 'python3') {
+    return {
+        command: python,
+        args: [
+            '-m',
+            'pip',
+            'install',
+            '--quiet',
+            '--disable-pip-version-check',
+            '--no-input',
+            '--target',
+            posix.join('..', PYDEPS_DIR),
+            '-r',
+            posix.relative(AGENT_UPLOAD_DIR, requirements)
+        ],
+        cwd: AGENT_UPLOAD_DIR,
+        env: { PYTHONDONTWRITEBYTECODE: '1' }
+    };
 }
 /** The agent's start command: unbuffered, run as a module from the uploaded agent folder, tagged with the run. */
 function agentStartCommand(runTag, python = 'python3', host = '127.0.0.1') {
@@ -48593,30 +48686,6 @@ function killPids(pids) {
         }
     }
     return killed;
-}
-
-;// CONCATENATED MODULE: ./src/action/secrets.ts
-// Secrets (the E2B key, the GitHub token) must never reach a log line or a file we write. The runner masks
-// registered secrets in its log, but not in files (report, results, comment); everything we write goes through
-// `redact` too, as a second line of defence behind the provider's own redaction.
-/** Shorter values would blank out ordinary words; real keys and tokens are far longer. */
-const MIN_SECRET_LENGTH = 8;
-function usableSecrets(values) {
-    return [...new Set(values.map(v => v?.trim() ?? '').filter(v => v.length >= MIN_SECRET_LENGTH))];
-}
-function secrets_redact(text, secrets) {
-    let out = text;
-    for (const s of secrets)
-        if (out.includes(s))
-            out = out.split(s).join('***');
-    return out;
-}
-/** A JSON-serialisable value with every secret replaced inside its strings. */
-function redactDeep(value, secrets) {
-    const json = JSON.stringify(value);
-    // Only secrets that JSON leaves as they are can be replaced safely inside the serialised text.
-    const safe = secrets.filter(s => JSON.stringify(s) === `"${s}"` && json.includes(s));
-    return safe.length === 0 ? value : JSON.parse(secrets_redact(json, safe));
 }
 
 ;// CONCATENATED MODULE: ./src/action/state.ts
@@ -48703,7 +48772,7 @@ async function runPost() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3201);
+/* harmony import */ var _action_post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9388);
 // Entry point of the action's post step (bundled to dist/post.js): sweep what the main step may have left.
 
 await (0,_action_post_step_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
