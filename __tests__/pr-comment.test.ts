@@ -15,6 +15,7 @@ import { geometricMean, overallImpact, worseRatio } from '../src/report/impact.j
 import { renderJobSummary } from '../src/report/summary.js'
 import { mulberry32 } from '../src/stats/bootstrap.js'
 import { analyseTrend } from '../src/stats/trend.js'
+import { applyConfirmation } from '../src/action/confirm.js'
 import { artifactRuns, duetRun, MATRIX, type Factors } from './support/digest-fixtures.js'
 
 const GOLDEN = join(import.meta.dirname, 'golden', 'comment')
@@ -105,6 +106,18 @@ function cases(): Record<string, Case> {
     },
     fork: { results: one, comparison: compareDuet(one), fork: true },
     'user-hooks': { results: hooked, comparison: compareDuet(hooked) },
+    'cost-over-budget': {
+      results: one,
+      comparison: {
+        ...compareDuet(one),
+        budget: { maxUsd: 0.0001, usd: one.cost.usd, estimated: true, exceeded: one.cost.usd > 0.0001 }
+      }
+    },
+    // The re-measurement (an unchanged duet) does not repeat the regression: it is cleared.
+    'confirm-cleared': {
+      results: one,
+      comparison: applyConfirmation(compareDuet(one), [compareDuet(same)], 0.0003)
+    },
     'change-point': {
       results: stepped,
       comparison: {
