@@ -1,5 +1,5 @@
 // On a pull request, the comment exactly as it would be posted (marker included), as data: a `workflow_run`
-// workflow with a write token only has to post it (the fork pattern in the README).
+// workflow with a write token only has to post it (the fork pattern in docs/workflows.md).
 import { withMarker } from '../github/comment.js'
 import { renderComment } from '../report/comment.js'
 import { identity, type Exporter } from './types.js'
