@@ -27,7 +27,8 @@ import {
   MAX_COMMENT_CHARS,
   createGitHubClient,
   isBaselineBranchRun,
-  readRunnerContext
+  readRunnerContext,
+  stickyMarker
 } from './github/index.js'
 import { renderComment, resolvedNotice } from './report/index.js'
 import { outputPaths, writeOutputs, WriteOutputsError, type WrittenOutput } from './export/write.js'
@@ -41,10 +42,6 @@ import { compareDuet } from './duet/verdict.js'
 import { acceptByLabel, methodDocUrl } from './action/review.js'
 import { errorText } from './errors.js'
 import { confirmRegressions } from './action/confirm.js'
-
-/** One sticky comment per artifact name, so jobs benchmarking different things keep separate comments. */
-export const stickyMarker = (artifactName: string): string =>
-  `<!-- swarm-bench-action:sticky:${artifactName} -->`
 
 export async function run(): Promise<void> {
   // Mask the secrets before anything can print them, even an input error.

@@ -3,11 +3,12 @@ import { parseRunConfig, type RunConfig } from './config.js'
 import { DEFAULT_HISTORY_RUNS, MAX_HISTORY } from '../results/schema.js'
 import { readBoolean, readEnum, readNumber, readString, type InputReader } from './inputs.js'
 import { readThresholds } from './thresholds.js'
+import { COMMENT_MODES, type CommentMode } from '../github/comment.js'
 
-export const COMMENT_MODES = ['always', 'on-change', 'on-regression', 'never'] as const
+export { COMMENT_MODES, type CommentMode }
+
 export const DUET_MODES = ['auto', 'off'] as const
 export type DuetMode = (typeof DUET_MODES)[number]
-export type CommentMode = (typeof COMMENT_MODES)[number]
 
 const ARTIFACT_NAME = {
   pattern: /^[^"<>:|*?\\/\r\n]{1,200}$/,

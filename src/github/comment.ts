@@ -5,9 +5,14 @@ import type { GitHubClient } from './octokit.js'
 
 /** GitHub refuses comment bodies longer than this (422 "Body is too long"). */
 export const MAX_COMMENT_CHARS = 65536
-export const DEFAULT_COMMENT_MARKER = '<!-- swarm-bench-action:pr-comment -->'
 
-export type CommentMode = 'always' | 'on-change' | 'on-regression' | 'never'
+/** Input `comment`: when the sticky comment is posted (see StickyCommentOptions.mode). */
+export const COMMENT_MODES = ['always', 'on-change', 'on-regression', 'never'] as const
+export type CommentMode = (typeof COMMENT_MODES)[number]
+
+/** The hidden marker of the sticky comment: one per artifact name, so jobs benchmarking different things keep separate comments. */
+export const stickyMarker = (artifactName: string): string =>
+  `<!-- swarm-bench-action:sticky:${artifactName} -->`
 
 export interface StickyCommentOptions {
   owner: string

@@ -5,12 +5,12 @@ import type { Results } from '../results/schema.js'
 import type { Comparison } from '../stats/compare.js'
 import { safeUrl } from './escape.js'
 import { renderDigest } from './pr-digest.js'
+import { MAX_COMMENT_CHARS } from '../github/comment.js'
 
-/** Hidden marker that identifies our comment among the pull request's comments. */
+/** The body's first line: marks it as ours for a reader. Finding the sticky comment uses stickyMarker (github/comment.ts). */
 export const COMMENT_MARKER = '<!-- swarm-bench: sticky -->'
 
-/** GitHub rejects comment bodies longer than this. */
-export const MAX_COMMENT_CHARS = 65_536
+export { MAX_COMMENT_CHARS }
 
 export interface CommentOptions {
   /** Link to the report artifact or the run page, shown at the end. */
