@@ -41780,7 +41780,10 @@ const biggerIsBetterExporter = customExporter('higher');
 
 /** GitHub refuses comment bodies longer than this (422 "Body is too long"). */
 const MAX_COMMENT_CHARS = 65536;
-const DEFAULT_COMMENT_MARKER = '<!-- swarm-bench-action:pr-comment -->';
+/** Input `comment`: when the sticky comment is posted (see StickyCommentOptions.mode). */
+const COMMENT_MODES = (/* unused pure expression or super */ null && (['always', 'on-change', 'on-regression', 'never']));
+/** The hidden marker of the sticky comment: one per artifact name, so jobs benchmarking different things keep separate comments. */
+const stickyMarker = (artifactName) => `<!-- swarm-bench-action:sticky:${artifactName} -->`;
 function withMarker(body, marker) {
     return body.includes(marker) ? body : `${marker}\n${body}`;
 }
@@ -42419,16 +42422,16 @@ function renderDigest(results, comparison, opts) {
 ;// CONCATENATED MODULE: ./src/report/comment.ts
 
 
-/** Hidden marker that identifies our comment among the pull request's comments. */
+
+/** The body's first line: marks it as ours for a reader. Finding the sticky comment uses stickyMarker (github/comment.ts). */
 const COMMENT_MARKER = '<!-- swarm-bench: sticky -->';
-/** GitHub rejects comment bodies longer than this. */
-const comment_MAX_COMMENT_CHARS = 65_536;
+
 /** The notice of comment mode `on-regression` when the regression an earlier comment reported is gone. */
 const resolvedNotice = (sha) => `> ✅ **Resolved**: the regression this comment reported earlier is gone` +
     (sha ? ` as of \`${sha.slice(0, 12).replace(/[^0-9a-f]/gi, '')}\`` : '') +
     '. The results below are the latest run.';
 function renderComment(results, comparison, opts = {}) {
-    const max = Math.min(opts.maxChars ?? comment_MAX_COMMENT_CHARS, comment_MAX_COMMENT_CHARS);
+    const max = Math.min(opts.maxChars ?? MAX_COMMENT_CHARS, MAX_COMMENT_CHARS);
     const links = [
         safeUrl(opts.reportUrl) ? `[full report](${safeUrl(opts.reportUrl)})` : undefined,
         safeUrl(opts.runUrl) ? `[workflow run](${safeUrl(opts.runUrl)})` : undefined
@@ -42451,7 +42454,7 @@ function renderComment(results, comparison, opts = {}) {
 
 ;// CONCATENATED MODULE: ./src/export/pr-comment.ts
 // On a pull request, the comment exactly as it would be posted (marker included), as data: a `workflow_run`
-// workflow with a write token only has to post it (the fork pattern in the README).
+// workflow with a write token only has to post it (the fork pattern in docs/workflows.md).
 
 
 
