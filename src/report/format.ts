@@ -1,4 +1,5 @@
 // Number formatting shared by the renderers: readable, never "NaN" or "undefined".
+import type { Category } from '../results/schema.js'
 
 const group = (digits: string): string => digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',')
 
@@ -62,4 +63,14 @@ export function mermaidNumber(value: number): string {
   const digits = Math.min(20, Math.max(0, 5 - Math.floor(Math.log10(Math.abs(value)))))
   const fixed = value.toFixed(digits)
   return fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed
+}
+
+/** A benchmark category as a section title. */
+export const CATEGORY_TITLES: Record<Category, string> = {
+  creation: 'Swarm creation',
+  scalability: 'Scalability',
+  trading: 'Trading operations',
+  communication: 'Communication',
+  resources: 'Resources',
+  costs: 'Costs'
 }

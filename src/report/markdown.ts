@@ -12,7 +12,7 @@
 //   unit `x`         a ratio such as a speedup
 //   facts            `scaling_exponent.<metric>` (number), `sublinear.<metric>` (boolean), `winner.<measure>`
 //                    (topology name), `speedup.<what>` (number); any other fact is listed with its benchmark
-import type { BenchmarkResult, Category, Metric, Results } from '../results/schema.js'
+import type { BenchmarkResult, Metric, Results } from '../results/schema.js'
 import type { Comparison } from '../stats/compare.js'
 import { BENCHMARK_IDS, CATEGORIES } from '../bench/catalog.js'
 import { averageAllocation, projectAlwaysOn, projectCost } from '../cost/pricing.js'
@@ -31,7 +31,7 @@ import {
   type TopologyGroup
 } from './data.js'
 import { code, escapeMd } from './escape.js'
-import { fmtDuration, fmtNum, fmtP, fmtPct, fmtUsd, fmtValue } from './format.js'
+import { CATEGORY_TITLES, fmtDuration, fmtNum, fmtP, fmtPct, fmtUsd, fmtValue } from './format.js'
 import { comparisonContext, sortVerdicts, verdictLine, VERDICT_ICON } from './verdicts.js'
 import { stepLines, trendSection } from './trend.js'
 
@@ -46,14 +46,6 @@ export interface ReportOptions {
   maxRecommendations?: number
 }
 
-const CATEGORY_TITLES: Record<Category, string> = {
-  creation: 'Swarm creation',
-  scalability: 'Scalability',
-  trading: 'Trading operations',
-  communication: 'Communication',
-  resources: 'Resources',
-  costs: 'Costs'
-}
 const STATUS_ICON: Record<BenchmarkResult['status'], string> = {
   passed: '✅',
   failed: '❌',

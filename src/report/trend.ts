@@ -1,12 +1,11 @@
 // The trend of the gated headlines over the baseline's history, and the steps found in it (src/stats/trend.ts):
 // the "since <run> (<sha>), <metric> stepped +12 %" lines, one Mermaid line chart per benchmark category and a
 // text table with the same runs for viewers that do not render Mermaid.
-import type { Category } from '../results/schema.js'
 import { MIN_STEP_RUNS } from '../stats/change-points.js'
 import type { Trend, TrendSeries, TrendStep } from '../stats/trend.js'
 import { mermaidChart } from './charts.js'
 import { code, escapeMd } from './escape.js'
-import { fmtNum, fmtP, fmtValue } from './format.js'
+import { CATEGORY_TITLES, fmtNum, fmtP, fmtValue } from './format.js'
 
 export interface TrendRenderOptions {
   /** Newest runs drawn and tabled (the search reads all of them). Default 50. */
@@ -30,14 +29,6 @@ const PALETTE: [name: string, hex: string][] = [
   ['purple', '#9467bd'],
   ['brown', '#8c564b']
 ]
-const CATEGORY_TITLES: Record<Category, string> = {
-  creation: 'Swarm creation',
-  scalability: 'Scalability',
-  trading: 'Trading operations',
-  communication: 'Communication',
-  resources: 'Resources',
-  costs: 'Costs'
-}
 const BLOCKS = '▁▂▃▄▅▆▇█'
 
 /** `+12 %`: whole percent from 10 up, one decimal below. */
