@@ -38935,7 +38935,6 @@ function code(value, max = DEFAULT_MAX_LENGTH) {
 const safeUrl = (url) => url && /^https?:\/\/[^\s()<>]+$/.test(url) ? url : undefined;
 
 ;// CONCATENATED MODULE: ./src/report/format.ts
-// Number formatting shared by the renderers: readable, never "NaN" or "undefined".
 const group = (digits) => digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 /** 3–4 significant figures, thousands grouped; `—` for missing or non-finite. */
 function format_fmtNum(value) {
@@ -39010,6 +39009,15 @@ function mermaidNumber(value) {
     const fixed = value.toFixed(digits);
     return fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed;
 }
+/** A benchmark category as a section title. */
+const CATEGORY_TITLES = {
+    creation: 'Swarm creation',
+    scalability: 'Scalability',
+    trading: 'Trading operations',
+    communication: 'Communication',
+    resources: 'Resources',
+    costs: 'Costs'
+};
 
 ;// CONCATENATED MODULE: ./src/report/console.ts
 
@@ -40077,6 +40085,9 @@ function findStep(values, opts) {
 const change_points_mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 ;// CONCATENATED MODULE: ./src/report/trend.ts
+// The trend of the gated headlines over the baseline's history, and the steps found in it (src/stats/trend.ts):
+// the "since <run> (<sha>), <metric> stepped +12 %" lines, one Mermaid line chart per benchmark category and a
+// text table with the same runs for viewers that do not render Mermaid.
 
 
 
@@ -40090,14 +40101,6 @@ const PALETTE = [
     ['purple', '#9467bd'],
     ['brown', '#8c564b']
 ];
-const CATEGORY_TITLES = {
-    creation: 'Swarm creation',
-    scalability: 'Scalability',
-    trading: 'Trading operations',
-    communication: 'Communication',
-    resources: 'Resources',
-    costs: 'Costs'
-};
 const BLOCKS = '▁▂▃▄▅▆▇█';
 /** `+12 %`: whole percent from 10 up, one decimal below. */
 const stepPct = (pct) => {
@@ -40238,14 +40241,6 @@ function trendSection(trend, opts = {}) {
 
 
 
-const markdown_CATEGORY_TITLES = {
-    creation: 'Swarm creation',
-    scalability: 'Scalability',
-    trading: 'Trading operations',
-    communication: 'Communication',
-    resources: 'Resources',
-    costs: 'Costs'
-};
 const STATUS_ICON = {
     passed: '✅',
     failed: '❌',
@@ -40359,7 +40354,7 @@ function markdown_performance(results) {
         const benches = results.benchmarks.filter(b => b.category === c);
         if (!benches.length)
             continue;
-        out.push(`### ${markdown_CATEGORY_TITLES[c] ?? escape_escapeMd(c)}`, '', ...benches.flatMap(b => [benchmarkBlock(b), '']));
+        out.push(`### ${CATEGORY_TITLES[c] ?? escape_escapeMd(c)}`, '', ...benches.flatMap(b => [benchmarkBlock(b), '']));
     }
     if (!out.length)
         out.push('This run recorded no benchmark.');
