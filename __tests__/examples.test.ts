@@ -1,6 +1,6 @@
-// The two example swarms of examples/, run as a user runs them: the whole quick matrix on the local provider, and
-// the benchmarks that call their hooks on the e2b provider (real SDK, local E2B emulator). Their hooks are named as
-// the user's and their time is reported apart.
+// The two example swarms of examples/, run as a user runs them: the whole quick matrix on the local provider and on
+// the e2b provider (real SDK, local E2B emulator). Their hooks are named as the user's and their time is reported
+// apart.
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BENCHMARK_IDS } from '../src/bench/catalog.js'
@@ -53,14 +53,8 @@ describe('the example swarms run the whole quick matrix locally', () => {
   }
 })
 
-describe('the example swarms on the e2b provider (emulator)', () => {
+describe('the example swarms run the whole quick matrix on the e2b provider (emulator)', () => {
   const API_KEY = 'e2b_examples_key_41414141'
-  const ONLY = [
-    'trading.task-distribution',
-    'trading.consensus',
-    'communication.state-sync',
-    'communication.message-throughput'
-  ]
   let emu: E2BEmulator
   beforeAll(async () => {
     emu = await startE2BEmulator({ apiKey: API_KEY })
@@ -69,7 +63,7 @@ describe('the example swarms on the e2b provider (emulator)', () => {
     await emu.close()
   })
   for (const name of Object.keys(EXAMPLES) as Example[]) {
-    it(`${name}: every benchmark that calls its hooks`, async () => {
+    it(`${name}: the whole quick matrix`, async () => {
       const config = benchConfig({
         provider: 'e2b',
         'e2b-api-key': API_KEY,
@@ -77,16 +71,11 @@ describe('the example swarms on the e2b provider (emulator)', () => {
         'e2b-sandbox-url': emu.url,
         'e2b-plan': 'pro',
         'create-rate': '20',
-        only: ONLY.join(','),
         'run-tag': `examples-${name}`,
         ...inputs(name)
       })
       const results = await runBenchmarks(config)
-      expectMeasured(
-        results,
-        name,
-        BENCHMARK_IDS.filter(id => ONLY.includes(id))
-      )
+      expectMeasured(results, name, BENCHMARK_IDS)
       expect(emu.stats().peerRequests).toBeGreaterThan(0)
     }, 300_000)
   }
