@@ -266,7 +266,9 @@ export const consensus: Benchmark<{ topology: string; agents: number; rounds: nu
         labels,
         target: ctx.target('agreement_pct'),
         gate: false,
-        description: 'rounds in which every agent reported the same decision (checked, not assumed)'
+        description:
+          'correctness check, not a measure of agreement under faults: rounds in which every agent reported the same ' +
+          'decision (each waits for all votes, so anything below 100 % is a protocol bug)'
       })
     ]
     if (hook.length > 0) metrics.push(userHookMetric(hook, decision, labels))
