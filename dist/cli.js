@@ -34391,7 +34391,8 @@ const consensus = {
                 labels,
                 target: ctx.target('agreement_pct'),
                 gate: false,
-                description: 'rounds in which every agent reported the same decision (checked, not assumed)'
+                description: 'correctness check, not a measure of agreement under faults: rounds in which every agent reported the same ' +
+                    'decision (each waits for all votes, so anything below 100 % is a protocol bug)'
             })
         ];
         if (hook.length > 0)
@@ -34693,8 +34694,8 @@ const SEED_TARGETS = {
     'creation.parallel-speedup/speedup': seedTarget('>', 1.5, 'mean'),
     'trading.strategy-execution/compute_ms': seedTarget('<', 100),
     'trading.consensus/decision_ms': seedTarget('<', 200),
-    // The seed's consensus "reached" check: every round must agree.
-    'trading.consensus/agreement_pct': seedTarget('>=', 100, 'mean'),
+    // No target on trading.consensus/agreement_pct: every agent waits for all n votes and tallies the same ones, so
+    // agreement is 100 % unless the protocol is broken. It stays a checked correctness figure, not a target.
     'communication.inter-agent-latency/rtt_ms': seedTarget('<', 50),
     'communication.message-throughput/msg_per_s': seedTarget('>', 50, 'mean')
 };
