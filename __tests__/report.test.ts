@@ -8,6 +8,7 @@ import { compareResults } from '../src/stats/compare.js'
 import { renderComment, COMMENT_MARKER, MAX_COMMENT_CHARS } from '../src/report/comment.js'
 import { renderConsoleSummary } from '../src/report/console.js'
 import { escapeMd, mermaidText, stripControl } from '../src/report/escape.js'
+import { targetMargin } from '../src/report/data.js'
 import { fmtNum, fmtUsd, mermaidNumber } from '../src/report/format.js'
 import { renderReport } from '../src/report/markdown.js'
 import { renderJobSummary } from '../src/report/summary.js'
@@ -240,7 +241,11 @@ describe('renderReport', () => {
     // executive summary counts and targets tied to each metric
     expect(md).toMatch(/\| 18 \| 16 \| 1 \| 1 \| 0 \|/)
     expect(md).toContain('**Targets:** 1 of 2 met.')
-    expect(md).toMatch(/rtt\\_slow\\_ms \| p95 &lt; 50 ms \(seed\) \| p95 8\d\.\d\d ms \| ❌ missed/)
+    // the margin column: 50 ms ÷ p95 8x ms ≈ 0.6× (outside), and the local run says it cannot judge a network
+    expect(md).toMatch(
+      /rtt\\_slow\\_ms \| p95 &lt; 50 ms \(seed\) \| p95 8\d\.\d\d ms \| 0\.(5|6)\d*× \| ❌ missed/
+    )
+    expect(md).toContain('A local run cannot judge what a network will do')
     // errored benchmark shows its error (escaped)
     expect(md).toContain('💥 **Error:** agent 2 exited: &lt;script&gt;')
     // cost labelled and computed from the run: 6 × 30 s × $0.00003025 = $0.005445
@@ -446,5 +451,16 @@ describe('renderJobSummary and renderConsoleSummary', () => {
     expect(text).not.toContain('\u001b')
     expect(text).not.toMatch(/undefined|NaN/)
     expect(renderConsoleSummary(head)).toContain('verdict: not compared')
+  })
+})
+
+describe('targetMargin', () => {
+  it('is target ÷ measured for an upper bound and measured ÷ target for a lower bound', () => {
+    expect(targetMargin('<', 100, 0.015)).toBeCloseTo(6666.67, 1)
+    expect(targetMargin('<=', 50, 100)).toBe(0.5)
+    expect(targetMargin('>', 1.5, 3)).toBe(2)
+    expect(targetMargin('>=', 100, 100)).toBe(1)
+    expect(targetMargin('<', 100, 0)).toBeUndefined()
+    expect(targetMargin(undefined, 100, 1)).toBeUndefined()
   })
 })

@@ -56,6 +56,20 @@ export interface TargetRow {
   met: boolean
 }
 
+/**
+ * How far the measured value is inside (> 1) or outside (< 1) its target, as a ratio: target ÷ measured for an
+ * upper bound, measured ÷ target for a lower bound. Undefined when either is missing or not positive.
+ */
+export function targetMargin(
+  op: string | undefined,
+  target: number | undefined,
+  measured: number | undefined
+): number | undefined {
+  if (op === undefined || target === undefined || measured === undefined) return undefined
+  if (!(target > 0) || !(measured > 0)) return undefined
+  return op.startsWith('<') ? target / measured : measured / target
+}
+
 export function targetRows(results: Results): TargetRow[] {
   const rows: TargetRow[] = []
   for (const b of results.benchmarks) {
