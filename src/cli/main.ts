@@ -221,9 +221,7 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
     thresholds = readThresholds(optionReader(opts))
   } catch (err) {
     if (err instanceof InputError) {
-      io.stderr(
-        `error: invalid value ${JSON.stringify(err.value)} for --${err.input} — expected ${err.accepted}\n`
-      )
+      io.stderr(`${flagError(err)}\n`)
       return EXIT.usage
     }
     throw err
@@ -388,9 +386,7 @@ function compareCommand(base: string, head: string, opts: Record<string, unknown
     thresholds = readThresholds(read)
   } catch (err) {
     if (err instanceof InputError) {
-      io.stderr(
-        `error: invalid value ${JSON.stringify(err.value)} for --${err.input} — expected ${err.accepted}\n`
-      )
+      io.stderr(`${flagError(err)}\n`)
       return EXIT.usage
     }
     throw err
@@ -444,9 +440,7 @@ function mergeCommand(files: string[], opts: Record<string, unknown>, io: CliIO)
     thresholds = readThresholds(read)
   } catch (err) {
     if (err instanceof InputError) {
-      io.stderr(
-        `error: invalid value ${JSON.stringify(err.value)} for --${err.input} — expected ${err.accepted}\n`
-      )
+      io.stderr(`${flagError(err)}\n`)
       return EXIT.usage
     }
     throw err
