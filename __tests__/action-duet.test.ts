@@ -2,12 +2,12 @@
 // origin is a bare repository, as actions/checkout leaves it. The action fetches the base commit from origin, puts
 // it in a worktree and measures the base's agent and strategy beside the head's. Slowdowns are real code changes
 // (gross, ≥ ×3, so no assertion depends on timing noise): a slowed agent, a slowed strategy, and no change.
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { git } from './support/git.js'
 import {
   ROOT,
   actionInputDefaults,
@@ -39,13 +39,6 @@ const SLOW_STRATEGY = STRATEGY.replace(
 
 const dir = mkdtempSync(join(tmpdir(), 'swarm-bench-duet-e2e-'))
 const origin = join(dir, 'origin.git')
-const author = ['-c', 'user.email=dev@example.invalid', '-c', 'user.name=dev']
-const git = (cwd: string, ...args: string[]): string =>
-  execFileSync('git', [...author, ...args], {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe']
-  }).trim()
 
 let gh: FakeGitHub
 let baseSha: string

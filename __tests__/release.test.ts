@@ -1,10 +1,11 @@
 // The release process's scripts, as the release workflow runs them: the floating tags (vX, vX.Y) moved and pushed
 // to a local bare repository standing in for GitHub, and the release notes cut from CHANGELOG.md.
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { git } from './support/git.js'
 import { ROOT } from './support/action-runner.js'
 // @ts-expect-error a plain .mjs script without types
 import { floatingTags } from '../scripts/release/tags.mjs'
@@ -14,13 +15,6 @@ import { changelogSection } from '../scripts/release/notes.mjs'
 const dir = mkdtempSync(join(tmpdir(), 'swarm-bench-release-'))
 const origin = join(dir, 'origin.git')
 const work = join(dir, 'work')
-const author = ['-c', 'user.email=dev@example.invalid', '-c', 'user.name=dev']
-const git = (cwd: string, ...args: string[]): string =>
-  execFileSync('git', [...author, ...args], {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe']
-  }).trim()
 
 /** The script as the workflow runs it, in the work clone. */
 function tags(...args: string[]): { code: number; out: string; err: string } {
