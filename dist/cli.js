@@ -43574,7 +43574,7 @@ async function runCommand(opts, io) {
     }
     catch (err) {
         if (err instanceof inputs_InputError) {
-            io.stderr(`error: invalid value ${JSON.stringify(err.value)} for --${err.input} — expected ${err.accepted}\n`);
+            io.stderr(`${flagError(err)}\n`);
             return EXIT.usage;
         }
         throw err;
@@ -43743,7 +43743,7 @@ function compareCommand(base, head, opts, io) {
     }
     catch (err) {
         if (err instanceof inputs_InputError) {
-            io.stderr(`error: invalid value ${JSON.stringify(err.value)} for --${err.input} — expected ${err.accepted}\n`);
+            io.stderr(`${flagError(err)}\n`);
             return EXIT.usage;
         }
         throw err;
@@ -43799,7 +43799,7 @@ function mergeCommand(files, opts, io) {
     }
     catch (err) {
         if (err instanceof inputs_InputError) {
-            io.stderr(`error: invalid value ${JSON.stringify(err.value)} for --${err.input} — expected ${err.accepted}\n`);
+            io.stderr(`${flagError(err)}\n`);
             return EXIT.usage;
         }
         throw err;
