@@ -1,17 +1,6 @@
-// The regression verdict: head run vs the baseline run of the default branch, metric by metric.
-//
-// A gated metric is a regression only when both hold:
-//   1. effect: after removing the run-wide shift (a slower runner moves every timing of a run together; it is
-//      estimated from the OTHER timed metrics of the same two runs), its headline got worse by more than
-//      `thresholdPct`;
-//   2. evidence: that change stands out from the metric's noise σ — the larger of its sampling error (from both
-//      runs' own samples) and its run-to-run scatter in the baseline's history (each history run also corrected
-//      for its own shift), never below a floor — with a Holm–Bonferroni adjusted p below `alpha` across all tested
-//      metrics (Student t with the history's degrees of freedom when the history decides σ, normal otherwise).
-// Counted metrics (every sample identical: bytes, messages) have no sampling noise: the change and the
-// history's band decide. A shift of the whole run beyond what the history shows is itself a verdict, so a change
-// that slows every timing alike is not hidden by the correction. `improvement` is the mirror image. Every verdict
-// carries the evidence it was decided on.
+// The regression verdict of the baseline-artifact comparison: head run vs the default branch's baseline run, metric
+// by metric, in named steps (collect, measure the run-wide shift, test, Holm, decide). The rule in words, once, is in
+// docs/regressions.md ("The baseline artifact"); a duet is judged in src/duet/verdict.ts instead.
 import type { Trend } from './trend.js'
 import {
   FLOOR_KEY,
@@ -284,6 +273,35 @@ export function compareResults(
   if (baseline.history.length > opts.maxHistoryRuns)
     baseline = { ...baseline, history: baseline.history.slice(0, opts.maxHistoryRuns) }
 
+  const warnings = runWarnings(baseline, head)
+  const baseIndex = index(baseline)
+  const headIndex = index(head)
+  const seOf = standardErrors()
+  const { verdicts, candidates } = collectCandidates(baseline, baseIndex, headIndex, opts, seOf)
+  const shift = measureShift(baseline, baseIndex, headIndex, opts, seOf)
+
+  const tested: MetricVerdict[] = []
+  for (const c of candidates) if (testCandidate(c, shift, baseline.history, opts)) tested.push(c.v)
+
+  // The run-wide shift itself: judged against the history's shifts, so slowing every timing alike is still seen.
+  const floor = floorChange(baseline, head, opts)
+  const shiftVerdict = shift.run
+    ? judgeShift(shift.run, floor, baseline.history, shift.historyInputs, opts)
+    : undefined
+  if (shiftVerdict) {
+    verdicts.push(shiftVerdict)
+    tested.push(shiftVerdict)
+  }
+  if (shift.run && Math.abs(Math.expm1(shift.run.logShift)) > opts.thresholdPct / 100)
+    warnings.push(shiftWarning(shift.run, floor, opts))
+
+  decideAll(tested, candidates, opts)
+  verdicts.push(...missingVerdicts(baseIndex, headIndex, head))
+  return summarize(baseline, verdicts, tested, warnings, shift, floor, opts)
+}
+
+/** Why the two runs may not compare like for like: provider, profile, incomplete runs. */
+function runWarnings(baseline: Results, head: Results): string[] {
   const warnings: string[] = []
   if (baseline.run.provider !== head.run.provider) {
     warnings.push(
@@ -295,19 +313,34 @@ export function compareResults(
   }
   if (!baseline.run.complete) warnings.push('the baseline run was incomplete')
   if (!head.run.complete) warnings.push('this run was incomplete')
+  return warnings
+}
 
-  const baseIndex = index(baseline)
-  const headIndex = index(head)
-  // A gated timing's error is needed for its verdict and for the run-wide shift: computed once (it sorts).
-  const seCache = new Map<Metric, Map<string, number | undefined>>()
-  const seOf = (m: Metric, headline = m.summary.headline): number | undefined => {
-    const byHeadline = seCache.get(m) ?? seCache.set(m, new Map()).get(m)!
+type SeOf = (m: Metric, headline?: Metric['summary']['headline']) => number | undefined
+
+/** A gated timing's error is needed for its verdict and for the run-wide shift: computed once (it sorts). */
+function standardErrors(): SeOf {
+  const cache = new Map<Metric, Map<string, number | undefined>>()
+  return (m, headline = m.summary.headline) => {
+    const byHeadline = cache.get(m) ?? cache.set(m, new Map()).get(m)!
     if (!byHeadline.has(headline)) byHeadline.set(headline, headlineSeLog(m.samples, headline))
     return byHeadline.get(headline)
   }
+}
+
+/**
+ * One verdict per gated head metric. Those that can be settled at once (new, not comparable, counted, no samples)
+ * are decided here; the rest become candidates for a statistical test.
+ */
+function collectCandidates(
+  baseline: Results,
+  baseIndex: Map<string, Entry>,
+  headIndex: Map<string, Entry>,
+  opts: CompareOptions,
+  seOf: SeOf
+): { verdicts: MetricVerdict[]; candidates: Candidate[] } {
   const verdicts: MetricVerdict[] = []
   const candidates: Candidate[] = []
-
   for (const [key, { bench, metric }] of headIndex) {
     if (!metric.gate) continue
     const headline = metric.summary.headline
@@ -364,11 +397,32 @@ export function compareResults(
       seHead: enough ? seOf(metric, headline) : undefined
     })
   }
+  return { verdicts, candidates }
+}
 
-  // What every timed metric of the two runs says about the runners' speed, gated or context (a dozen timings read
-  // the runner far better than the three gated ones), for the head and for each history run.
+/** How the runners' speed differed: the head's shift, what each timing did on its own, and each history run's. */
+interface ShiftEvidence {
+  headInputs: ShiftInput[]
+  historyInputs: ShiftInput[][]
+  run?: { logShift: number; seLog: number; metrics: number }
+  /** What a single timing may do on its own between these two runs: part of every timed metric's noise. */
+  scatter: number
+  scatterTimings: number
+}
+
+/**
+ * What every timed metric of the two runs says about the runners' speed, gated or context (a dozen timings read
+ * the runner far better than the three gated ones), for the head and for each history run.
+ */
+function measureShift(
+  baseline: Results,
+  baseIndex: Map<string, Entry>,
+  headIndex: Map<string, Entry>,
+  opts: CompareOptions,
+  seOf: SeOf
+): ShiftEvidence {
   const speed = speedSources(baseIndex, headIndex, opts, seOf)
-  const headShiftInputs: ShiftInput[] = speed
+  const headInputs: ShiftInput[] = speed
     .filter(s => s.seHead !== undefined)
     .map(s => ({
       key: s.key,
@@ -377,118 +431,125 @@ export function compareResults(
       seLog: Math.hypot(s.seBase, s.seHead!),
       samples: Math.min(s.nBase, s.nHead)
     }))
-  const history = baseline.history
-  const historyShiftInputs: ShiftInput[][] = history.map(h => historyShiftOf(h, speed))
-  const shift = runShift(headShiftInputs)
-  // What a single timing may do on its own between these two runs: part of every timed metric's noise.
-  const { logScatter: scatter, timings: scatterTimings } = shift
-    ? runScatter(headShiftInputs, shift.logShift)
+  const historyInputs = baseline.history.map(h => historyShiftOf(h, speed))
+  const run = runShift(headInputs)
+  const { logScatter: scatter, timings: scatterTimings } = run
+    ? runScatter(headInputs, run.logShift)
     : { logScatter: 0, timings: 0 }
+  return { headInputs, historyInputs, run, scatter, scatterTimings }
+}
 
-  const tested: MetricVerdict[] = []
-  for (const c of candidates) {
-    const { v } = c
-    if (v.baseline === undefined || v.head === undefined || v.baseline <= 0 || v.head <= 0) {
-      // No percent change or log scale: the rank test alone can say something.
-      if (v.nBaseline < opts.minSamples || v.nHead < opts.minSamples) {
-        v.verdict = 'insufficient-data'
-        v.reason = `baseline value ${v.baseline} is not positive and ${v.nBaseline} baseline / ${v.nHead} head samples are too few for a rank test (${opts.minSamples} each)`
-        continue
-      }
-      const test = mannWhitneyU(c.head.samples, c.base.samples)
-      v.p = test.p
-      v.test = 'rank'
-      c.superiority = test.superiority
-      tested.push(v)
-      continue
-    }
-    // Removed with or without history: a busier runner slows every timing (measured here: one run's CPU-bound
-    // strategy time 2.2× the others'). A change that slows everything alike is judged as the shift itself below.
-    const headShift = c.sign !== 0 && opts.removeShift ? runShift(headShiftInputs, v.benchmarkId) : undefined
-    const correction = headShift ? c.sign * headShift.logShift : 0
-    const residual = Math.log(v.head / v.baseline) - correction
-    c.residual = residual
-    if (headShift) v.shiftPct = Math.expm1(headShift.logShift) * 100
-    v.adjustedPct = Math.expm1(residual) * 100
-
-    // Run-to-run scatter of this metric in the history, each history run corrected for its own shift.
-    const residuals: number[] = []
-    history.forEach((h, j) => {
-      const x = h.values[v.key]
-      if (x === undefined || !(x > 0)) return
-      const s = c.sign !== 0 && opts.removeShift ? runShift(historyShiftInputs[j], v.benchmarkId) : undefined
-      residuals.push(Math.log(x / v.baseline!) - (s ? c.sign * s.logShift : 0))
-    })
-    const fromHistory = residuals.length >= opts.minHistoryRuns
-    const sigmaHistory = fromHistory
-      ? Math.sqrt(residuals.reduce((a, r) => a + r * r, 0) / residuals.length)
-      : 0
-    const sigmaSamples =
-      c.seBase !== undefined && c.seHead !== undefined
-        ? Math.sqrt(
-            c.seBase ** 2 +
-              c.seHead ** 2 +
-              (headShift ? headShift.seLog ** 2 : 0) +
-              (c.sign !== 0 ? scatter ** 2 : 0)
-          )
-        : undefined
-    if (sigmaSamples === undefined && !fromHistory) {
+/**
+ * A candidate's test: its change net of the run-wide shift against its noise σ (samples, history, floor), or a
+ * rank test when there is no positive value to take a log of. False when it cannot be tested (its verdict says why).
+ */
+function testCandidate(
+  c: Candidate,
+  shift: ShiftEvidence,
+  history: readonly HistoryEntry[],
+  opts: CompareOptions
+): boolean {
+  const { v } = c
+  if (v.baseline === undefined || v.head === undefined || v.baseline <= 0 || v.head <= 0) {
+    // No percent change or log scale: the rank test alone can say something.
+    if (v.nBaseline < opts.minSamples || v.nHead < opts.minSamples) {
       v.verdict = 'insufficient-data'
-      v.reason = `${v.nBaseline} baseline and ${v.nHead} head samples (a test needs ${opts.minSamples} on each side, or ${opts.minHistoryRuns} runs of history; the baseline has ${residuals.length})`
-      continue
+      v.reason = `baseline value ${v.baseline} is not positive and ${v.nBaseline} baseline / ${v.nHead} head samples are too few for a rank test (${opts.minSamples} each)`
+      return false
     }
-    const floor = Math.SQRT2 * Math.log1p((fromHistory ? opts.minNoisePct : opts.noHistoryNoisePct) / 100)
-    // The larger of the two decides σ: the history's scatter is each run's own deviation from the run-wide shift,
-    // which the samples cannot see (measured: one run's consensus time 15 % off its shift, 4 σ of its samples).
-    const excess = fromHistory && (sigmaSamples === undefined || sigmaHistory > sigmaSamples)
-    const sigma = Math.max(excess ? sigmaHistory : 0, sigmaSamples ?? 0, floor)
-    const source: NoiseBand['source'] =
-      sigma === floor ? 'floor' : excess && sigma === sigmaHistory ? 'history' : 'samples'
-    v.noise = sigmaBand(sigma, residuals.length, source)
-    const stat = residual / sigma
-    // σ that leans on the scatter τ, estimated from a dozen timings, is itself uncertain: Student t with the
-    // Welch–Satterthwaite degrees of freedom, (timings − 1)·(σ² ÷ τ²)² (∞ when τ is 0: the normal).
-    const tauShare = source === 'samples' && c.sign !== 0 && scatter > 0 ? (scatter / sigma) ** 2 : 0
-    if (source === 'history') {
-      v.test = 't'
-      v.p = Math.min(1, 2 * (1 - studentTCdf(Math.abs(stat), residuals.length)))
-    } else if (tauShare > 0 && scatterTimings > 1) {
-      v.test = 't'
-      v.df = (scatterTimings - 1) / tauShare ** 2
-      v.p = Math.min(1, 2 * (1 - studentTCdf(Math.abs(stat), v.df)))
-    } else {
-      v.test = 'z'
-      v.p = Math.min(1, 2 * normalSf(Math.abs(stat)))
-    }
-    if (opts.bootstrapIterations > 0) {
-      const ratio = bootstrapRatio(c.base.samples, c.head.samples, v.headline, {
-        iterations: opts.bootstrapIterations,
-        level: 1 - opts.alpha,
-        seed: hashSeed(v.key)
-      })
-      if (ratio)
-        v.interval = { level: ratio.level, lowPct: (ratio.low - 1) * 100, highPct: (ratio.high - 1) * 100 }
-    }
-    tested.push(v)
+    const test = mannWhitneyU(c.head.samples, c.base.samples)
+    v.p = test.p
+    v.test = 'rank'
+    c.superiority = test.superiority
+    return true
   }
+  // Removed with or without history: a busier runner slows every timing (measured here: one run's CPU-bound
+  // strategy time 2.2× the others'). A change that slows everything alike is judged as the shift itself.
+  const headShift = c.sign !== 0 && opts.removeShift ? runShift(shift.headInputs, v.benchmarkId) : undefined
+  const correction = headShift ? c.sign * headShift.logShift : 0
+  const residual = Math.log(v.head / v.baseline) - correction
+  c.residual = residual
+  if (headShift) v.shiftPct = Math.expm1(headShift.logShift) * 100
+  v.adjustedPct = Math.expm1(residual) * 100
 
-  // The run-wide shift itself: judged against the history's shifts, so slowing every timing alike is still seen.
-  const floor = floorChange(baseline, head, opts)
-  const shiftVerdict = shift ? judgeShift(shift, floor, history, historyShiftInputs, opts) : undefined
-  if (shiftVerdict) {
-    verdicts.push(shiftVerdict)
-    tested.push(shiftVerdict)
+  // Run-to-run scatter of this metric in the history, each history run corrected for its own shift.
+  const residuals: number[] = []
+  history.forEach((h, j) => {
+    const x = h.values[v.key]
+    if (x === undefined || !(x > 0)) return
+    const s = c.sign !== 0 && opts.removeShift ? runShift(shift.historyInputs[j], v.benchmarkId) : undefined
+    residuals.push(Math.log(x / v.baseline!) - (s ? c.sign * s.logShift : 0))
+  })
+  const fromHistory = residuals.length >= opts.minHistoryRuns
+  const sigmaHistory = fromHistory
+    ? Math.sqrt(residuals.reduce((a, r) => a + r * r, 0) / residuals.length)
+    : 0
+  const sigmaSamples =
+    c.seBase !== undefined && c.seHead !== undefined
+      ? Math.sqrt(
+          c.seBase ** 2 +
+            c.seHead ** 2 +
+            (headShift ? headShift.seLog ** 2 : 0) +
+            (c.sign !== 0 ? shift.scatter ** 2 : 0)
+        )
+      : undefined
+  if (sigmaSamples === undefined && !fromHistory) {
+    v.verdict = 'insufficient-data'
+    v.reason = `${v.nBaseline} baseline and ${v.nHead} head samples (a test needs ${opts.minSamples} on each side, or ${opts.minHistoryRuns} runs of history; the baseline has ${residuals.length})`
+    return false
   }
-  if (shift && Math.abs(Math.expm1(shift.logShift)) > opts.thresholdPct / 100) {
-    const floorText = floor ? `; the runner floor moved ${pct(Math.expm1(floor.logChange) * 100)}` : ''
-    warnings.push(
-      `every timing moved together by ${pct(Math.expm1(shift.logShift) * 100)} (${shift.metrics} metrics${floorText}): ` +
-        `a slower runner or a change that slows everything; it is removed from each metric, and what the runner ` +
-        `floor does not explain is judged on its own beyond ${opts.shiftThresholdPct}% once the baseline has ` +
-        `${opts.minHistoryRuns} runs of history`
-    )
+  const floor = Math.SQRT2 * Math.log1p((fromHistory ? opts.minNoisePct : opts.noHistoryNoisePct) / 100)
+  // The larger of the two decides σ: the history's scatter is each run's own deviation from the run-wide shift,
+  // which the samples cannot see (measured: one run's consensus time 15 % off its shift, 4 σ of its samples).
+  const excess = fromHistory && (sigmaSamples === undefined || sigmaHistory > sigmaSamples)
+  const sigma = Math.max(excess ? sigmaHistory : 0, sigmaSamples ?? 0, floor)
+  const source: NoiseBand['source'] =
+    sigma === floor ? 'floor' : excess && sigma === sigmaHistory ? 'history' : 'samples'
+  v.noise = sigmaBand(sigma, residuals.length, source)
+  const stat = residual / sigma
+  // σ that leans on the scatter τ, estimated from a dozen timings, is itself uncertain: Student t with the
+  // Welch–Satterthwaite degrees of freedom, (timings − 1)·(σ² ÷ τ²)² (∞ when τ is 0: the normal).
+  const tauShare =
+    source === 'samples' && c.sign !== 0 && shift.scatter > 0 ? (shift.scatter / sigma) ** 2 : 0
+  if (source === 'history') {
+    v.test = 't'
+    v.p = Math.min(1, 2 * (1 - studentTCdf(Math.abs(stat), residuals.length)))
+  } else if (tauShare > 0 && shift.scatterTimings > 1) {
+    v.test = 't'
+    v.df = (shift.scatterTimings - 1) / tauShare ** 2
+    v.p = Math.min(1, 2 * (1 - studentTCdf(Math.abs(stat), v.df)))
+  } else {
+    v.test = 'z'
+    v.p = Math.min(1, 2 * normalSf(Math.abs(stat)))
   }
+  if (opts.bootstrapIterations > 0) {
+    const ratio = bootstrapRatio(c.base.samples, c.head.samples, v.headline, {
+      iterations: opts.bootstrapIterations,
+      level: 1 - opts.alpha,
+      seed: hashSeed(v.key)
+    })
+    if (ratio)
+      v.interval = { level: ratio.level, lowPct: (ratio.low - 1) * 100, highPct: (ratio.high - 1) * 100 }
+  }
+  return true
+}
 
+function shiftWarning(
+  run: NonNullable<ShiftEvidence['run']>,
+  floor: FloorChange | undefined,
+  opts: CompareOptions
+): string {
+  const floorText = floor ? `; the runner floor moved ${pct(Math.expm1(floor.logChange) * 100)}` : ''
+  return (
+    `every timing moved together by ${pct(Math.expm1(run.logShift) * 100)} (${run.metrics} metrics${floorText}): ` +
+    `a slower runner or a change that slows everything; it is removed from each metric, and what the runner ` +
+    `floor does not explain is judged on its own beyond ${opts.shiftThresholdPct}% once the baseline has ` +
+    `${opts.minHistoryRuns} runs of history`
+  )
+}
+
+/** Holm across every tested metric, then each verdict from its adjusted p and its effect. */
+function decideAll(tested: MetricVerdict[], candidates: readonly Candidate[], opts: CompareOptions): void {
   const adjusted = holmAdjust(tested.map(v => v.p ?? 1))
   tested.forEach((v, i) => {
     v.pAdjusted = adjusted[i]
@@ -496,10 +557,18 @@ export function compareResults(
     if (v.test === 'rank') decideRank(v, c?.superiority ?? 0.5, opts)
     else decide(v, opts)
   })
+}
 
+/** A gated metric of the baseline that this run did not produce. */
+function missingVerdicts(
+  baseIndex: Map<string, Entry>,
+  headIndex: Map<string, Entry>,
+  head: Results
+): MetricVerdict[] {
+  const out: MetricVerdict[] = []
   for (const [key, { bench, metric }] of baseIndex) {
     if (!metric.gate || headIndex.has(key)) continue
-    verdicts.push({
+    out.push({
       key,
       benchmarkId: bench.id,
       metric: metric.name,
@@ -513,7 +582,18 @@ export function compareResults(
       reason: absentReason(head, bench.id, 'head')
     })
   }
+  return out
+}
 
+function summarize(
+  baseline: Results,
+  verdicts: MetricVerdict[],
+  tested: readonly MetricVerdict[],
+  warnings: string[],
+  shift: ShiftEvidence,
+  floor: FloorChange | undefined,
+  opts: CompareOptions
+): Comparison {
   const counts = emptyCounts()
   for (const v of verdicts) counts[v.verdict]++
   const regressions = verdicts.filter(v => v.verdict === 'regression')
@@ -537,18 +617,17 @@ export function compareResults(
     counts,
     tested: tested.length,
     warnings,
-    shift: shift
+    shift: shift.run
       ? {
-          pct: Math.expm1(shift.logShift) * 100,
-          sePct: Math.expm1(shift.seLog) * 100,
-          metrics: shift.metrics,
-          scatterPct: Math.expm1(scatter) * 100,
+          pct: Math.expm1(shift.run.logShift) * 100,
+          sePct: Math.expm1(shift.run.seLog) * 100,
+          metrics: shift.run.metrics,
+          scatterPct: Math.expm1(shift.scatter) * 100,
           ...(floor ? { floorPct: Math.expm1(floor.logChange) * 100 } : {})
         }
       : undefined
   }
 }
-
 /** ±1σ of a change on the log scale, as the band a verdict shows. */
 function sigmaBand(sigma: number, runs: number, source: NoiseBand['source']): NoiseBand {
   return {
