@@ -2,6 +2,7 @@
 // runner's proxy settings apply), with a per-request timeout and at most `retries` quick retries of reads that
 // hit a 5xx or the network. No retry plugin: rate limits and permission errors come back at once as errors.
 import { getOctokit } from '@actions/github'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 export type GitHubClient = ReturnType<typeof getOctokit>
 
@@ -14,8 +15,6 @@ export interface ClientOptions {
   retries?: number
   retryDelayMs?: number
 }
-
-const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 export function createGitHubClient(token: string, opts: ClientOptions = {}): GitHubClient {
   const timeoutMs = opts.timeoutMs ?? 30_000

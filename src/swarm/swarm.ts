@@ -25,6 +25,7 @@ import {
   type PingResult,
   SwarmError
 } from './types.js'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 export { AgentCrashedError, AgentError, AgentOpError, AgentTimeoutError } from './agent-client.js'
 export type { Topology, TopologyName } from './topology.js'
@@ -32,7 +33,6 @@ export * from './types.js'
 export { sumCounters } from './counters.js'
 
 export const elapsed = (t0: number): number => sideNow() - t0
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 
 /** Runs `fn` over 0..n-1 with at most `limit` at once; stops starting new items once `stop()` is true. */
 export async function forEachLimited(
