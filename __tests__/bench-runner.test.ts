@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { CATALOG, BENCHMARK_IDS } from '../src/bench/catalog.js'
+import { CATALOG, BENCHMARK_IDS, CATEGORIES } from '../src/bench/catalog.js'
 import { SwarmPool } from '../src/bench/pool.js'
 import { PROFILES } from '../src/bench/profiles.js'
-import { BENCHMARKS } from '../src/bench/registry.js'
+import { ALL_BENCHMARKS, BENCHMARKS } from '../src/bench/registry.js'
 import { runBenchmarks } from '../src/bench/runner.js'
 import { ForwardingProvider } from '../src/sandbox/forwarding.js'
 import { LocalProvider } from '../src/sandbox/local.js'
@@ -31,8 +31,15 @@ class FlakyProvider extends ForwardingProvider {
 }
 
 describe('registry and profiles', () => {
-  it('implements every catalog id, and quick is never bigger than full', () => {
+  it('derives the catalog from the benchmark objects: unique ids, each in its own category, and quick is never bigger than full', () => {
     expect([...BENCHMARKS.keys()].sort()).toEqual([...BENCHMARK_IDS].sort())
+    expect(new Set(BENCHMARK_IDS).size).toBe(ALL_BENCHMARKS.length)
+    for (const b of ALL_BENCHMARKS) {
+      expect(b.id.split('.')[0]).toBe(b.category)
+      expect(CATEGORIES).toContain(b.category)
+      expect(b.title.length).toBeGreaterThan(10)
+      expect(CATALOG.find(e => e.id === b.id)).toEqual({ id: b.id, category: b.category, title: b.title })
+    }
     const config = benchConfig({ provider: 'local' })
     for (const e of CATALOG) {
       const b = BENCHMARKS.get(e.id)!

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writ
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { BENCHMARK_IDS } from '../src/bench/catalog.js'
 import { parseRunConfig } from '../src/config/config.js'
 import { parseActionConfig } from '../src/config/action-config.js'
 import { InputError } from '../src/config/inputs.js'
@@ -22,7 +23,7 @@ describe('parseRunConfig', () => {
     expect(c.providerReason).toMatch(/no E2B API key/)
     expect(c.profile).toBe('quick')
     expect(c.topologies).toEqual(['mesh', 'hierarchical', 'ring'])
-    expect(c.only).toHaveLength(18)
+    expect(c.only).toHaveLength(BENCHMARK_IDS.length)
     expect(c.e2b.maxConcurrency).toBe(20)
     expect(c.e2b.createPerSecond).toBe(1)
   })

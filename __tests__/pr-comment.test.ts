@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { marked, type Token, type Tokens } from 'marked'
 import { describe, expect, it } from 'vitest'
+import { BENCHMARK_IDS } from '../src/bench/catalog.js'
 import { compareDuet } from '../src/duet/verdict.js'
 import { makeMetric } from '../src/results/metric.js'
 import type { Results } from '../src/results/schema.js'
@@ -232,7 +233,9 @@ describe('the headline sentence', () => {
   it('falls back to the artifact, and says so when neither exists', () => {
     expect(comment('artifact-fallback')).toContain('Against the baseline artifact: run `bbbbbbbbbbbb`')
     expect(headline(comment('neither-available'))).toMatch(
-      /^### Not compared \(no successful run of workflow benchmark\.yml on main has an unexpired artifact\): 18 benchmarks measured$/
+      new RegExp(
+        `^### Not compared \\(no successful run of workflow benchmark\\.yml on main has an unexpired artifact\\): ${BENCHMARK_IDS.length} benchmarks measured$`
+      )
     )
   })
 })
@@ -241,7 +244,7 @@ describe('the table', () => {
   it('one row per benchmark from its primary headline, regressions first, a verdict of another metric on its row', () => {
     const r = duetRun({ [`${LAT}/multi_hop_ms`]: 2, 'trading.consensus/decision_ms': 1.3 })
     const rows = benchmarkRows(r, compareDuet(r))
-    expect(rows).toHaveLength(18)
+    expect(rows).toHaveLength(BENCHMARK_IDS.length)
     expect(rows.map(x => x.benchmarkId).slice(0, 2)).toEqual([LAT, 'trading.consensus'])
     // The latency row shows rtt_ms (its primary), unchanged, and carries multi_hop_ms's regression.
     expect(rows[0].metric).toBe('rtt_ms')

@@ -17,6 +17,8 @@ export const interAgentLatency: Benchmark<{
   payloadBytes: number
 }> = {
   id: 'communication.inter-agent-latency',
+  category: 'communication',
+  title: 'Agent-to-agent round trip over real links',
   borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
   params: (profile, config) => ({
     topology: config.topologies[0],
@@ -84,6 +86,8 @@ export const interAgentLatency: Benchmark<{
 export const stateSync: Benchmark<{ topologies: string[]; size: number; syncs: number; stateBytes: number }> =
   {
     id: 'communication.state-sync',
+    category: 'communication',
+    title: 'State synchronization flooded to all agents',
     borrows: p => p.topologies.map(t => ({ topology: t as Topo, size: p.size })),
     params: (profile, config) => ({ topologies: config.topologies, ...profileParams(profile).stateSync }),
     async run(ctx) {
@@ -174,6 +178,8 @@ export const messageThroughput: Benchmark<{
   payloadBytes: number
 }> = {
   id: 'communication.message-throughput',
+  category: 'communication',
+  title: 'Message throughput over real links',
   borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
   params: (profile, config) => ({
     topology: config.topologies[0],

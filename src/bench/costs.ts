@@ -79,6 +79,8 @@ export const perOperation: Benchmark<{
   bars: number
 }> = {
   id: 'costs.per-operation',
+  category: 'costs',
+  title: 'Cost per operation',
   borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
   params: (profile, config) => ({
     topology: config.topologies[0],
@@ -146,6 +148,8 @@ export const byTopology: Benchmark<{
   windowSeconds: number
 }> = {
   id: 'costs.by-topology',
+  category: 'costs',
+  title: 'Cost of the same workload per topology',
   borrows: p => p.topologies.map(t => ({ topology: t as Topo, size: p.size })),
   params: (profile, config) => ({
     topologies: config.topologies,
@@ -231,6 +235,8 @@ export const scaling: Benchmark<{
   bars: number
 }> = {
   id: 'costs.scaling',
+  category: 'costs',
+  title: 'Cost per operation as the swarm grows',
   borrows: p => p.sizes.map(n => ({ topology: p.topology as Topo, size: n })),
   params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).costScaling }),
   async run(ctx) {

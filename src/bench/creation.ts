@@ -27,6 +27,8 @@ const PHASE_TEXT: Record<(typeof DEPLOY_PHASES)[number], string> = {
 
 export const swarmInit: Benchmark<{ topology: 'mesh'; size: number; runs: number; deploy: 'parallel' }> = {
   id: 'creation.swarm-init',
+  category: 'creation',
+  title: 'Swarm initialization (mesh of 3: created, linked, ready)',
   params: profile => ({ topology: 'mesh', deploy: 'parallel', ...profileParams(profile).swarmInit }),
   async run(ctx) {
     const { size, runs } = ctx.params
@@ -89,6 +91,8 @@ export const swarmInit: Benchmark<{ topology: 'mesh'; size: number; runs: number
 export const agentDeploy: Benchmark<{ topology: 'mesh'; size: number; runs: number; deploy: 'sequential' }> =
   {
     id: 'creation.agent-deploy',
+    category: 'creation',
+    title: 'Agent deployment phases (create, upload, start, first answer)',
     // One agent at a time, so each agent's phases are its own and not queueing behind its siblings.
     params: profile => ({ topology: 'mesh', deploy: 'sequential', ...profileParams(profile).agentDeploy }),
     async run(ctx) {
@@ -139,6 +143,8 @@ export const agentDeploy: Benchmark<{ topology: 'mesh'; size: number; runs: numb
 
 export const parallelSpeedup: Benchmark<{ topology: string; size: number; runs: number }> = {
   id: 'creation.parallel-speedup',
+  category: 'creation',
+  title: 'Parallel vs sequential deployment of the same swarm',
   params: (profile, config) => ({
     topology: config.topologies[0],
     ...profileParams(profile).parallelSpeedup

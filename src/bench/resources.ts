@@ -31,6 +31,8 @@ type Topo = TopologyName
 
 export const memory: Benchmark<{ topology: string; sizes: number[] }> = {
   id: 'resources.memory',
+  category: 'resources',
+  title: 'Memory per agent',
   borrows: p => p.sizes.map(n => ({ topology: p.topology as Topo, size: n })),
   params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).memory }),
   async run(ctx) {
@@ -101,6 +103,8 @@ export const cpu: Benchmark<{
   bars: number
 }> = {
   id: 'resources.cpu',
+  category: 'resources',
+  title: 'CPU per agent for a fixed workload, per topology',
   borrows: p => p.topologies.map(t => ({ topology: t as Topo, size: p.size })),
   params: (profile, config) => ({ topologies: config.topologies, ...profileParams(profile).cpu }),
   async run(ctx) {
@@ -194,6 +198,8 @@ export const network: Benchmark<{
   payloadBytes: number
 }> = {
   id: 'resources.network',
+  category: 'resources',
+  title: 'Bytes and messages per operation',
   borrows: p => [{ topology: p.topology as Topo, size: p.size }],
   params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).network }),
   async run(ctx) {

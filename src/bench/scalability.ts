@@ -30,6 +30,8 @@ export const agentCount: Benchmark<{
   bars: number
 }> = {
   id: 'scalability.agent-count',
+  category: 'scalability',
+  title: 'Agent count scaling (creation and strategy time per agent)',
   params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).agentCount }),
   async run(ctx) {
     const { sizes, executionsPerAgent, bars } = ctx.params
@@ -89,6 +91,8 @@ export const agentCount: Benchmark<{
 
 export const linear: Benchmark<{ topology: string; sizes: number[] }> = {
   id: 'scalability.linear-2-20',
+  category: 'scalability',
+  title: 'Scaling from 2 to 20 agents (creation and resources per agent)',
   params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).linear }),
   async run(ctx) {
     const { sizes } = ctx.params
@@ -148,6 +152,8 @@ export const topologyCompare: Benchmark<{
   sends: number
 }> = {
   id: 'scalability.topology-compare',
+  category: 'scalability',
+  title: 'Topology comparison at equal size',
   borrows: p => p.topologies.map(t => ({ topology: t as Topo, size: p.size })),
   params: (profile, config) => ({ topologies: config.topologies, ...profileParams(profile).topologyCompare }),
   async run(ctx) {

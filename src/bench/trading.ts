@@ -24,6 +24,8 @@ export const strategyExecution: Benchmark<{
   bars: number
 }> = {
   id: 'trading.strategy-execution',
+  category: 'trading',
+  title: 'Strategy execution latency and throughput',
   borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
   params: (profile, config) => ({
     topology: config.topologies[0],
@@ -129,6 +131,8 @@ export const taskDistribution: Benchmark<{
   bars: number
 }> = {
   id: 'trading.task-distribution',
+  category: 'trading',
+  title: 'Task distribution over the swarm',
   borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
   params: (profile, config) => ({
     topology: config.topologies[0],
@@ -206,6 +210,8 @@ export const taskDistribution: Benchmark<{
 
 export const consensus: Benchmark<{ topology: string; agents: number; rounds: number }> = {
   id: 'trading.consensus',
+  category: 'trading',
+  title: 'Consensus rounds: decision time and verified agreement',
   borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
   params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).consensus }),
   async run(ctx) {

@@ -1,7 +1,7 @@
 // What a benchmark is and what the runner hands it. A benchmark measures; the runner isolates, times, reuses
 // swarms and turns outputs into results. Benchmarks never touch the SDK or a provider directly: only swarms.
 import type { RunConfig, Profile, Topology as TopologyName } from '../config/config.js'
-import type { BenchmarkStatus, Metric, Target } from '../results/schema.js'
+import type { BenchmarkStatus, Category, Metric, Target } from '../results/schema.js'
 import type { Swarm } from '../swarm/swarm.js'
 
 export type Facts = Record<string, string | number | boolean>
@@ -41,7 +41,11 @@ export interface BenchContext<P> {
 }
 
 export interface Benchmark<P extends object = Record<string, unknown>> {
+  /** `<category>.<name>`: the key of the results file, the report and the `only` input. */
   id: string
+  category: Category
+  /** One line for the report, the comment and the progress log. */
+  title: string
   params(profile: Profile, config: RunConfig): P
   /** Swarm shapes this benchmark borrows with ctx.swarm(); the pool keeps idle swarms only while one is due. */
   borrows?(params: P): SwarmRequest[]
