@@ -522,7 +522,7 @@ describe('the post step', () => {
     })
     try {
       // python3 may be a shim (pyenv) whose helpers carry the tag until it execs the interpreter: wait for that.
-      const deadline = Date.now() + 10_000
+      const deadline = Date.now() + 30_000
       while (processesWithTag(tag).join() !== String(straggler.pid) && Date.now() < deadline)
         await new Promise(r => setTimeout(r, 100))
       expect(processesWithTag(tag)).toEqual([straggler.pid])

@@ -10,7 +10,7 @@ import { compareDuet } from '../src/duet/verdict.js'
 import { makeMetric } from '../src/results/metric.js'
 import type { Results } from '../src/results/schema.js'
 import { compareResults, type Comparison } from '../src/stats/compare.js'
-import { COMMENT_MARKER, MAX_COMMENT_CHARS, renderComment } from '../src/report/comment.js'
+import { MAX_COMMENT_CHARS, renderComment } from '../src/report/comment.js'
 import { benchmarkRows } from '../src/report/digest.js'
 import { geometricMean, overallImpact, worseRatio } from '../src/report/impact.js'
 import { renderJobSummary } from '../src/report/summary.js'
@@ -334,9 +334,10 @@ describe('size', () => {
     grow(r.benchmarks, 2)
     const c = compareDuet(r)
     expect(c.regressions.length).toBeGreaterThan(1000)
-    const body = renderComment(r, c, LINKS)
+    const marker = '<!-- swarm-bench-action:sticky:swarm-bench-results -->'
+    const body = renderComment(r, c, { ...LINKS, marker })
     expect(body.length).toBeLessThanOrEqual(MAX_COMMENT_CHARS)
-    expect(body.startsWith(COMMENT_MARKER)).toBe(true)
+    expect(body.startsWith(`${marker}\n`)).toBe(true)
     expect(body).toMatch(/more regressions' evidence omitted/)
     expect(body).toMatch(/more rows omitted — see the report artifact/)
     expect(body).not.toContain('<b>x</b>')

@@ -5,7 +5,7 @@ import { benchmarkStatus, makeMetric, type MetricInput } from '../src/results/me
 import { Results, SCHEMA_VERSION, type BenchmarkResult, type Metric } from '../src/results/schema.js'
 import { mulberry32 } from '../src/stats/bootstrap.js'
 import { compareResults } from '../src/stats/compare.js'
-import { renderComment, COMMENT_MARKER, MAX_COMMENT_CHARS } from '../src/report/comment.js'
+import { renderComment, MAX_COMMENT_CHARS } from '../src/report/comment.js'
 import { renderConsoleSummary } from '../src/report/console.js'
 import { escapeMd, mermaidText, stripControl } from '../src/report/escape.js'
 import { targetMargin } from '../src/report/data.js'
@@ -340,8 +340,8 @@ describe('renderComment', () => {
   it('starts with the marker and the headline, then the verdict, the benchmarks and the evidence', () => {
     const c = compareResults(base, head, SHARP)
     expect(c.regressions.length).toBeGreaterThan(0)
-    const body = renderComment(head, c)
-    expect(body.startsWith(`${COMMENT_MARKER}\n### This change will slow \``)).toBe(true)
+    const body = renderComment(head, c, { marker: '<!-- m -->' })
+    expect(body.startsWith('<!-- m -->\n### This change will slow `')).toBe(true)
     expect(body).toContain(`**❌ ${c.regressions.length} regression`)
     // The reader is told why only large changes are called yet: the baseline has no history.
     expect(body).toMatch(/with 0 run\(s\) of history \(until 10, 2% noise per run is assumed/)
@@ -409,10 +409,11 @@ describe('renderComment', () => {
     const h = big(1.5, 2)
     const c = compareResults(b, h, { ...SHARP, bootstrapIterations: 20 })
     expect(c.regressions.length).toBeGreaterThan(1000)
-    const body = renderComment(h, c)
+    const marker = '<!-- swarm-bench-action:sticky:swarm-bench-results -->'
+    const body = renderComment(h, c, { marker })
     expect(body.length).toBeLessThanOrEqual(MAX_COMMENT_CHARS)
     expect(body).toMatch(/\d+ more rows omitted — see the report artifact/)
-    expect(body.startsWith(COMMENT_MARKER)).toBe(true)
+    expect(body.startsWith(`${marker}\n`)).toBe(true)
     expect(body).toContain('</details>')
     expectTablesIntact(body)
     const small = renderComment(h, c, { maxChars: 5000 })

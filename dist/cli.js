@@ -16633,7 +16633,7 @@ var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5194);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6201);
 // Entry of the `swarm-bench` CLI (bundled to dist/cli.js; `npm run bench` runs it with tsx).
 
 const code = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2));
@@ -16645,7 +16645,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5194:
+/***/ 6201:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -16681,79 +16681,6 @@ const {
   /* Help */ "_V": Help,
 } = commander;
 
-;// CONCATENATED MODULE: ./src/bench/catalog.ts
-const CATALOG = [
-    {
-        id: 'creation.swarm-init',
-        category: 'creation',
-        title: 'Swarm initialization (mesh of 3: created, linked, ready)'
-    },
-    {
-        id: 'creation.agent-deploy',
-        category: 'creation',
-        title: 'Agent deployment phases (create, upload, start, first answer)'
-    },
-    {
-        id: 'creation.parallel-speedup',
-        category: 'creation',
-        title: 'Parallel vs sequential deployment of the same swarm'
-    },
-    {
-        id: 'scalability.agent-count',
-        category: 'scalability',
-        title: 'Agent count scaling (creation and strategy time per agent)'
-    },
-    {
-        id: 'scalability.linear-2-20',
-        category: 'scalability',
-        title: 'Scaling from 2 to 20 agents (creation and resources per agent)'
-    },
-    { id: 'scalability.topology-compare', category: 'scalability', title: 'Topology comparison at equal size' },
-    {
-        id: 'trading.strategy-execution',
-        category: 'trading',
-        title: 'Strategy execution latency and throughput'
-    },
-    { id: 'trading.task-distribution', category: 'trading', title: 'Task distribution over the swarm' },
-    {
-        id: 'trading.consensus',
-        category: 'trading',
-        title: 'Consensus rounds: decision time and verified agreement'
-    },
-    {
-        id: 'communication.inter-agent-latency',
-        category: 'communication',
-        title: 'Agent-to-agent round trip over real links'
-    },
-    {
-        id: 'communication.state-sync',
-        category: 'communication',
-        title: 'State synchronization flooded to all agents'
-    },
-    {
-        id: 'communication.message-throughput',
-        category: 'communication',
-        title: 'Message throughput over real links'
-    },
-    { id: 'resources.memory', category: 'resources', title: 'Memory per agent' },
-    { id: 'resources.cpu', category: 'resources', title: 'CPU per agent for a fixed workload, per topology' },
-    { id: 'resources.network', category: 'resources', title: 'Bytes and messages per operation' },
-    { id: 'costs.per-operation', category: 'costs', title: 'Cost per operation' },
-    { id: 'costs.by-topology', category: 'costs', title: 'Cost of the same workload per topology' },
-    { id: 'costs.scaling', category: 'costs', title: 'Cost per operation as the swarm grows' }
-];
-const BENCHMARK_IDS = CATALOG.map(e => e.id);
-const CATEGORIES = [
-    'creation',
-    'scalability',
-    'trading',
-    'communication',
-    'resources',
-    'costs'
-];
-
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(8474);
 ;// CONCATENATED MODULE: ./node_modules/simple-statistics/dist/simple-statistics.mjs
 /**
  * When adding a new value to a list, one does not have to necessary
@@ -32080,6 +32007,8 @@ class SwarmError extends SwarmBenchError {
     }
 }
 
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: external "node:perf_hooks"
 const external_node_perf_hooks_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
 ;// CONCATENATED MODULE: ./src/swarm/agent-client.ts
@@ -32337,8 +32266,8 @@ class AgentClient {
 
 
 
+
 const elapsed = (t0) => sideNow() - t0;
-const sleep = (ms) => new Promise(r => setTimeout(r, ms));
 /** Runs `fn` over 0..n-1 with at most `limit` at once; stops starting new items once `stop()` is true. */
 async function forEachLimited(n, limit, fn, stop) {
     const results = new Array(n);
@@ -32571,7 +32500,7 @@ class Swarm {
         // Two quiet reads in a row (≥ 2 × 20 ms): a forward thread the GIL delayed gets time to show up.
         let streak = 0;
         for (;;) {
-            await sleep(20);
+            await (0,promises_namespaceObject.setTimeout)(20);
             const cur = await this.counters();
             const quiet = kinds.every(k => {
                 const a = kindOf(prev, k);
@@ -32609,7 +32538,7 @@ class Swarm {
                     return;
                 await c.request('shutdown', {}, wait).catch(() => undefined);
                 // Give the process a moment to exit on its own before the sandbox is killed.
-                await Promise.race([c.process.exited, sleep(Math.min(500, wait))]);
+                await Promise.race([c.process.exited, (0,promises_namespaceObject.setTimeout)(Math.min(500, wait))]);
             }));
             await Promise.all(this.sandboxes.map(s => s.kill().catch(() => undefined)));
             this.teardownMs = elapsed(t0);
@@ -32862,6 +32791,8 @@ function profileParams(profile) {
 
 const interAgentLatency = {
     id: 'communication.inter-agent-latency',
+    category: 'communication',
+    title: 'Agent-to-agent round trip over real links',
     borrows: p => [{ topology: p.topology, size: p.agents }],
     params: (profile, config) => ({
         topology: config.topologies[0],
@@ -32925,6 +32856,8 @@ const interAgentLatency = {
 };
 const stateSync = {
     id: 'communication.state-sync',
+    category: 'communication',
+    title: 'State synchronization flooded to all agents',
     borrows: p => p.topologies.map(t => ({ topology: t, size: p.size })),
     params: (profile, config) => ({ topologies: config.topologies, ...profileParams(profile).stateSync }),
     async run(ctx) {
@@ -33006,6 +32939,8 @@ const stateSync = {
 };
 const messageThroughput = {
     id: 'communication.message-throughput',
+    category: 'communication',
+    title: 'Message throughput over real links',
     borrows: p => [{ topology: p.topology, size: p.agents }],
     params: (profile, config) => ({
         topology: config.topologies[0],
@@ -33188,6 +33123,8 @@ const PHASE_TEXT = {
 };
 const swarmInit = {
     id: 'creation.swarm-init',
+    category: 'creation',
+    title: 'Swarm initialization (mesh of 3: created, linked, ready)',
     params: profile => ({ topology: 'mesh', deploy: 'parallel', ...profileParams(profile).swarmInit }),
     async run(ctx) {
         const { size, runs } = ctx.params;
@@ -33245,6 +33182,8 @@ const swarmInit = {
 };
 const agentDeploy = {
     id: 'creation.agent-deploy',
+    category: 'creation',
+    title: 'Agent deployment phases (create, upload, start, first answer)',
     // One agent at a time, so each agent's phases are its own and not queueing behind its siblings.
     params: profile => ({ topology: 'mesh', deploy: 'sequential', ...profileParams(profile).agentDeploy }),
     async run(ctx) {
@@ -33291,6 +33230,8 @@ const agentDeploy = {
 };
 const parallelSpeedup = {
     id: 'creation.parallel-speedup',
+    category: 'creation',
+    title: 'Parallel vs sequential deployment of the same swarm',
     params: (profile, config) => ({
         topology: config.topologies[0],
         ...profileParams(profile).parallelSpeedup
@@ -33493,6 +33434,8 @@ async function taskSeconds(swarm, count, seed, bars, ctx) {
 const OPS = ['strategy_execution', 'consensus_round', 'state_sync', 'task', 'message'];
 const perOperation = {
     id: 'costs.per-operation',
+    category: 'costs',
+    title: 'Cost per operation',
     borrows: p => [{ topology: p.topology, size: p.agents }],
     params: (profile, config) => ({
         topology: config.topologies[0],
@@ -33549,6 +33492,8 @@ const perOperation = {
 };
 const byTopology = {
     id: 'costs.by-topology',
+    category: 'costs',
+    title: 'Cost of the same workload per topology',
     borrows: p => p.topologies.map(t => ({ topology: t, size: p.size })),
     params: (profile, config) => ({
         topologies: config.topologies,
@@ -33625,6 +33570,8 @@ const byTopology = {
 };
 const scaling = {
     id: 'costs.scaling',
+    category: 'costs',
+    title: 'Cost per operation as the swarm grows',
     borrows: p => p.sizes.map(n => ({ topology: p.topology, size: n })),
     params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).costScaling }),
     async run(ctx) {
@@ -33687,6 +33634,8 @@ const scaling = {
 
 const memory = {
     id: 'resources.memory',
+    category: 'resources',
+    title: 'Memory per agent',
     borrows: p => p.sizes.map(n => ({ topology: p.topology, size: n })),
     params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).memory }),
     async run(ctx) {
@@ -33741,6 +33690,8 @@ const memory = {
 };
 const cpu = {
     id: 'resources.cpu',
+    category: 'resources',
+    title: 'CPU per agent for a fixed workload, per topology',
     borrows: p => p.topologies.map(t => ({ topology: t, size: p.size })),
     params: (profile, config) => ({ topologies: config.topologies, ...profileParams(profile).cpu }),
     async run(ctx) {
@@ -33811,6 +33762,8 @@ const cpu = {
 };
 const network = {
     id: 'resources.network',
+    category: 'resources',
+    title: 'Bytes and messages per operation',
     borrows: p => [{ topology: p.topology, size: p.size }],
     params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).network }),
     async run(ctx) {
@@ -33906,6 +33859,8 @@ const network = {
 
 const agentCount = {
     id: 'scalability.agent-count',
+    category: 'scalability',
+    title: 'Agent count scaling (creation and strategy time per agent)',
     params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).agentCount }),
     async run(ctx) {
         const { sizes, executionsPerAgent, bars } = ctx.params;
@@ -33959,6 +33914,8 @@ const agentCount = {
 };
 const linear = {
     id: 'scalability.linear-2-20',
+    category: 'scalability',
+    title: 'Scaling from 2 to 20 agents (creation and resources per agent)',
     params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).linear }),
     async run(ctx) {
         const { sizes } = ctx.params;
@@ -34007,6 +33964,8 @@ const linear = {
 };
 const topologyCompare = {
     id: 'scalability.topology-compare',
+    category: 'scalability',
+    title: 'Topology comparison at equal size',
     borrows: p => p.topologies.map(t => ({ topology: t, size: p.size })),
     params: (profile, config) => ({ topologies: config.topologies, ...profileParams(profile).topologyCompare }),
     async run(ctx) {
@@ -34156,6 +34115,8 @@ const DECISIONS_PER_CALL = 3;
 const trading_sum = (xs) => xs.reduce((a, b) => a + b, 0);
 const strategyExecution = {
     id: 'trading.strategy-execution',
+    category: 'trading',
+    title: 'Strategy execution latency and throughput',
     borrows: p => [{ topology: p.topology, size: p.agents }],
     params: (profile, config) => ({
         topology: config.topologies[0],
@@ -34250,6 +34211,8 @@ const strategyExecution = {
 };
 const taskDistribution = {
     id: 'trading.task-distribution',
+    category: 'trading',
+    title: 'Task distribution over the swarm',
     borrows: p => [{ topology: p.topology, size: p.agents }],
     params: (profile, config) => ({
         topology: config.topologies[0],
@@ -34330,6 +34293,8 @@ const taskDistribution = {
 };
 const consensus = {
     id: 'trading.consensus',
+    category: 'trading',
+    title: 'Consensus rounds: decision time and verified agreement',
     borrows: p => [{ topology: p.topology, size: p.agents }],
     params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).consensus }),
     async run(ctx) {
@@ -34419,14 +34384,14 @@ function userHookMetric(hook, decision, labels) {
 }
 
 ;// CONCATENATED MODULE: ./src/bench/registry.ts
-// id → implementation, for every entry of the catalog (a test checks none is missing).
+// Every benchmark, in report order: adding one is its file and one line here (the catalog is derived from this).
 
 
 
 
 
 
-const ALL = [
+const ALL_BENCHMARKS = [
     swarmInit,
     agentDeploy,
     parallelSpeedup,
@@ -34446,8 +34411,28 @@ const ALL = [
     byTopology,
     scaling
 ];
-const BENCHMARKS = new Map(ALL.map(b => [b.id, b]));
+const BENCHMARKS = new Map(ALL_BENCHMARKS.map(b => [b.id, b]));
 
+;// CONCATENATED MODULE: ./src/bench/catalog.ts
+
+const CATALOG = ALL_BENCHMARKS.map(({ id, category, title }) => ({
+    id,
+    category,
+    title
+}));
+const BENCHMARK_IDS = CATALOG.map(e => e.id);
+/** Report order of the categories (a test checks every benchmark's category is one of them). */
+const CATEGORIES = [
+    'creation',
+    'scalability',
+    'trading',
+    'communication',
+    'resources',
+    'costs'
+];
+
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
@@ -34854,7 +34839,7 @@ function pickNext(waiting, isIdle, started) {
 }
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+const external_node_fs_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./src/paths.ts
 // Where the Python agent lives on the host. The same code runs from src/ (tsx, vitest) and from the ncc bundle in
 // dist/, so the folder is found by walking up from this module rather than by a fixed relative path.
@@ -34922,7 +34907,7 @@ const RUN_TAG_ENV = 'SWARM_BENCH_RUN';
 /** Sandbox metadata key carrying the run tag (E2B metadata; the post-step sweep filters on it). */
 const RUN_TAG_METADATA = 'swarm-bench-run';
 async function listPython(root, dir, out) {
-    const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
+    const entries = await (0,external_node_fs_promises_namespaceObject.readdir)(dir, { withFileTypes: true });
     for (const e of entries) {
         const full = (0,external_node_path_.join)(dir, e.name);
         if (e.isDirectory()) {
@@ -34942,13 +34927,13 @@ async function collectAgentFiles(opts = {}) {
     rel.sort();
     const files = [];
     for (const r of rel) {
-        files.push({ path: external_node_path_.posix.join(AGENT_UPLOAD_DIR, ...r.split(external_node_path_.sep)), data: await (0,promises_namespaceObject.readFile)((0,external_node_path_.join)(root, r)) });
+        files.push({ path: external_node_path_.posix.join(AGENT_UPLOAD_DIR, ...r.split(external_node_path_.sep)), data: await (0,external_node_fs_promises_namespaceObject.readFile)((0,external_node_path_.join)(root, r)) });
     }
     let strategyPath;
     if (opts.strategyPath) {
         let data;
         try {
-            data = await (0,promises_namespaceObject.readFile)(opts.strategyPath);
+            data = await (0,external_node_fs_promises_namespaceObject.readFile)(opts.strategyPath);
         }
         catch (err) {
             throw new Error(`cannot read strategy module ${opts.strategyPath}: ${err.message}`, {
@@ -34961,7 +34946,7 @@ async function collectAgentFiles(opts = {}) {
     const hooks = opts.hooks ? await addHooks(opts.hooks, files) : undefined;
     if (opts.requirements) {
         try {
-            files.push({ path: USER_REQUIREMENTS_PATH, data: await (0,promises_namespaceObject.readFile)(opts.requirements) });
+            files.push({ path: USER_REQUIREMENTS_PATH, data: await (0,external_node_fs_promises_namespaceObject.readFile)(opts.requirements) });
         }
         catch (err) {
             throw new Error(`cannot read requirements ${opts.requirements}: ${err.message}`, {
@@ -34983,15 +34968,15 @@ async function addHooks(src, files) {
     const module = (0,external_node_path_.basename)(src.path);
     const target = external_node_path_.posix.join(USER_HOOKS_DIR, module);
     try {
-        if ((await (0,promises_namespaceObject.stat)(src.path)).isDirectory()) {
+        if ((await (0,external_node_fs_promises_namespaceObject.stat)(src.path)).isDirectory()) {
             const rel = [];
             await listPython(src.path, src.path, rel);
             for (const r of rel.sort()) {
-                files.push({ path: external_node_path_.posix.join(target, ...r.split(external_node_path_.sep)), data: await (0,promises_namespaceObject.readFile)((0,external_node_path_.join)(src.path, r)) });
+                files.push({ path: external_node_path_.posix.join(target, ...r.split(external_node_path_.sep)), data: await (0,external_node_fs_promises_namespaceObject.readFile)((0,external_node_path_.join)(src.path, r)) });
             }
         }
         else {
-            files.push({ path: target, data: await (0,promises_namespaceObject.readFile)(src.path) });
+            files.push({ path: target, data: await (0,external_node_fs_promises_namespaceObject.readFile)(src.path) });
         }
     }
     catch (err) {
@@ -36363,11 +36348,11 @@ async function withRetry(fn, opts) {
             if (opts.deadlineMs !== undefined && performance.now() - started + delayMs > opts.deadlineMs)
                 throw new RetryExhaustedError(attempt + 1, kind, err);
             opts.onRetry?.({ attempt: attempt + 1, delayMs, kind, error: err });
-            await limits_sleep(delayMs, opts.signal);
+            await sleep(delayMs, opts.signal);
         }
     }
 }
-function limits_sleep(ms, signal) {
+function sleep(ms, signal) {
     return new Promise((resolve, reject) => {
         if (signal?.aborted)
             return reject(signal.reason);
@@ -37071,8 +37056,8 @@ class LocalSandbox {
             const full = this.inside(f.path);
             let failure;
             try {
-                await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(full), { recursive: true });
-                await (0,promises_namespaceObject.writeFile)(full, f.data);
+                await (0,external_node_fs_promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(full), { recursive: true });
+                await (0,external_node_fs_promises_namespaceObject.writeFile)(full, f.data);
             }
             catch (err) {
                 failure = err;
@@ -37080,7 +37065,7 @@ class LocalSandbox {
             // A kill during the upload removes the workdir (a write may then fail, or a mkdir re-create it): remove it
             // again so an interrupted deploy leaves no temp folder behind, and say what happened.
             if (!this.alive) {
-                await (0,promises_namespaceObject.rm)(this.workdir, { recursive: true, force: true }).catch(() => { });
+                await (0,external_node_fs_promises_namespaceObject.rm)(this.workdir, { recursive: true, force: true }).catch(() => { });
                 throw new Error(`${this.label}: sandbox was killed during the upload`);
             }
             if (failure)
@@ -37133,7 +37118,7 @@ class LocalSandbox {
             if (this.lifetimeTimer)
                 clearTimeout(this.lifetimeTimer);
             await Promise.all([...this.processes].map(p => p.kill().catch(() => { })));
-            await (0,promises_namespaceObject.rm)(this.workdir, { recursive: true, force: true }).catch(() => { });
+            await (0,external_node_fs_promises_namespaceObject.rm)(this.workdir, { recursive: true, force: true }).catch(() => { });
             liveDirs.delete(this.workdir);
             this.onKilled(this);
         })();
@@ -37168,7 +37153,7 @@ class LocalProvider {
     }
     async create(opts) {
         opts.signal?.throwIfAborted();
-        const workdir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_.join)(this.tmpRoot, TEMP_PREFIX));
+        const workdir = await (0,external_node_fs_promises_namespaceObject.mkdtemp)((0,external_node_path_.join)(this.tmpRoot, TEMP_PREFIX));
         liveDirs.add(workdir);
         const id = `local-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
         const sandbox = new LocalSandbox(id, opts.label, workdir, { ...this.allocation }, {
@@ -41254,6 +41239,33 @@ function compareResults(baseline, head, options = {}) {
         return noComparison(opts.noBaselineReason ?? 'no baseline results were given', opts);
     if (baseline.history.length > opts.maxHistoryRuns)
         baseline = { ...baseline, history: baseline.history.slice(0, opts.maxHistoryRuns) };
+    const warnings = runWarnings(baseline, head);
+    const baseIndex = index(baseline);
+    const headIndex = index(head);
+    const seOf = standardErrors();
+    const { verdicts, candidates } = collectCandidates(baseline, baseIndex, headIndex, opts, seOf);
+    const shift = measureShift(baseline, baseIndex, headIndex, opts, seOf);
+    const tested = [];
+    for (const c of candidates)
+        if (testCandidate(c, shift, baseline.history, opts))
+            tested.push(c.v);
+    // The run-wide shift itself: judged against the history's shifts, so slowing every timing alike is still seen.
+    const floor = floorChange(baseline, head, opts);
+    const shiftVerdict = shift.run
+        ? judgeShift(shift.run, floor, baseline.history, shift.historyInputs, opts)
+        : undefined;
+    if (shiftVerdict) {
+        verdicts.push(shiftVerdict);
+        tested.push(shiftVerdict);
+    }
+    if (shift.run && Math.abs(Math.expm1(shift.run.logShift)) > opts.thresholdPct / 100)
+        warnings.push(shiftWarning(shift.run, floor, opts));
+    decideAll(tested, candidates, opts);
+    verdicts.push(...missingVerdicts(baseIndex, headIndex, head));
+    return compare_summarize(baseline, verdicts, tested, warnings, shift, floor, opts);
+}
+/** Why the two runs may not compare like for like: provider, profile, incomplete runs. */
+function runWarnings(baseline, head) {
     const warnings = [];
     if (baseline.run.provider !== head.run.provider) {
         warnings.push(`baseline ran on provider ${baseline.run.provider}, this run on ${head.run.provider}: figures are not comparable`);
@@ -41265,16 +41277,23 @@ function compareResults(baseline, head, options = {}) {
         warnings.push('the baseline run was incomplete');
     if (!head.run.complete)
         warnings.push('this run was incomplete');
-    const baseIndex = index(baseline);
-    const headIndex = index(head);
-    // A gated timing's error is needed for its verdict and for the run-wide shift: computed once (it sorts).
-    const seCache = new Map();
-    const seOf = (m, headline = m.summary.headline) => {
-        const byHeadline = seCache.get(m) ?? seCache.set(m, new Map()).get(m);
+    return warnings;
+}
+/** A gated timing's error is needed for its verdict and for the run-wide shift: computed once (it sorts). */
+function standardErrors() {
+    const cache = new Map();
+    return (m, headline = m.summary.headline) => {
+        const byHeadline = cache.get(m) ?? cache.set(m, new Map()).get(m);
         if (!byHeadline.has(headline))
             byHeadline.set(headline, headlineSeLog(m.samples, headline));
         return byHeadline.get(headline);
     };
+}
+/**
+ * One verdict per gated head metric. Those that can be settled at once (new, not comparable, counted, no samples)
+ * are decided here; the rest become candidates for a statistical test.
+ */
+function collectCandidates(baseline, baseIndex, headIndex, opts, seOf) {
     const verdicts = [];
     const candidates = [];
     for (const [key, { bench, metric }] of headIndex) {
@@ -41336,10 +41355,15 @@ function compareResults(baseline, head, options = {}) {
             seHead: enough ? seOf(metric, headline) : undefined
         });
     }
-    // What every timed metric of the two runs says about the runners' speed, gated or context (a dozen timings read
-    // the runner far better than the three gated ones), for the head and for each history run.
+    return { verdicts, candidates };
+}
+/**
+ * What every timed metric of the two runs says about the runners' speed, gated or context (a dozen timings read
+ * the runner far better than the three gated ones), for the head and for each history run.
+ */
+function measureShift(baseline, baseIndex, headIndex, opts, seOf) {
     const speed = speedSources(baseIndex, headIndex, opts, seOf);
-    const headShiftInputs = speed
+    const headInputs = speed
         .filter(s => s.seHead !== undefined)
         .map(s => ({
         key: s.key,
@@ -41348,112 +41372,109 @@ function compareResults(baseline, head, options = {}) {
         seLog: Math.hypot(s.seBase, s.seHead),
         samples: Math.min(s.nBase, s.nHead)
     }));
-    const history = baseline.history;
-    const historyShiftInputs = history.map(h => historyShiftOf(h, speed));
-    const shift = runShift(headShiftInputs);
-    // What a single timing may do on its own between these two runs: part of every timed metric's noise.
-    const { logScatter: scatter, timings: scatterTimings } = shift
-        ? runScatter(headShiftInputs, shift.logShift)
+    const historyInputs = baseline.history.map(h => historyShiftOf(h, speed));
+    const run = runShift(headInputs);
+    const { logScatter: scatter, timings: scatterTimings } = run
+        ? runScatter(headInputs, run.logShift)
         : { logScatter: 0, timings: 0 };
-    const tested = [];
-    for (const c of candidates) {
-        const { v } = c;
-        if (v.baseline === undefined || v.head === undefined || v.baseline <= 0 || v.head <= 0) {
-            // No percent change or log scale: the rank test alone can say something.
-            if (v.nBaseline < opts.minSamples || v.nHead < opts.minSamples) {
-                v.verdict = 'insufficient-data';
-                v.reason = `baseline value ${v.baseline} is not positive and ${v.nBaseline} baseline / ${v.nHead} head samples are too few for a rank test (${opts.minSamples} each)`;
-                continue;
-            }
-            const test = mannWhitneyU(c.head.samples, c.base.samples);
-            v.p = test.p;
-            v.test = 'rank';
-            c.superiority = test.superiority;
-            tested.push(v);
-            continue;
-        }
-        // Removed with or without history: a busier runner slows every timing (measured here: one run's CPU-bound
-        // strategy time 2.2× the others'). A change that slows everything alike is judged as the shift itself below.
-        const headShift = c.sign !== 0 && opts.removeShift ? runShift(headShiftInputs, v.benchmarkId) : undefined;
-        const correction = headShift ? c.sign * headShift.logShift : 0;
-        const residual = Math.log(v.head / v.baseline) - correction;
-        c.residual = residual;
-        if (headShift)
-            v.shiftPct = Math.expm1(headShift.logShift) * 100;
-        v.adjustedPct = Math.expm1(residual) * 100;
-        // Run-to-run scatter of this metric in the history, each history run corrected for its own shift.
-        const residuals = [];
-        history.forEach((h, j) => {
-            const x = h.values[v.key];
-            if (x === undefined || !(x > 0))
-                return;
-            const s = c.sign !== 0 && opts.removeShift ? runShift(historyShiftInputs[j], v.benchmarkId) : undefined;
-            residuals.push(Math.log(x / v.baseline) - (s ? c.sign * s.logShift : 0));
-        });
-        const fromHistory = residuals.length >= opts.minHistoryRuns;
-        const sigmaHistory = fromHistory
-            ? Math.sqrt(residuals.reduce((a, r) => a + r * r, 0) / residuals.length)
-            : 0;
-        const sigmaSamples = c.seBase !== undefined && c.seHead !== undefined
-            ? Math.sqrt(c.seBase ** 2 +
-                c.seHead ** 2 +
-                (headShift ? headShift.seLog ** 2 : 0) +
-                (c.sign !== 0 ? scatter ** 2 : 0))
-            : undefined;
-        if (sigmaSamples === undefined && !fromHistory) {
+    return { headInputs, historyInputs, run, scatter, scatterTimings };
+}
+/**
+ * A candidate's test: its change net of the run-wide shift against its noise σ (samples, history, floor), or a
+ * rank test when there is no positive value to take a log of. False when it cannot be tested (its verdict says why).
+ */
+function testCandidate(c, shift, history, opts) {
+    const { v } = c;
+    if (v.baseline === undefined || v.head === undefined || v.baseline <= 0 || v.head <= 0) {
+        // No percent change or log scale: the rank test alone can say something.
+        if (v.nBaseline < opts.minSamples || v.nHead < opts.minSamples) {
             v.verdict = 'insufficient-data';
-            v.reason = `${v.nBaseline} baseline and ${v.nHead} head samples (a test needs ${opts.minSamples} on each side, or ${opts.minHistoryRuns} runs of history; the baseline has ${residuals.length})`;
-            continue;
+            v.reason = `baseline value ${v.baseline} is not positive and ${v.nBaseline} baseline / ${v.nHead} head samples are too few for a rank test (${opts.minSamples} each)`;
+            return false;
         }
-        const floor = Math.SQRT2 * Math.log1p((fromHistory ? opts.minNoisePct : opts.noHistoryNoisePct) / 100);
-        // The larger of the two decides σ: the history's scatter is each run's own deviation from the run-wide shift,
-        // which the samples cannot see (measured: one run's consensus time 15 % off its shift, 4 σ of its samples).
-        const excess = fromHistory && (sigmaSamples === undefined || sigmaHistory > sigmaSamples);
-        const sigma = Math.max(excess ? sigmaHistory : 0, sigmaSamples ?? 0, floor);
-        const source = sigma === floor ? 'floor' : excess && sigma === sigmaHistory ? 'history' : 'samples';
-        v.noise = sigmaBand(sigma, residuals.length, source);
-        const stat = residual / sigma;
-        // σ that leans on the scatter τ, estimated from a dozen timings, is itself uncertain: Student t with the
-        // Welch–Satterthwaite degrees of freedom, (timings − 1)·(σ² ÷ τ²)² (∞ when τ is 0: the normal).
-        const tauShare = source === 'samples' && c.sign !== 0 && scatter > 0 ? (scatter / sigma) ** 2 : 0;
-        if (source === 'history') {
-            v.test = 't';
-            v.p = Math.min(1, 2 * (1 - studentTCdf(Math.abs(stat), residuals.length)));
-        }
-        else if (tauShare > 0 && scatterTimings > 1) {
-            v.test = 't';
-            v.df = (scatterTimings - 1) / tauShare ** 2;
-            v.p = Math.min(1, 2 * (1 - studentTCdf(Math.abs(stat), v.df)));
-        }
-        else {
-            v.test = 'z';
-            v.p = Math.min(1, 2 * normalSf(Math.abs(stat)));
-        }
-        if (opts.bootstrapIterations > 0) {
-            const ratio = bootstrapRatio(c.base.samples, c.head.samples, v.headline, {
-                iterations: opts.bootstrapIterations,
-                level: 1 - opts.alpha,
-                seed: hashSeed(v.key)
-            });
-            if (ratio)
-                v.interval = { level: ratio.level, lowPct: (ratio.low - 1) * 100, highPct: (ratio.high - 1) * 100 };
-        }
-        tested.push(v);
+        const test = mannWhitneyU(c.head.samples, c.base.samples);
+        v.p = test.p;
+        v.test = 'rank';
+        c.superiority = test.superiority;
+        return true;
     }
-    // The run-wide shift itself: judged against the history's shifts, so slowing every timing alike is still seen.
-    const floor = floorChange(baseline, head, opts);
-    const shiftVerdict = shift ? judgeShift(shift, floor, history, historyShiftInputs, opts) : undefined;
-    if (shiftVerdict) {
-        verdicts.push(shiftVerdict);
-        tested.push(shiftVerdict);
+    // Removed with or without history: a busier runner slows every timing (measured here: one run's CPU-bound
+    // strategy time 2.2× the others'). A change that slows everything alike is judged as the shift itself.
+    const headShift = c.sign !== 0 && opts.removeShift ? runShift(shift.headInputs, v.benchmarkId) : undefined;
+    const correction = headShift ? c.sign * headShift.logShift : 0;
+    const residual = Math.log(v.head / v.baseline) - correction;
+    c.residual = residual;
+    if (headShift)
+        v.shiftPct = Math.expm1(headShift.logShift) * 100;
+    v.adjustedPct = Math.expm1(residual) * 100;
+    // Run-to-run scatter of this metric in the history, each history run corrected for its own shift.
+    const residuals = [];
+    history.forEach((h, j) => {
+        const x = h.values[v.key];
+        if (x === undefined || !(x > 0))
+            return;
+        const s = c.sign !== 0 && opts.removeShift ? runShift(shift.historyInputs[j], v.benchmarkId) : undefined;
+        residuals.push(Math.log(x / v.baseline) - (s ? c.sign * s.logShift : 0));
+    });
+    const fromHistory = residuals.length >= opts.minHistoryRuns;
+    const sigmaHistory = fromHistory
+        ? Math.sqrt(residuals.reduce((a, r) => a + r * r, 0) / residuals.length)
+        : 0;
+    const sigmaSamples = c.seBase !== undefined && c.seHead !== undefined
+        ? Math.sqrt(c.seBase ** 2 +
+            c.seHead ** 2 +
+            (headShift ? headShift.seLog ** 2 : 0) +
+            (c.sign !== 0 ? shift.scatter ** 2 : 0))
+        : undefined;
+    if (sigmaSamples === undefined && !fromHistory) {
+        v.verdict = 'insufficient-data';
+        v.reason = `${v.nBaseline} baseline and ${v.nHead} head samples (a test needs ${opts.minSamples} on each side, or ${opts.minHistoryRuns} runs of history; the baseline has ${residuals.length})`;
+        return false;
     }
-    if (shift && Math.abs(Math.expm1(shift.logShift)) > opts.thresholdPct / 100) {
-        const floorText = floor ? `; the runner floor moved ${pct(Math.expm1(floor.logChange) * 100)}` : '';
-        warnings.push(`every timing moved together by ${pct(Math.expm1(shift.logShift) * 100)} (${shift.metrics} metrics${floorText}): ` +
-            `a slower runner or a change that slows everything; it is removed from each metric, and what the runner ` +
-            `floor does not explain is judged on its own beyond ${opts.shiftThresholdPct}% once the baseline has ` +
-            `${opts.minHistoryRuns} runs of history`);
+    const floor = Math.SQRT2 * Math.log1p((fromHistory ? opts.minNoisePct : opts.noHistoryNoisePct) / 100);
+    // The larger of the two decides σ: the history's scatter is each run's own deviation from the run-wide shift,
+    // which the samples cannot see (measured: one run's consensus time 15 % off its shift, 4 σ of its samples).
+    const excess = fromHistory && (sigmaSamples === undefined || sigmaHistory > sigmaSamples);
+    const sigma = Math.max(excess ? sigmaHistory : 0, sigmaSamples ?? 0, floor);
+    const source = sigma === floor ? 'floor' : excess && sigma === sigmaHistory ? 'history' : 'samples';
+    v.noise = sigmaBand(sigma, residuals.length, source);
+    const stat = residual / sigma;
+    // σ that leans on the scatter τ, estimated from a dozen timings, is itself uncertain: Student t with the
+    // Welch–Satterthwaite degrees of freedom, (timings − 1)·(σ² ÷ τ²)² (∞ when τ is 0: the normal).
+    const tauShare = source === 'samples' && c.sign !== 0 && shift.scatter > 0 ? (shift.scatter / sigma) ** 2 : 0;
+    if (source === 'history') {
+        v.test = 't';
+        v.p = Math.min(1, 2 * (1 - studentTCdf(Math.abs(stat), residuals.length)));
     }
+    else if (tauShare > 0 && shift.scatterTimings > 1) {
+        v.test = 't';
+        v.df = (shift.scatterTimings - 1) / tauShare ** 2;
+        v.p = Math.min(1, 2 * (1 - studentTCdf(Math.abs(stat), v.df)));
+    }
+    else {
+        v.test = 'z';
+        v.p = Math.min(1, 2 * normalSf(Math.abs(stat)));
+    }
+    if (opts.bootstrapIterations > 0) {
+        const ratio = bootstrapRatio(c.base.samples, c.head.samples, v.headline, {
+            iterations: opts.bootstrapIterations,
+            level: 1 - opts.alpha,
+            seed: hashSeed(v.key)
+        });
+        if (ratio)
+            v.interval = { level: ratio.level, lowPct: (ratio.low - 1) * 100, highPct: (ratio.high - 1) * 100 };
+    }
+    return true;
+}
+function shiftWarning(run, floor, opts) {
+    const floorText = floor ? `; the runner floor moved ${pct(Math.expm1(floor.logChange) * 100)}` : '';
+    return (`every timing moved together by ${pct(Math.expm1(run.logShift) * 100)} (${run.metrics} metrics${floorText}): ` +
+        `a slower runner or a change that slows everything; it is removed from each metric, and what the runner ` +
+        `floor does not explain is judged on its own beyond ${opts.shiftThresholdPct}% once the baseline has ` +
+        `${opts.minHistoryRuns} runs of history`);
+}
+/** Holm across every tested metric, then each verdict from its adjusted p and its effect. */
+function decideAll(tested, candidates, opts) {
     const adjusted = holmAdjust(tested.map(v => v.p ?? 1));
     tested.forEach((v, i) => {
         v.pAdjusted = adjusted[i];
@@ -41463,10 +41484,14 @@ function compareResults(baseline, head, options = {}) {
         else
             decide(v, opts);
     });
+}
+/** A gated metric of the baseline that this run did not produce. */
+function missingVerdicts(baseIndex, headIndex, head) {
+    const out = [];
     for (const [key, { bench, metric }] of baseIndex) {
         if (!metric.gate || headIndex.has(key))
             continue;
-        verdicts.push({
+        out.push({
             key,
             benchmarkId: bench.id,
             metric: metric.name,
@@ -41480,6 +41505,9 @@ function compareResults(baseline, head, options = {}) {
             reason: absentReason(head, bench.id, 'head')
         });
     }
+    return out;
+}
+function compare_summarize(baseline, verdicts, tested, warnings, shift, floor, opts) {
     const counts = emptyCounts();
     for (const v of verdicts)
         counts[v.verdict]++;
@@ -41504,12 +41532,12 @@ function compareResults(baseline, head, options = {}) {
         counts,
         tested: tested.length,
         warnings,
-        shift: shift
+        shift: shift.run
             ? {
-                pct: Math.expm1(shift.logShift) * 100,
-                sePct: Math.expm1(shift.seLog) * 100,
-                metrics: shift.metrics,
-                scatterPct: Math.expm1(scatter) * 100,
+                pct: Math.expm1(shift.run.logShift) * 100,
+                sePct: Math.expm1(shift.run.seLog) * 100,
+                metrics: shift.run.metrics,
+                scatterPct: Math.expm1(shift.scatter) * 100,
                 ...(floor ? { floorPct: Math.expm1(floor.logChange) * 100 } : {})
             }
             : undefined
@@ -41788,84 +41816,6 @@ const customExporter = (direction) => {
 };
 const smallerIsBetterExporter = customExporter('lower');
 const biggerIsBetterExporter = customExporter('higher');
-
-;// CONCATENATED MODULE: ./src/github/comment.ts
-// One sticky pull-request comment per marker: found across every page of comments, updated in place, created
-// when absent. Permission errors (fork pull requests) come back as `forbidden` for the caller to warn about.
-
-/** GitHub refuses comment bodies longer than this (422 "Body is too long"). */
-const MAX_COMMENT_CHARS = 65536;
-/** Input `comment`: when the sticky comment is posted (see StickyCommentOptions.mode). */
-const COMMENT_MODES = (/* unused pure expression or super */ null && (['always', 'on-change', 'on-regression', 'never']));
-/** The hidden marker of the sticky comment: one per artifact name, so jobs benchmarking different things keep separate comments. */
-const stickyMarker = (artifactName) => `<!-- swarm-bench-action:sticky:${artifactName} -->`;
-function withMarker(body, marker) {
-    return body.includes(marker) ? body : `${marker}\n${body}`;
-}
-async function upsertStickyComment(octokit, opts) {
-    if (opts.mode === 'never')
-        return { action: 'skipped', reason: "comment mode is 'never'" };
-    if (!opts.marker)
-        return { action: 'failed', reason: 'a sticky comment needs a non-empty marker', forbidden: false };
-    let body = withMarker(opts.body, opts.marker);
-    if (body.length > MAX_COMMENT_CHARS) {
-        return {
-            action: 'failed',
-            reason: `comment body has ${body.length} characters; GitHub accepts at most ${MAX_COMMENT_CHARS}`,
-            forbidden: false
-        };
-    }
-    const where = { owner: opts.owner, repo: opts.repo };
-    let step = `listing the comments of #${opts.issueNumber}`;
-    try {
-        const comments = (await octokit.paginate(octokit.rest.issues.listComments, {
-            ...where,
-            issue_number: opts.issueNumber,
-            per_page: 100
-        }));
-        const ours = comments.filter(c => c.body?.includes(opts.marker));
-        // If several carry the marker, a bot's (ours) wins over a human quoting it.
-        const existing = ours.find(c => c.user?.type === 'Bot') ?? ours[0];
-        // on-change: a new comment only when something changed, but an existing one is always brought up to date,
-        // so an old "regressions" verdict never stays up after a fix.
-        if (!existing && opts.mode === 'on-change' && !opts.changed) {
-            return { action: 'skipped', reason: "comment mode is 'on-change' and nothing changed" };
-        }
-        // on-regression: a new comment only for a regression; an existing one says it is resolved once it is gone.
-        if (!existing && opts.mode === 'on-regression' && !opts.changed) {
-            return { action: 'skipped', reason: "comment mode is 'on-regression' and no regression was found" };
-        }
-        if (existing && opts.mode === 'on-regression' && !opts.changed && opts.resolvedBody !== undefined) {
-            body = withMarker(opts.resolvedBody, opts.marker);
-            if (body.length > MAX_COMMENT_CHARS)
-                body = withMarker(opts.body, opts.marker);
-        }
-        if (existing) {
-            if (existing.body === body) {
-                return {
-                    action: 'skipped',
-                    reason: 'the comment already says this',
-                    id: existing.id,
-                    url: existing.html_url
-                };
-            }
-            step = `updating comment ${existing.id}`;
-            const { data } = await octokit.rest.issues.updateComment({ ...where, comment_id: existing.id, body });
-            return { action: 'updated', id: data.id, url: data.html_url };
-        }
-        step = `creating a comment on #${opts.issueNumber}`;
-        const { data } = await octokit.rest.issues.createComment({
-            ...where,
-            issue_number: opts.issueNumber,
-            body
-        });
-        return { action: 'created', id: data.id, url: data.html_url };
-    }
-    catch (err) {
-        const p = describeApiError(err, step);
-        return { action: 'failed', reason: p.reason, forbidden: p.forbidden };
-    }
-}
 
 ;// CONCATENATED MODULE: ./src/duet/headlines.ts
 // The metrics a duet judges, per benchmark: each benchmark names its headlines, the first being its primary (the
@@ -42434,12 +42384,88 @@ function renderDigest(results, comparison, opts) {
     return body + tailText;
 }
 
+;// CONCATENATED MODULE: ./src/github/comment.ts
+// One sticky pull-request comment per marker: found across every page of comments, updated in place, created
+// when absent. Permission errors (fork pull requests) come back as `forbidden` for the caller to warn about.
+
+/** GitHub refuses comment bodies longer than this (422 "Body is too long"). */
+const MAX_COMMENT_CHARS = 65536;
+/** Input `comment`: when the sticky comment is posted (see StickyCommentOptions.mode). */
+const COMMENT_MODES = (/* unused pure expression or super */ null && (['always', 'on-change', 'on-regression', 'never']));
+/** The hidden marker of the sticky comment: one per artifact name, so jobs benchmarking different things keep separate comments. */
+const stickyMarker = (artifactName) => `<!-- swarm-bench-action:sticky:${artifactName} -->`;
+function withMarker(body, marker) {
+    return body.includes(marker) ? body : `${marker}\n${body}`;
+}
+async function upsertStickyComment(octokit, opts) {
+    if (opts.mode === 'never')
+        return { action: 'skipped', reason: "comment mode is 'never'" };
+    if (!opts.marker)
+        return { action: 'failed', reason: 'a sticky comment needs a non-empty marker', forbidden: false };
+    let body = withMarker(opts.body, opts.marker);
+    if (body.length > MAX_COMMENT_CHARS) {
+        return {
+            action: 'failed',
+            reason: `comment body has ${body.length} characters; GitHub accepts at most ${MAX_COMMENT_CHARS}`,
+            forbidden: false
+        };
+    }
+    const where = { owner: opts.owner, repo: opts.repo };
+    let step = `listing the comments of #${opts.issueNumber}`;
+    try {
+        const comments = (await octokit.paginate(octokit.rest.issues.listComments, {
+            ...where,
+            issue_number: opts.issueNumber,
+            per_page: 100
+        }));
+        const ours = comments.filter(c => c.body?.includes(opts.marker));
+        // If several carry the marker, a bot's (ours) wins over a human quoting it.
+        const existing = ours.find(c => c.user?.type === 'Bot') ?? ours[0];
+        // on-change: a new comment only when something changed, but an existing one is always brought up to date,
+        // so an old "regressions" verdict never stays up after a fix.
+        if (!existing && opts.mode === 'on-change' && !opts.changed) {
+            return { action: 'skipped', reason: "comment mode is 'on-change' and nothing changed" };
+        }
+        // on-regression: a new comment only for a regression; an existing one says it is resolved once it is gone.
+        if (!existing && opts.mode === 'on-regression' && !opts.changed) {
+            return { action: 'skipped', reason: "comment mode is 'on-regression' and no regression was found" };
+        }
+        if (existing && opts.mode === 'on-regression' && !opts.changed && opts.resolvedBody !== undefined) {
+            body = withMarker(opts.resolvedBody, opts.marker);
+            if (body.length > MAX_COMMENT_CHARS)
+                body = withMarker(opts.body, opts.marker);
+        }
+        if (existing) {
+            if (existing.body === body) {
+                return {
+                    action: 'skipped',
+                    reason: 'the comment already says this',
+                    id: existing.id,
+                    url: existing.html_url
+                };
+            }
+            step = `updating comment ${existing.id}`;
+            const { data } = await octokit.rest.issues.updateComment({ ...where, comment_id: existing.id, body });
+            return { action: 'updated', id: data.id, url: data.html_url };
+        }
+        step = `creating a comment on #${opts.issueNumber}`;
+        const { data } = await octokit.rest.issues.createComment({
+            ...where,
+            issue_number: opts.issueNumber,
+            body
+        });
+        return { action: 'created', id: data.id, url: data.html_url };
+    }
+    catch (err) {
+        const p = describeApiError(err, step);
+        return { action: 'failed', reason: p.reason, forbidden: p.forbidden };
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/report/comment.ts
 
 
 
-/** The body's first line: marks it as ours for a reader. Finding the sticky comment uses stickyMarker (github/comment.ts). */
-const COMMENT_MARKER = '<!-- swarm-bench: sticky -->';
 
 /** The notice of comment mode `on-regression` when the regression an earlier comment reported is gone. */
 const resolvedNotice = (sha) => `> ✅ **Resolved**: the regression this comment reported earlier is gone` +
@@ -42452,7 +42478,7 @@ function renderComment(results, comparison, opts = {}) {
         safeUrl(opts.runUrl) ? `[workflow run](${safeUrl(opts.runUrl)})` : undefined
     ].filter(Boolean);
     const footer = `\n\n${links.length ? links.join(' · ') : 'The full report is in the run’s artifacts.'}\n`;
-    const head = `${COMMENT_MARKER}\n${opts.notice ? `${opts.notice}\n\n` : ''}`;
+    const head = `${opts.marker ? `${opts.marker}\n` : ''}${opts.notice ? `${opts.notice}\n\n` : ''}`;
     let body = head +
         renderDigest(results, comparison, {
             heading: '###',
@@ -42468,9 +42494,8 @@ function renderComment(results, comparison, opts = {}) {
 }
 
 ;// CONCATENATED MODULE: ./src/export/pr-comment.ts
-// On a pull request, the comment exactly as it would be posted (marker included), as data: a `workflow_run`
+// On a pull request, the comment exactly as it would be posted (its first line the marker), as data: a `workflow_run`
 // workflow with a write token only has to post it (the fork pattern in docs/workflows.md).
-
 
 
 const COMMENT_FILE = 'swarm-bench-comment.json';
@@ -42483,11 +42508,12 @@ const prCommentExporter = {
             return undefined;
         const rendered = renderComment(results, comparison, {
             runUrl: pr.runUrl,
+            marker: pr.marker,
             maxChars: pr.maxChars,
             prNumber: pr.number,
             methodUrl: pr.methodUrl
         });
-        const body = withMarker(clean(rendered), pr.marker);
+        const body = clean(rendered);
         const payload = { issueNumber: pr.number, headSha: pr.headSha, marker: pr.marker, body };
         return JSON.stringify(payload, null, 2) + '\n';
     }

@@ -207,14 +207,13 @@ export async function run(): Promise<void> {
     // comments on fork pull requests.
     const commentOpts = {
       runUrl: ctx.runUrl,
-      maxChars: MAX_COMMENT_CHARS - marker.length - 1,
+      marker,
       prNumber: ctx.pullRequest?.number,
       methodUrl
     }
     const pullRequest = ctx.pullRequest && {
       number: ctx.pullRequest.number,
       headSha: ctx.pullRequest.headSha,
-      marker,
       ...commentOpts
     }
     let written: WrittenOutput[]

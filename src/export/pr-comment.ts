@@ -1,6 +1,5 @@
-// On a pull request, the comment exactly as it would be posted (marker included), as data: a `workflow_run`
+// On a pull request, the comment exactly as it would be posted (its first line the marker), as data: a `workflow_run`
 // workflow with a write token only has to post it (the fork pattern in docs/workflows.md).
-import { withMarker } from '../github/comment.js'
 import { renderComment } from '../report/comment.js'
 import { identity, type Exporter } from './types.js'
 
@@ -14,11 +13,12 @@ export const prCommentExporter: Exporter = {
     if (!pr) return undefined
     const rendered = renderComment(results, comparison, {
       runUrl: pr.runUrl,
+      marker: pr.marker,
       maxChars: pr.maxChars,
       prNumber: pr.number,
       methodUrl: pr.methodUrl
     })
-    const body = withMarker(clean(rendered), pr.marker)
+    const body = clean(rendered)
     const payload = { issueNumber: pr.number, headSha: pr.headSha, marker: pr.marker, body }
     return JSON.stringify(payload, null, 2) + '\n'
   }

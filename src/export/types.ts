@@ -13,8 +13,8 @@ export interface PullRequestTarget {
   /** The sticky comment's hidden marker. */
   marker: string
   runUrl?: string
-  /** The body's budget, the marker's length already taken off. */
-  maxChars: number
+  /** The body's cap, marker included; default GitHub's limit. */
+  maxChars?: number
   /** Link to docs/regressions.md of the action's repository, for the evidence lines. */
   methodUrl?: string
 }

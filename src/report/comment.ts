@@ -7,12 +7,11 @@ import { safeUrl } from './escape.js'
 import { renderDigest } from './pr-digest.js'
 import { MAX_COMMENT_CHARS } from '../github/comment.js'
 
-/** The body's first line: marks it as ours for a reader. Finding the sticky comment uses stickyMarker (github/comment.ts). */
-export const COMMENT_MARKER = '<!-- swarm-bench: sticky -->'
-
 export { MAX_COMMENT_CHARS }
 
 export interface CommentOptions {
+  /** The sticky comment's hidden marker (stickyMarker in github/comment.ts), its first line, counted in the cap. */
+  marker?: string
   /** Link to the report artifact or the run page, shown at the end. */
   reportUrl?: string
   runUrl?: string
@@ -39,7 +38,7 @@ export function renderComment(results: Results, comparison?: Comparison, opts: C
     safeUrl(opts.runUrl) ? `[workflow run](${safeUrl(opts.runUrl)})` : undefined
   ].filter(Boolean)
   const footer = `\n\n${links.length ? links.join(' · ') : 'The full report is in the run’s artifacts.'}\n`
-  const head = `${COMMENT_MARKER}\n${opts.notice ? `${opts.notice}\n\n` : ''}`
+  const head = `${opts.marker ? `${opts.marker}\n` : ''}${opts.notice ? `${opts.notice}\n\n` : ''}`
   let body =
     head +
     renderDigest(results, comparison, {
