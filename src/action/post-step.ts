@@ -3,9 +3,9 @@
 // tagged with this run is swept. Local agents die with the main step; the post step checks that and kills any
 // straggler. It never fails the job: a cleanup problem is a warning.
 import * as core from '@actions/core'
-import { sweepSandboxesDetailed } from '../sandbox/sweep.js'
+import { sweepSandboxesDetailed } from '../sandbox/e2b/sweep.js'
 import { RUN_TAG_METADATA } from '../sandbox/agent-files.js'
-import { findTaggedProcesses, killPids } from './leftovers.js'
+import { findTaggedProcesses, killPids } from '../sandbox/local/sweep.js'
 import { redact, usableSecrets } from '../secrets.js'
 import { STATE } from './state.js'
 import { errorText } from '../errors.js'

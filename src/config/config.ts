@@ -11,8 +11,8 @@ import {
   readString,
   type InputReader
 } from './inputs.js'
-import { E2B_DEFAULT_PRICING } from '../cost/pricing.js'
-import { PLAN_PRESETS, type PlanName } from '../sandbox/limits.js'
+import { E2B_DEFAULT_PRICING } from '../sandbox/e2b/pricing.js'
+import { PLAN_PRESETS, type PlanName } from '../sandbox/e2b/plans.js'
 
 export const PROVIDERS = ['auto', 'local', 'e2b'] as const
 export const PROFILES = ['quick', 'full'] as const

@@ -1,8 +1,8 @@
 // RunConfig → the provider it names. The only place that chooses between local child processes and E2B.
 import type { RunConfig } from '../config/config.js'
 import { RUN_TAG_METADATA } from './agent-files.js'
-import { E2BProvider } from './e2b.js'
-import { LocalProvider } from './local.js'
+import { E2BProvider } from './e2b/provider.js'
+import { LocalProvider } from './local/provider.js'
 import type { Provider } from './types.js'
 
 export interface CreateProviderOptions {

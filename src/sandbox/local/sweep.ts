@@ -1,7 +1,7 @@
 // Agent processes of a run, found by the SWARM_BENCH_RUN tag in their environment (Linux /proc). The local
 // provider kills its process groups when the main step exits; this is the post step's proof that it did.
 import { readdirSync, readFileSync } from 'node:fs'
-import { RUN_TAG_ENV } from '../sandbox/agent-files.js'
+import { RUN_TAG_ENV } from '../agent-files.js'
 
 export interface Leftovers {
   /** False where /proc is not available (macOS, Windows runners): nothing could be checked. */
