@@ -10,6 +10,7 @@ import {
   USER_STRATEGY_PATH
 } from '../src/sandbox/agent-files.js'
 import { LocalProvider, TEMP_PREFIX } from '../src/sandbox/local/provider.js'
+import { providerTraits } from '../src/sandbox/registry.js'
 import type { AgentProcess } from '../src/sandbox/types.js'
 import { agentDir } from '../src/paths.js'
 import { isAlive, newRunTag, processesWithTag, waitForNoProcesses } from './support/processes.js'
@@ -277,9 +278,9 @@ describe('agent files', () => {
   })
 
   it('binds the peer server to loopback locally and to every interface only on E2B, whose proxy needs it', () => {
-    expect(peerBindHost('local')).toBe('127.0.0.1')
-    expect(peerBindHost('e2b')).toBe('0.0.0.0')
-    expect(agentStartCommand('t', 'python3', peerBindHost('e2b')).args.slice(-2)).toEqual([
+    expect(peerBindHost(providerTraits('local'))).toBe('127.0.0.1')
+    expect(peerBindHost(providerTraits('e2b'))).toBe('0.0.0.0')
+    expect(agentStartCommand('t', 'python3', peerBindHost(providerTraits('e2b'))).args.slice(-2)).toEqual([
       '--host',
       '0.0.0.0'
     ])

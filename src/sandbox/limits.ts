@@ -23,7 +23,7 @@ export class SlotWaitError extends SwarmBenchError {
   constructor(maxConcurrency: number, waitedMs: number) {
     super(
       `no sandbox slot became free within ${Math.round(waitedMs / 1000)} s: ${maxConcurrency} sandboxes are alive, ` +
-        `the plan's concurrency limit (raise max-concurrency if your plan allows more)`
+        `the plan's concurrency limit (raise e2b-max-concurrency if your plan allows more)`
     )
     this.name = 'SlotWaitError'
   }
