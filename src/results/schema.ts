@@ -1,7 +1,6 @@
 // The versioned results file (`swarm-bench-results.json`): the one contract between the engine, the comparison,
 // the renderers and the baseline artifact. Validated on write and on read; nothing downstream trusts raw JSON.
 import { z } from 'zod'
-import { providerNames } from '../sandbox/registry.js'
 
 // 2: the history cap rose from 50 to MAX_HISTORY runs (nothing else changed). Readers take version 1 files as
 // version 2 (see `parseResults`); a version-1 reader refuses a version-2 file as newer and runs without it.
@@ -130,11 +129,8 @@ export const HistoryEntry = z.object({
 export type HistoryEntry = z.infer<typeof HistoryEntry>
 
 export const RunInfo = z.object({
-  /** A registered provider's name (src/sandbox/registry.ts); any other is refused, as a file this build cannot judge. */
-  provider: z.string().refine(name => providerNames().includes(name), {
-    error: issue =>
-      `expected a registered provider (${providerNames().join(', ')}), got ${JSON.stringify(issue.input)}`
-  }),
+  /** A provider's name; readers check it is one this build registers (src/sandbox/registry.ts). */
+  provider: z.string().min(1),
   profile: z.string(),
   startedAt: z.string(),
   endedAt: z.string(),
