@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { readActionInputs, autoFellBackToLocal } from '../src/action/inputs.js'
-import { E2B_DEFAULT_PRICING } from '../src/cost/pricing.js'
-import { findTaggedProcesses } from '../src/action/leftovers.js'
+import { E2B_DEFAULT_PRICING } from '../src/sandbox/e2b/pricing.js'
+import { findTaggedProcesses } from '../src/sandbox/local/sweep.js'
 import {
   gateFailure,
   outputsOf,
@@ -315,7 +315,7 @@ describe('documentation and workflows', () => {
     expect([...outputs].sort()).toEqual([...OUTPUT_NAMES].sort())
   })
 
-  it("action.yml's price defaults are the engine's (one source: src/cost/pricing.ts)", () => {
+  it("action.yml's price defaults are the engine's (one source: src/sandbox/e2b/pricing.ts)", () => {
     const defaultOf = (input: string): number =>
       Number(new RegExp(`\\n  ${input}:\\n(?: {4}.*\\n)*? {4}default: '([^']*)'`).exec(actionYml)?.[1])
     expect(defaultOf('price-vcpu-second')).toBe(E2B_DEFAULT_PRICING.usdPerVcpuSecond)

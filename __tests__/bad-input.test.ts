@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RUN_FLAGS } from '../src/cli/flags.js'
+import { runFlags } from '../src/cli/flags.js'
 import {
   actionInputDefaults,
   annotations,
@@ -212,7 +212,9 @@ const RUN_CASES: Record<string, [string, RegExp][]> = {
 
 describe('swarm-bench run: every flag refuses bad values (exit 2, flag + value + accepted values named)', () => {
   it('the table covers every value-taking flag of `run`', () => {
-    const valued = RUN_FLAGS.filter(f => !f.boolean).map(f => f.flag.split(' ')[0])
+    const valued = runFlags()
+      .filter(f => !f.boolean)
+      .map(f => f.flag.split(' ')[0])
     expect(Object.keys(RUN_CASES).sort()).toEqual(valued.sort())
   })
 
@@ -416,8 +418,12 @@ describe('compare, report and cleanup refuse bad input', () => {
 const ACTION_CASES: Record<string, [string, RegExp][]> = {
   provider: [['aws', /one of auto, local, e2b/]],
   'e2b-api-key': [['', /an E2B API key when provider is e2b/]], // with provider: e2b
+  'e2b-template': [['a;b', /an E2B template name or id/]],
+  // The names before the e2b- prefix: still read (the error names the one that was set).
   template: [['a;b', /an E2B template name or id/]],
   'e2b-plan': [['enterprise', /one of hobby, pro/]],
+  'e2b-max-concurrency': [['0', /an integer from 1 to 1000/]],
+  'e2b-create-rate': [['fast', /a number from 0\.01 to 100/]],
   'max-concurrency': [
     ['0', /an integer from 1 to 1000/],
     ['2.5', /an integer from 1 to 1000/],

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { runBenchmarks } from '../src/bench/runner.js'
 import { ForwardingProvider } from '../src/sandbox/forwarding.js'
-import { LocalProvider } from '../src/sandbox/local.js'
+import { LocalProvider } from '../src/sandbox/local/provider.js'
 import type { CreateOptions, Sandbox } from '../src/sandbox/types.js'
 import { benchConfig } from './support/bench-config.js'
 import { newRunTag, waitForNoProcesses } from './support/processes.js'

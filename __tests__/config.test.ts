@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { BENCHMARK_IDS } from '../src/bench/catalog.js'
-import { parseRunConfig } from '../src/config/config.js'
+import { parseRunConfig, type RunConfig } from '../src/config/config.js'
+import { InputConflictError } from '../src/config/renames.js'
+import { readActionInputs } from '../src/action/inputs.js'
 import { parseActionConfig } from '../src/config/action-config.js'
 import { InputError } from '../src/config/inputs.js'
+import { e2bSettings } from '../src/sandbox/e2b/config.js'
 import {
   isInside,
   onPseudoFilesystem,
@@ -24,16 +27,16 @@ describe('parseRunConfig', () => {
     expect(c.profile).toBe('quick')
     expect(c.topologies).toEqual(['mesh', 'hierarchical', 'ring'])
     expect(c.only).toHaveLength(BENCHMARK_IDS.length)
-    expect(c.e2b.maxConcurrency).toBe(20)
-    expect(c.e2b.createPerSecond).toBe(1)
+    expect(e2bSettings(c).maxConcurrency).toBe(20)
+    expect(e2bSettings(c).createPerSecond).toBe(1)
   })
 
   it('auto picks e2b when a key is in the environment, and applies plan presets and overrides', () => {
     const c = parseRunConfig(reader({ 'e2b-plan': 'pro', 'create-rate': '2' }), { E2B_API_KEY: 'k' })
     expect(c.provider).toBe('e2b')
-    expect(c.e2b.apiKey).toBe('k')
-    expect(c.e2b.maxConcurrency).toBe(100)
-    expect(c.e2b.createPerSecond).toBe(2)
+    expect(e2bSettings(c).apiKey).toBe('k')
+    expect(e2bSettings(c).maxConcurrency).toBe(100)
+    expect(e2bSettings(c).createPerSecond).toBe(2)
   })
 
   it('parses lists, all, and de-duplicates', () => {
@@ -65,6 +68,13 @@ describe('parseRunConfig', () => {
     ['Infinity', { 'cost-window-seconds': 'Infinity' }, /'cost-window-seconds'/],
     ['bad boolean', { 'fail-on-target': 'maybe' }, /'fail-on-target'.*true or false/],
     ['bad template', { template: 'a b' }, /'template'/],
+    ['bad e2b-template', { 'e2b-template': 'a b' }, /'e2b-template'.*an E2B template name/],
+    [
+      'bad e2b-max-concurrency',
+      { 'e2b-max-concurrency': '0' },
+      /'e2b-max-concurrency'.*integer from 1 to 1000/
+    ],
+    ['bad e2b-create-rate', { 'e2b-create-rate': 'fast' }, /'e2b-create-rate'.*number from 0.01 to 100/],
     ['bad url', { 'e2b-api-url': 'ftp://x' }, /'e2b-api-url'.*http/],
     ['unknown plan', { 'e2b-plan': 'enterprise' }, /'e2b-plan'.*hobby, pro/]
   ]
@@ -77,6 +87,71 @@ describe('parseRunConfig', () => {
     }
     expect(err).toBeInstanceOf(InputError)
     expect((err as Error).message).toMatch(message)
+  })
+})
+
+describe('renamed inputs: E2B-only inputs carry the e2b- prefix, the old names still work with a warning', () => {
+  const renamed: [string, string, string, (c: RunConfig) => unknown, unknown][] = [
+    ['template', 'e2b-template', 'my-template', c => e2bSettings(c).template, 'my-template'],
+    ['max-concurrency', 'e2b-max-concurrency', '7', c => e2bSettings(c).maxConcurrency, 7],
+    ['create-rate', 'e2b-create-rate', '0.5', c => e2bSettings(c).createPerSecond, 0.5],
+    [
+      'sandbox-timeout-seconds',
+      'e2b-sandbox-timeout-seconds',
+      '120',
+      c => e2bSettings(c).sandboxTimeoutMs,
+      120_000
+    ]
+  ]
+  const parse = (inputs: Record<string, string>) => {
+    const warnings: string[] = []
+    const config = parseRunConfig(reader(inputs), {}, { warn: m => warnings.push(m) })
+    return { config, warnings }
+  }
+
+  it.each(renamed)(
+    '%s → %s: the old name is read and warns once, naming both',
+    (old, now, value, get, want) => {
+      const viaOld = parse({ [old]: value })
+      expect(get(viaOld.config)).toEqual(want)
+      expect(viaOld.warnings).toEqual([
+        `Input '${old}' is deprecated: use '${now}' instead (the old name is removed in the next major release)`
+      ])
+      const viaNew = parse({ [now]: value })
+      expect(get(viaNew.config)).toEqual(want)
+      expect(viaNew.warnings).toEqual([])
+      // The same value under both names is no conflict, but the old name still warns.
+      const both = parse({ [old]: value, [now]: value })
+      expect(get(both.config)).toEqual(want)
+      expect(both.warnings).toHaveLength(1)
+    }
+  )
+
+  it.each(renamed)('%s and %s set to different values: an error naming both', (old, now, value) => {
+    let err: unknown
+    try {
+      parse({ [old]: value, [now]: `${value}9` })
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(InputConflictError)
+    expect(err).toBeInstanceOf(InputError)
+    expect((err as Error).message).toBe(
+      `Inputs '${old}' (deprecated) and '${now}' are both set, to ${JSON.stringify(value)} and ` +
+        `${JSON.stringify(`${value}9`)}: set only '${now}'`
+    )
+  })
+
+  it("the action's reader warns through the action's warning and fails on a conflict", () => {
+    const warnings: string[] = []
+    const config = readActionInputs(reader({ 'create-rate': '2' }), {}, process.cwd(), m => warnings.push(m))
+    expect(e2bSettings(config).createPerSecond).toBe(2)
+    expect(warnings).toEqual([
+      "Input 'create-rate' is deprecated: use 'e2b-create-rate' instead (the old name is removed in the next major release)"
+    ])
+    expect(() => readActionInputs(reader({ template: 'a', 'e2b-template': 'b' }), {})).toThrow(
+      /Inputs 'template' \(deprecated\) and 'e2b-template' are both set/
+    )
   })
 })
 

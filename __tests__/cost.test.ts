@@ -3,12 +3,11 @@ import {
   averageAllocation,
   costOf,
   costPerOperation,
-  E2B_DEFAULT_ALLOCATION,
-  E2B_DEFAULT_PRICING,
   projectAlwaysOn,
   projectCost,
   usdPerSecond
 } from '../src/cost/pricing.js'
+import { E2B_DEFAULT_ALLOCATION, E2B_DEFAULT_PRICING } from '../src/sandbox/e2b/pricing.js'
 import { CostTotals } from '../src/results/schema.js'
 
 describe('cost model', () => {

@@ -1,9 +1,14 @@
 // The e2b provider through the real SDK against the local emulator: creation under limits and retries, files,
 // processes and line I/O, peer routing, expiry, and the sweep.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { E2BAuthError, E2BProvider, commandLine, type E2BProviderOptions } from '../src/sandbox/e2b.js'
+import {
+  E2BAuthError,
+  E2BProvider,
+  commandLine,
+  type E2BProviderOptions
+} from '../src/sandbox/e2b/provider.js'
 import { redact } from '../src/secrets.js'
-import { sweepSandboxes, sweepSandboxesDetailed } from '../src/sandbox/sweep.js'
+import { sweepSandboxes, sweepSandboxesDetailed } from '../src/sandbox/e2b/sweep.js'
 import type { AgentProcess, Sandbox } from '../src/sandbox/types.js'
 import { startE2BEmulator, type E2BEmulator } from './support/e2b-emulator/index.js'
 import { ECHO_PY, HTTP_CLIENT_PY, HTTP_SERVER_PY, waitFor } from './support/e2b-emulator/fixtures.js'

@@ -1,8 +1,8 @@
 // End to end on the e2b provider: the real Python agents deployed as a swarm through the real e2b SDK into the
 // local emulator, every agent-to-agent message routed by the emulator (as E2B routes `https://PORT-ID.e2b.app`).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { E2BProvider } from '../src/sandbox/e2b.js'
-import { sweepSandboxes } from '../src/sandbox/sweep.js'
+import { E2BProvider } from '../src/sandbox/e2b/provider.js'
+import { sweepSandboxes } from '../src/sandbox/e2b/sweep.js'
 import { deploySwarm } from '../src/swarm/deploy.js'
 import { type Swarm } from '../src/swarm/swarm.js'
 import { predictConsensusMessages } from '../src/swarm/topology.js'

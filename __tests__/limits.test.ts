@@ -1,16 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import {
   CreationLimiter,
-  PLAN_PRESETS,
   RetryExhaustedError,
   SlotWaitError,
   backoffDelay,
   classifyError,
   parseRetryAfter,
   rateWindow,
-  resolvePlanLimits,
   withRetry
 } from '../src/sandbox/limits.js'
+import { PLAN_PRESETS, resolvePlanLimits } from '../src/sandbox/e2b/plans.js'
 
 const statusError = (name: string, statusCode: number, extra: object = {}) =>
   Object.assign(new Error(`${name} ${statusCode}`), { name, statusCode, ...extra })

@@ -9,7 +9,8 @@ import {
   peerBindHost,
   USER_STRATEGY_PATH
 } from '../src/sandbox/agent-files.js'
-import { LocalProvider, TEMP_PREFIX } from '../src/sandbox/local.js'
+import { LocalProvider, TEMP_PREFIX } from '../src/sandbox/local/provider.js'
+import { providerTraits } from '../src/sandbox/registry.js'
 import type { AgentProcess } from '../src/sandbox/types.js'
 import { agentDir } from '../src/paths.js'
 import { isAlive, newRunTag, processesWithTag, waitForNoProcesses } from './support/processes.js'
@@ -168,7 +169,7 @@ describe('LocalProvider sandboxes', () => {
 })
 
 describe('no orphans when the host goes away', () => {
-  const localTs = resolve('src/sandbox/local.ts')
+  const localTs = resolve('src/sandbox/local/provider.ts')
   const dir = mkdtempSync(join(tmpdir(), 'swarm-bench-host-test-'))
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -277,9 +278,9 @@ describe('agent files', () => {
   })
 
   it('binds the peer server to loopback locally and to every interface only on E2B, whose proxy needs it', () => {
-    expect(peerBindHost('local')).toBe('127.0.0.1')
-    expect(peerBindHost('e2b')).toBe('0.0.0.0')
-    expect(agentStartCommand('t', 'python3', peerBindHost('e2b')).args.slice(-2)).toEqual([
+    expect(peerBindHost(providerTraits('local'))).toBe('127.0.0.1')
+    expect(peerBindHost(providerTraits('e2b'))).toBe('0.0.0.0')
+    expect(agentStartCommand('t', 'python3', peerBindHost(providerTraits('e2b'))).args.slice(-2)).toEqual([
       '--host',
       '0.0.0.0'
     ])
@@ -288,7 +289,7 @@ describe('agent files', () => {
 
 describe('agent environment', () => {
   it('passes what Python needs and never the host credentials', async () => {
-    const { agentBaseEnv } = await import('../src/sandbox/local.js')
+    const { agentBaseEnv } = await import('../src/sandbox/local/provider.js')
     const env = agentBaseEnv({
       PATH: '/usr/bin',
       HOME: '/root',
@@ -325,7 +326,7 @@ describe('agent environment', () => {
 
 describe('interpreter resolution', () => {
   it('resolves python3 once to the interpreter it runs, and leaves other commands alone', async () => {
-    const { resolveInterpreter } = await import('../src/sandbox/local.js')
+    const { resolveInterpreter } = await import('../src/sandbox/local/provider.js')
     const py = resolveInterpreter('python3')
     expect(isAbsolute(py)).toBe(true)
     expect(existsSync(py)).toBe(true)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { CATALOG } from '../src/bench/catalog.js'
-import { costOf, E2B_DEFAULT_PRICING } from '../src/cost/pricing.js'
+import { costOf } from '../src/cost/pricing.js'
+import { E2B_DEFAULT_PRICING } from '../src/sandbox/e2b/pricing.js'
 import { benchmarkStatus, makeMetric, type MetricInput } from '../src/results/metric.js'
 import { Results, SCHEMA_VERSION, type BenchmarkResult, type Metric } from '../src/results/schema.js'
 import { mulberry32 } from '../src/stats/bootstrap.js'

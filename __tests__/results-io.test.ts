@@ -10,7 +10,8 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { costOf, E2B_DEFAULT_PRICING } from '../src/cost/pricing.js'
+import { costOf } from '../src/cost/pricing.js'
+import { E2B_DEFAULT_PRICING } from '../src/sandbox/e2b/pricing.js'
 import {
   appendHistory,
   MAX_RESULTS_BYTES,

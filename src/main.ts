@@ -34,7 +34,7 @@ import { renderComment, resolvedNotice } from './report/index.js'
 import { outputPaths, writeOutputs, WriteOutputsError, type WrittenOutput } from './export/write.js'
 import { appendHistory, writeResults } from './results/io.js'
 import { RESULTS_FILE, type Results } from './results/schema.js'
-import { installExitCleanup } from './sandbox/local.js'
+import { providerPlugin, providerPlugins } from './sandbox/registry.js'
 import { compareResults, type Comparison } from './stats/compare.js'
 import { analyseTrend } from './stats/trend.js'
 import { duetBase } from './action/duet.js'
@@ -45,20 +45,26 @@ import { confirmRegressions } from './action/confirm.js'
 
 export async function run(): Promise<void> {
   // Mask the secrets before anything can print them, even an input error.
-  const rawSecrets = [core.getInput('e2b-api-key'), process.env.E2B_API_KEY, core.getInput('github-token')]
+  const input = (name: string): string => core.getInput(name)
+  const rawSecrets = [
+    ...providerPlugins().flatMap(p => p.rawSecrets(input, process.env)),
+    core.getInput('github-token')
+  ]
   for (const s of rawSecrets) if (s?.trim()) core.setSecret(s.trim())
 
   // Phase 1: inputs. Invalid ones fail the step before any sandbox starts.
   let config: ActionConfig
   try {
-    config = readActionInputs(name => core.getInput(name))
+    config = readActionInputs(input, process.env, process.cwd(), m => core.warning(m))
     // Created and proven writable now, so a bad `out` fails here rather than after the matrix (or never).
     config.outDir = prepareOutDir(config.outDir, process.cwd())
   } catch (err) {
     core.setFailed(errorText(err))
     return
   }
-  const secrets = usableSecrets([...rawSecrets, config.e2b.apiKey, config.githubToken])
+  const plugin = providerPlugin(config.provider)
+  const settings = config.providers[config.provider]
+  const secrets = usableSecrets([...rawSecrets, ...plugin.secrets(settings), config.githubToken])
   const clean = (text: string): string => redact(text, secrets)
   if (config.githubToken) core.setSecret(config.githubToken)
   if (autoFellBackToLocal(config, core.getInput('provider'))) core.notice(config.providerReason)
@@ -66,9 +72,8 @@ export async function run(): Promise<void> {
   // The post step sweeps whatever carries this tag, even after a crash or a cancel of this step.
   core.saveState(STATE.runTag, config.runTag)
   core.saveState(STATE.provider, config.provider)
-  if (config.e2b.apiUrl) core.saveState(STATE.e2bApiUrl, config.e2b.apiUrl)
-  if (config.e2b.domain) core.saveState(STATE.e2bDomain, config.e2b.domain)
-  installExitCleanup({ exitOnSignal: false })
+  for (const [name, value] of Object.entries(plugin.state?.(settings) ?? {})) core.saveState(name, value)
+  for (const p of providerPlugins()) p.installExitCleanup?.({ exitOnSignal: false })
   const stop = new AbortController()
   const disposeSignals = abortOnSignals(stop, m => core.warning(m))
 

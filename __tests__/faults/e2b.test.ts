@@ -12,8 +12,9 @@ import vm from 'node:vm'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runBenchmarks } from '../../src/bench/runner.js'
 import { REPORT_FILE, RESULTS_FILE } from '../../src/results/schema.js'
-import { E2BProvider } from '../../src/sandbox/e2b.js'
-import { sweepSandboxesDetailed } from '../../src/sandbox/sweep.js'
+import { E2BProvider } from '../../src/sandbox/e2b/provider.js'
+import { e2bSettings } from '../../src/sandbox/e2b/config.js'
+import { sweepSandboxesDetailed } from '../../src/sandbox/e2b/sweep.js'
 import { benchConfig } from '../support/bench-config.js'
 import { startE2BEmulator, type E2BEmulator } from '../support/e2b-emulator/index.js'
 import { startCli, type CliResult } from '../support/faults/cli-process.js'
@@ -259,7 +260,7 @@ describe.concurrent('E2B faults', () => {
       sandboxUrl: emu.url,
       plan: 'pro',
       limits: { createPerSecond: 50 },
-      timeoutMs: config.e2b.sandboxTimeoutMs,
+      timeoutMs: e2bSettings(config).sandboxTimeoutMs,
       metadata: { 'swarm-bench-run': tag },
       requestTimeoutMs: 1500
     })

@@ -1,5 +1,6 @@
 // A valid results file for tests that need one built from metrics: one run of the local provider, quick profile.
-import { costOf, E2B_DEFAULT_PRICING } from '../../src/cost/pricing.js'
+import { costOf } from '../../src/cost/pricing.js'
+import { E2B_DEFAULT_PRICING } from '../../src/sandbox/e2b/pricing.js'
 import { benchmarkStatus } from '../../src/results/metric.js'
 import { Results, SCHEMA_VERSION, type BenchmarkResult, type Metric } from '../../src/results/schema.js'
 

@@ -15,7 +15,7 @@ import { BENCHMARK_IDS } from '../../src/bench/catalog.js'
 import { parseRunConfig } from '../../src/config/config.js'
 import { condense, readResults, writeResults } from '../../src/results/io.js'
 import type { HistoryEntry, Results } from '../../src/results/schema.js'
-import { installExitCleanup } from '../../src/sandbox/local.js'
+import { installExitCleanup } from '../../src/sandbox/local/provider.js'
 import { compareResults, DEFAULT_COMPARE_OPTIONS, type CompareOptions } from '../../src/stats/compare.js'
 import { projectRoot } from '../../src/paths.js'
 import {

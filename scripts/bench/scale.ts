@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 import { agentDir } from '../../src/paths.js'
 import { agentStartCommand, collectAgentFiles, type AgentFiles } from '../../src/sandbox/agent-files.js'
-import { installExitCleanup, LocalProvider } from '../../src/sandbox/local.js'
+import { installExitCleanup, LocalProvider } from '../../src/sandbox/local/provider.js'
 import { deploySwarm } from '../../src/swarm/deploy.js'
 import { type Swarm } from '../../src/swarm/swarm.js'
 import {

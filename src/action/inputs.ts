@@ -3,15 +3,17 @@
 // what is accepted, so the step fails before a single sandbox starts.
 import { parseActionConfig, type ActionConfig } from '../config/action-config.js'
 import type { InputReader } from '../config/inputs.js'
+import { providerPlugin } from '../sandbox/registry.js'
 import { workspaceHooksPath, workspaceRequirementsPath, workspaceStrategyPath } from '../config/paths.js'
 
 /** `workspace` is the step's working directory, against which a workflow's relative paths resolve. */
 export function readActionInputs(
   read: InputReader,
   env: NodeJS.ProcessEnv = process.env,
-  workspace = process.cwd()
+  workspace = process.cwd(),
+  warn: (message: string) => void = () => {}
 ): ActionConfig {
-  const config = parseActionConfig(read, env)
+  const config = parseActionConfig(read, env, { warn })
   if (config.strategyPath) config.strategyPath = workspaceStrategyPath(config.strategyPath, workspace)
   if (config.agentHooks) config.agentHooks = workspaceHooksPath(config.agentHooks, workspace)
   if (config.e2bRequirements)
@@ -19,7 +21,8 @@ export function readActionInputs(
   return config
 }
 
-/** True when `provider: auto` chose the local provider because no key was given: worth a visible notice. */
+/** True when `provider: auto` fell back (to local: no key was given): worth a visible notice. */
 export function autoFellBackToLocal(config: ActionConfig, providerInput: string): boolean {
-  return config.provider === 'local' && (providerInput.trim() === '' || providerInput.trim() === 'auto')
+  const auto = providerInput.trim() === '' || providerInput.trim() === 'auto'
+  return auto && !providerPlugin(config.provider).auto
 }

@@ -3,9 +3,6 @@
 export const STATE = {
   /** The run tag every sandbox and agent process of the run carries. */
   runTag: 'run-tag',
-  /** `local` or `e2b`: which kind of leftovers the post step looks for. */
-  provider: 'provider',
-  /** Where the E2B API is (only when not the default), so the sweep asks the same service. */
-  e2bApiUrl: 'e2b-api-url',
-  e2bDomain: 'e2b-domain'
+  /** The provider the run used: whose leftovers the post step looks for (its plug-in saves what it needs). */
+  provider: 'provider'
 } as const

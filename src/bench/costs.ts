@@ -6,6 +6,7 @@
 import type { TopologyName } from '../swarm/topology.js'
 import { usdPerSecond } from '../cost/pricing.js'
 import { makeMetric } from '../results/metric.js'
+import { providerTraits } from '../sandbox/registry.js'
 import type { Metric } from '../results/schema.js'
 import type { Swarm } from '../swarm/swarm.js'
 import { scalingFacts } from './creation.js'
@@ -33,7 +34,8 @@ function allocationFacts(swarm: Swarm, ctx: BenchContext<unknown>, facts: Facts)
     facts['allocation.memory_mib'] = a.memoryMiB
   }
   facts['usd_per_sandbox_second'] = Number((swarmCost(swarm, 1, ctx) / swarm.size).toExponential(6))
-  facts['estimated_as_if_on_e2b'] = swarm.sandboxes[0]?.provider === 'local'
+  const first = swarm.sandboxes[0]
+  facts['estimated_as_if_on_e2b'] = first ? !providerTraits(first.provider).billed : false
 }
 
 /** Host seconds `rounds` consensus rounds took, dispatch to last answer each. */

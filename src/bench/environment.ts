@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { RunConfig } from '../config/config.js'
 import type { Environment, Results } from '../results/schema.js'
+import { providerPlugin } from '../sandbox/registry.js'
 import type { Provider, Sandbox } from '../sandbox/types.js'
 import type { Swarm } from '../swarm/swarm.js'
 import type { SwarmPool } from './pool.js'
@@ -16,7 +17,7 @@ export class EnvironmentProbe {
   readonly preexistingLabels: Set<string>
   private python: string | undefined
   private hooks: Environment['hooks']
-  /** Each sandbox's e2b-requirements install: reported here, never in a benchmark figure. */
+  /** Each sandbox's requirements install (e2b-requirements): reported here, never in a benchmark figure. */
   private readonly installMs: number[] = []
   private allocation: { vcpu: number; memoryMiB: number } | undefined
 
@@ -54,12 +55,8 @@ export class EnvironmentProbe {
       details.requirementsInstalls = this.installMs.length
       details.requirementsInstallMsMax = Math.round(Math.max(...this.installMs))
     }
-    if (this.provider.info.name === 'e2b') {
-      details.template = this.config.e2b.template
-      details.plan = this.config.e2b.plan
-      details.maxConcurrency = this.config.e2b.maxConcurrency
-      details.createPerSecond = this.config.e2b.createPerSecond
-    }
+    const name = this.provider.info.name
+    Object.assign(details, providerPlugin(name).describe(this.config.providers[name]))
     return {
       node: process.version,
       python: this.python,

@@ -24,6 +24,7 @@ import {
   type DuetBase
 } from '../results/schema.js'
 import { createProvider, runMetadata } from '../sandbox/factory.js'
+import { providerPlugin } from '../sandbox/registry.js'
 import type { Provider } from '../sandbox/types.js'
 import { collectAgentFiles, hooksSource, type AgentFiles } from '../sandbox/agent-files.js'
 import { deploySwarm } from '../swarm/deploy.js'
@@ -51,7 +52,7 @@ export interface RunOptions {
   log?: (message: string) => void
   /** A benchmark got the turn (`holding`) or gave it back: turns never overlap, so they attribute billed time. */
   onTurn?: (id: string, holding: boolean) => void
-  /** Deploy the next borrower's swarm while the last user of the current one measures (default: on E2B). */
+  /** Deploy the next borrower's swarm while the last user of the current one measures (default: its `prefetch`). */
   prefetch?: boolean
   /** Measure the base's code side by side with the head's (see src/duet/): every benchmark runs on both. */
   duet?: DuetRunOptions
@@ -65,8 +66,6 @@ export interface DuetRunOptions {
 }
 
 export { InterruptedError }
-
-const LOCAL_POOL_AGENTS = 64
 
 export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): Promise<Results> {
   const startedAt = new Date()
@@ -90,10 +89,9 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
   // A duet's base and head agents share sandboxes, so the pool may hold twice the agents in the same sandboxes.
   const provider = opts.duet ? new SandboxSharing(own) : own
   const selected = CATALOG.filter(e => config.only.includes(e.id))
+  const plugin = providerPlugin(provider.info.name)
   const pool = new SwarmPool({
-    maxAgents:
-      opts.poolMaxAgents ??
-      (provider.info.name === 'e2b' ? config.e2b.maxConcurrency : LOCAL_POOL_AGENTS) * (opts.duet ? 2 : 1),
+    maxAgents: opts.poolMaxAgents ?? plugin.poolAgents(config.providers[plugin.name]) * (opts.duet ? 2 : 1),
     onError: m => opts.log?.(m)
   })
   const probe = new EnvironmentProbe(provider, config)
@@ -159,7 +157,7 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
   // while a borrower measures: a creation benchmark must have the rate limiter to itself). Locally creation takes
   // a millisecond and the agents' start-up would only load the machine under measurement: not done.
   // In a duet both sides must measure on the same quiet machine: nothing is deployed alongside.
-  const prefetchOn = (opts.prefetch ?? provider.info.name === 'e2b') && pool.maxAgents > 0 && !opts.duet
+  const prefetchOn = (opts.prefetch ?? plugin.traits.prefetch) && pool.maxAgents > 0 && !opts.duet
   let prefetchAgents = 0
   const maybePrefetch = (holding: string): void => {
     if (!prefetchOn || signal.aborted) return

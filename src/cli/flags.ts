@@ -1,6 +1,8 @@
-// CLI flags of `swarm-bench run` ↔ the shared input table (src/config/config.ts). The CLI only maps flag names
-// to input names; every value is validated by parseRunConfig, and its InputError is re-worded to name the flag.
+// CLI flags of `swarm-bench run` ↔ the shared input table (src/config/config.ts and each provider's inputs,
+// src/sandbox/<name>/). The CLI only maps flag names to input names; every value is validated by parseRunConfig,
+// and its InputError is re-worded to name the flag.
 import { InputError, type InputReader } from '../config/inputs.js'
+import { providerPlugins } from '../sandbox/registry.js'
 
 export interface RunFlag {
   /** Input name in src/config (and action.yml). */
@@ -11,7 +13,8 @@ export interface RunFlag {
   boolean?: boolean
 }
 
-export const RUN_FLAGS: RunFlag[] = [
+/** The flags every run has; each provider adds its own (`runFlags`). */
+const CORE_FLAGS: RunFlag[] = [
   { input: 'provider', flag: '--provider <name>', help: 'local | e2b | auto (e2b when an API key is set)' },
   { input: 'profile', flag: '--profile <name>', help: 'quick | full' },
   {
@@ -55,41 +58,17 @@ export const RUN_FLAGS: RunFlag[] = [
   },
   { input: 'price-gib-second', flag: '--price-gib-second <usd>', help: 'USD per GiB-second of allocation' },
   { input: 'run-tag', flag: '--run-tag <tag>', help: 'tag on every sandbox and agent process of this run' },
-  { input: 'e2b-api-key', flag: '--e2b-api-key <key>', help: 'E2B API key (or env E2B_API_KEY)' },
-  { input: 'template', flag: '--e2b-template <name>', help: 'E2B template (default base)' },
-  {
-    input: 'e2b-plan',
-    flag: '--e2b-plan <plan>',
-    help: 'hobby | pro (sets concurrency and create-rate limits)'
-  },
-  {
-    input: 'max-concurrency',
-    flag: '--e2b-max-concurrency <n>',
-    help: 'concurrent sandboxes (default from plan)'
-  },
-  {
-    input: 'create-rate',
-    flag: '--e2b-create-rate <n>',
-    help: 'sandbox creations per second (default from plan)'
-  },
-  {
-    input: 'sandbox-timeout-seconds',
-    flag: '--e2b-sandbox-timeout-seconds <s>',
-    help: 'safety lifetime of each sandbox (default 900)'
-  },
-  { input: 'e2b-api-url', flag: '--e2b-api-url <url>', help: 'E2B API URL (or env E2B_API_URL)' },
-  {
-    input: 'e2b-sandbox-url',
-    flag: '--e2b-sandbox-url <url>',
-    help: 'E2B sandbox URL (or env E2B_SANDBOX_URL)'
-  },
-  { input: 'e2b-domain', flag: '--e2b-domain <domain>', help: 'E2B domain (or env E2B_DOMAIN)' },
   {
     input: 'e2b-requirements',
     flag: '--e2b-requirements <file>',
     help: 'pip requirements installed once per E2B sandbox before its agent starts (timed apart)'
   }
 ]
+
+/** The flags of `swarm-bench run`: the core ones, then each registered provider's. */
+export function runFlags(): RunFlag[] {
+  return [...CORE_FLAGS, ...providerPlugins().flatMap(p => p.inputs)]
+}
 
 /** `--e2b-max-concurrency <n>` → `e2bMaxConcurrency`, commander's attribute name. */
 export function attributeName(flag: string): string {
@@ -98,14 +77,14 @@ export function attributeName(flag: string): string {
 }
 
 export function flagName(input: string): string {
-  const f = RUN_FLAGS.find(x => x.input === input)
+  const f = runFlags().find(x => x.input === input)
   return f ? f.flag.split(' ')[0] : `--${input}`
 }
 
 /** An InputReader over commander's parsed options. */
 export function readerFromOptions(opts: Record<string, unknown>): InputReader {
   return (input: string) => {
-    const f = RUN_FLAGS.find(x => x.input === input)
+    const f = runFlags().find(x => x.input === input)
     if (!f) return ''
     const v = opts[attributeName(f.flag)]
     if (v === undefined || v === false) return ''

@@ -1,6 +1,6 @@
 // `swarm-bench`: run | compare | report | cleanup. Flags map onto the shared input table (src/config), so the CLI
 // and the action accept and reject exactly the same values; usage errors exit 2 and name the flag.
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { Command, CommanderError, Option } from 'commander'
 import { BENCHMARK_IDS } from '../bench/catalog.js'
@@ -18,15 +18,14 @@ import { REPORT_FILE, type Results } from '../results/schema.js'
 import { reportExporter } from '../export/report.js'
 import { resultsExporter } from '../export/results.js'
 import { writeOutputs, type WrittenOutput } from '../export/write.js'
-import { RUN_TAG_ENV, RUN_TAG_METADATA, hooksSource } from '../sandbox/agent-files.js'
-import { installExitCleanup } from '../sandbox/local.js'
-import { sweepSandboxes } from '../sandbox/sweep.js'
+import { hooksSource } from '../sandbox/agent-files.js'
+import { providerPlugins } from '../sandbox/registry.js'
 import { compareResults, DEFAULT_COMPARE_OPTIONS } from '../stats/compare.js'
 import { renderComparisonTable } from './compare-table.js'
 import { prepareBaseCode, type BaseCode } from '../duet/base-code.js'
 import { compareDuet } from '../duet/verdict.js'
 import { agentDir } from '../paths.js'
-import { RUN_FLAGS, attributeName, flagError, readerFromOptions } from './flags.js'
+import { attributeName, flagError, readerFromOptions, runFlags } from './flags.js'
 import { HOOKS_FILE, scaffold, WORKFLOW_FILE } from './init.js'
 import { watchParent } from './parent.js'
 import { progressLine } from './progress.js'
@@ -71,7 +70,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     .description(
       'run the benchmark matrix and write swarm-bench-results.json, SWARM_BENCHMARKS_REPORT.md and the exports'
     )
-  for (const f of RUN_FLAGS) run.addOption(new Option(f.flag, f.help))
+  for (const f of runFlags()) run.addOption(new Option(f.flag, f.help))
   run
     .addOption(
       new Option(
@@ -140,17 +139,15 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
       code = mergeCommand(files, opts, io)
     })
 
-  program
+  const cleanup = program
     .command('cleanup')
     .description('kill every sandbox (E2B) or agent process (local) tagged with a run tag')
     .requiredOption('--run-tag <tag>', 'the run tag to sweep')
-    .option('--provider <name>', 'e2b | local | all', 'all')
-    .option('--e2b-api-key <key>', 'E2B API key (or env E2B_API_KEY)')
-    .option('--e2b-api-url <url>', 'E2B API URL (or env E2B_API_URL)')
-    .option('--e2b-domain <domain>', 'E2B domain (or env E2B_DOMAIN)')
-    .action(async (opts: Record<string, unknown>) => {
-      code = await cleanupCommand(opts, io)
-    })
+    .option('--provider <name>', `${cleanupChoices().join(' | ')}`, 'all')
+  for (const f of providerPlugins().flatMap(p => p.cleanupFlags)) cleanup.option(f.flag, f.help)
+  cleanup.action(async (opts: Record<string, unknown>) => {
+    code = await cleanupCommand(opts, io)
+  })
 
   try {
     if (argv.length === 0) {
@@ -181,7 +178,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
 async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<number> {
   let config: RunConfig
   try {
-    config = parseRunConfig(readerFromOptions(opts), io.env)
+    config = parseRunConfig(readerFromOptions(opts), io.env, { warn: m => io.stderr(`warning: ${m}\n`) })
   } catch (err) {
     if (err instanceof InputError) {
       io.stderr(`${flagError(err)}\n`)
@@ -262,7 +259,7 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
   io.stderr(`swarm-bench: ${config.providerReason}; run tag ${config.runTag}\n`)
 
   // Agents die with us whatever happens; the signal handlers below stop the run and write partial results.
-  installExitCleanup({ exitOnSignal: false })
+  for (const p of providerPlugins()) p.installExitCleanup?.({ exitOnSignal: false })
   const controller = new AbortController()
   let signalled: NodeJS.Signals | undefined
   let firstSignalAt = 0
@@ -503,6 +500,16 @@ function listWritten(written: readonly WrittenOutput[]): string {
   return written.map(w => `${`${w.id}:`.padEnd(width)} ${w.path}\n`).join('')
 }
 
+/** `--provider` of `cleanup`: every registered provider (sorted, as the messages have always listed them) or all. */
+function cleanupChoices(): string[] {
+  return [
+    ...providerPlugins()
+      .map(p => p.name)
+      .sort(),
+    'all'
+  ]
+}
+
 async function cleanupCommand(opts: Record<string, unknown>, io: CliIO): Promise<number> {
   const tag = String(opts.runTag ?? '')
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(tag)) {
@@ -512,76 +519,28 @@ async function cleanupCommand(opts: Record<string, unknown>, io: CliIO): Promise
     return EXIT.usage
   }
   const which = String(opts.provider ?? 'all').toLowerCase()
-  if (!['all', 'local', 'e2b'].includes(which)) {
+  if (!cleanupChoices().includes(which)) {
     io.stderr(
-      `error: invalid value ${JSON.stringify(which)} for --provider — expected one of e2b, local, all\n`
+      `error: invalid value ${JSON.stringify(which)} for --provider — expected one of ${cleanupChoices().join(', ')}\n`
     )
     return EXIT.usage
   }
-  let failed = false
-  if (which !== 'e2b') {
-    const killed = killLocalAgents(tag)
-    io.stdout(`local: killed ${killed} agent process(es) tagged ${RUN_TAG_ENV}=${tag}\n`)
+  let code: number = EXIT.ok
+  for (const p of providerPlugins().filter(x => which === 'all' || x.name === which)) {
+    const named = which === p.name
+    const c = await p.cleanup({
+      runTag: tag,
+      opts,
+      env: io.env,
+      named,
+      stdout: t => io.stdout(t),
+      stderr: t => io.stderr(t)
+    })
+    // A usage error stops at once; a failed sweep leaves the others to run and fails the command.
+    if (c === EXIT.usage) return c
+    if (c !== EXIT.ok) code = EXIT.fatal
   }
-  if (which !== 'local') {
-    const apiKey = String(opts.e2bApiKey ?? io.env.E2B_API_KEY ?? '').trim()
-    if (!apiKey) {
-      if (which === 'e2b') {
-        io.stderr('error: --e2b-api-key (or env E2B_API_KEY) is required to sweep E2B sandboxes\n')
-        return EXIT.usage
-      }
-      io.stdout('e2b: skipped (no API key)\n')
-    } else {
-      try {
-        const n = await sweepSandboxes({
-          apiKey,
-          apiUrl: (opts.e2bApiUrl as string | undefined) ?? io.env.E2B_API_URL,
-          domain: (opts.e2bDomain as string | undefined) ?? io.env.E2B_DOMAIN,
-          metadata: { [RUN_TAG_METADATA]: tag }
-        })
-        io.stdout(`e2b: killed ${n} sandbox(es) tagged ${RUN_TAG_METADATA}=${tag}\n`)
-      } catch (err) {
-        failed = true
-        io.stderr(`error: e2b sweep failed: ${errorText(err)}\n`)
-      }
-    }
-  }
-  return failed ? EXIT.fatal : EXIT.ok
-}
-
-/** Local leftovers of a run: processes whose environment carries SWARM_BENCH_RUN=<tag> (Linux /proc). */
-export function taggedLocalPids(tag: string): number[] {
-  const needle = `${RUN_TAG_ENV}=${tag}`
-  const pids: number[] = []
-  let entries: string[]
-  try {
-    entries = readdirSync('/proc')
-  } catch {
-    return pids
-  }
-  for (const name of entries) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue
-    try {
-      const env = readFileSync(`/proc/${name}/environ`, 'latin1').split('\0')
-      if (env.includes(needle)) pids.push(Number(name))
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return pids
-}
-
-function killLocalAgents(tag: string): number {
-  let n = 0
-  for (const pid of taggedLocalPids(tag)) {
-    try {
-      process.kill(pid, 'SIGKILL')
-      n++
-    } catch {
-      // already gone
-    }
-  }
-  return n
+  return code
 }
 
 function initCommand(dir: string, io: CliIO): number {

@@ -1,5 +1,5 @@
 // Action-only inputs (GitHub side) on top of the engine's RunConfig; same validation rules and messages.
-import { parseRunConfig, type RunConfig } from './config.js'
+import { parseRunConfig, type ParseOptions, type RunConfig } from './config.js'
 import { DEFAULT_HISTORY_RUNS, MAX_HISTORY } from '../results/schema.js'
 import { readBoolean, readEnum, readNumber, readString, type InputReader } from './inputs.js'
 import { readThresholds } from './thresholds.js'
@@ -44,11 +44,15 @@ export interface ActionConfig extends RunConfig {
   confirmRuns: number
 }
 
-export function parseActionConfig(read: InputReader, env: NodeJS.ProcessEnv = process.env): ActionConfig {
+export function parseActionConfig(
+  read: InputReader,
+  env: NodeJS.ProcessEnv = process.env,
+  opts: ParseOptions = {}
+): ActionConfig {
   // The action writes into a subfolder by default so the workspace root stays clean.
   const readWithDefaults: InputReader = name => (name === 'out' ? read(name) || 'swarm-bench' : read(name))
   return {
-    ...parseRunConfig(readWithDefaults, env),
+    ...parseRunConfig(readWithDefaults, env, opts),
     githubToken: read('github-token').trim() || env.GITHUB_TOKEN || '',
     baselineArtifact: readString(read, 'baseline-artifact', 'swarm-bench-baseline', ARTIFACT_NAME),
     baselineBranch: readString(read, 'baseline-branch', '', {

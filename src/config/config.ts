@@ -11,36 +11,28 @@ import {
   readString,
   type InputReader
 } from './inputs.js'
-import { E2B_DEFAULT_PRICING } from '../cost/pricing.js'
-import { PLAN_PRESETS, type PlanName } from '../sandbox/limits.js'
+import { readRenamed } from './renames.js'
+import {
+  fallbackProviderPlugin,
+  providerNames,
+  providerPlugin,
+  providerPlugins
+} from '../sandbox/registry.js'
+import type { ProviderName } from '../sandbox/types.js'
 
-export const PROVIDERS = ['auto', 'local', 'e2b'] as const
 export const PROFILES = ['quick', 'full'] as const
 export const TOPOLOGIES = TOPOLOGY_NAMES
-export const PLANS = Object.keys(PLAN_PRESETS) as PlanName[]
 
 export type Profile = (typeof PROFILES)[number]
 export type Topology = (typeof TOPOLOGIES)[number]
-export type Plan = PlanName
 
-// E2B's prices and plan limits live once, beside the code that uses them (cost/pricing.ts, sandbox/limits.ts).
-const DEFAULT_PRICING = E2B_DEFAULT_PRICING
-const PLAN_LIMITS = PLAN_PRESETS
-
-export interface E2BConfig {
-  apiKey: string
-  apiUrl?: string
-  sandboxUrl?: string
-  domain?: string
-  template: string
-  plan: Plan
-  maxConcurrency: number
-  createPerSecond: number
-  sandboxTimeoutMs: number
+/** Values of the `provider` input: `auto` and every registered provider. */
+export function providerChoices(): string[] {
+  return ['auto', ...providerNames()]
 }
 
 export interface RunConfig {
-  provider: 'local' | 'e2b'
+  provider: ProviderName
   /** Why the provider was chosen, for a notice when `auto` fell back to local. */
   providerReason: string
   profile: Profile
@@ -55,63 +47,50 @@ export interface RunConfig {
   hooksConfig: Record<string, unknown>
   /** Budget of each hook call inside the agent. */
   hooksTimeoutMs: number
-  /** A pip requirements file installed once per E2B sandbox before its agent starts (timed apart). */
+  /** A pip requirements file installed once per sandbox before its agent starts (timed apart), where the
+   * provider installs requirements (its `installsRequirements` trait). */
   e2bRequirements?: string
   pricing: { usdPerVcpuSecond: number; usdPerGibSecond: number }
   /** Window over which costs.by-topology measures a workload (the seed used 60 s). */
   costWindowSeconds: number
-  e2b: E2BConfig
+  /**
+   * Every registered provider's settings, parsed by its plug-in and keyed by its name: all of them, so a bad
+   * value fails the run whichever provider it uses. Only the plug-in reads its own.
+   */
+  providers: Record<ProviderName, unknown>
   /** Tag put on every sandbox and agent process of this run, so sweeps find them. */
   runTag: string
   failOnTarget: boolean
 }
 
-export function parseRunConfig(read: InputReader, env: NodeJS.ProcessEnv = process.env): RunConfig {
-  const providerInput = readEnum(read, 'provider', PROVIDERS, 'auto')
-  const apiKey = read('e2b-api-key').trim() || env.E2B_API_KEY?.trim() || ''
-  let provider: 'local' | 'e2b'
-  let providerReason: string
-  if (providerInput === 'auto') {
-    provider = apiKey ? 'e2b' : 'local'
-    providerReason = apiKey
-      ? 'provider auto: an E2B API key is set, running on E2B'
-      : 'provider auto: no E2B API key (input e2b-api-key or env E2B_API_KEY), running on the local provider'
-  } else {
-    provider = providerInput
-    providerReason = `provider ${providerInput} requested`
+export interface ParseOptions {
+  /** Told about each deprecated input name in use (the action: a warning annotation; the CLI: stderr). */
+  warn?: (message: string) => void
+}
+
+export function parseRunConfig(
+  raw: InputReader,
+  env: NodeJS.ProcessEnv = process.env,
+  opts: ParseOptions = {}
+): RunConfig {
+  const renames = Object.fromEntries(
+    providerPlugins().flatMap(p => p.inputs.filter(i => i.deprecated).map(i => [i.input, i.deprecated!]))
+  )
+  const { read, named } = readRenamed(raw, renames, opts.warn ?? (() => {}))
+  try {
+    return parse(read, env)
+  } catch (err) {
+    throw named(err)
   }
-  if (provider === 'e2b' && !apiKey) {
-    throw new InputError(
-      'e2b-api-key',
-      '',
-      'an E2B API key when provider is e2b (or set the E2B_API_KEY env var)'
-    )
-  }
-  const plan = readEnum(read, 'e2b-plan', PLANS, 'hobby')
-  const limits = PLAN_LIMITS[plan]
-  const e2b: E2BConfig = {
-    apiKey,
-    apiUrl: optionalUrl(read, 'e2b-api-url', env.E2B_API_URL),
-    sandboxUrl: optionalUrl(read, 'e2b-sandbox-url', env.E2B_SANDBOX_URL),
-    domain:
-      readString(read, 'e2b-domain', env.E2B_DOMAIN ?? '', {
-        pattern: /^[a-z0-9.-]+$/i,
-        accepted: 'a domain name such as e2b.app'
-      }) || undefined,
-    template: readString(read, 'template', 'base', {
-      pattern: /^[A-Za-z0-9_./:-]{1,128}$/,
-      accepted: 'an E2B template name or id (letters, digits, - _ . / :)'
-    }),
-    plan,
-    maxConcurrency: readNumber(read, 'max-concurrency', limits.maxConcurrency, {
-      min: 1,
-      max: 1000,
-      integer: true
-    }),
-    createPerSecond: readNumber(read, 'create-rate', limits.createPerSecond, { min: 0.01, max: 100 }),
-    sandboxTimeoutMs:
-      readNumber(read, 'sandbox-timeout-seconds', 900, { min: 60, max: 86_400, integer: true }) * 1000
-  }
+}
+
+function parse(read: InputReader, env: NodeJS.ProcessEnv): RunConfig {
+  const providerInput = readEnum(read, 'provider', providerChoices(), 'auto')
+  const providers = Object.fromEntries(providerPlugins().map(p => [p.name, p.parse(read, env)]))
+  const { provider, providerReason } = chooseProvider(providerInput, providers)
+  const plugin = providerPlugin(provider)
+  plugin.validateChosen?.(providers[provider])
+  const pricing = plugin.pricing
   const onlyRaw = read('only').trim()
   return {
     provider,
@@ -126,17 +105,17 @@ export function parseRunConfig(read: InputReader, env: NodeJS.ProcessEnv = proce
     hooksTimeoutMs: readNumber(read, 'hooks-timeout-ms', 1000, { min: 1, max: 600_000, integer: true }),
     e2bRequirements: readString(read, 'e2b-requirements', '', { maxLength: 4096 }) || undefined,
     pricing: {
-      usdPerVcpuSecond: readNumber(read, 'price-vcpu-second', DEFAULT_PRICING.usdPerVcpuSecond, {
+      usdPerVcpuSecond: readNumber(read, 'price-vcpu-second', pricing.usdPerVcpuSecond, {
         min: 0,
         max: 1
       }),
-      usdPerGibSecond: readNumber(read, 'price-gib-second', DEFAULT_PRICING.usdPerGibSecond, {
+      usdPerGibSecond: readNumber(read, 'price-gib-second', pricing.usdPerGibSecond, {
         min: 0,
         max: 1
       })
     },
     costWindowSeconds: readNumber(read, 'cost-window-seconds', 0, { min: 0, max: 3600 }),
-    e2b,
+    providers,
     runTag: readString(read, 'run-tag', defaultRunTag(env), {
       pattern: /^[A-Za-z0-9_.-]{1,64}$/,
       accepted: 'up to 64 letters, digits, - _ .'
@@ -161,15 +140,22 @@ function readJsonObject(read: InputReader, name: string): Record<string, unknown
   return v as Record<string, unknown>
 }
 
-function optionalUrl(read: InputReader, name: string, fallback: string | undefined): string | undefined {
-  const raw = read(name).trim() || fallback?.trim() || ''
-  if (!raw) return undefined
-  try {
-    const u = new URL(raw)
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol')
-    return raw.replace(/\/+$/, '')
-  } catch {
-    throw new InputError(name, raw, 'an http:// or https:// URL')
+/** `auto`: the first provider whose plug-in chooses itself, else the fallback (one without `auto`). */
+function chooseProvider(
+  input: string,
+  settings: Record<string, unknown>
+): { provider: ProviderName; providerReason: string } {
+  if (input !== 'auto') return { provider: input, providerReason: `provider ${input} requested` }
+  const declined: string[] = []
+  for (const p of providerPlugins()) {
+    const answer = p.auto?.(settings[p.name])
+    if (answer?.chosen) return { provider: p.name, providerReason: `provider auto: ${answer.reason}` }
+    if (answer) declined.push(answer.reason)
+  }
+  const fallback = fallbackProviderPlugin()
+  return {
+    provider: fallback.name,
+    providerReason: `provider auto: ${declined.join('; ')}, running on the ${fallback.name} provider`
   }
 }
 

@@ -1,13 +1,7 @@
-// E2B's billing model: price × ALLOCATED vCPU and memory × seconds a sandbox is alive — not what the process used.
-// On the local provider the allocation is nominal (the E2B default size), so the same figures read "as if on E2B".
+// The billing model: price × ALLOCATED vCPU and memory × seconds a sandbox is alive — not what the process used.
+// The prices themselves are a provider's (src/sandbox/<name>/); on a nominal allocation the figures are estimates.
 import type { Allocation, SandboxUsage } from '../sandbox/types.js'
 import type { CostTotals, Pricing } from '../results/schema.js'
-
-/** E2B's published prices per second of allocated size; overridable inputs since prices change. */
-export const E2B_DEFAULT_PRICING: Pricing = { usdPerVcpuSecond: 0.000014, usdPerGibSecond: 0.0000045 }
-
-/** E2B's default sandbox size. */
-export const E2B_DEFAULT_ALLOCATION: Allocation = { vcpu: 2, memoryMiB: 512 }
 
 export const SECONDS_PER_DAY = 86_400
 export const DAYS_PER_MONTH = 30

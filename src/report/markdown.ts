@@ -17,6 +17,7 @@ import type { Comparison } from '../stats/compare.js'
 import { BENCHMARK_IDS, CATEGORIES } from '../bench/catalog.js'
 import { averageAllocation, projectAlwaysOn, projectCost } from '../cost/pricing.js'
 import { fitPowerLaw } from '../stats/summary.js'
+import { findProviderPlugin } from '../sandbox/registry.js'
 import { agentCharts, topologyCharts } from './charts.js'
 import { hooksSection } from './hooks.js'
 import {
@@ -105,6 +106,8 @@ function executiveSummary(results: Results, comparison: Comparison | undefined):
   const counts = { passed: 0, failed: 0, error: 0, skipped: 0 }
   for (const b of results.benchmarks) counts[b.status]++
   const targets = targetRows(results)
+  // What the provider says of its runs' targets (local: loopback cannot judge a network's latency).
+  const notes = findProviderPlugin(run.provider)?.notes
   const met = targets.filter(t => t.met).length
   const out: string[] = []
   out.push(
@@ -141,11 +144,7 @@ function executiveSummary(results: Results, comparison: Comparison | undefined):
     out.push('**Targets:** no metric of this run declares a target.')
   } else {
     out.push(
-      `**Targets:** ${met} of ${targets.length} met.` +
-        (results.run.provider === 'local'
-          ? ' A local run cannot judge what a network will do: loopback meets latency targets written for E2B by ' +
-            'wide margins.'
-          : ''),
+      `**Targets:** ${met} of ${targets.length} met.` + (notes?.targets ? ` ${notes.targets}` : ''),
       '',
       '| Benchmark | Metric | Target | Measured | Margin | Result |',
       '|---|---|---|---:|---:|---|',
@@ -631,9 +630,8 @@ function reproduce(results: Results, opts: ReportOptions): string {
     command,
     '```',
     '',
-    results.run.provider === 'e2b'
-      ? 'The E2B provider needs an API key in `E2B_API_KEY`.'
-      : 'The local provider needs only Node.js and Python 3; no key.'
+    // A results file from a build with another provider: nothing said of what it needs.
+    findProviderPlugin(results.run.provider)?.notes.reproduce ?? ''
   ])
 }
 

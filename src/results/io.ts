@@ -17,6 +17,7 @@ import {
   type HistoryEntry,
   type Results as ResultsT
 } from './schema.js'
+import { providerNames } from '../sandbox/registry.js'
 import { headlineValue } from '../stats/summary.js'
 
 /** Bigger than any honest results file (every benchmark × a few hundred metrics × 1000 samples). */
@@ -129,6 +130,15 @@ export function parseResults(text: string): ReadOutcome {
   if (typeof migrated === 'string') return { ok: false, reason: migrated }
   const parsed = Results.safeParse(migrated)
   if (!parsed.success) return { ok: false, reason: `invalid results: ${describeIssues(parsed.error.issues)}` }
+  // A provider this build does not register: its file cannot be judged here (it is not a name in the schema).
+  const provider = parsed.data.run.provider
+  if (!providerNames().includes(provider)) {
+    const known = providerNames().join(', ')
+    return {
+      ok: false,
+      reason: `invalid results: run.provider: expected one of ${known}, got ${JSON.stringify(provider)}`
+    }
+  }
   const inconsistent = findInconsistency(parsed.data)
   if (inconsistent) return { ok: false, reason: `inconsistent results: ${inconsistent}` }
   return { ok: true, results: parsed.data }

@@ -129,7 +129,8 @@ export const HistoryEntry = z.object({
 export type HistoryEntry = z.infer<typeof HistoryEntry>
 
 export const RunInfo = z.object({
-  provider: z.enum(['local', 'e2b']),
+  /** A provider's name; readers check it is one this build registers (src/sandbox/registry.ts). */
+  provider: z.string().min(1),
   profile: z.string(),
   startedAt: z.string(),
   endedAt: z.string(),

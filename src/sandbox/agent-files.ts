@@ -4,7 +4,8 @@ import { readdir, readFile } from 'node:fs/promises'
 import { stat } from 'node:fs/promises'
 import { basename, join, posix, relative, sep } from 'node:path'
 import { agentDir } from '../paths.js'
-import type { ProviderName, SandboxFile, StartCommand } from './types.js'
+import type { ProviderTraits } from './plugin.js'
+import type { SandboxFile, StartCommand } from './types.js'
 
 /** Folder (relative to the sandbox workdir) the agent package is uploaded into; the agent runs from it. */
 export const AGENT_UPLOAD_DIR = 'agent'
@@ -137,11 +138,11 @@ export function hooksSource(config: {
 }
 
 /**
- * Address the agent's peer server binds. Local peers all dial 127.0.0.1, so nothing else may reach the server;
- * E2B's proxy reaches the sandbox from outside its loopback, so there it must listen on every interface.
+ * Address the agent's peer server binds. Peers on one machine all dial 127.0.0.1, so nothing else may reach the
+ * server; a proxy (E2B's) reaches the sandbox from outside its loopback, so there it must listen on every interface.
  */
-export function peerBindHost(provider: ProviderName): string {
-  return provider === 'e2b' ? '0.0.0.0' : '127.0.0.1'
+export function peerBindHost(traits: Pick<ProviderTraits, 'proxiedPeers'>): string {
+  return traits.proxiedPeers ? '0.0.0.0' : '127.0.0.1'
 }
 
 /**

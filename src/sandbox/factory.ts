@@ -1,8 +1,7 @@
-// RunConfig → the provider it names. The only place that chooses between local child processes and E2B.
+// RunConfig → the provider it names, built by that provider's plug-in from its own settings.
 import type { RunConfig } from '../config/config.js'
 import { RUN_TAG_METADATA } from './agent-files.js'
-import { E2BProvider } from './e2b.js'
-import { LocalProvider } from './local.js'
+import { providerPlugin } from './registry.js'
 import type { Provider } from './types.js'
 
 export interface CreateProviderOptions {
@@ -19,21 +18,9 @@ export function runMetadata(config: RunConfig, env: NodeJS.ProcessEnv = process.
 }
 
 export function createProvider(config: RunConfig, opts: CreateProviderOptions = {}): Provider {
-  if (config.provider === 'local') return new LocalProvider({ runTag: config.runTag })
-  const e = config.e2b
-  return new E2BProvider({
-    apiKey: e.apiKey,
-    apiUrl: e.apiUrl,
-    sandboxUrl: e.sandboxUrl,
-    domain: e.domain,
-    template: e.template,
-    timeoutMs: e.sandboxTimeoutMs,
-    plan: e.plan,
-    limits: { maxConcurrency: e.maxConcurrency, createPerSecond: e.createPerSecond },
+  return providerPlugin(config.provider).create(config.providers[config.provider], {
+    runTag: config.runTag,
     metadata: runMetadata(config, opts.env),
-    // Agent ports are reachable only with the sandbox's traffic token (peers get it in their link headers);
-    // an open port would let anyone on the internet reach the agents' peer servers.
-    allowPublicTraffic: false,
     log: opts.log
   })
 }

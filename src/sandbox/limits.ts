@@ -1,5 +1,5 @@
-// Plan limits for sandbox providers: how many sandboxes may be alive at once, how fast they may be created, and
-// how to retry the creations the service pushes back on. Built on p-queue so the timing logic is not ours.
+// Creation limits for sandbox providers: how many sandboxes may be alive at once, how fast they may be created, and
+// how to retry the creations the service pushes back on (a provider's plans and their figures live in its folder). Built on p-queue so the timing logic is not ours.
 import PQueue from 'p-queue'
 import { errorText, SwarmBenchError } from '../errors.js'
 
@@ -8,28 +8,6 @@ export interface PlanLimits {
   maxConcurrency: number
   /** Sandbox creations per second (may be fractional, e.g. 0.5). */
   createPerSecond: number
-}
-
-export type PlanName = 'hobby' | 'pro'
-
-/** E2B's published limits per plan; overridable because teams buy add-ons. */
-export const PLAN_PRESETS: Readonly<Record<PlanName, Readonly<PlanLimits>>> = {
-  hobby: { maxConcurrency: 20, createPerSecond: 1 },
-  pro: { maxConcurrency: 100, createPerSecond: 5 }
-}
-
-export function resolvePlanLimits(plan: PlanName = 'hobby', overrides: Partial<PlanLimits> = {}): PlanLimits {
-  const base = PLAN_PRESETS[plan]
-  if (!base) throw new Error(`unknown plan '${String(plan)}' (expected hobby or pro)`)
-  const limits = {
-    maxConcurrency: overrides.maxConcurrency ?? base.maxConcurrency,
-    createPerSecond: overrides.createPerSecond ?? base.createPerSecond
-  }
-  if (!Number.isInteger(limits.maxConcurrency) || limits.maxConcurrency < 1)
-    throw new Error(`maxConcurrency must be a positive integer, got ${limits.maxConcurrency}`)
-  if (!(limits.createPerSecond > 0) || !Number.isFinite(limits.createPerSecond))
-    throw new Error(`createPerSecond must be a positive number, got ${limits.createPerSecond}`)
-  return limits
 }
 
 /**
@@ -45,7 +23,7 @@ export class SlotWaitError extends SwarmBenchError {
   constructor(maxConcurrency: number, waitedMs: number) {
     super(
       `no sandbox slot became free within ${Math.round(waitedMs / 1000)} s: ${maxConcurrency} sandboxes are alive, ` +
-        `the plan's concurrency limit (raise max-concurrency if your plan allows more)`
+        `the plan's concurrency limit (raise e2b-max-concurrency if your plan allows more)`
     )
     this.name = 'SlotWaitError'
   }

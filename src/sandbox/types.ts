@@ -7,7 +7,8 @@ export interface Allocation {
   memoryMiB: number
 }
 
-export type ProviderName = 'local' | 'e2b'
+/** A registered provider's name (src/sandbox/registry.ts). */
+export type ProviderName = string
 
 export interface CreateOptions {
   /** Human-readable label, e.g. `mesh-3/agent-0`; used in logs and errors. */
@@ -107,7 +108,7 @@ export interface ProviderInfo {
   name: ProviderName
   /** e.g. `local child processes` or `e2b template base`. */
   description: string
-  /** True when allocation is nominal (local): costs are then "estimated as if on E2B". */
+  /** True when the allocation is nominal (not billed): costs are then estimates, "as if on E2B". */
   nominalAllocation: boolean
 }
 

@@ -12,6 +12,7 @@ import {
   collectAgentFiles,
   RUN_TAG_METADATA
 } from '../sandbox/agent-files.js'
+import { providerTraits } from '../sandbox/registry.js'
 import type { PeerEndpoint, Sandbox } from '../sandbox/types.js'
 import { AgentClient, AgentError, type ReadyEvent } from './agent-client.js'
 import { sideNow } from '../duet/clock.js'
@@ -148,12 +149,14 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
       await sandbox.writeFiles(files.files)
       const uploadMs = elapsed(t1)
       if (failure) throw failure
-      // E2B: the user's requirements, once per sandbox, timed apart (installs[i]) and left out of every phase.
-      const install = files.requirements && sandbox.provider === 'e2b' ? files.requirements : undefined
+      // The user's requirements where the provider installs them (E2B), once per sandbox, timed apart
+      // (installs[i]) and left out of every phase.
+      const traits = providerTraits(sandbox.provider)
+      const install = files.requirements && traits.installsRequirements ? files.requirements : undefined
       if (install) installs[i] = await installRequirements(sandbox, install, o.python)
       if (failure) throw failure
       const t2 = sideNow()
-      const cmd = agentStartCommand(runTag, o.python, peerBindHost(sandbox.provider))
+      const cmd = agentStartCommand(runTag, o.python, peerBindHost(traits))
       if (install) cmd.env = { ...cmd.env, PYTHONPATH: posix.join('..', PYDEPS_DIR) }
       const proc = await sandbox.start(cmd)
       const startMs = elapsed(t2)

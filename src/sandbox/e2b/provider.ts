@@ -4,18 +4,17 @@
 // local emulator, through `sandboxUrl` plus routing headers).
 import path from 'node:path'
 import { CommandExitError, E2B, type CommandHandle, type Sandbox as SdkSandbox } from 'e2b'
-import { LineSplitter } from './lines.js'
+import { LineSplitter } from '../lines.js'
 import {
   CreationLimiter,
-  resolvePlanLimits,
   withRetry,
   RetryExhaustedError,
   classifyError,
   type PlanLimits,
-  type PlanName,
   type ReleaseSlot,
   type RetryOptions
-} from './limits.js'
+} from '../limits.js'
+import { resolvePlanLimits, type PlanName } from './plans.js'
 import type {
   AgentProcess,
   Allocation,
@@ -29,9 +28,9 @@ import type {
   SandboxMetrics,
   SandboxUsage,
   StartCommand
-} from './types.js'
-import { errorText, SwarmBenchError } from '../errors.js'
-import { redact } from '../secrets.js'
+} from '../types.js'
+import { errorText, SwarmBenchError } from '../../errors.js'
+import { redact } from '../../secrets.js'
 
 export const E2B_WORKDIR = '/home/user/swarm'
 export const DEFAULT_E2B_TIMEOUT_MS = 10 * 60 * 1000

@@ -8,8 +8,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { RUN_TAG_ENV, RUN_TAG_METADATA } from './agent-files.js'
-import { LineSplitter } from './lines.js'
+import { RUN_TAG_ENV, RUN_TAG_METADATA } from '../agent-files.js'
+import { LineSplitter } from '../lines.js'
+import { E2B_DEFAULT_ALLOCATION } from '../e2b/pricing.js'
 import type {
   AgentProcess,
   Allocation,
@@ -23,10 +24,10 @@ import type {
   SandboxMetrics,
   SandboxUsage,
   StartCommand
-} from './types.js'
+} from '../types.js'
 
 /** E2B's default sandbox size; nominal here, used only for cost estimates. */
-export const DEFAULT_LOCAL_ALLOCATION: Allocation = { vcpu: 2, memoryMiB: 512 }
+export const DEFAULT_LOCAL_ALLOCATION: Allocation = E2B_DEFAULT_ALLOCATION
 export const TEMP_PREFIX = 'swarm-bench-'
 const STDERR_TAIL_BYTES = 8 * 1024
 

@@ -1,7 +1,8 @@
 // Agent processes of a run, found by the SWARM_BENCH_RUN tag in their environment (Linux /proc). The local
-// provider kills its process groups when the main step exits; this is the post step's proof that it did.
+// provider kills its process groups when its host exits; the post step checks that it did, and it and
+// `swarm-bench cleanup` kill any straggler.
 import { readdirSync, readFileSync } from 'node:fs'
-import { RUN_TAG_ENV } from '../sandbox/agent-files.js'
+import { RUN_TAG_ENV } from '../agent-files.js'
 
 export interface Leftovers {
   /** False where /proc is not available (macOS, Windows runners): nothing could be checked. */

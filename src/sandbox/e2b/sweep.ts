@@ -1,10 +1,10 @@
 // Kill every E2B sandbox carrying a run's metadata tags: the action's post step and `swarm-bench cleanup` use it
 // so a crashed or cancelled run never leaves sandboxes billing (or holding plan slots) until their timeout.
 import { E2B } from 'e2b'
-import { redact } from '../secrets.js'
-import { E2BAuthError } from './e2b.js'
-import { classifyError, withRetry } from './limits.js'
-import { errorText } from '../errors.js'
+import { redact } from '../../secrets.js'
+import { E2BAuthError } from './provider.js'
+import { classifyError, withRetry } from '../limits.js'
+import { errorText } from '../../errors.js'
 
 export interface SweepOptions {
   apiKey: string
