@@ -1,4 +1,4 @@
-"""The agent's state and its operations: control ops (called from control.py) and peer routes (called by peer.py)."""
+"""The agent's state and its operations: control ops (from control.py) and peer routes (from peer_server.py)."""
 
 import sys
 import threading
