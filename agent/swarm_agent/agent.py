@@ -18,6 +18,7 @@ DECISIONS = ('buy', 'sell', 'hold')
 _VOTE_ROUNDS_KEPT = 256
 _FLOOD_PARALLEL = 4
 _HELLO_PARALLEL = 8
+_PIPELINE_MAX_SLOTS = 2048  # threads one pipeline op may start (streams × depth)
 
 
 def log(msg):
@@ -87,6 +88,7 @@ class Agent:
             'link': self.op_link,
             'ping': self.op_ping,
             'send': self.op_send,
+            'pipeline': self.op_pipeline,
             'consensus': self.op_consensus,
             'state_sync': self.op_state_sync,
             'execute_strategy': self.op_execute_strategy,
@@ -95,7 +97,7 @@ class Agent:
             'reset_counters': self.op_reset_counters,
             'calibrate': self.op_calibrate,
         }
-        self.needs_init = {'link', 'ping', 'send', 'consensus', 'state_sync', 'execute_strategy', 'run_task'}
+        self.needs_init = {'link', 'ping', 'send', 'pipeline', 'consensus', 'state_sync', 'execute_strategy', 'run_task'}
 
     # ---- helpers -------------------------------------------------------------------------------------------
 
@@ -508,6 +510,50 @@ class Agent:
         if hook_ns:
             out['hookNs'] = hook_ns  # of each latency, the time inside the destination's on_message
         return out
+
+    def op_pipeline(self, args):
+        """Messages to each of `to` (one stream per destination) with `depth` in flight per stream for `durationMs`,
+        forwarded hop by hop like `send`: the delivered rate under load and each message's latency under it."""
+        from . import pipeline
+
+        dests = args.get('to')
+        if not isinstance(dests, list) or not dests or any(type(d) is not int or d == self.id for d in dests):
+            raise bad_request('args.to must be a non-empty list of other agents\' ids')
+        depth = req_int(args, 'depth', minimum=1)
+        duration_ms = req_int(args, 'durationMs', minimum=1)
+        size = req_int(args, 'payloadBytes', minimum=0, default=0)
+        chunks = req_int(args, 'latencyChunks', minimum=1, default=8)
+        if len(dests) * depth > _PIPELINE_MAX_SLOTS:
+            raise bad_request('%d streams × depth %d is over %d messages in flight' % (len(dests), depth, _PIPELINE_MAX_SLOTS))
+        streams = []
+        for to in dests:
+            try:
+                link = self._via(to)
+            except PeerError as e:
+                raise AgentError('PeerError', str(e))
+            rest = encode({'origin': self.id, 'to': to, 'hops': 1, 'path': [self.id], 'payload': 'x' * size, 'from': self.id})
+            streams.append((link, b'{"seq":%d,' + rest[1:].encode().replace(b'%', b'%%')))
+        links = list(self.links.values())
+        # other agents' streams are relayed over these links, one relay at a time per stream: a connection each
+        for link in links:
+            link.set_idle_cap(self.agent_count)
+        try:
+            delivered, elapsed, in_flight, latencies, error = pipeline.run(
+                streams, depth, duration_ms * 1_000_000, self.peer_timeout
+            )
+        finally:
+            for link in links:
+                link.set_idle_cap(0)
+        if error is not None:
+            raise AgentError('PeerError', error)
+        return {
+            'delivered': delivered,
+            'messages': len(latencies),
+            'elapsedNs': elapsed,
+            'depth': depth,
+            'maxInFlight': in_flight,
+            'latencyNs': pipeline.chunk_means(latencies, chunks),
+        }
 
     def op_consensus(self, args):
         from . import consensus, market

@@ -96,6 +96,9 @@ class PeerLink:
         self._idle = []
         self._lock = threading.Lock()
         self._closed = False
+        # idle connections kept for reuse; a pipelined op raises it to its depth so a busy link does not open and
+        # close a connection per message (a TIME_WAIT socket each)
+        self.idle_cap = _IDLE_PER_PEER
 
     def _connect(self, timeout):
         sock = socket.create_connection((self.host, self.port), timeout=timeout)
@@ -110,6 +113,15 @@ class PeerLink:
     def close(self):
         self._closed = True
         self._drop_idle()
+
+    def set_idle_cap(self, cap):
+        """Keep up to `cap` idle connections (at least the default); extra idle ones are closed now."""
+        self.idle_cap = max(_IDLE_PER_PEER, cap)
+        while len(self._idle) > self.idle_cap:
+            try:
+                self._idle.pop(0).close()
+            except IndexError:
+                break
 
     def _drop_idle(self):
         idle, self._idle = self._idle, []
@@ -170,7 +182,7 @@ class PeerLink:
             counters.exchange(kind, len(msg), r.nread - len(r.buf) - before, True)
             if close or self._closed:
                 conn.close()
-            elif len(self._idle) < _IDLE_PER_PEER:
+            elif len(self._idle) < self.idle_cap:
                 conn.idle_since = _monotonic()
                 self._idle.append(conn)  # may briefly exceed the cap under a race: harmless
             else:
@@ -186,6 +198,55 @@ class PeerLink:
                 raise PeerError('peer %s answered /%s with HTTP %d: %s' % (self.id, kind, status, err or res))
             return res
         raise PeerError('peer %s (%s): connection failed' % (self.id, self.url))
+
+    def pipeline(self, kind, body_of, depth, until, timeout, clock):
+        """Requests on ONE new connection with up to `depth` written and not yet answered (HTTP/1.1 pipelining):
+        as answers arrive, as many new ones go out in one write, until `clock()` passes `until`; then the last
+        ones are awaited. body_of(seq) -> JSON bytes. Returns [(sent_at, answered_at, answer body)] in order.
+
+        Counted like `request`: one message per request, the bytes of each request and its answer."""
+        from collections import deque
+
+        pre = self._pre.get(kind)
+        if pre is None:
+            pre = self._pre[kind] = b'POST %s/%s HTTP/1.1\r\n' % (self.prefix, kind.encode()) + self.static
+        counters = self.counters
+        pending = deque()  # (sent_at, request bytes) of each request written and not answered
+        out = []
+        seq = 0
+        try:
+            conn = self._connect(timeout)
+        except OSError as e:
+            raise PeerError('peer %s (%s): cannot connect: %s' % (self.id, self.url, e))
+        try:
+            conn.set_timeout(timeout)
+            r = conn.reader
+            while True:
+                if not r.buf and clock() < until and len(pending) < depth:
+                    now = clock()
+                    batch = []
+                    for _ in range(depth - len(pending)):
+                        body = body_of(seq)
+                        seq += 1
+                        msg = b'%sContent-Length: %d\r\n\r\n%s' % (pre, len(body), body)
+                        batch.append(msg)
+                        pending.append((now, len(msg)))
+                    conn.sock.sendall(b''.join(batch))
+                if not pending:
+                    return out
+                before = r.nread - len(r.buf)
+                status, close, data = self._read_response(r)
+                sent_at, nout = pending.popleft()
+                counters.exchange(kind, nout, r.nread - len(r.buf) - before, True)
+                if status != 200:
+                    raise PeerError('peer %s answered /%s with HTTP %d: %s' % (self.id, kind, status, data[:200]))
+                out.append((sent_at, clock(), data))
+                if close and pending:
+                    raise PeerError('peer %s closed the connection with %d requests unanswered' % (self.id, len(pending)))
+        except (OSError, EOFError, ValueError, _TooLarge) as e:
+            raise PeerError('peer %s (%s): pipelined /%s failed: %s' % (self.id, self.url, kind, e))
+        finally:
+            conn.close()
 
     @staticmethod
     def _read_response(r):

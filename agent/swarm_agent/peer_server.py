@@ -29,7 +29,7 @@ class _SConn:
     """Server side of one peer connection, driven by PeerServer's I/O thread."""
 
     __slots__ = ('sock', 'fd', 'buf', 'heads', 'last_res', 'last_data', 'body', 'have', 'waiting', 'out',
-                 'close_after', 'busy', 'closed', 'events', 'linger_set')
+                 'close_after', 'busy', 'closed', 'events', 'linger_set', 'cork')
 
     def __init__(self, sock):
         self.sock = sock
@@ -46,6 +46,7 @@ class _SConn:
         self.closed = False
         self.events = 0
         self.linger_set = False
+        self.cork = None  # while a pass answers several pipelined requests: their answers, sent in one write
 
 
 class _Poller:
@@ -121,6 +122,8 @@ class PeerServer:
         self._wake_w.setblocking(False)
         self._done = deque()  # answers of offloaded handlers, for the I/O thread
         self._workers = Pool('peer-handler')
+        # corking hands the held answers to a worker before a relay; only where that worker may write (epoll)
+        self._cork_ok = self._poller.threadsafe
 
     def start(self):
         threading.Thread(target=self._loop, name='peer-io', daemon=True).start()
@@ -264,6 +267,21 @@ class PeerServer:
         self._process(c)
 
     def _process(self, c):
+        """Answer every complete request in the buffer; the answers of one pass go out in one write, so a client
+        that pipelines (PeerLink.pipeline) costs one send per batch instead of one per message."""
+        if not self._cork_ok:
+            return self._process_requests(c)
+        c.cork = []
+        try:
+            self._process_requests(c)
+        finally:
+            held, c.cork = c.cork, None
+            if len(held) == 1 and not c.closed:
+                self._write(c, held[0][0], False, held[0][1])
+            elif held and not c.closed:
+                self._write(c, b''.join(d for d, _ in held), False, held)
+
+    def _process_requests(self, c):
         """Answer every complete request in the buffer, in order, while nothing is pending on the connection."""
         counters = self.counters
         while not (c.busy or c.closed or c.out or c.close_after or c.body is not None):
@@ -344,11 +362,14 @@ class PeerServer:
                 if status is None:  # it waits on other agents: run it on a worker, hold this connection
                     c.busy = True
                     self._set_events(c, 0)
-                    self._workers.submit(self._offload, c, res, kind, close, nbytes)
+                    held = b''.join(d for d, _ in c.cork) if c.cork else b''
+                    if c.cork:
+                        c.cork = []  # the answers before this one: the worker sends them first, in order
+                    self._workers.submit(self._offload, c, res, kind, close, nbytes, held)
                     return
         self._answer(c, status, res, kind, close, nbytes)
 
-    def _offload(self, c, fn, kind, close, nbytes):
+    def _offload(self, c, fn, kind, close, nbytes, held=b''):
         """A worker owns connection `c` (unregistered from the I/O thread) while its handler waits on other agents.
 
         It answers from here and, as a per-connection thread did, stays on the connection for _LINGER_S: the next
@@ -363,6 +384,11 @@ class PeerServer:
                 c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _LINGER_TV)
                 c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _LINGER_TV)
                 c.linger_set = True
+            if held:
+                try:
+                    c.sock.sendall(held)
+                except OSError:
+                    return self._hand_back(c, ('close',))
         while True:
             try:
                 status, res = fn()
@@ -515,12 +541,23 @@ class PeerServer:
         self._write(c, data, True, kind or 'other')
 
     def _write(self, c, data, close, kind):
+        """`kind`: the message kind of `data`, or [(bytes, kind)] of the answers joined in it."""
+        held = c.cork
+        if held is not None:
+            if not close:
+                held.append((data, kind))
+                return
+            if held:  # a closing answer: everything held goes first, with it
+                c.cork = []
+                held.append((data, kind))
+                data, kind = b''.join(d for d, _ in held), held
         try:
             k = c.sock.send(data)
         except (BlockingIOError, InterruptedError):
             k = 0
         except OSError:
-            self.counters.sent(kind, -len(data), False)  # not delivered
+            for d, k in kind if type(kind) is list else ((data, kind),):
+                self.counters.sent(k, -len(d), False)  # not delivered
             return self._close(c)
         if k < len(data):  # the socket is full: the rest goes when it is writable; reading waits
             c.out = data[k:]
