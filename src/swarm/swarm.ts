@@ -16,6 +16,7 @@ import {
   type AgentReading,
   type AgentMetrics,
   type SendResult,
+  type PipelineResult,
   type ConsensusAnswer,
   type ConsensusResult,
   type StateSyncResult,
@@ -146,6 +147,17 @@ export class Swarm {
   /** `count` messages from `from` to `to`, forwarded hop by hop along the topology's next hops. */
   send(from: number, to: number, count: number, payloadBytes = 0): Promise<SendResult> {
     return this.request<SendResult>(from, 'send', { to, count, payloadBytes })
+  }
+
+  /**
+   * Pipelined messages from `from` to each of `to` (one stream per destination, forwarded hop by hop), `depth` in
+   * flight per stream for `durationMs`, timed in the agent; `latencyChunks` latency samples come back.
+   */
+  pipeline(
+    from: number,
+    opts: { to: number[]; depth: number; durationMs: number; payloadBytes?: number; latencyChunks?: number }
+  ): Promise<PipelineResult> {
+    return this.request<PipelineResult>(from, 'pipeline', opts)
   }
 
   /**

@@ -191,6 +191,20 @@ export interface SendResult {
   hookNs?: number[]
 }
 
+/** One agent's `pipeline` op: `depth` messages in flight on each of its streams for a window, all streams at once. */
+export interface PipelineResult {
+  delivered: number
+  /** Messages answered (delivered or not). */
+  messages: number
+  /** Inside the agent: window start → last answer (the window plus the last messages landing). */
+  elapsedNs: number
+  depth: number
+  /** Per stream: the most of its messages in flight at one instant (a sequential sender reaches 1). */
+  maxInFlight: number[]
+  /** Per-message latency under this load, as means of consecutive chunks (in completion order). */
+  latencyNs: number[]
+}
+
 export interface ConsensusAnswer {
   round: number
   proposal: { signal: Decision; confidence: number }
