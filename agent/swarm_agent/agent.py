@@ -38,6 +38,21 @@ def _vote_of(h, res):
     raise h.wrong_shape('vote', res, '{"decision": "buy"|"sell"|"hold", "weight": number}')
 
 
+_clock = []
+
+
+def _clock_id():
+    """Which monotonic clock this agent reads: the kernel's boot id, shared by every process on one machine (so
+    their monotonic times compare) and different in each sandbox VM; None where there is none."""
+    if not _clock:
+        try:
+            with open('/proc/sys/kernel/random/boot_id') as f:
+                _clock.append(f.read().strip() or None)
+        except OSError:
+            _clock.append(None)
+    return _clock[0]
+
+
 def _int(obj, key):
     v = obj.get(key)
     if type(v) is not int:
@@ -558,11 +573,16 @@ class Agent:
     def op_consensus(self, args):
         from . import consensus, market
 
-        t0 = _now()
+        t_op = _now()
         rnd = req_int(args, 'round', minimum=0)
         timeout_ms = req_int(args, 'timeoutMs', minimum=1, default=10000)
         window = req_dict(args, 'window', required=False) or consensus.round_window(rnd)
         bars = market.load_window(window)
+        # The decision starts here, the market generated: on a clock the host can line up across agents, so it can
+        # tell this agent's own decision from the time it waited for agents the host reached later.
+        t0 = _now()
+        began_at = time.monotonic_ns()
+        wall_offset = time.time_ns() - began_at
         h = self.hooks
         hook_ns = 0
         if h is not None and h.has('vote'):
@@ -607,6 +627,10 @@ class Agent:
             'counts': counts,
             'votes': len(votes),
             'decisionNs': _now() - t0,
+            'marketNs': t0 - t_op,
+            'beganAtNs': began_at,
+            'decidedAtNs': time.monotonic_ns(),
+            'clock': {'id': _clock_id(), 'wallMinusMonotonicNs': wall_offset},
         }
         if h is not None and (h.has('vote') or h.has('tally')):
             out['hookNs'] = hook_ns  # of decisionNs, the time inside this agent's vote and tally hooks
