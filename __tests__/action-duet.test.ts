@@ -174,7 +174,7 @@ describe('the duet gate on a pull request (bundled action, shallow clone, base f
 
   it('a pull request that slows the agent send path fails on the communication benchmarks', async () => {
     const pr = pullRequest('slow-agent', w => {
-      const peer = join(w, 'agent', 'swarm_agent', 'peer.py')
+      const peer = join(w, 'agent', 'swarm_agent', 'peer_client.py')
       const text = readFileSync(peer, 'utf8')
       const anchor = '                conn.sock.sendall(msg)\n'
       expect(text).toContain(anchor)

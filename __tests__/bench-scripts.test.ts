@@ -74,8 +74,8 @@ describe('measurement scripts (tiny parameters)', () => {
       'agent-both'
     ])
     // the profile reached into the agent's own code on both sides of the link
-    expect(h.profile?.profile?.server.some(r => r.function.startsWith('peer.py'))).toBe(true)
-    expect(h.profile?.profile?.client.some(r => r.function.startsWith('peer.py'))).toBe(true)
+    expect(h.profile?.profile?.server.some(r => r.function.startsWith('peer_'))).toBe(true)
+    expect(h.profile?.profile?.client.some(r => r.function.startsWith('peer_'))).toBe(true)
     expect(stdout).toContain('ratio p50')
   }, 180_000)
 

@@ -100,7 +100,7 @@ describe('swarm-bench run --against', () => {
   })
 
   it('the peer send path slowed in the working tree exits 1 and names the communication metrics', async () => {
-    const peer = join(repo, 'agent', 'swarm_agent', 'peer.py')
+    const peer = join(repo, 'agent', 'swarm_agent', 'peer_client.py')
     const original = readFileSync(peer, 'utf8')
     const anchor = '                conn.sock.sendall(msg)\n'
     expect(original).toContain(anchor)

@@ -38,7 +38,7 @@ const MANY: Factors = {
   'resources.memory/rss_mib.agent': 1.25,
   'resources.network/bytes_per_op.consensus': 1.5,
   'trading.strategy-execution/compute_ms': 0.6,
-  'communication.message-throughput/msg_per_s': 1.5,
+  'communication.message-throughput/saturated_msg_per_s': 1.5,
   'costs.per-operation/cost_per_decision': 1.2
 }
 

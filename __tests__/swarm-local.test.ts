@@ -124,6 +124,21 @@ describe('swarms of each topology', () => {
       expect(quick.voteMessages).toBeNaN()
     })
   })
+
+  it('a slow host dispatch shows in dispatch skew, not in the round decision time', async () => {
+    await withSwarm(opts('mesh', 4), async s => {
+      // 40 ms between reaching one agent and the next: the last starts ~120 ms after the first.
+      const c = await s.consensusRound(9, { countMessages: false, dispatchGapMs: 40 })
+      expect(c.agreed).toBe(true)
+      const t = c.timing!
+      expect(t.clock).toBe('monotonic') // local agents share the machine's clock
+      expect(t.skewNs / 1e6).toBeGreaterThan(60)
+      // The early agents' own times waited for the late one's vote; the round's decision time does not.
+      expect(Math.max(...c.decisionNs)).toBeGreaterThan(t.skewNs / 2)
+      expect(t.decisionNs).toBeLessThan(t.skewNs / 3)
+      expect(c.answers.every(a => a.marketNs! > 0 && a.decidedAtNs! >= a.beganAtNs!)).toBe(true)
+    })
+  })
 })
 
 describe('routing, state sync, tasks, security', () => {

@@ -1,4 +1,4 @@
-"""The agent's state and its operations: control ops (called from control.py) and peer routes (called by peer.py)."""
+"""The agent's state and its operations: control ops (from control.py) and peer routes (from peer_server.py)."""
 
 import sys
 import threading
@@ -18,6 +18,7 @@ DECISIONS = ('buy', 'sell', 'hold')
 _VOTE_ROUNDS_KEPT = 256
 _FLOOD_PARALLEL = 4
 _HELLO_PARALLEL = 8
+_PIPELINE_MAX_SLOTS = 2048  # threads one pipeline op may start (streams × depth)
 
 
 def log(msg):
@@ -35,6 +36,21 @@ def _vote_of(h, res):
         if d in DECISIONS and type(w) in (int, float) and w == w and abs(w) != float('inf'):
             return d, float(w)
     raise h.wrong_shape('vote', res, '{"decision": "buy"|"sell"|"hold", "weight": number}')
+
+
+_clock = []
+
+
+def _clock_id():
+    """Which monotonic clock this agent reads: the kernel's boot id, shared by every process on one machine (so
+    their monotonic times compare) and different in each sandbox VM; None where there is none."""
+    if not _clock:
+        try:
+            with open('/proc/sys/kernel/random/boot_id') as f:
+                _clock.append(f.read().strip() or None)
+        except OSError:
+            _clock.append(None)
+    return _clock[0]
 
 
 def _int(obj, key):
@@ -87,6 +103,7 @@ class Agent:
             'link': self.op_link,
             'ping': self.op_ping,
             'send': self.op_send,
+            'pipeline': self.op_pipeline,
             'consensus': self.op_consensus,
             'state_sync': self.op_state_sync,
             'execute_strategy': self.op_execute_strategy,
@@ -95,7 +112,7 @@ class Agent:
             'reset_counters': self.op_reset_counters,
             'calibrate': self.op_calibrate,
         }
-        self.needs_init = {'link', 'ping', 'send', 'consensus', 'state_sync', 'execute_strategy', 'run_task'}
+        self.needs_init = {'link', 'ping', 'send', 'pipeline', 'consensus', 'state_sync', 'execute_strategy', 'run_task'}
 
     # ---- helpers -------------------------------------------------------------------------------------------
 
@@ -509,14 +526,63 @@ class Agent:
             out['hookNs'] = hook_ns  # of each latency, the time inside the destination's on_message
         return out
 
+    def op_pipeline(self, args):
+        """Messages to each of `to` (one stream per destination) with `depth` in flight per stream for `durationMs`,
+        forwarded hop by hop like `send`: the delivered rate under load and each message's latency under it."""
+        from . import pipeline
+
+        dests = args.get('to')
+        if not isinstance(dests, list) or not dests or any(type(d) is not int or d == self.id for d in dests):
+            raise bad_request('args.to must be a non-empty list of other agents\' ids')
+        depth = req_int(args, 'depth', minimum=1)
+        duration_ms = req_int(args, 'durationMs', minimum=1)
+        size = req_int(args, 'payloadBytes', minimum=0, default=0)
+        chunks = req_int(args, 'latencyChunks', minimum=1, default=8)
+        if len(dests) * depth > _PIPELINE_MAX_SLOTS:
+            raise bad_request('%d streams × depth %d is over %d messages in flight' % (len(dests), depth, _PIPELINE_MAX_SLOTS))
+        streams = []
+        for to in dests:
+            try:
+                link = self._via(to)
+            except PeerError as e:
+                raise AgentError('PeerError', str(e))
+            rest = encode({'origin': self.id, 'to': to, 'hops': 1, 'path': [self.id], 'payload': 'x' * size, 'from': self.id})
+            streams.append((link, b'{"seq":%d,' + rest[1:].encode().replace(b'%', b'%%')))
+        links = list(self.links.values())
+        # other agents' streams are relayed over these links, one relay at a time per stream: a connection each
+        for link in links:
+            link.set_idle_cap(self.agent_count)
+        try:
+            delivered, elapsed, in_flight, latencies, error = pipeline.run(
+                streams, depth, duration_ms * 1_000_000, self.peer_timeout
+            )
+        finally:
+            for link in links:
+                link.set_idle_cap(0)
+        if error is not None:
+            raise AgentError('PeerError', error)
+        return {
+            'delivered': delivered,
+            'messages': len(latencies),
+            'elapsedNs': elapsed,
+            'depth': depth,
+            'maxInFlight': in_flight,
+            'latencyNs': pipeline.chunk_means(latencies, chunks),
+        }
+
     def op_consensus(self, args):
         from . import consensus, market
 
-        t0 = _now()
+        t_op = _now()
         rnd = req_int(args, 'round', minimum=0)
         timeout_ms = req_int(args, 'timeoutMs', minimum=1, default=10000)
         window = req_dict(args, 'window', required=False) or consensus.round_window(rnd)
         bars = market.load_window(window)
+        # The decision starts here, the market generated: on a clock the host can line up across agents, so it can
+        # tell this agent's own decision from the time it waited for agents the host reached later.
+        t0 = _now()
+        began_at = time.monotonic_ns()
+        wall_offset = time.time_ns() - began_at
         h = self.hooks
         hook_ns = 0
         if h is not None and h.has('vote'):
@@ -561,6 +627,10 @@ class Agent:
             'counts': counts,
             'votes': len(votes),
             'decisionNs': _now() - t0,
+            'marketNs': t0 - t_op,
+            'beganAtNs': began_at,
+            'decidedAtNs': time.monotonic_ns(),
+            'clock': {'id': _clock_id(), 'wallMinusMonotonicNs': wall_offset},
         }
         if h is not None and (h.has('vote') or h.has('tally')):
             out['hookNs'] = hook_ns  # of decisionNs, the time inside this agent's vote and tally hooks

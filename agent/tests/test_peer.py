@@ -366,7 +366,7 @@ class ClientTest(unittest.TestCase):
             srv.close()
 
     def test_idle_connections_past_their_reuse_age_are_not_reused(self):
-        from swarm_agent import peer as peer_mod
+        from swarm_agent import peer_client as peer_mod
 
         srv = _OneShotServer()
         saved = peer_mod._IDLE_REUSE_S
@@ -422,7 +422,7 @@ class ClientTest(unittest.TestCase):
             srv = _OneShotServer(tls_ctx=ctx)
             old = os.environ.get('SSL_CERT_FILE')
             os.environ['SSL_CERT_FILE'] = crt  # trust our test CA, verification stays on
-            import swarm_agent.peer as peer_mod
+            import swarm_agent.peer_client as peer_mod
 
             peer_mod._ssl_ctx = None
             try:

@@ -55,7 +55,7 @@ function patch(file: string, anchor: string, insert: (indent: string) => string)
   writeFileSync(file, text.slice(0, lineStart) + insert(indent) + text.slice(lineStart))
 }
 
-const peer = (repo: string): string => join(repo, 'agent', 'swarm_agent', 'peer.py')
+const peer = (repo: string): string => join(repo, 'agent', 'swarm_agent', 'peer_client.py')
 
 /** Gives the user strategy `factor` × its loop's work. */
 const strategyChange = (factor: number): Change => ({

@@ -16,7 +16,17 @@ export interface ProfileParams {
   consensus: { rounds: number; agents: number }
   interAgentLatency: { agents: number; pingsPerEdge: number; hopMessages: number; payloadBytes: number }
   stateSync: { size: number; syncs: number; stateBytes: number }
-  messageThroughput: { agents: number; batches: number; messagesPerBatch: number; payloadBytes: number }
+  /** depths: pipeline depths tried in order (stopping once the rate saturates); windowMs: one measured window;
+   * repeats: extra windows at the saturation depth. */
+  messageThroughput: {
+    agents: number
+    batches: number
+    messagesPerBatch: number
+    payloadBytes: number
+    depths: number[]
+    windowMs: number
+    repeats: number
+  }
   memory: { sizes: number[] }
   cpu: {
     size: number
@@ -50,7 +60,15 @@ const FULL: ProfileParams = {
   consensus: { rounds: 20, agents: 6 },
   interAgentLatency: { agents: 6, pingsPerEdge: 30, hopMessages: 100, payloadBytes: 1024 },
   stateSync: { size: 8, syncs: 10, stateBytes: 10 * 1024 },
-  messageThroughput: { agents: 6, batches: 5, messagesPerBatch: 100, payloadBytes: 256 },
+  messageThroughput: {
+    agents: 6,
+    batches: 5,
+    messagesPerBatch: 100,
+    payloadBytes: 256,
+    depths: [1, 4, 16, 64],
+    windowMs: 1000,
+    repeats: 4
+  },
   memory: { sizes: [1, 5, 10] },
   cpu: { size: 8, consensusRounds: 10, executionsPerAgent: 10, tasksPerAgent: 10, pings: 10, bars: 500 },
   network: { size: 8, batches: 5, opsPerBatch: 5, stateBytes: 10 * 1024, payloadBytes: 256 },
@@ -71,7 +89,15 @@ const QUICK: ProfileParams = {
   consensus: { rounds: 150, agents: 4 },
   interAgentLatency: { agents: 4, pingsPerEdge: 30, hopMessages: 100, payloadBytes: 1024 },
   stateSync: { size: 5, syncs: 8, stateBytes: 10 * 1024 },
-  messageThroughput: { agents: 4, batches: 15, messagesPerBatch: 20, payloadBytes: 256 },
+  messageThroughput: {
+    agents: 4,
+    batches: 15,
+    messagesPerBatch: 20,
+    payloadBytes: 256,
+    depths: [1, 4, 16, 64],
+    windowMs: 250,
+    repeats: 2
+  },
   memory: { sizes: [1, 2, 4] },
   cpu: { size: 5, consensusRounds: 4, executionsPerAgent: 5, tasksPerAgent: 8, pings: 5, bars: 300 },
   network: { size: 5, batches: 6, opsPerBatch: 3, stateBytes: 10 * 1024, payloadBytes: 256 },

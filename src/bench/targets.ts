@@ -12,7 +12,7 @@ export const SEED_TARGETS: Readonly<Record<string, Target>> = {
   // No target on trading.consensus/agreement_pct: every agent waits for all n votes and tallies the same ones, so
   // agreement is 100 % unless the protocol is broken. It stays a checked correctness figure, not a target.
   'communication.inter-agent-latency/rtt_ms': seedTarget('<', 50),
-  'communication.message-throughput/msg_per_s': seedTarget('>', 50, 'mean')
+  'communication.message-throughput/saturated_msg_per_s': seedTarget('>', 50, 'mean')
 }
 
 /** Per-run target overrides: a target replaces the seed's (as source `user`), null removes it. */

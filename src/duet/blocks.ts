@@ -1,13 +1,16 @@
 // How many consecutive samples of a metric one agent request produced: they share that request's moment, so the
 // duet's test averages them into one unit of evidence (batch means). Samples from separate requests are each
 // their own unit; blocking them too would throw evidence away (4 blocks of 20 syncs leave a t-test 3 df).
+import { LATENCY_CHUNKS } from '../bench/communication.js'
 import { DECISIONS_PER_CALL } from '../bench/trading.js'
 import { DUET_CHUNK } from './paired-swarm.js'
 
-/** Metrics whose samples come from chunked pings and sends (see paired-swarm.ts), and from multi-decision calls. */
+/** Metrics whose samples come from chunked pings and sends (see paired-swarm.ts), from multi-decision calls, and
+ * from pipelined windows (each agent's request returns LATENCY_CHUNKS chunk means). */
 const PER_REQUEST: readonly [RegExp, number][] = [
   [/^communication\.inter-agent-latency\/(rtt_ms|multi_hop_ms)/, DUET_CHUNK],
   [/^communication\.message-throughput\/message_ms$/, DUET_CHUNK],
+  [/^communication\.message-throughput\/loaded_latency_ms$/, LATENCY_CHUNKS],
   [/^scalability\.topology-compare\/ping_rtt_ms\./, DUET_CHUNK],
   [/^trading\.strategy-execution\/compute_ms$/, DECISIONS_PER_CALL]
 ]

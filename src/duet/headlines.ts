@@ -14,7 +14,7 @@ export const DUET_HEADLINES: Readonly<Record<string, readonly RegExp[]>> = {
   'trading.consensus': [/^decision_ms$/],
   'communication.inter-agent-latency': [/^rtt_ms$/, /^rtt_ms\.payload_1024b$/, /^multi_hop_ms$/],
   'communication.state-sync': [/^sync_ms\./],
-  'communication.message-throughput': [/^message_ms$/, /^msg_per_s$/],
+  'communication.message-throughput': [/^saturated_msg_per_s$/, /^loaded_latency_ms$/, /^message_ms$/],
   'resources.memory': [/^rss_mib\./],
   'resources.cpu': [/^cpu_s\./],
   'resources.network': [/^bytes_per_op\./],

@@ -7,6 +7,7 @@ import { sideNow } from '../duet/clock.js'
 import type { Topology } from './topology.js'
 import { errorText } from '../errors.js'
 import { kindOf, sumCounters } from './counters.js'
+import { roundTiming } from './round-timing.js'
 import {
   type Window,
   type Task,
@@ -16,6 +17,7 @@ import {
   type AgentReading,
   type AgentMetrics,
   type SendResult,
+  type PipelineResult,
   type ConsensusAnswer,
   type ConsensusResult,
   type StateSyncResult,
@@ -149,13 +151,30 @@ export class Swarm {
   }
 
   /**
+   * Pipelined messages from `from` to each of `to` (one stream per destination, forwarded hop by hop), `depth` in
+   * flight per stream for `durationMs`, timed in the agent; `latencyChunks` latency samples come back.
+   */
+  pipeline(
+    from: number,
+    opts: { to: number[]; depth: number; durationMs: number; payloadBytes?: number; latencyChunks?: number }
+  ): Promise<PipelineResult> {
+    return this.request<PipelineResult>(from, 'pipeline', opts)
+  }
+
+  /**
    * One consensus round: `consensus` goes to every agent at once; each proposes, floods its vote and decides
    * once it holds all n votes. Agreement is checked from the answers; vote messages are counter deltas.
    * Use a fresh round number each time: agents keep the votes of past rounds and would answer at once.
    */
   async consensusRound(
     round: number,
-    opts: { window?: Window; timeoutMs?: number; countMessages?: boolean } = {}
+    opts: {
+      window?: Window
+      timeoutMs?: number
+      countMessages?: boolean
+      /** Tests only: wait this long between dispatching to agent i and agent i + 1 (a slow host). */
+      dispatchGapMs?: number
+    } = {}
   ): Promise<ConsensusResult> {
     const hostTimeout = opts.timeoutMs ?? this.opTimeoutMs
     // The agent gives up a little before the host, so a slow round is reported by the agent (with vote counts).
@@ -165,8 +184,12 @@ export class Swarm {
     const args: Record<string, unknown> = { round, timeoutMs: agentTimeout }
     if (opts.window) args.window = opts.window
     const t0 = sideNow()
+    const gap = opts.dispatchGapMs ?? 0
     const answers = await Promise.all(
-      this.clients.map((_, i) => this.request<ConsensusAnswer>(i, 'consensus', args, hostTimeout))
+      this.clients.map(async (_, i) => {
+        if (gap > 0) await sleep(gap * i)
+        return this.request<ConsensusAnswer>(i, 'consensus', args, hostTimeout)
+      })
     )
     const hostMs = elapsed(t0)
     const { totals: after, settled } = before
@@ -182,6 +205,7 @@ export class Swarm {
       agreed,
       decisions,
       decisionNs: answers.map(a => a.decisionNs),
+      timing: roundTiming(answers),
       hostMs,
       voteMessages: before && after ? kindOf(after, 'vote').sent - kindOf(before, 'vote').sent : Number.NaN,
       voteBytes:

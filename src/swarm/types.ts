@@ -2,6 +2,7 @@
 // and the answers of the protocol's operations (docs/protocol.md).
 import { type AgentFiles } from '../sandbox/agent-files.js'
 import type { Provider, ProviderName, Sandbox, SandboxMetrics } from '../sandbox/types.js'
+import type { RoundTiming } from './round-timing.js'
 import { type TopologyName } from './topology.js'
 import { SwarmBenchError } from '../errors.js'
 
@@ -191,6 +192,20 @@ export interface SendResult {
   hookNs?: number[]
 }
 
+/** One agent's `pipeline` op: `depth` messages in flight on each of its streams for a window, all streams at once. */
+export interface PipelineResult {
+  delivered: number
+  /** Messages answered (delivered or not). */
+  messages: number
+  /** Inside the agent: window start → last answer (the window plus the last messages landing). */
+  elapsedNs: number
+  depth: number
+  /** Per stream: the most of its messages in flight at one instant (a sequential sender reaches 1). */
+  maxInFlight: number[]
+  /** Per-message latency under this load, as means of consecutive chunks (in completion order). */
+  latencyNs: number[]
+}
+
 export interface ConsensusAnswer {
   round: number
   proposal: { signal: Decision; confidence: number }
@@ -198,7 +213,14 @@ export interface ConsensusAnswer {
   tally: Record<Decision, number>
   counts?: Record<Decision, number>
   votes: number
+  /** Inside the agent: its decision began (market generated) → decided; waits for late agents' votes included. */
   decisionNs: number
+  /** Inside the agent: generating the round's market window, before the decision began. */
+  marketNs?: number
+  /** Monotonic stamps of the decision's start and end, and the clock they are on (see round-timing.ts). */
+  beganAtNs?: number
+  decidedAtNs?: number
+  clock?: { id?: string | null; wallMinusMonotonicNs?: number }
   /** With vote/tally hooks: of decisionNs, the time inside this agent's hooks. */
   hookNs?: number
 }
@@ -211,6 +233,8 @@ export interface ConsensusResult {
   decisions: Decision[]
   /** Per agent, inside the agent: propose → decision. */
   decisionNs: number[]
+  /** The round on one clock (round-timing.ts): decision from the last agent's start, and the dispatch skew apart. */
+  timing: RoundTiming | undefined
   /** Host: dispatch to all → last answer. */
   hostMs: number
   /** Vote messages actually sent (counter deltas over all agents); NaN when countMessages was false. */
