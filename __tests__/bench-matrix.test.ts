@@ -1,13 +1,14 @@
 // The whole matrix on the local provider with real agents (quick profile): every benchmark runs and measures,
 // the file validates, topologies differ as the graph predicts, two runs differ in their raw samples, and no
 // agent process survives.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BENCHMARK_IDS } from '../src/bench/catalog.js'
 import { runBenchmarks } from '../src/bench/runner.js'
 import { SEED_TARGETS } from '../src/bench/targets.js'
+import { DUET_HEADLINES } from '../src/duet/headlines.js'
 import type { ProgressEvent } from '../src/bench/types.js'
 import { readResults, writeResults } from '../src/results/io.js'
 import { Results, type BenchmarkResult, type Metric } from '../src/results/schema.js'
@@ -281,6 +282,32 @@ describe('quick matrix on the local provider', () => {
     // agent-count hands its last swarms on, so the pool had some of these sizes: both reads were taken.
     expect(sizes.some(n => b.facts[`pooled_deployed_for.n${n}`] !== undefined)).toBe(true)
     expect(b.params.swarmsDeployed).toBe(sizes.length)
+  })
+
+  it('docs/benchmarks.md names exactly the metrics each comparison judges', () => {
+    // The table's `*` patterns against this run's metric names: the gated column must select exactly the metrics
+    // with gate: true, the headline column exactly what src/duet/headlines.ts selects.
+    const doc = readFileSync(join(import.meta.dirname, '..', 'docs', 'benchmarks.md'), 'utf8')
+    const section = doc.slice(doc.indexOf('## What each comparison judges'))
+    const patterns = (cell: string): RegExp[] =>
+      [...cell.matchAll(/`([^`]+)`/g)].map(
+        m => new RegExp(`^${m[1].replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`)
+      )
+    const rows = new Map<string, { gated: RegExp[]; headlines: RegExp[] }>()
+    for (const line of section.split('\n')) {
+      const cells = line.split('|').map(c => c.trim())
+      const id = /^`([a-z]+\.[a-z0-9-]+)`$/.exec(cells[1] ?? '')?.[1]
+      if (id) rows.set(id, { gated: patterns(cells[2]), headlines: patterns(cells[3]) })
+    }
+    expect([...rows.keys()]).toEqual([...BENCHMARK_IDS])
+    for (const b of results.benchmarks) {
+      const names = b.metrics.map(m => m.name)
+      const pick = (res: readonly RegExp[]) => names.filter(n => res.some(re => re.test(n)))
+      const row = rows.get(b.id)!
+      expect(pick(row.gated), `${b.id}: gated`).toEqual(b.metrics.filter(m => m.gate).map(m => m.name))
+      expect(pick(row.headlines), `${b.id}: headlines`).toEqual(pick(DUET_HEADLINES[b.id] ?? []))
+      expect(pick(row.headlines).length, `${b.id}: a duet judges something`).toBeGreaterThan(0)
+    }
   })
 
   it('a second run gives different raw samples with the same structure', async () => {

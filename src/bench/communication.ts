@@ -221,7 +221,7 @@ export const messageThroughput: Benchmark<{
         headline: 'mean',
         labels,
         target: ctx.target('msg_per_s'),
-        gate: false, // one value per batch; the per-message time below is the gated figure (hundreds of samples)
+        gate: false, // one value per batch: context (a duet judges it as a headline, src/duet/headlines.ts)
         description: `messages per second from agent 0 to neighbour ${neighbour}, each awaited (timed in the agent)`
       }),
       makeMetric({
