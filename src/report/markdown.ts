@@ -10,8 +10,9 @@
 //   metric names are unique within a benchmark
 //   unit `usd/op`    a cost per operation: shown under cost analysis and projected onto daily volumes
 //   unit `x`         a ratio such as a speedup
-//   facts            `scaling_exponent.<metric>` (number), `sublinear.<metric>` (boolean), `winner.<measure>`
-//                    (topology name), `speedup.<what>` (number); any other fact is listed with its benchmark
+//   facts            `scaling_exponent.<metric>` (number) with `scaling_exponent_ci_low|high.<metric>` (its 95 %
+//                    interval), `sublinear.<metric>` (boolean), `winner.<measure>` (topology name),
+//                    `speedup.<what>` (number); any other fact is listed with its benchmark
 import type { BenchmarkResult, Metric, Results } from '../results/schema.js'
 import type { Comparison } from '../stats/compare.js'
 import { BENCHMARK_IDS, CATEGORIES } from '../bench/catalog.js'
