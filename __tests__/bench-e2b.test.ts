@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BENCHMARK_IDS } from '../src/bench/catalog.js'
 import { runBenchmarks } from '../src/bench/runner.js'
 import type { Results } from '../src/results/schema.js'
+import { createProvider } from '../src/sandbox/factory.js'
+import { ForwardingProvider } from '../src/sandbox/forwarding.js'
+import type { CreateOptions, Provider, Sandbox } from '../src/sandbox/types.js'
 import { benchConfig } from './support/bench-config.js'
 import { startE2BEmulator, type E2BEmulator } from './support/e2b-emulator/index.js'
 import { waitFor } from './support/e2b-emulator/fixtures.js'
@@ -13,6 +16,20 @@ let emu: E2BEmulator
 let results: Results
 /** Run tags of the sandboxes alive while a benchmark was running, read from the emulator. */
 const tagsSeen = new Set<string>()
+
+/** Records, for every sandbox creation, which benchmark held the turn (measured) when it was asked for. */
+class TurnWatchingProvider extends ForwardingProvider {
+  holder = ''
+  readonly creations: { holder: string; forBenchmark: string }[] = []
+  constructor(inner: Provider) {
+    super(inner)
+  }
+  override create(opts: CreateOptions): Promise<Sandbox> {
+    this.creations.push({ holder: this.holder, forBenchmark: opts.label.split('/')[0] })
+    return this.inner.create(opts)
+  }
+}
+let watched: TurnWatchingProvider
 
 beforeAll(async () => {
   emu = await startE2BEmulator({ apiKey: API_KEY })
@@ -26,7 +43,10 @@ beforeAll(async () => {
     'max-concurrency': '100',
     'run-tag': 'bench-e2b-quick'
   })
+  watched = new TurnWatchingProvider(createProvider(config))
   results = await runBenchmarks(config, {
+    provider: watched,
+    onTurn: (id, holding) => (watched.holder = holding ? id : ''),
     onProgress: e => {
       if (e.type !== 'step') return
       for (const id of emu.sandboxIds())
@@ -50,6 +70,14 @@ describe('benchmarks on the e2b provider (emulator)', () => {
     }
     // The runner floor is sampled inside the sandboxes too.
     expect(results.run.floor!.samples.length).toBeGreaterThan(0)
+  })
+
+  it('never deploys a swarm while another benchmark measures (no deploy ahead during a timed phase)', () => {
+    // Deploying the next borrower's swarm alongside (the old default on E2B) shows up here as a creation for one
+    // benchmark asked for while another held the turn.
+    expect(watched.creations.length).toBeGreaterThan(50)
+    const foreign = watched.creations.filter(c => c.holder !== c.forBenchmark)
+    expect(foreign).toEqual([])
   })
 
   it('agents talked through the emulator: peer traffic was proxied by it', () => {

@@ -1,14 +1,14 @@
 // The whole matrix on the local provider with real agents (quick profile): every benchmark runs and measures,
 // the file validates, topologies differ as the graph predicts, two runs differ in their raw samples, and no
 // agent process survives.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BENCHMARK_IDS } from '../src/bench/catalog.js'
-import { SUBLINEAR_BELOW } from '../src/bench/creation.js'
 import { runBenchmarks } from '../src/bench/runner.js'
 import { SEED_TARGETS } from '../src/bench/targets.js'
+import { DUET_HEADLINES } from '../src/duet/headlines.js'
 import type { ProgressEvent } from '../src/bench/types.js'
 import { readResults, writeResults } from '../src/results/io.js'
 import { Results, type BenchmarkResult, type Metric } from '../src/results/schema.js'
@@ -220,9 +220,9 @@ describe('quick matrix on the local provider', () => {
     const t = bench('trading.task-distribution')
     const perAgent = Object.entries(t.facts).filter(([k]) => k.startsWith('tasks_by_agent.'))
     expect(perAgent.reduce((a, [, v]) => a + Number(v), 0)).toBe(t.params.tasks)
+    // The work queue keeps all 4 agents busy (measured ~0.96); sending every task to one agent would give 1/4.
     const eff = metric('trading.task-distribution', 'load_balance_efficiency').summary
-    expect(eff.min).toBeGreaterThan(0)
-    expect(eff.max).toBeLessThanOrEqual(1)
+    expect(eff.median).toBeGreaterThan(0.5)
   })
 
   it('resources.network: messages per vote and per state sync equal the prediction', () => {
@@ -239,28 +239,91 @@ describe('quick matrix on the local provider', () => {
     expect(par?.agents).toBe(seq?.agents)
   })
 
-  it('scaling exponents are the log-log fit of the per-size values the run reports', () => {
-    // The fit is recomputed here from the reported per-size metrics, so an exponent that is not the slope of
-    // those figures (wrong series, sizes or fit) fails.
+  it('scaling exponents are the log-log fit of every repeat the run reports, with an interval', () => {
+    // Refitted here from the reported samples (every deployment or batch, not one median per size), so an
+    // exponent that is not the slope of those figures (wrong series, sizes or fit) fails.
     const refit = (id: string, series: string): number => {
       const sizes = bench(id).params.sizes as number[]
       expect(sizes.length, id).toBeGreaterThanOrEqual(3)
-      return logLogSlope(
-        sizes,
-        sizes.map(n => metric(id, `${series}.n${n}`).summary.median)
-      )
+      const xs = sizes.flatMap(n => metric(id, `${series}.n${n}`).samples.map(() => n))
+      const ys = sizes.flatMap(n => metric(id, `${series}.n${n}`).samples)
+      const slope = logLogSlope(xs, ys)
+      const f = bench(id).facts
+      expect(f[`scaling_exponent.${series}`], `${id} ${series}`).toBeCloseTo(slope, 3)
+      expect(f[`scaling_points.${series}`]).toBe(xs.length)
+      // Sub-linear is claimed only when the whole interval is below 1.
+      const low = f[`scaling_exponent_ci_low.${series}`] as number
+      const high = f[`scaling_exponent_ci_high.${series}`] as number
+      expect(low).toBeLessThanOrEqual(slope + 1e-4)
+      expect(high).toBeGreaterThanOrEqual(slope - 1e-4)
+      expect(f[`sublinear.${series}`]).toBe(high < 1)
+      return slope
     }
-    const agentCount = refit('scalability.agent-count', 'swarm_create_ms')
-    expect(bench('scalability.agent-count').facts['scaling_exponent.swarm_create_ms']).toBeCloseTo(
-      agentCount,
-      3
-    )
-    const linear = refit('scalability.linear-2-20', 'swarm_create_ms')
-    const facts = bench('scalability.linear-2-20').facts
-    expect(facts['scaling_exponent.swarm_create_ms']).toBeCloseTo(linear, 3)
-    expect(facts['sublinear.swarm_create_ms']).toBe(linear < SUBLINEAR_BELOW)
-    const perTask = refit('costs.scaling', 'cost_per_task')
-    expect(bench('costs.scaling').facts['scaling_exponent.cost_per_task']).toBeCloseTo(perTask, 3)
+    const count = bench('scalability.agent-count')
+    const perSize = count.params.deploysPerSize as number
+    expect(perSize).toBeGreaterThanOrEqual(3)
+    for (const n of count.params.sizes as number[])
+      expect(metric('scalability.agent-count', `swarm_create_ms.n${n}`).samples).toHaveLength(perSize)
+    refit('scalability.agent-count', 'swarm_create_ms')
+    refit('scalability.linear-2-20', 'swarm_create_ms')
+    refit('costs.scaling', 'cost_per_task')
+    refit('costs.scaling', 'cost_per_round')
+  })
+
+  it('agent-count: every backtest decides on the bars its description names', () => {
+    const b = bench('scalability.agent-count')
+    const bars = b.params.bars as number
+    // Momentum needs its 21-bar lookback before the first decision, then decides on every further bar.
+    expect(b.facts.decisions_per_backtest).toBeGreaterThan(bars - 25)
+    expect(b.facts.decisions_per_backtest).toBeLessThanOrEqual(bars)
+    expect(metric('scalability.agent-count', 'strategy_ms.n1').description).toContain(`${bars} bars`)
+  })
+
+  it('resources.memory: the headline is read on a swarm deployed for it; the pooled read is labelled context', () => {
+    const b = bench('resources.memory')
+    const sizes = b.params.sizes as number[]
+    for (const n of sizes) {
+      expect(b.facts[`fresh_deployed_for.n${n}`]).toBe('resources.memory')
+      const rss = metric('resources.memory', `rss_mib.n${n}`)
+      expect(rss.labels?.swarm).toBe('fresh')
+      expect(rss.samples).toHaveLength(n)
+      const from = b.facts[`pooled_deployed_for.n${n}`]
+      if (from !== undefined) {
+        expect(from).not.toBe('resources.memory')
+        const pooled = metric('resources.memory', `pooled_rss_mib.n${n}`)
+        expect(pooled.labels?.swarm).toBe('pooled')
+        expect(pooled.gate).toBe(false)
+      }
+    }
+    // agent-count hands its last swarms on, so the pool had some of these sizes: both reads were taken.
+    expect(sizes.some(n => b.facts[`pooled_deployed_for.n${n}`] !== undefined)).toBe(true)
+    expect(b.params.swarmsDeployed).toBe(sizes.length)
+  })
+
+  it('docs/benchmarks.md names exactly the metrics each comparison judges', () => {
+    // The table's `*` patterns against this run's metric names: the gated column must select exactly the metrics
+    // with gate: true, the headline column exactly what src/duet/headlines.ts selects.
+    const doc = readFileSync(join(import.meta.dirname, '..', 'docs', 'benchmarks.md'), 'utf8')
+    const section = doc.slice(doc.indexOf('## What each comparison judges'))
+    const patterns = (cell: string): RegExp[] =>
+      [...cell.matchAll(/`([^`]+)`/g)].map(
+        m => new RegExp(`^${m[1].replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`)
+      )
+    const rows = new Map<string, { gated: RegExp[]; headlines: RegExp[] }>()
+    for (const line of section.split('\n')) {
+      const cells = line.split('|').map(c => c.trim())
+      const id = /^`([a-z]+\.[a-z0-9-]+)`$/.exec(cells[1] ?? '')?.[1]
+      if (id) rows.set(id, { gated: patterns(cells[2]), headlines: patterns(cells[3]) })
+    }
+    expect([...rows.keys()]).toEqual([...BENCHMARK_IDS])
+    for (const b of results.benchmarks) {
+      const names = b.metrics.map(m => m.name)
+      const pick = (res: readonly RegExp[]) => names.filter(n => res.some(re => re.test(n)))
+      const row = rows.get(b.id)!
+      expect(pick(row.gated), `${b.id}: gated`).toEqual(b.metrics.filter(m => m.gate).map(m => m.name))
+      expect(pick(row.headlines), `${b.id}: headlines`).toEqual(pick(DUET_HEADLINES[b.id] ?? []))
+      expect(pick(row.headlines).length, `${b.id}: a duet judges something`).toBeGreaterThan(0)
+    }
   })
 
   it('a second run gives different raw samples with the same structure', async () => {

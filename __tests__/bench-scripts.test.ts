@@ -147,8 +147,6 @@ describe('measurement scripts (tiny parameters)', () => {
       expect(Object.keys(c.detection)).toEqual(['50'])
       for (const rate of [c.falseAlarm, c.detection['50']]) {
         expect(count(rate)).toBeCloseTo(Math.round(count(rate)), 9)
-        expect(Math.round(count(rate))).toBeGreaterThanOrEqual(0)
-        expect(Math.round(count(rate))).toBeLessThanOrEqual(d.params.comparisons)
       }
       expect(c.score25).toBeCloseTo(c.falseAlarm + (1 - (c.detection['25'] ?? 0)), 12)
     }
@@ -156,6 +154,10 @@ describe('measurement scripts (tiny parameters)', () => {
     expect(cell('ratio200').falseAlarm).toBeLessThanOrEqual(cell('ratio110').falseAlarm)
     expect(cell('ratio200').detection['50']).toBeLessThanOrEqual(cell('ratio110').detection['50'])
     const project = cell('project')
+    // A 50 % slowdown of one gated metric under ±10 % drift is a ratio of 1.23–1.83: a 110 % rule flags it (it
+    // scored 100 %), a 200 % rule cannot (0 %). Rates computed from the wrong comparisons break these.
+    expect(cell('ratio110').detection['50']).toBeGreaterThanOrEqual(0.9)
+    expect(cell('ratio200').detection['50']).toBeLessThanOrEqual(0.1)
     expect(d.targets.met['drift10.falseAlarm≤1%']).toBe(project.falseAlarm <= d.targets.falseAlarmMax)
     expect(d.targets.met['realPairs.noRegression']).toBe(d.realPairs.every(r => r.regressions.length === 0))
     expect(d.realPairs).toHaveLength(2)
@@ -189,6 +191,7 @@ describe('measurement scripts (tiny parameters)', () => {
     }
     expect(s.largestMesh).toBe(3)
     expect(s.startup?.rows).toHaveLength(6)
-    expect(s.startup?.imports.length).toBeGreaterThan(0)
+    // the import times are those of the agent's own package, not just the interpreter's start-up
+    expect(s.startup?.imports.some(i => i.module.startsWith('swarm_agent'))).toBe(true)
   }, 180_000)
 })

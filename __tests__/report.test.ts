@@ -55,7 +55,14 @@ function fixture(scale = 1, seed = 1): Results {
         }
       }
       facts['scaling_exponent.create_ms'] = 0.5
+      facts['scaling_exponent_ci_low.create_ms'] = 0.4
+      facts['scaling_exponent_ci_high.create_ms'] = 0.6
       facts['sublinear.create_ms'] = true
+      // An interval that reaches 1: not sub-linear, but not shown to grow linearly either.
+      facts['scaling_exponent.link_ms'] = 0.8
+      facts['scaling_exponent_ci_low.link_ms'] = 0.3
+      facts['scaling_exponent_ci_high.link_ms'] = 1.3
+      facts['sublinear.link_ms'] = false
     }
     if (entry.id === 'scalability.topology-compare') {
       for (const [topology, v] of [
@@ -262,7 +269,12 @@ describe('renderReport', () => {
     expect(md).toMatch(/\$1\.(19|20|21)\/day/)
     // scalability: fitted exponent of 50·agents^0.5 ≈ 0.5
     expect(md).toMatch(/create\\_ms · ring[^\n]*\| 0\.(49|50|51) \|/)
-    expect(md).toContain('sublinear.create\\_ms | yes')
+    expect(md).toContain('sublinear.create\\_ms | yes (95 % CI 0.40 … 0.60)')
+    expect(md).toContain('scaling\\_exponent.create\\_ms | 0.5 (95 % CI 0.40 … 0.60)')
+    expect(md).toContain(
+      'create\\_ms scales sub-linearly with the swarm (exponent 0.50, 95 % CI 0.40 … 0.60)'
+    )
+    expect(md).toContain('link\\_ms is not shown to scale sub-linearly (exponent 0.80, 95 % CI 0.30 … 1.30)')
     // recommendations: winner per topology comes from the measurements
     expect(md).toContain(
       '- consensus\\_ms in `scalability.topology-compare`: **hierarchical** is best (lower is better): ' +

@@ -11,7 +11,13 @@ import { bootstrapRatio, mulberry32 } from '../src/stats/bootstrap.js'
 import { holmAdjust } from '../src/stats/multiple.js'
 import { noiseBand } from '../src/stats/noise.js'
 import { mannWhitneyU } from '../src/stats/rank-test.js'
-import { fitPowerLaw, loadBalanceEfficiency, speedup, summarize } from '../src/stats/summary.js'
+import {
+  fitPowerLaw,
+  fitPowerLawInterval,
+  loadBalanceEfficiency,
+  speedup,
+  summarize
+} from '../src/stats/summary.js'
 
 const oneToTen = [7, 3, 10, 1, 5, 9, 2, 8, 4, 6]
 
@@ -115,6 +121,50 @@ describe('fitPowerLaw', () => {
     expect(fitPowerLaw([2, 2], [1, 5])).toBeUndefined()
     expect(fitPowerLaw([], [])).toBeUndefined()
     expect(fitPowerLaw([1, 2, 3], [5, 5, 5])).toEqual({ exponent: 0, coefficient: 5, r2: 1, points: 3 })
+  })
+})
+
+describe('fitPowerLawInterval', () => {
+  it('gives the least-squares slope interval, hand-computed', () => {
+    // log x = 0,0,1,1,2,2 and log y = x ± 0.1: slope 1, residuals ±0.1 → SSres 0.06, Sxx 4, df 4,
+    // SE = √(0.06/4/4) = 0.0612372, t(0.975, 4) = 2.776445 → half-width 0.170021.
+    const lx = [0, 0, 1, 1, 2, 2]
+    const ly = [0.1, -0.1, 1.1, 0.9, 2.1, 1.9]
+    const fit = fitPowerLawInterval(lx.map(Math.exp), ly.map(Math.exp))!
+    expect(fit.exponent).toBeCloseTo(1, 12)
+    expect(fit.points).toBe(6)
+    expect(fit.ci!.level).toBe(0.95)
+    expect(fit.ci!.low).toBeCloseTo(1 - 0.170021, 5)
+    expect(fit.ci!.high).toBeCloseTo(1 + 0.170021, 5)
+  })
+
+  it('narrows to the exponent on exact data and has no interval from two points', () => {
+    const xs = [1, 2, 4, 1, 2, 4]
+    const fit = fitPowerLawInterval(
+      xs,
+      xs.map(x => 2 * x ** 0.7)
+    )!
+    expect(fit.ci!.low).toBeCloseTo(0.7, 9)
+    expect(fit.ci!.high).toBeCloseTo(0.7, 9)
+    expect(fitPowerLawInterval([1, 4], [3, 6])!.ci).toBeUndefined()
+    expect(fitPowerLawInterval([2, 2, 2], [1, 2, 3])).toBeUndefined()
+  })
+
+  it('covers the true exponent about 95 % of the time (3 repeats at 3 sizes, 20 % noise)', () => {
+    const rand = mulberry32(7)
+    const gauss = (): number => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())
+    const xs = [1, 2, 4, 1, 2, 4, 1, 2, 4]
+    let covered = 0
+    const trials = 2000
+    for (let t = 0; t < trials; t++) {
+      const ci = fitPowerLawInterval(
+        xs,
+        xs.map(x => 5 * x ** 0.8 * Math.exp(0.2 * gauss()))
+      )!.ci!
+      if (ci.low <= 0.8 && 0.8 <= ci.high) covered++
+    }
+    expect(covered / trials).toBeGreaterThan(0.93)
+    expect(covered / trials).toBeLessThan(0.97)
   })
 })
 

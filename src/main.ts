@@ -23,13 +23,7 @@ import { STATE } from './action/state.js'
 import { writeJobSummary } from './action/summary.js'
 import { runBenchmarks } from './bench/runner.js'
 import type { ActionConfig } from './config/action-config.js'
-import {
-  MAX_COMMENT_CHARS,
-  createGitHubClient,
-  isBaselineBranchRun,
-  readRunnerContext,
-  stickyMarker
-} from './github/index.js'
+import { createGitHubClient, isBaselineBranchRun, readRunnerContext, stickyMarker } from './github/index.js'
 import { renderComment, resolvedNotice } from './report/index.js'
 import { outputPaths, writeOutputs, WriteOutputsError, type WrittenOutput } from './export/write.js'
 import { appendHistory, writeResults } from './results/io.js'

@@ -85,6 +85,8 @@ export interface PlanFigures {
     overrides: string[]
     costWindowSeconds: number
     latency: { createMs: number; callMs: number; hopMs: number }
+    /** Whether swarms were deployed ahead of their borrowers (`--prefetch`). */
+    prefetch: boolean
     hobby: { maxConcurrency: number; createPerSecond: number }
     pricing: typeof E2B_DEFAULT_PRICING
     usdPerSandboxSecond: number
@@ -136,6 +138,10 @@ async function main(): Promise<void> {
         help: 'emulated latency of each control-plane and daemon call'
       },
       'hop-ms': { type: 'string', default: '5', help: 'emulated latency of each proxied peer request' },
+      prefetch: {
+        type: 'boolean',
+        help: "deploy the next borrower's swarm while a benchmark measures (off as shipped: it overlaps timed phases)"
+      },
       json: { type: 'string', help: 'write the figures as JSON to this file' }
     }
   )
@@ -160,7 +166,15 @@ async function main(): Promise<void> {
     for (const env of envs) {
       for (const flow of flows) {
         process.stderr.write(`running ${profile} / ${env} / ${flow}…\n`)
-        const row = await runOne({ profile, env, flow, only, costWindowSeconds, latency })
+        const row = await runOne({
+          profile,
+          env,
+          flow,
+          only,
+          costWindowSeconds,
+          latency,
+          prefetch: f.prefetch === true
+        })
         rows.push(row)
         process.stderr.write(
           `  ${fmt(row.wallS)} s, ${row.sandboxes} sandboxes, ${fmt(row.sandboxSeconds)} sandbox-s, ${usd(row.usd)}` +
@@ -179,6 +193,7 @@ async function main(): Promise<void> {
       overrides,
       costWindowSeconds,
       latency,
+      prefetch: f.prefetch === true,
       hobby,
       pricing: E2B_DEFAULT_PRICING,
       usdPerSandboxSecond: usdPerSecond({ vcpu: 2, memoryMiB: 512 }, E2B_DEFAULT_PRICING)
@@ -196,6 +211,7 @@ async function runOne(o: {
   only: string[]
   costWindowSeconds: number
   latency: { createMs: number; callMs: number; hopMs: number }
+  prefetch: boolean
 }): Promise<PlanRow> {
   let emu: E2BEmulator | undefined
   const inputs: Record<string, string> = {
@@ -231,6 +247,7 @@ async function runOne(o: {
   try {
     results = await runBenchmarks(config, {
       provider,
+      prefetch: o.prefetch,
       onTurn: (id, holding) => {
         if (holding) turns.push({ id, start: performance.now(), end: Number.NaN })
         else {

@@ -1,7 +1,7 @@
 // Creation: how long a swarm takes to exist. Every figure here needs a real deployment, so these benchmarks
 // always deploy fresh swarms (timed on the host around deploySwarm, phases from the swarm's deploy report) and
 // hand the last one to the pool for the benchmarks after them.
-import { fitPowerLaw } from '../stats/summary.js'
+import { fitPowerLawInterval } from '../stats/summary.js'
 import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
 import { median, timedDeploy } from './measure.js'
@@ -211,17 +211,22 @@ export const parallelSpeedup: Benchmark<{ topology: string; size: number; runs: 
   }
 }
 
-/** Power-law facts for a series measured at several swarm sizes. */
+/**
+ * Power-law facts for a series measured at several swarm sizes: the exponent, its 95 % interval and R². Pass every
+ * repeat (`sizes[i]` is the size `values[i]` was measured at), not one median per size, so the interval carries
+ * the scatter between repeats. `sublinear` is claimed only when the whole interval lies below 1, so a linear or
+ * super-linear series can never pass; it is left out when there are too few points for an interval.
+ */
 export function scalingFacts(name: string, sizes: number[], values: number[], facts: Facts): void {
-  const fit = fitPowerLaw(sizes, values)
+  const fit = fitPowerLawInterval(sizes, values)
   if (!fit) return
   facts[`scaling_exponent.${name}`] = round(fit.exponent, 4)
   facts[`scaling_r2.${name}`] = round(fit.r2, 4)
-  // A margin below 1 so a linear series measured with a little noise is not called sub-linear.
-  facts[`sublinear.${name}`] = fit.exponent < SUBLINEAR_BELOW
+  facts[`scaling_points.${name}`] = fit.points
+  if (!fit.ci) return
+  facts[`scaling_exponent_ci_low.${name}`] = round(fit.ci.low, 4)
+  facts[`scaling_exponent_ci_high.${name}`] = round(fit.ci.high, 4)
+  facts[`sublinear.${name}`] = fit.ci.high < 1
 }
-
-/** Fitted exponents below this count as sub-linear. */
-export const SUBLINEAR_BELOW = 0.95
 
 const round = (x: number, digits: number): number => Number(x.toFixed(digits))

@@ -8,7 +8,7 @@ export interface ProfileParams {
   swarmInit: { size: number; runs: number }
   agentDeploy: { size: number; runs: number }
   parallelSpeedup: { size: number; runs: number }
-  agentCount: { sizes: number[]; executionsPerAgent: number; bars: number }
+  agentCount: { sizes: number[]; deploysPerSize: number; backtestsPerAgent: number; bars: number }
   linear: { sizes: number[] }
   topologyCompare: { size: number; consensusRounds: number; pings: number; sends: number }
   strategyExecution: { executions: number; throughputBatches: number; bars: number; agents: number }
@@ -42,7 +42,8 @@ export interface ProfileParams {
   costScaling: {
     sizes: number[]
     batches: number
-    tasksPerAgent: number
+    /** Backtests per batch, the same at every size. */
+    tasks: number
     consensusRounds: number
     bars: number
   }
@@ -52,7 +53,7 @@ const FULL: ProfileParams = {
   swarmInit: { size: 3, runs: 5 },
   agentDeploy: { size: 5, runs: 2 },
   parallelSpeedup: { size: 8, runs: 3 },
-  agentCount: { sizes: [1, 5, 10], executionsPerAgent: 10, bars: 500 },
+  agentCount: { sizes: [1, 5, 10], deploysPerSize: 3, backtestsPerAgent: 5, bars: 500 },
   linear: { sizes: [2, 4, 8, 12, 16, 20] },
   topologyCompare: { size: 8, consensusRounds: 10, pings: 10, sends: 10 },
   strategyExecution: { executions: 50, throughputBatches: 5, bars: 500, agents: 3 },
@@ -74,14 +75,14 @@ const FULL: ProfileParams = {
   network: { size: 8, batches: 5, opsPerBatch: 5, stateBytes: 10 * 1024, payloadBytes: 256 },
   costPerOperation: { agents: 6, batches: 5, opsPerBatch: 10, bars: 400 },
   costByTopology: { size: 8, repetitions: 3, consensusRounds: 5, tasks: 24, bars: 400 },
-  costScaling: { sizes: [2, 5, 10, 15], batches: 3, tasksPerAgent: 4, consensusRounds: 3, bars: 400 }
+  costScaling: { sizes: [2, 5, 10, 15], batches: 3, tasks: 60, consensusRounds: 3, bars: 400 }
 }
 
 const QUICK: ProfileParams = {
   swarmInit: { size: 3, runs: 5 },
   agentDeploy: { size: 4, runs: 2 },
   parallelSpeedup: { size: 4, runs: 4 },
-  agentCount: { sizes: [1, 2, 4], executionsPerAgent: 5, bars: 300 },
+  agentCount: { sizes: [1, 2, 4], deploysPerSize: 3, backtestsPerAgent: 5, bars: 300 },
   linear: { sizes: [2, 4, 6] },
   topologyCompare: { size: 5, consensusRounds: 8, pings: 5, sends: 5 },
   strategyExecution: { executions: 200, throughputBatches: 6, bars: 300, agents: 3 },
@@ -103,7 +104,7 @@ const QUICK: ProfileParams = {
   network: { size: 5, batches: 6, opsPerBatch: 3, stateBytes: 10 * 1024, payloadBytes: 256 },
   costPerOperation: { agents: 4, batches: 6, opsPerBatch: 5, bars: 200 },
   costByTopology: { size: 5, repetitions: 4, consensusRounds: 2, tasks: 10, bars: 200 },
-  costScaling: { sizes: [2, 3, 4], batches: 4, tasksPerAgent: 3, consensusRounds: 2, bars: 200 }
+  costScaling: { sizes: [2, 3, 4], batches: 4, tasks: 12, consensusRounds: 2, bars: 200 }
 }
 
 export const PROFILES: Record<Profile, ProfileParams> = { quick: QUICK, full: FULL }

@@ -25,12 +25,18 @@ import {
   readSettledCounters,
   runTasksChecked
 } from './swarm-ops.js'
+import type { Swarm } from '../swarm/swarm.js'
 import type { Benchmark, Facts } from './types.js'
 
 type Topo = TopologyName
 
+/** The benchmark a swarm was deployed for (its sandboxes are labelled `<benchmark id>/<shape>/agent-<i>`). */
+export const deployedFor = (swarm: Swarm): string => swarm.sandboxes[0]?.label.split('/')[0] ?? 'unknown'
+
+const MEMORY_ID = 'resources.memory'
+
 export const memory: Benchmark<{ topology: string; sizes: number[] }> = {
-  id: 'resources.memory',
+  id: MEMORY_ID,
   category: 'resources',
   title: 'Memory per agent',
   borrows: p => p.sizes.map(n => ({ topology: p.topology as Topo, size: n })),
@@ -41,10 +47,22 @@ export const memory: Benchmark<{ topology: string; sizes: number[] }> = {
     const totals: number[] = []
     const facts: Facts = {}
     for (const n of ctx.params.sizes) {
-      ctx.progress(`${n} agent(s): read memory`)
-      const swarm = await ctx.swarm({ topology, size: n })
-      const readings = await readResources(swarm)
-      await ctx.release(swarm)
+      // The pooled swarm's memory depends on what ran on it before: read it, labelled, as context only.
+      ctx.progress(`${n} agent(s): read memory on the pooled swarm, then on a fresh one`)
+      const borrowed = await ctx.swarm({ topology, size: n })
+      const borrowedReadings = await readResources(borrowed)
+      // The pool had none, so this one was deployed for this read just now: it is the fresh swarm.
+      const wasFresh = deployedFor(borrowed) === MEMORY_ID
+      const pooledReadings = wasFresh ? undefined : borrowedReadings
+      if (!wasFresh) {
+        facts[`pooled_deployed_for.n${n}`] = deployedFor(borrowed)
+        await ctx.discard(borrowed)
+      }
+      // The headline: a swarm deployed for this read and read before anything else runs on it.
+      const fresh = wasFresh ? borrowed : await ctx.deploy({ topology, size: n })
+      const readings = wasFresh ? borrowedReadings : await readResources(fresh)
+      facts[`fresh_deployed_for.n${n}`] = deployedFor(fresh)
+      await ctx.release(fresh)
       const labels = { topology, agents: n }
       const rss = readings.map(r => bytesToMiB(r.rssBytes))
       totals.push(sum(rss))
@@ -55,8 +73,9 @@ export const memory: Benchmark<{ topology: string; sizes: number[] }> = {
           direction: 'lower',
           source: 'agent',
           samples: rss,
-          labels,
-          description: 'resident memory of each agent process'
+          labels: { ...labels, swarm: 'fresh' },
+          description:
+            'resident memory of each agent process of a freshly deployed swarm (started, linked, nothing run)'
         }),
         makeMetric({
           name: `peak_rss_mib.n${n}`,
@@ -64,11 +83,26 @@ export const memory: Benchmark<{ topology: string; sizes: number[] }> = {
           direction: 'lower',
           source: 'agent',
           samples: readings.map(r => bytesToMiB(r.peakRssBytes)),
-          labels,
+          labels: { ...labels, swarm: 'fresh' },
           gate: false,
-          description: 'peak resident memory of each agent process since it started'
+          description: 'peak resident memory of each agent process of the fresh swarm since it started'
         })
       )
+      if (pooledReadings) {
+        metrics.push(
+          makeMetric({
+            name: `pooled_rss_mib.n${n}`,
+            unit: 'MiB',
+            direction: 'lower',
+            source: 'agent',
+            samples: pooledReadings.map(r => bytesToMiB(r.rssBytes)),
+            labels: { ...labels, swarm: 'pooled' },
+            gate: false, // depends on what ran on the swarm before (fact pooled_deployed_for): context
+            description:
+              'resident memory of each agent of the swarm the pool lent, after whatever ran on it before'
+          })
+        )
+      }
       const sandboxMem = readings.flatMap(r =>
         r.provider?.memUsedBytes !== undefined ? [r.provider.memUsedBytes] : []
       )
@@ -80,9 +114,9 @@ export const memory: Benchmark<{ topology: string; sizes: number[] }> = {
             direction: 'lower',
             source: 'provider',
             samples: sandboxMem.map(bytesToMiB),
-            labels,
+            labels: { ...labels, swarm: 'fresh' },
             gate: false,
-            description: 'memory used in each sandbox as the provider measures it'
+            description: 'memory used in each sandbox of the fresh swarm as the provider measures it'
           })
         )
       }

@@ -52,7 +52,8 @@ export interface RunOptions {
   log?: (message: string) => void
   /** A benchmark got the turn (`holding`) or gave it back: turns never overlap, so they attribute billed time. */
   onTurn?: (id: string, holding: boolean) => void
-  /** Deploy the next borrower's swarm while the last user of the current one measures (default: its `prefetch`). */
+  /** Deploy the next borrower's swarm while the last user of the current one measures (default off: it overlaps
+   *  a timed phase; for measuring what that costs and saves). */
   prefetch?: boolean
   /** Measure the base's code side by side with the head's (see src/duet/): every benchmark runs on both. */
   duet?: DuetRunOptions
@@ -152,12 +153,11 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
     for (const b of turns.inProgress()) for (const shape of remaining.get(b) ?? []) needed.add(shape)
     await pool.prune(needed)
   }
-  // On E2B a creation waits for the plan's rate (Hobby: 1 per second), so a swarm of 5 takes 5 s to exist. When
-  // the last user of a swarm gets the turn, the swarm the next borrower will ask for is deployed alongside (only
-  // while a borrower measures: a creation benchmark must have the rate limiter to itself). Locally creation takes
-  // a millisecond and the agents' start-up would only load the machine under measurement: not done.
-  // In a duet both sides must measure on the same quiet machine: nothing is deployed alongside.
-  const prefetchOn = (opts.prefetch ?? plugin.traits.prefetch) && pool.maxAgents > 0 && !opts.duet
+  // Deploying the next borrower's swarm while a benchmark measures (`prefetch`) saved ~4 s per quick run under
+  // emulated E2B, but the deploy's uploads, starts and links run on the same host and event loop as the
+  // benchmark's host-timed figures: off unless asked for (bench:plan measures both, docs/performance.md §2).
+  // Never in a duet: both sides must measure on the same quiet machine.
+  const prefetchOn = (opts.prefetch ?? false) && pool.maxAgents > 0 && !opts.duet
   let prefetchAgents = 0
   const maybePrefetch = (holding: string): void => {
     if (!prefetchOn || signal.aborted) return

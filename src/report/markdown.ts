@@ -10,8 +10,9 @@
 //   metric names are unique within a benchmark
 //   unit `usd/op`    a cost per operation: shown under cost analysis and projected onto daily volumes
 //   unit `x`         a ratio such as a speedup
-//   facts            `scaling_exponent.<metric>` (number), `sublinear.<metric>` (boolean), `winner.<measure>`
-//                    (topology name), `speedup.<what>` (number); any other fact is listed with its benchmark
+//   facts            `scaling_exponent.<metric>` (number) with `scaling_exponent_ci_low|high.<metric>` (its 95 %
+//                    interval), `sublinear.<metric>` (boolean), `winner.<measure>` (topology name),
+//                    `speedup.<what>` (number); any other fact is listed with its benchmark
 import type { BenchmarkResult, Metric, Results } from '../results/schema.js'
 import type { Comparison } from '../stats/compare.js'
 import { BENCHMARK_IDS, CATEGORIES } from '../bench/catalog.js'
@@ -75,6 +76,15 @@ function targetCell(m: Metric): string {
 }
 
 const metCell = (m: Metric): string => (m.target ? (m.targetMet ? '✅ met' : '❌ missed') : '—')
+
+/** `95 % CI low … high` of a scaling fact's exponent (prefixed by `sep`), or empty when it has none. */
+function ciText(f: { bench: BenchmarkResult; subject: string }, sep = ' '): string {
+  const low = f.bench.facts?.[`scaling_exponent_ci_low.${f.subject}`]
+  const high = f.bench.facts?.[`scaling_exponent_ci_high.${f.subject}`]
+  if (typeof low !== 'number' || typeof high !== 'number') return ''
+  const ci = `95 % CI ${low.toFixed(2)} … ${high.toFixed(2)}`
+  return sep === ' ' ? ` (${ci})` : `${sep}${ci}`
+}
 
 function factValue(v: string | number | boolean): string {
   if (typeof v === 'boolean') return v ? 'yes' : 'no'
@@ -245,7 +255,9 @@ function scalability(results: Results): string {
       '',
       '| Benchmark | Fact | Value |',
       '|---|---|---:|',
-      ...facts.map(f => `| ${code(f.bench.id)} | ${escapeMd(f.key, 160)} | ${factValue(f.value)} |`)
+      ...facts.map(
+        f => `| ${code(f.bench.id)} | ${escapeMd(f.key, 160)} | ${factValue(f.value)}${ciText(f)} |`
+      )
     )
   }
   return section('Scalability', out)
@@ -479,11 +491,15 @@ function recommendations(results: Results, comparison: Comparison | undefined, m
   for (const f of factsWithPrefix(results, 'sublinear')) {
     if (typeof f.value !== 'boolean') continue
     const exp = f.bench.facts?.[`scaling_exponent.${f.subject}`]
-    const expText = typeof exp === 'number' ? ` (exponent ${exp.toFixed(2)})` : ''
+    const low = f.bench.facts?.[`scaling_exponent_ci_low.${f.subject}`]
+    const expText = typeof exp === 'number' ? ` (exponent ${exp.toFixed(2)}${ciText(f, ', ')})` : ''
+    const subject = `${escapeMd(f.subject, 120)}`
     recs.push(
       f.value
-        ? `${escapeMd(f.subject, 120)} scales sub-linearly with the swarm${expText} in ${code(f.bench.id)}.`
-        : `${escapeMd(f.subject, 120)} does not scale sub-linearly${expText} in ${code(f.bench.id)}: budget for it growing at least in proportion to the swarm.`
+        ? `${subject} scales sub-linearly with the swarm${expText} in ${code(f.bench.id)}.`
+        : typeof low === 'number' && low < 1
+          ? `${subject} is not shown to scale sub-linearly${expText} in ${code(f.bench.id)}: the interval reaches 1, so the run cannot tell.`
+          : `${subject} does not scale sub-linearly${expText} in ${code(f.bench.id)}: budget for it growing at least in proportion to the swarm.`
     )
   }
   for (const s of agentSeries(results)) {

@@ -13,8 +13,6 @@ export interface ProviderTraits {
   proxiedPeers: boolean
   /** The user's pip requirements (`e2b-requirements`) are installed in each sandbox before its agent starts. */
   installsRequirements: boolean
-  /** Creation is slow or rate-limited: deploy the next borrower's swarm while the current one measures. */
-  prefetch: boolean
 }
 
 /** An input the provider owns: the action input (action.yml `with:`) and the `swarm-bench run` flag. */

@@ -114,6 +114,46 @@ export function fitPowerLaw(xs: readonly number[], ys: readonly number[]): Power
   return { exponent: m, coefficient: Math.exp(b), r2, points: data.length }
 }
 
+export interface PowerLawInterval extends PowerLawFit {
+  /** Student-t interval of the exponent (the log–log slope); undefined with fewer than 3 points. */
+  ci?: { level: number; low: number; high: number }
+}
+
+/**
+ * The power-law fit with a confidence interval of its exponent: the ordinary least-squares slope interval
+ * b ± t(df = points − 2) · SE(b) on log–log axes. Feed it every repeated measurement (not per-size medians), so
+ * the interval carries the scatter between repeats; a claim such as "sub-linear" should hold for the whole interval.
+ */
+export function fitPowerLawInterval(
+  xs: readonly number[],
+  ys: readonly number[],
+  level = 0.95
+): PowerLawInterval | undefined {
+  if (!(level > 0 && level < 1))
+    throw new RangeError(`fitPowerLawInterval: level must be in (0, 1), got ${level}`)
+  const fit = fitPowerLaw(xs, ys)
+  if (!fit || fit.points < 3) return fit
+  const lx: number[] = []
+  const ly: number[] = []
+  for (let i = 0; i < xs.length; i++) {
+    if (xs[i] > 0 && ys[i] > 0 && Number.isFinite(xs[i]) && Number.isFinite(ys[i])) {
+      lx.push(Math.log(xs[i]))
+      ly.push(Math.log(ys[i]))
+    }
+  }
+  const xMean = mean(lx)
+  const a = Math.log(fit.coefficient)
+  let sxx = 0
+  let ssRes = 0
+  for (let i = 0; i < lx.length; i++) {
+    sxx += (lx[i] - xMean) ** 2
+    ssRes += (ly[i] - (a + fit.exponent * lx[i])) ** 2
+  }
+  const df = lx.length - 2
+  const half = studentTQuantile((1 + level) / 2, df) * Math.sqrt(ssRes / df / sxx)
+  return { ...fit, ci: { level, low: fit.exponent - half, high: fit.exponent + half } }
+}
+
 /** How many times faster `improved` is than `reference` (e.g. sequential ÷ parallel time). */
 export function speedup(reference: number, improved: number): number | undefined {
   if (!(improved > 0) || !(reference >= 0) || !Number.isFinite(reference) || !Number.isFinite(improved))
