@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ROOT } from './support/action-runner.js'
+import { startE2BEmulator } from './support/e2b-emulator/index.js'
 
 // A user strategy with a loop of work well above the agent's per-call guard (a thread per decision); the slowed
 // one does the loop 3 times.
@@ -194,6 +195,37 @@ describe('swarm-bench run --against', () => {
       expect(t.baseCompute.description).toMatch(/timed inside the head's agent/)
     } finally {
       writeFileSync(file, original)
+    }
+  })
+
+  it('on E2B (the emulator), the base strategy is uploaded beside the head agent and a ×3 slowdown exits 1', async () => {
+    const key = 'e2b_duetTwinKey_0a1b2c3d4e5f66778899'
+    const emu = await startE2BEmulator({ apiKey: key })
+    const file = join(repo, 'agent', 'swarm_agent', 'strategies.py')
+    const original = readFileSync(file, 'utf8')
+    writeFileSync(file, original + SLOW_BUILTINS)
+    try {
+      const e2b = [
+        '--provider',
+        'e2b',
+        '--e2b-api-key',
+        key,
+        '--e2b-api-url',
+        emu.url,
+        '--e2b-sandbox-url',
+        emu.url
+      ]
+      const r = await duet('trading.strategy-execution', 'out-e2b-slow', [...e2b, '--e2b-create-rate', '50'])
+      expect(r.code, r.err).toBe(1)
+      expect(r.err).toMatch(
+        /--fail-on-regression: 1 regression\(s\): trading\.strategy-execution\/compute_ms/
+      )
+      const t = twinOf('out-e2b-slow')
+      expect(t.head.facts.strategyPairs).toBe(t.baseCompute.samples.length)
+      expect(emu.stats().live).toBe(0)
+    } finally {
+      writeFileSync(file, original)
+      await emu.close()
     }
   })
 
