@@ -4,6 +4,7 @@
 import type { TopologyName } from '../swarm/topology.js'
 import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
+import { hashSeed } from '../stats/bootstrap.js'
 import { loadBalanceEfficiency } from '../stats/summary.js'
 import { backtests, marketWindow, nextRound, nsToMs, shareOf, stopwatch, timed } from './measure.js'
 import { profileParams } from './profiles.js'
@@ -49,7 +50,13 @@ export const strategyExecution: Benchmark<{
       const window = marketWindow(1000 + i, bars)
       const agent = i % agents
       if (twin && ctx.duet?.side === 'head') {
-        const opts = { pairs: DECISIONS_PER_CALL, seed: i, reference: true }
+        // The order of each pair is drawn from a seed of this run: a fixed seed would give every run the same
+        // orders, so any imbalance between them would bias every run the same way.
+        const opts = {
+          pairs: DECISIONS_PER_CALL,
+          seed: hashSeed(`${ctx.config.runTag}/${i}`),
+          reference: true
+        }
         const { value, ms } = await timed(() => executePairs(swarm, agent, window, opts))
         for (const [k, ns] of value.headNs.entries()) {
           compute.push(nsToMs(ns))
