@@ -1,8 +1,9 @@
 // `npm run bench:duet`: how well the duet gate tells real code changes from none, measured end to end. Each trial
 // is a throwaway git repository holding a copy of the agent and a user strategy, committed; a change is written
 // into its working tree (a real slowed function, never a synthetic number), and the real CLI runs
-// `swarm-bench run --against HEAD` on the quick matrix (or the benchmarks `--only` names). Prints the false alarms of whole-matrix A/A duets (with
-// the 95 % upper bound on their rate), the detection of each change, and each headline's minimum detectable effect.
+// `swarm-bench run --against HEAD` on the quick matrix (or the benchmarks `--only` names). Prints the false alarms
+// of the A/A duets (with the 95 % upper bound on their rate), the detection of each change, and each headline's
+// minimum detectable effect.
 import { execFileSync, spawn } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
