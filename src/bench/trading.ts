@@ -103,7 +103,8 @@ export const strategyExecution: Benchmark<{
         labels,
         target: ctx.target('compute_ms'),
         // Gated as compute_vs_floor: on a shared runner this µs-scale time moved 2.5× between runs of one commit.
-        // A duet judges it anyway (src/duet/headlines.ts): there each sample has its twin from the same moment.
+        // A duet judges it anyway (src/duet/headlines.ts): there each sample is paired with the base's, in the same
+        // head agent on the same bars when the twin ran.
         gate: false,
         description: twin
           ? `head strategy decision on ${bars} bars, timed inside the head's agent, each paired with the base strategy's decision on the same bars in the same agent (random order per pair; ${DECISIONS_PER_CALL} pairs per call)`
