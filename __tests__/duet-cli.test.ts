@@ -7,17 +7,42 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ROOT } from './support/action-runner.js'
+import { startE2BEmulator } from './support/e2b-emulator/index.js'
 
+// A user strategy with a loop of work well above the agent's per-call guard (a thread per decision); the slowed
+// one does the loop 3 times.
 const STRATEGY = `
 def decide(bars, state):
     closes = [b["c"] for b in bars[-20:]]
-    mean = sum(closes) / len(closes)
+    acc = 0.0
+    for i in range(2000):
+        acc += closes[i % 20] * 1e-9
+    mean = sum(closes) / len(closes) + acc * 0.0
     return {"signal": "buy" if closes[-1] > mean else "sell", "confidence": 0.6}
 `
-const SLOW_STRATEGY = STRATEGY.replace(
-  '    mean = sum(closes) / len(closes)\n',
-  '    mean = sum(closes) / len(closes)\n    for _ in range(3000):\n        mean = sum(closes) / len(closes)\n'
-)
+const SLOW_STRATEGY = STRATEGY.replace('range(2000)', 'range(6000)')
+
+// The built-in strategies (agent/swarm_agent/strategies.py) made ×3 slower: each decision busy-waits twice its
+// own duration after deciding.
+const SLOW_BUILTINS = `
+
+def _slowed(cls):
+    decide = cls.decide
+
+    def slow(self, bars, state=None):
+        t0 = time.perf_counter_ns()
+        out = decide(self, bars, state)
+        until = time.perf_counter_ns() + 2 * (time.perf_counter_ns() - t0)
+        while time.perf_counter_ns() < until:
+            pass
+        return out
+
+    cls.decide = slow
+
+
+for _cls in BUILTINS.values():
+    _slowed(_cls)
+`
 
 // The user's swarm: an on_message hook; the slowed one busy-waits 300 µs per message (a loopback message is ~30 µs).
 const HOOKS = `
@@ -124,13 +149,103 @@ describe('swarm-bench run --against', () => {
     }
   })
 
+  // The strategy's verdict: each head agent also holds the base's strategy and decides with both on the same bars,
+  // in a random order per pair; the base side's compute_ms is those twin decisions, paired one by one.
+  const twinOf = (out: string) => {
+    const results = JSON.parse(readFileSync(join(repo, out, 'swarm-bench-results.json'), 'utf8'))
+    type Bench = {
+      id: string
+      facts: Record<string, number>
+      metrics: { name: string; description: string; samples: number[] }[]
+    }
+    const find = (side: Bench[]) => side.find(b => b.id === 'trading.strategy-execution')!
+    const head = find(results.benchmarks)
+    const base = find(results.duet.benchmarks)
+    const compute = (b: Bench) => b.metrics.find(m => m.name === 'compute_ms')!
+    return { head, base, headCompute: compute(head), baseCompute: compute(base) }
+  }
+
+  it('the built-in strategies unchanged: an A/A duet judged pair by pair in the head agents exits 0', async () => {
+    const r = await duet('trading.strategy-execution', 'out-builtin-same')
+    expect(r.code, r.err).toBe(0)
+    expect(r.out).toMatch(/unchanged +trading\.strategy-execution\/compute_ms/)
+    const t = twinOf('out-builtin-same')
+    expect(t.head.facts.strategyPairs).toBe(t.headCompute.samples.length)
+    // Both orders were drawn.
+    expect(t.head.facts.strategyPairsHeadFirst).toBeGreaterThan(0)
+    expect(t.head.facts.strategyPairsHeadFirst).toBeLessThan(t.head.facts.strategyPairs)
+    expect(t.baseCompute.samples).toHaveLength(t.headCompute.samples.length)
+    expect(t.baseCompute.description).toMatch(/timed inside the head's agent beside the head strategy/)
+    // Without a cross-process pairing the floor is not needed: compute_vs_floor is context, not judged.
+    expect(r.out).toMatch(/1 metric\(s\) tested/)
+  })
+
+  it('the built-in strategies made ×3 slower in the working tree exit 1 on strategy execution', async () => {
+    const file = join(repo, 'agent', 'swarm_agent', 'strategies.py')
+    const original = readFileSync(file, 'utf8')
+    writeFileSync(file, original + SLOW_BUILTINS)
+    try {
+      const r = await duet('trading.strategy-execution', 'out-builtin-slow')
+      expect(r.code, r.err).toBe(1)
+      expect(r.err).toMatch(/code that differs: agent/)
+      expect(r.err).toMatch(
+        /--fail-on-regression: 1 regression\(s\): trading\.strategy-execution\/compute_ms/
+      )
+      const t = twinOf('out-builtin-slow')
+      expect(t.baseCompute.description).toMatch(/timed inside the head's agent/)
+    } finally {
+      writeFileSync(file, original)
+    }
+  })
+
+  it('on E2B (the emulator), the base strategy is uploaded beside the head agent and a ×3 slowdown exits 1', async () => {
+    const key = 'e2b_duetTwinKey_0a1b2c3d4e5f66778899'
+    const emu = await startE2BEmulator({ apiKey: key })
+    const file = join(repo, 'agent', 'swarm_agent', 'strategies.py')
+    const original = readFileSync(file, 'utf8')
+    writeFileSync(file, original + SLOW_BUILTINS)
+    try {
+      const e2b = [
+        '--provider',
+        'e2b',
+        '--e2b-api-key',
+        key,
+        '--e2b-api-url',
+        emu.url,
+        '--e2b-sandbox-url',
+        emu.url
+      ]
+      const r = await duet('trading.strategy-execution', 'out-e2b-slow', [...e2b, '--e2b-create-rate', '50'])
+      expect(r.code, r.err).toBe(1)
+      expect(r.err).toMatch(
+        /--fail-on-regression: 1 regression\(s\): trading\.strategy-execution\/compute_ms/
+      )
+      const t = twinOf('out-e2b-slow')
+      expect(t.head.facts.strategyPairs).toBe(t.baseCompute.samples.length)
+      expect(emu.stats().live).toBe(0)
+    } finally {
+      writeFileSync(file, original)
+      await emu.close()
+    }
+  })
+
   it('with --strategy-path, the base side runs the strategy as committed at the ref', async () => {
+    const same = await duet('trading.strategy-execution', 'out-strategy-same', [
+      '--strategy-path',
+      'strategy.py'
+    ])
+    expect(same.code, same.err).toBe(0)
     writeFileSync(join(repo, 'strategy.py'), SLOW_STRATEGY)
     try {
       const r = await duet('trading.strategy-execution', 'out-strategy', ['--strategy-path', 'strategy.py'])
       expect(r.code, r.err).toBe(1)
       expect(r.err).toMatch(/code that differs: strategy/)
-      expect(r.err).toMatch(/trading\.strategy-execution\/compute_ms/)
+      expect(r.err).toMatch(
+        /--fail-on-regression: 1 regression\(s\): trading\.strategy-execution\/compute_ms/
+      )
+      const t = twinOf('out-strategy')
+      expect(t.head.facts.strategyPairs).toBe(t.baseCompute.samples.length)
+      expect(t.baseCompute.description).toMatch(/timed inside the head's agent/)
     } finally {
       writeFileSync(join(repo, 'strategy.py'), STRATEGY)
     }

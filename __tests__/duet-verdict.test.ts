@@ -160,4 +160,19 @@ describe('compareDuet', () => {
     expect(by['communication.state-sync/sync_ms.mesh'].df).toBe(11)
     expect(by['communication.inter-agent-latency/rtt_ms'].df).toBe(3)
   })
+
+  it("judges the strategy's in-agent twin pairs one by one, cross-process decisions in blocks of a request", () => {
+    const [b, h] = pair(0.15, 30, 4, 1)
+    const judged = (facts: Record<string, number>) =>
+      compareDuet(
+        results(
+          [bench('trading.strategy-execution', [metric('compute_ms', h)], { facts })],
+          [bench('trading.strategy-execution', [metric('compute_ms', b)])]
+        )
+      ).verdicts[0]
+    // Twinned (the head's agents timed both strategies pair by pair): 30 units, 18 after trimming (df 17).
+    expect(judged({ strategyPairs: 30 }).df).toBe(17)
+    // Each side's own agents: 3 decisions per request, 10 block means (df 5).
+    expect(judged({}).df).toBe(5)
+  })
 })

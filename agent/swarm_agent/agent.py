@@ -75,6 +75,7 @@ class Agent:
         self.next_hop = {}
         self.adjacency = {}
         self.strategy = None
+        self.twin = None  # a duet's base strategy beside ours (twin.py), when init named one
         self.hooks = None  # the user's agent hooks (hooks.py), when init named a module
         self.merge_lock = threading.Lock()  # merge_state hooks see and replace the local state one at a time
         self.ack_errors = {}  # (version, origin) -> the first hook error an agent acked with
@@ -111,8 +112,10 @@ class Agent:
             'metrics': self.op_metrics,
             'reset_counters': self.op_reset_counters,
             'calibrate': self.op_calibrate,
+            'strategy_pairs': self.op_strategy_pairs,
         }
-        self.needs_init = {'link', 'ping', 'send', 'pipeline', 'consensus', 'state_sync', 'execute_strategy', 'run_task'}
+        self.needs_init = {'link', 'ping', 'send', 'pipeline', 'consensus', 'state_sync', 'execute_strategy',
+                           'run_task', 'strategy_pairs'}
 
     # ---- helpers -------------------------------------------------------------------------------------------
 
@@ -333,7 +336,7 @@ class Agent:
     # ---- control ops ---------------------------------------------------------------------------------------
 
     def op_init(self, args):
-        from . import strategies
+        from . import strategies, twin
 
         agent_id = req_int(args, 'agentId', minimum=0)
         token = req_str(args, 'token')
@@ -360,6 +363,7 @@ class Agent:
             strategy = strategies.HookStrategy(hooks, params)
         else:
             strategy = strategies.make(name, params, path, timeout_ms)
+        twin_of = twin.parse(args)
         if hooks is not None and hooks.has('setup'):
             hooks.call('setup', args.get('hooksConfig') or {})
         from .portfolio import Portfolio
@@ -369,6 +373,7 @@ class Agent:
             self.id_answer = encode({'id': agent_id}).encode()
             self.agent_count = count
             self.strategy = strategy
+            self.twin = twin_of
             self.hooks = hooks
             self.ack_errors.clear()
             self.portfolio = Portfolio(float(capital))
@@ -723,6 +728,11 @@ class Agent:
             if repeat > 1:
                 out['referenceNsSamples'] = references
         return out
+
+    def op_strategy_pairs(self, args):
+        from . import twin
+
+        return twin.op(self, args)
 
     def op_calibrate(self, args):
         from . import calibration

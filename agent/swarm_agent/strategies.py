@@ -204,10 +204,11 @@ class UserStrategy:
     full_history = True
     need = 1
 
-    def __init__(self, path, params, timeout_ms):
+    def __init__(self, path, params, timeout_ms, tag=''):
         self.path = path
         self.params = params
         self.timeout_ms = timeout_ms
+        self.tag = tag  # part of the module's name: a duet's twin (tag 'base') never shares the head's module
         self._decide = None
 
     def load(self):
@@ -216,7 +217,7 @@ class UserStrategy:
         path = os.path.abspath(self.path)
         if not os.path.isfile(path):
             raise AgentError('StrategyError', 'strategy module %s: file not found' % self.path)
-        modname = 'swarm_user_strategy_%d' % (abs(hash(path)) % 10**8)
+        modname = 'swarm_user_strategy_%s%d' % (self.tag and self.tag + '_', abs(hash(path)) % 10**8)
 
         def do_import(tick):
             spec = importlib.util.spec_from_file_location(modname, path)
@@ -242,7 +243,7 @@ class UserStrategy:
         return {'name': 'custom', 'params': self.params, 'path': self.path}
 
     def with_params(self, params):
-        s = UserStrategy(self.path, params, self.timeout_ms)
+        s = UserStrategy(self.path, params, self.timeout_ms, self.tag)
         s._decide = self._decide
         return s
 

@@ -1,8 +1,9 @@
 // `npm run bench:duet`: how well the duet gate tells real code changes from none, measured end to end. Each trial
 // is a throwaway git repository holding a copy of the agent and a user strategy, committed; a change is written
 // into its working tree (a real slowed function, never a synthetic number), and the real CLI runs
-// `swarm-bench run --against HEAD` on the quick matrix. Prints the false alarms of whole-matrix A/A duets (with
-// the 95 % upper bound on their rate), the detection of each change, and each headline's minimum detectable effect.
+// `swarm-bench run --against HEAD` on the quick matrix (or the benchmarks `--only` names). Prints the false alarms
+// of the A/A duets (with the 95 % upper bound on their rate), the detection of each change, and each headline's
+// minimum detectable effect.
 import { execFileSync, spawn } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -124,12 +125,13 @@ function makeRepo(change?: Change): string {
   return repo
 }
 
-function runDuet(repo: string, out: string): Promise<{ code: number; seconds: number }> {
+function runDuet(repo: string, out: string, only: string): Promise<{ code: number; seconds: number }> {
   const t0 = performance.now()
   return new Promise(done => {
     // tsx by its path: the trial repository is outside the project, where `--import tsx` would not resolve.
     const tsx = join(projectRoot(), 'node_modules', '.bin', 'tsx')
     const args = ['run', '--against', 'HEAD', '--strategy-path', 'strategy.py', '--out', out]
+    if (only) args.push('--only', only)
     const child = spawn(tsx, [join(projectRoot(), 'src', 'cli.ts'), ...args], {
       cwd: repo,
       env: { ...process.env, SWARM_BENCH_AGENT_DIR: join(repo, 'agent') },
@@ -176,14 +178,15 @@ async function record(
   change: Change | undefined,
   reps: number,
   load: number,
-  trials: Trial[]
+  trials: Trial[],
+  only: string
 ): Promise<void> {
   for (let i = 0; i < reps; i++) {
     const repo = makeRepo(change)
     const out = join(dir, `${kind}-load${load}-${i}`)
     const stop = load > 0 ? startLoad(load) : () => {}
     try {
-      const r = await runDuet(repo, out)
+      const r = await runDuet(repo, out, only)
       trials.push({ kind, load, file: join(out, 'swarm-bench-results.json'), seconds: r.seconds })
       process.stderr.write(
         `${kind} load=${load} #${i + 1}/${reps}: ${r.seconds.toFixed(0)} s, exit ${r.code}\n`
@@ -298,6 +301,11 @@ async function mainScript(): Promise<void> {
         default: 'all',
         help: `comma-separated: ${CHANGES.map(c => c.name).join(', ')}`
       },
+      only: {
+        type: 'string',
+        default: '',
+        help: 'comma-separated benchmark ids each duet runs (e.g. trading.strategy-execution); default: the whole quick matrix'
+      },
       dir: { type: 'string', default: '.tmp/bench-duet', help: 'where the duets are recorded' },
       from: { type: 'string', help: 'analyse the duets recorded in this folder, run nothing' },
       json: { type: 'string', help: 'also write the figures as JSON here' }
@@ -311,9 +319,9 @@ async function mainScript(): Promise<void> {
   else {
     mkdirSync(dir, { recursive: true })
     const wanted = f.changes === 'all' ? CHANGES : CHANGES.filter(c => f.changes.split(',').includes(c.name))
-    await record(dir, 'A/A', undefined, intFlag('aa', f.aa, 0), 0, trials)
-    await record(dir, 'A/A', undefined, intFlag('aa-load', f['aa-load'], 0), 1, trials)
-    for (const c of wanted) await record(dir, c.name, c, intFlag('reps', f.reps, 0), 0, trials)
+    await record(dir, 'A/A', undefined, intFlag('aa', f.aa, 0), 0, trials, f.only)
+    await record(dir, 'A/A', undefined, intFlag('aa-load', f['aa-load'], 0), 1, trials, f.only)
+    for (const c of wanted) await record(dir, c.name, c, intFlag('reps', f.reps, 0), 0, trials, f.only)
     writeFileSync(index, JSON.stringify(trials, null, 2))
   }
   console.log('\nChanges (each a real edit of the code under test, in the head only):')

@@ -34,6 +34,7 @@ import { Lockstep, type Side } from '../duet/lockstep.js'
 import { runAsSide } from '../duet/clock.js'
 import { pairedSwarm } from '../duet/paired-swarm.js'
 import { SandboxSharing } from '../duet/shared-sandboxes.js'
+import { canTwin, withTwin } from '../duet/twin.js'
 import { hashSeed } from '../stats/bootstrap.js'
 import { errorText } from '../errors.js'
 
@@ -100,14 +101,21 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
   // The agent's files are read once per run and uploaded to every sandbox from memory.
   let files: Promise<AgentFiles> | undefined
   let baseFiles: Promise<AgentFiles> | undefined
+  let twinFiles: Promise<AgentFiles> | undefined
+  // In a duet the head's agents also hold the base's strategy (its twin) when they can run it.
+  const twin = opts.duet !== undefined && canTwin(config)
+  const ownFiles = (): Promise<AgentFiles> =>
+    (files ??= collectAgentFiles({
+      strategyPath: config.strategyPath,
+      hooks: hooksSource(config),
+      requirements: config.e2bRequirements
+    }))
   const agentFiles = (side?: Side): Promise<AgentFiles> =>
     side === 'base' && opts.duet
       ? (baseFiles ??= opts.duet.files())
-      : (files ??= collectAgentFiles({
-          strategyPath: config.strategyPath,
-          hooks: hooksSource(config),
-          requirements: config.e2bRequirements
-        }))
+      : side === 'head' && twin
+        ? (twinFiles ??= Promise.all([ownFiles(), agentFiles('base')]).then(([h, b]) => withTwin(h, b)))
+        : ownFiles()
   // On abort, kill everything at once: in-flight agent requests then fail fast instead of running to the end.
   const onAbort = (): void => {
     void pool.drain()
@@ -219,7 +227,8 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
           floor,
           targets: opts.targets,
           graceMs: opts.abortGraceMs,
-          duet: opts.duet !== undefined
+          duet: opts.duet !== undefined,
+          twin
         })
         if (!firstTurn.has(index) && r.status !== 'skipped') emitStart(entry)
         emit({ type: 'done', id: entry.id, status: r.status, seconds: r.durationMs / 1000, error: r.error })
@@ -323,6 +332,8 @@ interface RunOneDeps {
   graceMs?: number
   /** Run the benchmark on both sides of a duet, paired operation by operation. */
   duet: boolean
+  /** In a duet, the head's agents hold the base's strategy as their twin (src/duet/twin.ts). */
+  twin: boolean
 }
 
 async function runOne(
@@ -412,6 +423,7 @@ async function runOne(
       if (side !== 'base') d.emit({ type: 'step', id: entry.id, message })
     },
     target: name => targetFor(`${entry.id}/${name}`, d.targets),
+    ...(side ? { duet: { side, twin: d.twin } } : {}),
     checkAbort,
     deploy: req => withHold(req, () => deployHeld(req, side)),
     swarm(req) {
@@ -460,6 +472,16 @@ async function runOne(
       )
       outcomes.push(...(await Promise.all(sides)))
       duetFacts = { duetPairs: gate.stats.pairs, duetSolo: gate.stats.solo }
+      // What the head measured of the base's code in its own agents (the strategy twin) stands for the base.
+      const [head, baseSide] = outcomes
+      const twinned = head.out?.baseMetrics
+      if (twinned && baseSide.out) {
+        const own = baseSide.out.metrics
+        const byName = new Map(twinned.map(m => [m.name, m]))
+        const kept = own.map(m => byName.get(m.name) ?? m)
+        const added = twinned.filter(m => !own.some(o => o.name === m.name))
+        baseSide.out = { ...baseSide.out, metrics: [...kept, ...added] }
+      }
     }
   } catch (err) {
     outcomes.push({ error: errorText(err) })

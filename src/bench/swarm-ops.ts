@@ -104,6 +104,40 @@ export async function execute(
   return out
 }
 
+export interface StrategyPairs {
+  signal: string
+  /** Per pair: the head strategy's decision time and the base's (its twin's), ns, on the same bars. */
+  headNs: number[]
+  baseNs: number[]
+  /** Per pair: whether the head decided first. */
+  headFirst: boolean[]
+  /** The frozen reference decision timed after each pair, when asked for. */
+  referenceNs?: number[]
+}
+
+/** `pairs` decisions of the head's strategy and of the base's in one head agent (a duet's strategy twin). */
+export async function executePairs(
+  swarm: Swarm,
+  agentId: number,
+  window: { seed: number; length: number },
+  opts: { pairs: number; seed: number; reference?: boolean }
+): Promise<StrategyPairs> {
+  const r = await swarm.strategyPairs(agentId, window, opts)
+  const what = `agent ${agentId}: strategy_pairs answered without`
+  if (typeof r.signal !== 'string') throw new Error(`${what} a signal`)
+  if (!positiveNumbers(r.headNs, opts.pairs) || !positiveNumbers(r.baseNs, opts.pairs))
+    throw new Error(`${what} ${opts.pairs} headNs and baseNs`)
+  const order = r.headFirst
+  if (!Array.isArray(order) || order.length !== opts.pairs || !order.every(x => typeof x === 'boolean'))
+    throw new Error(`${what} ${opts.pairs} headFirst`)
+  const out: StrategyPairs = { signal: r.signal, headNs: r.headNs, baseNs: r.baseNs, headFirst: order }
+  if (opts.reference) {
+    if (!positiveNumbers(r.referenceNs, opts.pairs)) throw new Error(`${what} ${opts.pairs} referenceNs`)
+    out.referenceNs = r.referenceNs
+  }
+  return out
+}
+
 /** Runs tasks over the swarm's work queue; any task that failed makes the whole batch an error naming it. */
 export async function runTasksChecked(swarm: Swarm, tasks: Task[]): Promise<RunTasksResult> {
   const out = await swarm.runTasks(tasks)

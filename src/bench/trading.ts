@@ -4,10 +4,11 @@
 import type { TopologyName } from '../swarm/topology.js'
 import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
+import { hashSeed } from '../stats/bootstrap.js'
 import { loadBalanceEfficiency } from '../stats/summary.js'
 import { backtests, marketWindow, nextRound, nsToMs, shareOf, stopwatch, timed } from './measure.js'
 import { profileParams } from './profiles.js'
-import { execute, runTasksChecked } from './swarm-ops.js'
+import { execute, executePairs, runTasksChecked } from './swarm-ops.js'
 import type { Benchmark, Facts } from './types.js'
 
 type Topo = TopologyName
@@ -41,13 +42,36 @@ export const strategyExecution: Benchmark<{
     const relative: number[] = []
     const host: number[] = []
     const signals: Record<string, number> = {}
+    // A duet's head agents decide with the head's strategy and the base's (their twin) on the same bars, pair by
+    // pair: the base's decision times come from there, and the verdict judges each pair's ratio (src/duet/twin.ts).
+    const twin = ctx.duet?.twin === true
+    const twinBase: number[] = []
+    let headFirst = 0
     for (let i = 0; i < executions; i++) {
       ctx.checkAbort()
+      const window = marketWindow(1000 + i, bars)
+      const agent = i % agents
+      if (twin && ctx.duet?.side === 'head') {
+        // The order of each pair is drawn from a seed of this run: a fixed seed would give every run the same
+        // orders, so any imbalance between them would bias every run the same way.
+        const opts = {
+          pairs: DECISIONS_PER_CALL,
+          seed: hashSeed(`${ctx.config.runTag}/${i}`),
+          reference: true
+        }
+        const { value, ms } = await timed(() => executePairs(swarm, agent, window, opts))
+        for (const [k, ns] of value.headNs.entries()) {
+          compute.push(nsToMs(ns))
+          twinBase.push(nsToMs(value.baseNs[k]))
+          if (value.headFirst[k]) headFirst++
+        }
+        relative.push(sum(value.headNs) / sum(value.referenceNs!))
+        host.push(ms)
+        signals[value.signal] = (signals[value.signal] ?? 0) + 1
+        continue
+      }
       const { value, ms } = await timed(() =>
-        execute(swarm, i % agents, marketWindow(1000 + i, bars), {
-          reference: true,
-          repeat: DECISIONS_PER_CALL
-        })
+        execute(swarm, agent, window, { reference: true, repeat: DECISIONS_PER_CALL })
       )
       for (const ns of value.computeNsSamples) compute.push(nsToMs(ns))
       // One ratio per call, of sums: two µs timings divided one by one are too noisy to resolve 25 %.
@@ -81,8 +105,12 @@ export const strategyExecution: Benchmark<{
         labels,
         target: ctx.target('compute_ms'),
         // Gated as compute_vs_floor: on a shared runner this µs-scale time moved 2.5× between runs of one commit.
+        // A duet judges it anyway (src/duet/headlines.ts): there each sample is paired with the base's, in the same
+        // head agent on the same bars when the twin ran.
         gate: false,
-        description: `strategy decision on ${bars} bars, timed inside the agent (${DECISIONS_PER_CALL} per call on the same bars)`
+        description: twin
+          ? `head strategy decision on ${bars} bars, timed inside the head's agent, each paired with the base strategy's decision on the same bars in the same agent (random order per pair; ${DECISIONS_PER_CALL} pairs per call)`
+          : `strategy decision on ${bars} bars, timed inside the agent (${DECISIONS_PER_CALL} per call on the same bars)`
       }),
       makeMetric({
         name: 'compute_vs_floor',
@@ -91,6 +119,8 @@ export const strategyExecution: Benchmark<{
         source: 'agent',
         samples: relative,
         labels,
+        // With the twin a duet needs no floor: it judges compute_ms pair by pair. This stays as context.
+        ...(twin ? { gate: false } : {}),
         description:
           `strategy decision time ÷ a frozen reference decision (agent/swarm_agent/calibration.py) on the same bars ` +
           `right after it in the same request: what the strategy costs, whatever speed the machine gave at that moment`
@@ -119,7 +149,23 @@ export const strategyExecution: Benchmark<{
     ]
     const facts: Facts = {}
     for (const [s, n] of Object.entries(signals)) facts[`signals.${s}`] = n
-    return { metrics, facts }
+    if (twinBase.length === 0) return { metrics, facts }
+    facts.strategyPairs = twinBase.length
+    facts.strategyPairsHeadFirst = headFirst
+    const baseMetrics = [
+      makeMetric({
+        name: 'compute_ms',
+        unit: 'ms',
+        direction: 'lower',
+        source: 'agent',
+        samples: twinBase,
+        labels,
+        target: ctx.target('compute_ms'),
+        gate: false,
+        description: `base strategy decision on ${bars} bars, timed inside the head's agent beside the head strategy on the same bars (its twin; random order per pair)`
+      })
+    ]
+    return { metrics, facts, baseMetrics }
   }
 }
 

@@ -11,6 +11,12 @@ export interface BenchOutput {
   facts?: Facts
   /** Extra parameters discovered while running (e.g. which swarms were reused); merged over the declared ones. */
   params?: Record<string, unknown>
+  /**
+   * In a duet, on the head side: metrics of the base's code measured in the head's own agents (the strategy twin,
+   * src/duet/twin.ts). They replace the base side's metrics of the same name, sample for sample paired with the
+   * head's.
+   */
+  baseMetrics?: Metric[]
 }
 
 export interface SwarmRequest {
@@ -26,6 +32,11 @@ export interface BenchContext<P> {
   readonly signal: AbortSignal
   /** A progress line within a long benchmark (shown by the CLI). */
   progress(message: string): void
+  /**
+   * In a duet: which side this run of the benchmark is, and whether the head's agents hold the base's strategy
+   * as their twin (`strategyPairs`). Undefined outside a duet.
+   */
+  readonly duet?: { side: 'base' | 'head'; twin: boolean }
   /** The target of this benchmark's metric `name` (the seed's, or the run's override); undefined if none. */
   target(name: string): Target | undefined
   /** Throws when the run was interrupted; call between steps. */

@@ -15,8 +15,17 @@ const PER_REQUEST: readonly [RegExp, number][] = [
   [/^trading\.strategy-execution\/compute_ms$/, DECISIONS_PER_CALL]
 ]
 
-/** Samples per request for `benchmarkId/metric` (1 when each sample is a request of its own). */
-export function samplesPerRequest(benchmarkId: string, metric: string): number {
+/** Metrics the head's agents measure pair by pair against the base's twin (trading.ts: facts.strategyPairs). */
+const TWINNED = /^trading\.strategy-execution\/compute_ms$/
+
+/**
+ * Samples per request for `benchmarkId/metric` (1 when each sample is a request of its own). `twinned`: the
+ * samples are the head's in-agent pairs with the base's strategy twin (src/duet/twin.ts); each pair is its own unit,
+ * as a pair's two decisions share their moment and it cancels in the ratio (bench:duet A/A duets: the variance of
+ * per-request means of 3 pairs was 1.04× a third of the pairs' variance, median of 30; docs/performance.md §3b).
+ */
+export function samplesPerRequest(benchmarkId: string, metric: string, twinned = false): number {
   const key = `${benchmarkId}/${metric}`
+  if (twinned && TWINNED.test(key)) return 1
   return PER_REQUEST.find(([re]) => re.test(key))?.[1] ?? 1
 }

@@ -9,7 +9,9 @@ export const DUET_HEADLINES: Readonly<Record<string, readonly RegExp[]>> = {
   'scalability.agent-count': [/^strategy_ms\./],
   'scalability.linear-2-20': [/^create_ms_per_agent\./],
   'scalability.topology-compare': [/^ping_rtt_ms\./, /^consensus_ms\./],
-  'trading.strategy-execution': [/^compute_ms$/, /^compute_vs_floor$/],
+  // compute_ms: each head decision against the base's twin decision in the same agent on the same bars. Without
+  // a twin (hooks deciding), compute_vs_floor stays gated and judged too.
+  'trading.strategy-execution': [/^compute_ms$/],
   'trading.task-distribution': [/^task_compute_ms$/, /^makespan_ms$/],
   'trading.consensus': [/^decision_ms$/],
   'communication.inter-agent-latency': [/^rtt_ms$/, /^rtt_ms\.payload_1024b$/, /^multi_hop_ms$/],

@@ -67,7 +67,7 @@ export function compareDuet(results: Results, options: Partial<CompareOptions> =
       thresholdPct: thresholdFor(opts, c.bench.id, c.head!.name),
       direction: c.head!.direction,
       exact: driftClass(c.head!.unit) === 'none',
-      block: samplesPerRequest(c.bench.id, c.head!.name),
+      block: samplesPerRequest(c.bench.id, c.head!.name, c.bench.facts.strategyPairs !== undefined),
       alphaForMde
     })
     if (r) tests.set(c, r)

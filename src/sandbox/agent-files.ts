@@ -31,6 +31,11 @@ export interface AgentFiles {
   hooks?: AgentHooks
   /** Workdir-relative path of the uploaded requirements file (E2B installs it before the agent starts). */
   requirements?: string
+  /**
+   * In a duet, on the head side: the base's strategy code uploaded beside the head's agent (src/duet/twin.ts),
+   * workdir-relative. The agent loads it as its twin and times both strategies pair by pair.
+   */
+  twin?: { agentDir?: string; strategyPath?: string }
 }
 
 export interface AgentHooks {

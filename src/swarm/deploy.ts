@@ -187,6 +187,11 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
         init.hooksConfig = files.hooks.config
         init.hooksTimeoutMs = files.hooks.timeoutMs
       }
+      if (files.twin) {
+        // A duet's head agent: the base's strategy beside its own (src/duet/twin.ts), relative like the hooks.
+        const rel = (p: string | undefined) => (p ? posix.relative(AGENT_UPLOAD_DIR, p) : undefined)
+        init.twin = { agentDir: rel(files.twin.agentDir), strategyPath: rel(files.twin.strategyPath) }
+      }
       if (o.capital !== undefined) init.capital = o.capital
       const t3 = sideNow()
       const initAnswer = await client.request<{ hooks?: UserHooks }>('init', init, opTimeoutMs)

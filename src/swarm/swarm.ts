@@ -117,6 +117,18 @@ export class Swarm {
     return this.request(agentId, 'execute_strategy', { window, ...opts })
   }
 
+  /**
+   * A duet's head agent: `pairs` decisions of its own strategy and of the base's (its twin) on the same bars, in a
+   * random order per pair drawn from `seed` (agent/swarm_agent/twin.py).
+   */
+  strategyPairs(
+    agentId: number,
+    window: Window,
+    opts: { pairs: number; seed: number; reference?: boolean }
+  ): Promise<Record<string, unknown>> {
+    return this.request(agentId, 'strategy_pairs', { window, ...opts })
+  }
+
   /** `repeat` timings (ns) of the agent's fixed reference work: the runner floor (agent/swarm_agent/calibration.py). */
   async calibrate(agentId: number, repeat: number): Promise<number[]> {
     const r = await this.request<{ samplesNs?: unknown }>(agentId, 'calibrate', { repeat })
