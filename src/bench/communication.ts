@@ -20,6 +20,7 @@ export const interAgentLatency: Benchmark<{
   id: 'communication.inter-agent-latency',
   category: 'communication',
   title: 'Agent-to-agent round trip over real links',
+  headlines: [/^rtt_ms$/, /^rtt_ms\.payload_1024b$/, /^multi_hop_ms$/],
   borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
   params: (profile, config) => ({
     topology: config.topologies[0],
@@ -89,6 +90,7 @@ export const stateSync: Benchmark<{ topologies: string[]; size: number; syncs: n
     id: 'communication.state-sync',
     category: 'communication',
     title: 'State synchronization flooded to all agents',
+    headlines: [/^sync_ms\./],
     borrows: p => p.topologies.map(t => ({ topology: t as Topo, size: p.size })),
     params: (profile, config) => ({ topologies: config.topologies, ...profileParams(profile).stateSync }),
     async run(ctx) {
@@ -187,6 +189,7 @@ export const messageThroughput: Benchmark<{
   id: 'communication.message-throughput',
   category: 'communication',
   title: 'Message throughput over real links',
+  headlines: [/^saturated_msg_per_s$/, /^loaded_latency_ms$/, /^message_ms$/],
   borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
   params: (profile, config) => ({
     topology: config.topologies[0],

@@ -83,6 +83,7 @@ export const perOperation: Benchmark<{
   id: 'costs.per-operation',
   category: 'costs',
   title: 'Cost per operation',
+  headlines: [/^cost_per_/],
   borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
   params: (profile, config) => ({
     topology: config.topologies[0],
@@ -152,6 +153,7 @@ export const byTopology: Benchmark<{
   id: 'costs.by-topology',
   category: 'costs',
   title: 'Cost of the same workload per topology',
+  headlines: [/^workload_s\./],
   borrows: p => p.topologies.map(t => ({ topology: t as Topo, size: p.size })),
   params: (profile, config) => ({
     topologies: config.topologies,
@@ -239,6 +241,7 @@ export const scaling: Benchmark<{
   id: 'costs.scaling',
   category: 'costs',
   title: 'Cost per operation as the swarm grows',
+  headlines: [/^cost_per_round\./],
   borrows: p => p.sizes.map(n => ({ topology: p.topology as Topo, size: n })),
   params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).costScaling }),
   async run(ctx) {

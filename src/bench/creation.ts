@@ -29,6 +29,7 @@ export const swarmInit: Benchmark<{ topology: 'mesh'; size: number; runs: number
   id: 'creation.swarm-init',
   category: 'creation',
   title: 'Swarm initialization (mesh of 3: created, linked, ready)',
+  headlines: [/^init_ms$/, /^link_handshake_rtt_ms$/],
   params: profile => ({ topology: 'mesh', deploy: 'parallel', ...profileParams(profile).swarmInit }),
   async run(ctx) {
     const { size, runs } = ctx.params
@@ -93,6 +94,7 @@ export const agentDeploy: Benchmark<{ topology: 'mesh'; size: number; runs: numb
     id: 'creation.agent-deploy',
     category: 'creation',
     title: 'Agent deployment phases (create, upload, start, first answer)',
+    headlines: [/^total_ms$/, /^ready_ms$/],
     // One agent at a time, so each agent's phases are its own and not queueing behind its siblings.
     params: profile => ({ topology: 'mesh', deploy: 'sequential', ...profileParams(profile).agentDeploy }),
     async run(ctx) {
@@ -145,6 +147,7 @@ export const parallelSpeedup: Benchmark<{ topology: string; size: number; runs: 
   id: 'creation.parallel-speedup',
   category: 'creation',
   title: 'Parallel vs sequential deployment of the same swarm',
+  headlines: [/^deploy_ms\.parallel$/],
   params: (profile, config) => ({
     topology: config.topologies[0],
     ...profileParams(profile).parallelSpeedup

@@ -39,6 +39,7 @@ export const memory: Benchmark<{ topology: string; sizes: number[] }> = {
   id: MEMORY_ID,
   category: 'resources',
   title: 'Memory per agent',
+  headlines: [/^rss_mib\./],
   borrows: p => p.sizes.map(n => ({ topology: p.topology as Topo, size: n })),
   params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).memory }),
   async run(ctx) {
@@ -139,6 +140,7 @@ export const cpu: Benchmark<{
   id: 'resources.cpu',
   category: 'resources',
   title: 'CPU per agent for a fixed workload, per topology',
+  headlines: [/^cpu_s\./],
   borrows: p => p.topologies.map(t => ({ topology: t as Topo, size: p.size })),
   params: (profile, config) => ({ topologies: config.topologies, ...profileParams(profile).cpu }),
   async run(ctx) {
@@ -234,6 +236,7 @@ export const network: Benchmark<{
   id: 'resources.network',
   category: 'resources',
   title: 'Bytes and messages per operation',
+  headlines: [/^bytes_per_op\./],
   borrows: p => [{ topology: p.topology as Topo, size: p.size }],
   params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).network }),
   async run(ctx) {

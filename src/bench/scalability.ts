@@ -33,6 +33,7 @@ export const agentCount: Benchmark<{
   id: 'scalability.agent-count',
   category: 'scalability',
   title: 'Agent count scaling (creation and strategy time per agent)',
+  headlines: [/^strategy_ms\./],
   params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).agentCount }),
   async run(ctx) {
     const { sizes, deploysPerSize, backtestsPerAgent, bars } = ctx.params
@@ -136,6 +137,7 @@ export const linear: Benchmark<{ topology: string; sizes: number[] }> = {
   id: 'scalability.linear-2-20',
   category: 'scalability',
   title: 'Scaling from 2 to 20 agents (creation and resources per agent)',
+  headlines: [/^create_ms_per_agent\./],
   params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).linear }),
   async run(ctx) {
     const { sizes } = ctx.params
@@ -197,6 +199,7 @@ export const topologyCompare: Benchmark<{
   id: 'scalability.topology-compare',
   category: 'scalability',
   title: 'Topology comparison at equal size',
+  headlines: [/^ping_rtt_ms\./, /^consensus_ms\./],
   borrows: p => p.topologies.map(t => ({ topology: t as Topo, size: p.size })),
   params: (profile, config) => ({ topologies: config.topologies, ...profileParams(profile).topologyCompare }),
   async run(ctx) {

@@ -27,6 +27,9 @@ export const strategyExecution: Benchmark<{
   id: 'trading.strategy-execution',
   category: 'trading',
   title: 'Strategy execution latency and throughput',
+  // Each head decision against the base's twin decision in the same agent on the same bars. Without a twin (hooks
+  // deciding), compute_vs_floor stays gated and judged too.
+  headlines: [/^compute_ms$/],
   borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
   params: (profile, config) => ({
     topology: config.topologies[0],
@@ -179,6 +182,7 @@ export const taskDistribution: Benchmark<{
   id: 'trading.task-distribution',
   category: 'trading',
   title: 'Task distribution over the swarm',
+  headlines: [/^task_compute_ms$/, /^makespan_ms$/],
   borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
   params: (profile, config) => ({
     topology: config.topologies[0],
@@ -258,6 +262,7 @@ export const consensus: Benchmark<{ topology: string; agents: number; rounds: nu
   id: 'trading.consensus',
   category: 'trading',
   title: 'Consensus rounds: decision time and verified agreement',
+  headlines: [/^decision_ms$/],
   borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
   params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).consensus }),
   async run(ctx) {

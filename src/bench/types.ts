@@ -57,6 +57,8 @@ export interface Benchmark<P extends object = Record<string, unknown>> {
   category: Category
   /** One line for the report, the comment and the progress log. */
   title: string
+  /** The metric-name patterns a duet judges, the first its primary (its row in the PR comment); see duet/headlines.ts. */
+  headlines?: readonly RegExp[]
   params(profile: Profile, config: RunConfig): P
   /** Swarm shapes this benchmark borrows with ctx.swarm(); the pool keeps idle swarms only while one is due. */
   borrows?(params: P): SwarmRequest[]
