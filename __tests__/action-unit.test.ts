@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { readActionInputs, autoFellBackToLocal } from '../src/action/inputs.js'
+import { readActionInputs, autoFellBackToLocal } from '../src/action/read-inputs.js'
 import { E2B_DEFAULT_PRICING } from '../src/sandbox/e2b/pricing.js'
 import { findTaggedProcesses } from '../src/sandbox/local/sweep.js'
 import {
@@ -14,7 +14,7 @@ import {
   targetsFailed,
   OUTPUT_NAMES
 } from '../src/action/outcome.js'
-import { createProgressLogger } from '../src/action/progress.js'
+import { createProgressLogger } from '../src/action/log-groups.js'
 import { redact, redactDeep, usableSecrets } from '../src/secrets.js'
 import { makeMetric } from '../src/results/metric.js'
 import { SCHEMA_VERSION, type Results } from '../src/results/schema.js'

@@ -1,7 +1,7 @@
 // Unit tests of the pure parts of the measurement scripts: the detector's synthetic runs and reference rules, the
 // plan's attribution of sandbox-seconds to benchmarks, and the shared quantile helper.
 import { describe, expect, it } from 'vitest'
-import { summarize } from '../src/stats/summary.js'
+import { summarize } from '../src/stats/describe.js'
 import { SCHEMA_VERSION, type Metric, type Results } from '../src/results/schema.js'
 import type { Sandbox } from '../src/sandbox/types.js'
 import { quantile, rng } from '../scripts/bench/common.js'

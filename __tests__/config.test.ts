@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest'
 import { BENCHMARK_IDS } from '../src/bench/catalog.js'
 import { parseRunConfig, type RunConfig } from '../src/config/config.js'
 import { InputConflictError } from '../src/config/renames.js'
-import { readActionInputs } from '../src/action/inputs.js'
+import { readActionInputs } from '../src/action/read-inputs.js'
 import { parseActionConfig } from '../src/config/action-config.js'
-import { InputError } from '../src/config/inputs.js'
+import { InputError } from '../src/config/input-table.js'
 import { e2bSettings } from '../src/sandbox/e2b/config.js'
 import {
   isInside,

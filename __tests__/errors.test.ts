@@ -1,7 +1,7 @@
 // The project's errors share one base class and name themselves; errorText turns anything thrown into text.
 import { describe, expect, it } from 'vitest'
 import { InterruptedError } from '../src/bench/errors.js'
-import { InputError } from '../src/config/inputs.js'
+import { InputError } from '../src/config/input-table.js'
 import { BaseCodeError } from '../src/duet/base-code.js'
 import { errorText, SwarmBenchError } from '../src/errors.js'
 import { E2BAuthError } from '../src/sandbox/e2b/provider.js'

@@ -10,7 +10,7 @@ import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js'
 let gh: FakeGitHub
 let work: string
 let artifactMod: typeof import('../src/github/artifact.js')
-let baselineMod: typeof import('../src/github/baseline.js')
+let baselineMod: typeof import('../src/github/baseline-artifact.js')
 const saved = { ...process.env }
 
 beforeAll(async () => {
@@ -21,7 +21,7 @@ beforeAll(async () => {
   process.env.ACTIONS_RESULTS_URL = `${gh.url}/`
   delete process.env.GITHUB_SERVER_URL
   artifactMod = await import('../src/github/artifact.js')
-  baselineMod = await import('../src/github/baseline.js')
+  baselineMod = await import('../src/github/baseline-artifact.js')
 })
 
 afterAll(async () => {

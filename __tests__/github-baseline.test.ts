@@ -12,7 +12,7 @@ const FILE = 'swarm-bench-results.json'
 
 let gh: FakeGitHub
 let work: string
-let mod: typeof import('../src/github/baseline.js')
+let mod: typeof import('../src/github/baseline-artifact.js')
 let client: import('../src/github/octokit.js').GitHubClient
 const saved = { ...process.env }
 
@@ -21,7 +21,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'gh-baseline-'))
   process.env.GITHUB_API_URL = gh.url
   delete process.env.GITHUB_SERVER_URL
-  mod = await import('../src/github/baseline.js')
+  mod = await import('../src/github/baseline-artifact.js')
   const { createGitHubClient } = await import('../src/github/octokit.js')
   client = createGitHubClient(gh.token, { retryDelayMs: 10 })
 })
@@ -56,7 +56,10 @@ function mainRun(opts: { expired?: boolean; sha?: string; withArtifact?: boolean
   return { run, artifact }
 }
 
-const query = (current: number, extra: Partial<import('../src/github/baseline.js').BaselineQuery> = {}) => ({
+const query = (
+  current: number,
+  extra: Partial<import('../src/github/baseline-artifact.js').BaselineQuery> = {}
+) => ({
   owner: OWNER,
   repo: REPO,
   runId: current,

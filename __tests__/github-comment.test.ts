@@ -7,7 +7,7 @@ const REPO = 'swarm-bench'
 const MARKER = '<!-- swarm-bench-action:test -->'
 
 let gh: FakeGitHub
-let mod: typeof import('../src/github/comment.js')
+let mod: typeof import('../src/github/sticky-comment.js')
 let client: import('../src/github/octokit.js').GitHubClient
 let readOnly: import('../src/github/octokit.js').GitHubClient
 let issue = 100
@@ -16,7 +16,7 @@ const saved = { ...process.env }
 beforeAll(async () => {
   gh = await startFakeGitHub({ repo: `${OWNER}/${REPO}` })
   process.env.GITHUB_API_URL = gh.url
-  mod = await import('../src/github/comment.js')
+  mod = await import('../src/github/sticky-comment.js')
   const { createGitHubClient } = await import('../src/github/octokit.js')
   client = createGitHubClient(gh.token, { retryDelayMs: 10 })
   readOnly = createGitHubClient(gh.readOnlyToken, { retryDelayMs: 10 })
@@ -35,7 +35,7 @@ beforeEach(() => {
 
 const opts = (
   body: string,
-  extra: Partial<import('../src/github/comment.js').StickyCommentOptions> = {}
+  extra: Partial<import('../src/github/sticky-comment.js').StickyCommentOptions> = {}
 ) => ({
   owner: OWNER,
   repo: REPO,

@@ -6,13 +6,13 @@ import { benchmarkStatus, makeMetric, type MetricInput } from '../src/results/me
 import { Results, SCHEMA_VERSION, type BenchmarkResult, type Metric } from '../src/results/schema.js'
 import { mulberry32 } from '../src/stats/bootstrap.js'
 import { compareResults } from '../src/stats/compare.js'
-import { renderComment, MAX_COMMENT_CHARS } from '../src/report/comment.js'
+import { renderComment, MAX_COMMENT_CHARS } from '../src/report/comment-body.js'
 import { renderConsoleSummary } from '../src/report/console.js'
 import { escapeMd, mermaidText, stripControl } from '../src/report/escape.js'
 import { targetMargin } from '../src/report/data.js'
 import { fmtNum, fmtUsd, mermaidNumber } from '../src/report/format.js'
 import { renderReport } from '../src/report/markdown.js'
-import { renderJobSummary } from '../src/report/summary.js'
+import { renderJobSummary } from '../src/report/job-summary.js'
 
 // These fixtures have no history and slow every metric alike: a narrow assumed run-to-run noise and no shift removal
 // let their +50 % changes be called, so the rendering of regressions is what is tested here (the rules are

@@ -17,7 +17,7 @@ import {
   loadBalanceEfficiency,
   speedup,
   summarize
-} from '../src/stats/summary.js'
+} from '../src/stats/describe.js'
 
 const oneToTen = [7, 3, 10, 1, 5, 9, 2, 8, 4, 6]
 

@@ -1,7 +1,7 @@
 // Per-benchmark thresholds: parsed from YAML or JSON with errors naming the input and the key, and applied by the
 // duet verdict and the artifact comparison alike (the most specific key wins).
 import { describe, expect, it } from 'vitest'
-import { InputError } from '../src/config/inputs.js'
+import { InputError } from '../src/config/input-table.js'
 import { parseThresholds } from '../src/config/thresholds.js'
 import { compareDuet } from '../src/duet/verdict.js'
 import { compareResults, thresholdFor } from '../src/stats/compare.js'

@@ -3,8 +3,8 @@
 // job summary and the outputs survive.
 import { join, resolve } from 'node:path'
 import * as core from '@actions/core'
-import { baselinePhase, type BaselinePhase } from './action/baseline.js'
-import { autoFellBackToLocal, readActionInputs } from './action/inputs.js'
+import { baselinePhase, type BaselinePhase } from './action/load-baseline.js'
+import { autoFellBackToLocal, readActionInputs } from './action/read-inputs.js'
 import { prepareOutDir } from './config/paths.js'
 import { abortOnSignals } from './action/interrupt.js'
 import {
@@ -16,11 +16,11 @@ import {
   targetsFailed,
   type OutputFacts
 } from './action/outcome.js'
-import { createProgressLogger } from './action/progress.js'
+import { createProgressLogger } from './action/log-groups.js'
 import { publishArtifact, publishComment } from './action/publish.js'
 import { redact, redactDeep, usableSecrets } from './secrets.js'
 import { STATE } from './action/state.js'
-import { writeJobSummary } from './action/summary.js'
+import { writeJobSummary } from './action/write-job-summary.js'
 import { runBenchmarks } from './bench/runner.js'
 import type { ActionConfig } from './config/action-config.js'
 import { createGitHubClient, isBaselineBranchRun, readRunnerContext, stickyMarker } from './github/index.js'

@@ -17,7 +17,7 @@ import { readResults } from '../../src/results/io.js'
 import type { Direction, Results } from '../../src/results/schema.js'
 import { hashSeed } from '../../src/stats/bootstrap.js'
 import { DEFAULT_EDIVISIVE, findStep } from '../../src/stats/change-points.js'
-import { headlineValue } from '../../src/stats/summary.js'
+import { headlineValue } from '../../src/stats/describe.js'
 import { fmt, rng, table } from './common.js'
 
 export interface Headline {

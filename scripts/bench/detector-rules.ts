@@ -1,7 +1,7 @@
 // The detector's building blocks, pure so they can be unit tested: synthetic runs made from recorded ones
 // (resampled samples × a per-run drift factor, optionally one metric made worse), and the two reference rules
 // the project's verdict is held against.
-import { headlineValue, summarize } from '../../src/stats/summary.js'
+import { headlineValue, summarize } from '../../src/stats/describe.js'
 import { driftClass as classOfUnit, type DriftClass } from '../../src/stats/drift.js'
 import { normalQuantile, studentTCdf } from '../../src/stats/distributions.js'
 import { condense } from '../../src/results/io.js'

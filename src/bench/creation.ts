@@ -1,7 +1,7 @@
 // Creation: how long a swarm takes to exist. Every figure here needs a real deployment, so these benchmarks
 // always deploy fresh swarms (timed on the host around deploySwarm, phases from the swarm's deploy report) and
 // hand the last one to the pool for the benchmarks after them.
-import { fitPowerLawInterval } from '../stats/summary.js'
+import { fitPowerLawInterval } from '../stats/describe.js'
 import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
 import { median, timedDeploy } from './measure.js'

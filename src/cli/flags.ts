@@ -1,7 +1,7 @@
 // CLI flags of `swarm-bench run` ↔ the shared input table (src/config/config.ts and each provider's inputs,
 // src/sandbox/<name>/). The CLI only maps flag names to input names; every value is validated by parseRunConfig,
 // and its InputError is re-worded to name the flag.
-import { InputError, type InputReader } from '../config/inputs.js'
+import { InputError, type InputReader } from '../config/input-table.js'
 import { providerPlugins } from '../sandbox/registry.js'
 
 export interface RunFlag {

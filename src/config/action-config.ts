@@ -1,9 +1,9 @@
 // Action-only inputs (GitHub side) on top of the engine's RunConfig; same validation rules and messages.
 import { parseRunConfig, type ParseOptions, type RunConfig } from './config.js'
 import { DEFAULT_HISTORY_RUNS, MAX_HISTORY } from '../results/schema.js'
-import { readBoolean, readEnum, readNumber, readString, type InputReader } from './inputs.js'
+import { readBoolean, readEnum, readNumber, readString, type InputReader } from './input-table.js'
 import { readThresholds } from './thresholds.js'
-import { COMMENT_MODES, type CommentMode } from '../github/comment.js'
+import { COMMENT_MODES, type CommentMode } from '../github/sticky-comment.js'
 
 export { COMMENT_MODES, type CommentMode }
 

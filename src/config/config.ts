@@ -10,7 +10,7 @@ import {
   readNumber,
   readString,
   type InputReader
-} from './inputs.js'
+} from './input-table.js'
 import { readRenamed } from './renames.js'
 import {
   fallbackProviderPlugin,

@@ -3,7 +3,7 @@
 // a time, because Node's recursive mkdir loops forever on paths such as /proc/x that can never exist.
 import { existsSync, mkdirSync, realpathSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
-import { InputError } from './inputs.js'
+import { InputError } from './input-table.js'
 
 export const STRATEGY_ACCEPTED = 'the path of a Python file in the workspace'
 export const HOOKS_ACCEPTED =

@@ -1,6 +1,6 @@
 // Renamed inputs: an old name keeps working for at least a minor release, with a warning naming the new one
 // (README, "Versions and releases"); both names set to different values is an error naming both.
-import { InputError, type InputReader } from './inputs.js'
+import { InputError, type InputReader } from './input-table.js'
 
 export class InputConflictError extends InputError {
   constructor(oldName: string, newName: string, oldValue: string, newValue: string) {

@@ -3,7 +3,7 @@
 // or `benchmark/metric`; values: a percent from 0 to 1000 (`15` or `"15%"`).
 import { parse } from 'yaml'
 import { BENCHMARK_IDS } from '../bench/catalog.js'
-import { InputError, type InputReader } from './inputs.js'
+import { InputError, type InputReader } from './input-table.js'
 
 const KEY_FORM = 'a benchmark id, a metric name or benchmark/metric'
 const VALUE_FORM = 'a percent from 0 to 1000'

@@ -6,7 +6,7 @@ import { metricKey, type BenchmarkResult, type Metric, type Results } from '../r
 import { driftClass } from '../stats/drift.js'
 import { holmAdjust } from '../stats/multiple.js'
 import { pairedTest, type PairedResult } from '../stats/paired.js'
-import { headlineValue } from '../stats/summary.js'
+import { headlineValue } from '../stats/describe.js'
 import {
   DEFAULT_COMPARE_OPTIONS,
   emptyCounts,

@@ -2,7 +2,7 @@
 // of {name, unit, value, range?, extra?} (its src/extract.ts), so there is one file per metric direction.
 import type { Direction, Results } from '../results/schema.js'
 import { pct, type Comparison } from '../stats/compare.js'
-import { headlineValue } from '../stats/summary.js'
+import { headlineValue } from '../stats/describe.js'
 import { exportedMetrics, short } from './metrics.js'
 import { identity, type Exporter } from './types.js'
 

@@ -1,7 +1,7 @@
 // The metrics an ecosystem export carries: every measured metric of the run (the head's side in a duet), keyed
 // as in the comparison and the history (`benchmarkId/metric`), so a chart's series keeps its name across runs.
 import { FLOOR_KEY, metricKey, type Metric, type Results } from '../results/schema.js'
-import { headlineValue } from '../stats/summary.js'
+import { headlineValue } from '../stats/describe.js'
 
 export interface ExportedMetric {
   key: string

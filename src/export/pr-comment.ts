@@ -1,6 +1,6 @@
 // On a pull request, the comment exactly as it would be posted (its first line the marker), as data: a `workflow_run`
 // workflow with a write token only has to post it (the fork pattern in docs/workflows.md).
-import { renderComment } from '../report/comment.js'
+import { renderComment } from '../report/comment-body.js'
 import { identity, type Exporter } from './types.js'
 
 export const COMMENT_FILE = 'swarm-bench-comment.json'

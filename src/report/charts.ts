@@ -1,7 +1,7 @@
 // Mermaid `xychart-beta` charts from measured series, each followed by a text table with the same numbers
 // (GitHub renders Mermaid, but artifact viewers and screen readers may not; xychart has no legend either).
 import type { Results } from '../results/schema.js'
-import { fitPowerLaw } from '../stats/summary.js'
+import { fitPowerLaw } from '../stats/describe.js'
 import { agentSeries, describeSeries, topologyGroups, type AgentSeries } from './data.js'
 import { escapeMd, mermaidText } from './escape.js'
 import { fmtNum, mermaidNumber } from './format.js'

@@ -1,7 +1,7 @@
 // Views derived from Results that several renderers need: targets, series over swarm size, per-topology groups.
 // Pure and deterministic (ordered by first appearance), so the report reads the same for the same results.
 import type { BenchmarkResult, Metric, Results } from '../results/schema.js'
-import { headlineValue } from '../stats/summary.js'
+import { headlineValue } from '../stats/describe.js'
 
 export interface MetricRef {
   bench: BenchmarkResult

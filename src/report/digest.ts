@@ -4,7 +4,7 @@
 import type { Results } from '../results/schema.js'
 import type { Comparison, MetricVerdict, VerdictKind } from '../stats/compare.js'
 import { primaryHeadline } from '../duet/headlines.js'
-import { headlineValue } from '../stats/summary.js'
+import { headlineValue } from '../stats/describe.js'
 import { overallImpact, worseRatio } from './impact.js'
 
 export type RowStatus = VerdictKind | 'not-compared'

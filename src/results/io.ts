@@ -18,7 +18,7 @@ import {
   type Results as ResultsT
 } from './schema.js'
 import { providerNames } from '../sandbox/registry.js'
-import { headlineValue } from '../stats/summary.js'
+import { headlineValue } from '../stats/describe.js'
 
 /** Bigger than any honest results file (every benchmark × a few hundred metrics × 1000 samples). */
 export const MAX_RESULTS_BYTES = 50 * 1024 * 1024

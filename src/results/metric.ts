@@ -1,6 +1,6 @@
 // Building a Metric from raw samples: the summary is taken from every sample, then the stored samples are
 // thinned to MAX_SAMPLES, and a target is judged against the declared statistic of THIS metric's summary.
-import { summarize, type Headline } from '../stats/summary.js'
+import { summarize, type Headline } from '../stats/describe.js'
 import {
   MAX_SAMPLES,
   type BenchmarkStatus,

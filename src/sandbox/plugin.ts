@@ -1,7 +1,7 @@
 // A sandbox provider as a plug-in: everything the rest of the code needs from one provider (its inputs, settings,
 // creation, leftovers, secrets, prices, what the report says of it), so nothing outside src/sandbox/ asks for a
 // provider by name. Each provider is a folder, src/sandbox/<name>/, and one line in registry.ts.
-import type { InputReader } from '../config/inputs.js'
+import type { InputReader } from '../config/input-table.js'
 import type { Environment, Pricing } from '../results/schema.js'
 import type { Provider } from './types.js'
 

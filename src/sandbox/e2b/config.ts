@@ -1,6 +1,6 @@
 // The e2b provider's inputs and settings: its key, endpoints, template, plan and the plan's overrides. Read
 // through the shared input reader, so the action and the CLI accept and reject the same values.
-import { InputError, readEnum, readNumber, readString, type InputReader } from '../../config/inputs.js'
+import { InputError, readEnum, readNumber, readString, type InputReader } from '../../config/input-table.js'
 import type { ProviderInput } from '../plugin.js'
 import { PLAN_PRESETS, type PlanName } from './plans.js'
 

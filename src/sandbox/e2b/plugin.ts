@@ -1,6 +1,6 @@
 // The e2b provider as a plug-in: one E2B sandbox per agent through the real SDK, billed by allocation, its
 // leftovers swept by their run tag (the post step, `swarm-bench cleanup`).
-import { InputError } from '../../config/inputs.js'
+import { InputError } from '../../config/input-table.js'
 import { errorText } from '../../errors.js'
 import { RUN_TAG_METADATA } from '../agent-files.js'
 import type { ProviderPlugin } from '../plugin.js'

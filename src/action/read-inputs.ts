@@ -2,7 +2,7 @@
 // variables, plus the checks that need the file system. Any problem is an InputError naming input, value and
 // what is accepted, so the step fails before a single sandbox starts.
 import { parseActionConfig, type ActionConfig } from '../config/action-config.js'
-import type { InputReader } from '../config/inputs.js'
+import type { InputReader } from '../config/input-table.js'
 import { providerPlugin } from '../sandbox/registry.js'
 import { workspaceHooksPath, workspaceRequirementsPath, workspaceStrategyPath } from '../config/paths.js'
 

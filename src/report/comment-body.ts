@@ -5,12 +5,12 @@ import type { Results } from '../results/schema.js'
 import type { Comparison } from '../stats/compare.js'
 import { safeUrl } from './escape.js'
 import { renderDigest } from './pr-digest.js'
-import { MAX_COMMENT_CHARS } from '../github/comment.js'
+import { MAX_COMMENT_CHARS } from '../github/sticky-comment.js'
 
 export { MAX_COMMENT_CHARS }
 
 export interface CommentOptions {
-  /** The sticky comment's hidden marker (stickyMarker in github/comment.ts), its first line, counted in the cap. */
+  /** The sticky comment's hidden marker (stickyMarker in github/sticky-comment.ts), its first line, counted in the cap. */
   marker?: string
   /** Link to the report artifact or the run page, shown at the end. */
   reportUrl?: string
