@@ -13,6 +13,8 @@ import {
   smallerIsBetterExporter
 } from '../src/export/github-action-benchmark.js'
 import { COMMENT_FILE } from '../src/export/pr-comment.js'
+import { SUMMARY_FILE } from '../src/export/job-summary.js'
+import { renderJobSummary } from '../src/report/job-summary.js'
 import { EXPORTERS } from '../src/export/registry.js'
 import type { Exporter } from '../src/export/types.js'
 import { outputPaths, writeOutputs, WriteOutputsError } from '../src/export/write.js'
@@ -245,6 +247,16 @@ describe('writeOutputs', () => {
     // Every exporter names a distinct file output.
     expect(new Set(EXPORTERS.map(e => e.output)).size).toBe(EXPORTERS.length)
     expect([...EXPORTERS.map(e => e.output)].sort()).toEqual([...FILE_OUTPUTS].sort())
+  })
+
+  it('the job summary file is the run page’s summary, its digest headline first, secrets cleaned', () => {
+    const out = freshDir()
+    const results = run()
+    writeOutputs(out, { results, clean: t => t.replaceAll('inter-agent', '***') })
+    const text = readFileSync(join(out, SUMMARY_FILE), 'utf8')
+    expect(text).toBe(renderJobSummary(results).replaceAll('inter-agent', '***'))
+    expect(text).toMatch(/^## /)
+    expect(text).not.toContain('inter-agent')
   })
 
   it('one failing format does not stop the others, and the error names it', () => {

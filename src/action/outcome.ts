@@ -13,6 +13,7 @@ import type { Results } from '../results/schema.js'
 export const FILE_OUTPUTS = [
   'report-path',
   'results-path',
+  'summary-path',
   'comment-path',
   'smaller-is-better-path',
   'bigger-is-better-path',
