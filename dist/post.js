@@ -12199,6 +12199,349 @@ exports.waitForURL = waitForURL;
 
 /***/ }),
 
+/***/ 2415:
+/***/ ((module) => {
+
+
+
+var has = Object.prototype.hasOwnProperty
+  , prefix = '~';
+
+/**
+ * Constructor to create a storage for our `EE` objects.
+ * An `Events` instance is a plain object whose properties are event names.
+ *
+ * @constructor
+ * @private
+ */
+function Events() {}
+
+//
+// We try to not inherit from `Object.prototype`. In some engines creating an
+// instance in this way is faster than calling `Object.create(null)` directly.
+// If `Object.create(null)` is not supported we prefix the event names with a
+// character to make sure that the built-in object properties are not
+// overridden or used as an attack vector.
+//
+if (Object.create) {
+  Events.prototype = Object.create(null);
+
+  //
+  // This hack is needed because the `__proto__` property is still inherited in
+  // some old browsers like Android 4, iPhone 5.1, Opera 11 and Safari 5.
+  //
+  if (!new Events().__proto__) prefix = false;
+}
+
+/**
+ * Representation of a single event listener.
+ *
+ * @param {Function} fn The listener function.
+ * @param {*} context The context to invoke the listener with.
+ * @param {Boolean} [once=false] Specify if the listener is a one-time listener.
+ * @constructor
+ * @private
+ */
+function EE(fn, context, once) {
+  this.fn = fn;
+  this.context = context;
+  this.once = once || false;
+}
+
+/**
+ * Add a listener for a given event.
+ *
+ * @param {EventEmitter} emitter Reference to the `EventEmitter` instance.
+ * @param {(String|Symbol)} event The event name.
+ * @param {Function} fn The listener function.
+ * @param {*} context The context to invoke the listener with.
+ * @param {Boolean} once Specify if the listener is a one-time listener.
+ * @returns {EventEmitter}
+ * @private
+ */
+function addListener(emitter, event, fn, context, once) {
+  if (typeof fn !== 'function') {
+    throw new TypeError('The listener must be a function');
+  }
+
+  var listener = new EE(fn, context || emitter, once)
+    , evt = prefix ? prefix + event : event;
+
+  if (!emitter._events[evt]) emitter._events[evt] = listener, emitter._eventsCount++;
+  else if (!emitter._events[evt].fn) emitter._events[evt].push(listener);
+  else emitter._events[evt] = [emitter._events[evt], listener];
+
+  return emitter;
+}
+
+/**
+ * Clear event by name.
+ *
+ * @param {EventEmitter} emitter Reference to the `EventEmitter` instance.
+ * @param {(String|Symbol)} evt The Event name.
+ * @private
+ */
+function clearEvent(emitter, evt) {
+  if (--emitter._eventsCount === 0) emitter._events = new Events();
+  else delete emitter._events[evt];
+}
+
+/**
+ * Minimal `EventEmitter` interface that is molded against the Node.js
+ * `EventEmitter` interface.
+ *
+ * @constructor
+ * @public
+ */
+function EventEmitter() {
+  this._events = new Events();
+  this._eventsCount = 0;
+}
+
+/**
+ * Return an array listing the events for which the emitter has registered
+ * listeners.
+ *
+ * @returns {Array}
+ * @public
+ */
+EventEmitter.prototype.eventNames = function eventNames() {
+  var names = []
+    , events
+    , name;
+
+  if (this._eventsCount === 0) return names;
+
+  for (name in (events = this._events)) {
+    if (has.call(events, name)) names.push(prefix ? name.slice(1) : name);
+  }
+
+  if (Object.getOwnPropertySymbols) {
+    return names.concat(Object.getOwnPropertySymbols(events));
+  }
+
+  return names;
+};
+
+/**
+ * Return the listeners registered for a given event.
+ *
+ * @param {(String|Symbol)} event The event name.
+ * @returns {Array} The registered listeners.
+ * @public
+ */
+EventEmitter.prototype.listeners = function listeners(event) {
+  var evt = prefix ? prefix + event : event
+    , handlers = this._events[evt];
+
+  if (!handlers) return [];
+  if (handlers.fn) return [handlers.fn];
+
+  for (var i = 0, l = handlers.length, ee = new Array(l); i < l; i++) {
+    ee[i] = handlers[i].fn;
+  }
+
+  return ee;
+};
+
+/**
+ * Return the number of listeners listening to a given event.
+ *
+ * @param {(String|Symbol)} event The event name.
+ * @returns {Number} The number of listeners.
+ * @public
+ */
+EventEmitter.prototype.listenerCount = function listenerCount(event) {
+  var evt = prefix ? prefix + event : event
+    , listeners = this._events[evt];
+
+  if (!listeners) return 0;
+  if (listeners.fn) return 1;
+  return listeners.length;
+};
+
+/**
+ * Calls each of the listeners registered for a given event.
+ *
+ * @param {(String|Symbol)} event The event name.
+ * @returns {Boolean} `true` if the event had listeners, else `false`.
+ * @public
+ */
+EventEmitter.prototype.emit = function emit(event, a1, a2, a3, a4, a5) {
+  var evt = prefix ? prefix + event : event;
+
+  if (!this._events[evt]) return false;
+
+  var listeners = this._events[evt]
+    , len = arguments.length
+    , args
+    , i;
+
+  if (listeners.fn) {
+    if (listeners.once) this.removeListener(event, listeners.fn, undefined, true);
+
+    switch (len) {
+      case 1: return listeners.fn.call(listeners.context), true;
+      case 2: return listeners.fn.call(listeners.context, a1), true;
+      case 3: return listeners.fn.call(listeners.context, a1, a2), true;
+      case 4: return listeners.fn.call(listeners.context, a1, a2, a3), true;
+      case 5: return listeners.fn.call(listeners.context, a1, a2, a3, a4), true;
+      case 6: return listeners.fn.call(listeners.context, a1, a2, a3, a4, a5), true;
+    }
+
+    for (i = 1, args = new Array(len -1); i < len; i++) {
+      args[i - 1] = arguments[i];
+    }
+
+    listeners.fn.apply(listeners.context, args);
+  } else {
+    var length = listeners.length
+      , j;
+
+    for (i = 0; i < length; i++) {
+      if (listeners[i].once) this.removeListener(event, listeners[i].fn, undefined, true);
+
+      switch (len) {
+        case 1: listeners[i].fn.call(listeners[i].context); break;
+        case 2: listeners[i].fn.call(listeners[i].context, a1); break;
+        case 3: listeners[i].fn.call(listeners[i].context, a1, a2); break;
+        case 4: listeners[i].fn.call(listeners[i].context, a1, a2, a3); break;
+        default:
+          if (!args) for (j = 1, args = new Array(len -1); j < len; j++) {
+            args[j - 1] = arguments[j];
+          }
+
+          listeners[i].fn.apply(listeners[i].context, args);
+      }
+    }
+  }
+
+  return true;
+};
+
+/**
+ * Add a listener for a given event.
+ *
+ * @param {(String|Symbol)} event The event name.
+ * @param {Function} fn The listener function.
+ * @param {*} [context=this] The context to invoke the listener with.
+ * @returns {EventEmitter} `this`.
+ * @public
+ */
+EventEmitter.prototype.on = function on(event, fn, context) {
+  return addListener(this, event, fn, context, false);
+};
+
+/**
+ * Add a one-time listener for a given event.
+ *
+ * @param {(String|Symbol)} event The event name.
+ * @param {Function} fn The listener function.
+ * @param {*} [context=this] The context to invoke the listener with.
+ * @returns {EventEmitter} `this`.
+ * @public
+ */
+EventEmitter.prototype.once = function once(event, fn, context) {
+  return addListener(this, event, fn, context, true);
+};
+
+/**
+ * Remove the listeners of a given event.
+ *
+ * @param {(String|Symbol)} event The event name.
+ * @param {Function} fn Only remove the listeners that match this function.
+ * @param {*} context Only remove the listeners that have this context.
+ * @param {Boolean} once Only remove one-time listeners.
+ * @returns {EventEmitter} `this`.
+ * @public
+ */
+EventEmitter.prototype.removeListener = function removeListener(event, fn, context, once) {
+  var evt = prefix ? prefix + event : event;
+
+  if (!this._events[evt]) return this;
+  if (!fn) {
+    clearEvent(this, evt);
+    return this;
+  }
+
+  var listeners = this._events[evt];
+
+  if (listeners.fn) {
+    if (
+      listeners.fn === fn &&
+      (!once || listeners.once) &&
+      (!context || listeners.context === context)
+    ) {
+      clearEvent(this, evt);
+    }
+  } else {
+    for (var i = 0, events = [], length = listeners.length; i < length; i++) {
+      if (
+        listeners[i].fn !== fn ||
+        (once && !listeners[i].once) ||
+        (context && listeners[i].context !== context)
+      ) {
+        events.push(listeners[i]);
+      }
+    }
+
+    //
+    // Reset the array, or remove it completely if we have no more listeners.
+    //
+    if (events.length) this._events[evt] = events.length === 1 ? events[0] : events;
+    else clearEvent(this, evt);
+  }
+
+  return this;
+};
+
+/**
+ * Remove all listeners, or those of the specified event.
+ *
+ * @param {(String|Symbol)} [event] The event name.
+ * @returns {EventEmitter} `this`.
+ * @public
+ */
+EventEmitter.prototype.removeAllListeners = function removeAllListeners(event) {
+  var evt;
+
+  if (event) {
+    evt = prefix ? prefix + event : event;
+    if (this._events[evt]) clearEvent(this, evt);
+  } else {
+    this._events = new Events();
+    this._eventsCount = 0;
+  }
+
+  return this;
+};
+
+//
+// Alias methods names because people roll like that.
+//
+EventEmitter.prototype.off = EventEmitter.prototype.removeListener;
+EventEmitter.prototype.addListener = EventEmitter.prototype.on;
+
+//
+// Expose the prefix.
+//
+EventEmitter.prefixed = prefix;
+
+//
+// Allow `EventEmitter` to be imported as module namespace.
+//
+EventEmitter.EventEmitter = EventEmitter;
+
+//
+// Expose the module.
+//
+if (true) {
+  module.exports = EventEmitter;
+}
+
+
+/***/ }),
+
 /***/ 4152:
 /***/ (function(module, exports, __nccwpck_require__) {
 
@@ -44654,7 +44997,7 @@ var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
 
 /***/ }),
 
-/***/ 9388:
+/***/ 7101:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47608,36 +47951,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: ./node_modules/e2b/dist/index.js
-var dist = __nccwpck_require__(2980);
-;// CONCATENATED MODULE: ./src/secrets.ts
-// Secrets (the E2B key, the GitHub token) must never reach a log line or a file we write. The runner masks
-// registered secrets in its log, but not in files (report, results, comment); everything we write goes through
-// `redact` too, as a second line of defence behind the provider's own redaction.
-/** Shorter values would blank out ordinary words; real keys and tokens are far longer. */
-const MIN_SECRET_LENGTH = 8;
-function usableSecrets(values) {
-    return [...new Set(values.map(v => v?.trim() ?? '').filter(v => v.length >= MIN_SECRET_LENGTH))];
-}
-function secrets_redact(text, secrets) {
-    let out = text;
-    for (const s of secrets)
-        if (s && out.includes(s))
-            out = out.split(s).join('***');
-    return out;
-}
-/** A JSON-serialisable value with every secret replaced inside its strings. */
-function redactDeep(value, secrets) {
-    const json = JSON.stringify(value);
-    // Only secrets that JSON leaves as they are can be replaced safely inside the serialised text.
-    const safe = secrets.filter(s => s && JSON.stringify(s) === `"${s}"` && json.includes(s));
-    return safe.length === 0 ? value : JSON.parse(secrets_redact(json, safe));
-}
-
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: external "node:string_decoder"
-const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 ;// CONCATENATED MODULE: ./src/errors.ts
 // One base class for the project's own errors, so a caller tells ours from the platform's with one instanceof,
 // and the one way to turn anything thrown into a line of text.
@@ -47648,798 +47961,103 @@ class SwarmBenchError extends Error {
     }
 }
 /** The message of whatever was thrown (an Error's message, else its name, else the value as text). */
-function errors_errorText(err) {
+function errorText(err) {
     if (err instanceof Error)
         return err.message || err.name;
     return String(err);
 }
 
-;// CONCATENATED MODULE: ./src/sandbox/lines.ts
-// Re-assembles complete lines from stream chunks that are not line-aligned (child stdout, E2B command output).
-// Shared by every provider so the swarm always sees whole JSON lines.
+;// CONCATENATED MODULE: ./src/config/input-table.ts
+// One table of inputs shared by the action (action.yml `with:`) and the CLI (flags): every value is parsed and
+// range-checked here, and every error names the input, the value given and what is accepted.
 
-
-const DEFAULT_MAX_LINE_BYTES = (/* unused pure expression or super */ null && (16 * 1024 * 1024));
-class LineTooLongError extends SwarmBenchError {
-    limit;
-    seen;
-    constructor(limit, seen) {
-        super(`line exceeds ${limit} characters (saw ${seen} without a newline); it is dropped up to the next newline`);
-        this.limit = limit;
-        this.seen = seen;
-        this.name = 'LineTooLongError';
+class InputError extends SwarmBenchError {
+    input;
+    value;
+    accepted;
+    constructor(input, value, accepted) {
+        super(`Invalid input '${input}': ${JSON.stringify(truncate(value))} — expected ${accepted}`);
+        this.input = input;
+        this.value = value;
+        this.accepted = accepted;
+        this.name = 'InputError';
     }
 }
-class lines_LineSplitter {
-    max;
-    onLine;
-    onError;
-    // A decoder keeps multi-byte UTF-8 characters intact when a Buffer chunk cuts one in half.
-    decoder = new StringDecoder('utf8');
-    parts = [];
-    pending = 0;
-    /** True while discarding the remainder of an over-long line. */
-    skipping = false;
-    constructor(opts) {
-        this.max = opts.maxLineLength ?? DEFAULT_MAX_LINE_BYTES;
-        if (!Number.isInteger(this.max) || this.max <= 0) {
-            throw new RangeError(`maxLineLength must be a positive integer, got ${String(opts.maxLineLength)}`);
-        }
-        this.onLine = opts.onLine;
-        this.onError = opts.onError ?? (() => { });
-    }
-    /** Feed a chunk (Buffer bytes are decoded as UTF-8). */
-    push(chunk) {
-        const text = typeof chunk === 'string' ? chunk : this.decoder.write(Buffer.from(chunk));
-        let start = 0;
-        while (start <= text.length) {
-            const nl = text.indexOf('\n', start);
-            if (nl === -1) {
-                this.append(text.slice(start));
-                return;
-            }
-            this.append(text.slice(start, nl));
-            this.endLine();
-            start = nl + 1;
-        }
-    }
-    /** Emit whatever is buffered as a final line (stream ended without a newline). */
-    flush() {
-        const rest = this.decoder.end();
-        if (rest)
-            this.append(rest);
-        if (this.pending > 0)
-            this.endLine();
-        this.skipping = false;
-    }
-    append(s) {
-        if (s.length === 0 || this.skipping)
-            return;
-        if (this.pending + s.length > this.max) {
-            const seen = this.pending + s.length;
-            this.skipping = true;
-            this.parts = [];
-            this.pending = 0;
-            this.onError(new LineTooLongError(this.max, seen));
-            return;
-        }
-        this.parts.push(s);
-        this.pending += s.length;
-    }
-    endLine() {
-        if (this.skipping) {
-            this.skipping = false;
-            return;
-        }
-        let line = this.parts.length === 1 ? this.parts[0] : this.parts.join('');
-        this.parts = [];
-        this.pending = 0;
-        if (line.endsWith('\r'))
-            line = line.slice(0, -1);
-        this.onLine(line);
-    }
+const truncate = (s) => (s.length > 80 ? `${s.slice(0, 77)}...` : s);
+function readEnum(read, name, values, dflt) {
+    const raw = read(name).trim();
+    if (raw === '')
+        return dflt;
+    const v = raw.toLowerCase();
+    if (values.includes(v))
+        return v;
+    throw new InputError(name, raw, `one of ${values.join(', ')}`);
 }
-
-;// CONCATENATED MODULE: ./src/sandbox/limits.ts
-// Plan limits for sandbox providers: how many sandboxes may be alive at once, how fast they may be created, and
-// how to retry the creations the service pushes back on. Built on p-queue so the timing logic is not ours.
-
-
-/** E2B's published limits per plan; overridable because teams buy add-ons. */
-const PLAN_PRESETS = {
-    hobby: { maxConcurrency: 20, createPerSecond: 1 },
-    pro: { maxConcurrency: 100, createPerSecond: 5 }
-};
-function limits_resolvePlanLimits(plan = 'hobby', overrides = {}) {
-    const base = PLAN_PRESETS[plan];
-    if (!base)
-        throw new Error(`unknown plan '${String(plan)}' (expected hobby or pro)`);
-    const limits = {
-        maxConcurrency: overrides.maxConcurrency ?? base.maxConcurrency,
-        createPerSecond: overrides.createPerSecond ?? base.createPerSecond
-    };
-    if (!Number.isInteger(limits.maxConcurrency) || limits.maxConcurrency < 1)
-        throw new Error(`maxConcurrency must be a positive integer, got ${limits.maxConcurrency}`);
-    if (!(limits.createPerSecond > 0) || !Number.isFinite(limits.createPerSecond))
-        throw new Error(`createPerSecond must be a positive number, got ${limits.createPerSecond}`);
-    return limits;
-}
-/**
- * p-queue rate settings for a creations-per-second figure. Whole rates keep E2B's burst (5 per rolling second);
- * fractional ones become one creation per 1/rate seconds. Strict (sliding window) so no rolling second is over.
- */
-function rateWindow(createPerSecond) {
-    if (Number.isInteger(createPerSecond))
-        return { intervalCap: createPerSecond, interval: 1000 };
-    return { intervalCap: 1, interval: Math.ceil(1000 / createPerSecond) };
-}
-class SlotWaitError extends SwarmBenchError {
-    constructor(maxConcurrency, waitedMs) {
-        super(`no sandbox slot became free within ${Math.round(waitedMs / 1000)} s: ${maxConcurrency} sandboxes are alive, ` +
-            `the plan's concurrency limit (raise max-concurrency if your plan allows more)`);
-        this.name = 'SlotWaitError';
+function readNumber(read, name, dflt, opts) {
+    const raw = read(name).trim();
+    if (raw === '')
+        return dflt;
+    const accepted = `${opts.integer ? 'an integer' : 'a number'} from ${opts.min} to ${opts.max}`;
+    // Number('') and Number('0x10') are too lenient for user input: require a plain decimal.
+    if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw))
+        throw new InputError(name, raw, accepted);
+    const v = Number(raw);
+    if (!Number.isFinite(v) || v < opts.min || v > opts.max || (opts.integer && !Number.isInteger(v))) {
+        throw new InputError(name, raw, accepted);
     }
+    return v;
 }
-/**
- * Two queues: `slots` holds one running task per live sandbox (the plan's concurrency limit), `creations` spaces
- * out the create calls (the plan's rate limit). A creation takes a slot first, then a rate token.
- */
-class limits_CreationLimiter {
-    limits;
-    slots;
-    creations;
-    constructor(limits) {
-        this.limits = limits;
-        this.slots = new PQueue({ concurrency: limits.maxConcurrency });
-        this.creations = new PQueue({
-            concurrency: limits.maxConcurrency,
-            ...rateWindow(limits.createPerSecond),
-            strict: true
-        });
-    }
-    /** Slots held (sandboxes alive or being created). */
-    get held() {
-        return this.slots.pending;
-    }
-    /** Callers waiting for a slot. */
-    get waiting() {
-        return this.slots.size;
-    }
-    /**
-     * Wait for a free slot (a sandbox that may be alive). Rejects with SlotWaitError after `waitMs`, or with the
-     * signal's reason when aborted, so a swarm larger than the plan fails clearly instead of hanging.
-     */
-    acquireSlot(opts = {}) {
-        const waitMs = opts.waitMs ?? 120_000;
-        // p-queue also aborts *running* tasks on their signal, which would free a slot still in use: this signal
-        // only ever fires while the caller is still waiting.
-        const waiting = new AbortController();
-        let granted = false;
-        const timer = setTimeout(() => waiting.abort(new SlotWaitError(this.limits.maxConcurrency, waitMs)), waitMs);
-        const onAbort = () => waiting.abort(opts.signal?.reason);
-        opts.signal?.addEventListener('abort', onAbort, { once: true });
-        if (opts.signal?.aborted)
-            onAbort();
-        const stopWaiting = () => {
-            clearTimeout(timer);
-            opts.signal?.removeEventListener('abort', onAbort);
-        };
-        return new Promise((resolve, reject) => {
-            let release = () => { };
-            const held = new Promise(r => (release = r));
-            this.slots
-                .add(async () => {
-                granted = true;
-                stopWaiting();
-                let released = false;
-                resolve(() => {
-                    if (released)
-                        return;
-                    released = true;
-                    release();
-                });
-                await held;
-            }, { signal: waiting.signal })
-                .catch((err) => {
-                stopWaiting();
-                if (!granted)
-                    reject(err);
-            });
-        });
-    }
-    /** Run one create call within the plan's creation rate. */
-    schedule(fn, opts = {}) {
-        return this.creations.add(fn, { signal: opts.signal });
-    }
-    /** Drop queued (not yet started) work; what already runs finishes. */
-    clear() {
-        this.slots.clear();
-        this.creations.clear();
-    }
+function readBoolean(read, name, dflt) {
+    const raw = read(name).trim();
+    if (raw === '')
+        return dflt;
+    const v = raw.toLowerCase();
+    if (['true', 'yes', '1', 'on'].includes(v))
+        return true;
+    if (['false', 'no', '0', 'off'].includes(v))
+        return false;
+    throw new InputError(name, raw, 'true or false');
 }
-/**
- * What kind of failure an error is, by name and HTTP status (the e2b SDK's RateLimitError / ServiceBusyError /
- * AuthenticationError, or anything carrying `statusCode`), plus a Retry-After delay when the error knows one.
- */
-function limits_classifyError(err) {
-    const e = (err ?? {});
-    const status = typeof e.statusCode === 'number' ? e.statusCode : typeof e.status === 'number' ? e.status : undefined;
-    let retryAfterMs;
-    if (typeof e.retryAfterMs === 'number' && e.retryAfterMs >= 0)
-        retryAfterMs = e.retryAfterMs;
-    else if (typeof e.retryAfter === 'number' && e.retryAfter >= 0)
-        retryAfterMs = e.retryAfter * 1000;
-    else if (typeof e.headers?.get === 'function')
-        retryAfterMs = parseRetryAfter(e.headers.get('retry-after'));
-    if (e.name === 'AuthenticationError' || status === 401)
-        return { kind: 'auth' };
-    if (e.name === 'RateLimitError' || status === 429)
-        return { kind: 'rate-limit', retryAfterMs };
-    if (e.name === 'ServiceBusyError' || status === 503)
-        return { kind: 'busy', retryAfterMs };
-    return { kind: 'other' };
-}
-/** `Retry-After` as delta-seconds or an HTTP date, in ms; undefined when absent or malformed. */
-function parseRetryAfter(value, now = Date.now()) {
-    if (!value)
-        return undefined;
-    const v = value.trim();
-    if (/^\d+$/.test(v))
-        return Number(v) * 1000;
-    const at = Date.parse(v);
-    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-/** Exponential backoff with "equal jitter": half the step is fixed, half random, so retries never bunch up. */
-function backoffDelay(attempt, baseMs, maxMs, random = Math.random) {
-    const step = Math.min(maxMs, baseMs * 2 ** attempt);
-    return Math.round(step / 2 + (step / 2) * random());
-}
-/** Thrown when retries or the deadline run out; `cause` is the last error. */
-class limits_RetryExhaustedError extends SwarmBenchError {
-    attempts;
-    kind;
-    cause;
-    constructor(attempts, kind, cause) {
-        super(`${errorMessage(cause)} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`);
-        this.attempts = attempts;
-        this.kind = kind;
-        this.cause = cause;
-        this.name = 'RetryExhaustedError';
-    }
-}
-function errorMessage(err) {
-    return errors_errorText(err);
-}
-/**
- * Run `fn`, retrying only rate-limit (waiting Retry-After when known) and service-busy errors with exponential
- * backoff and jitter. Auth and every other error are thrown at once, unchanged.
- */
-async function limits_withRetry(fn, opts) {
-    const started = performance.now();
-    for (let attempt = 0;; attempt++) {
-        try {
-            return await fn(attempt);
+/** Comma or newline separated list of names from a fixed set; `all` selects every value. */
+function readList(read, name, values, dflt) {
+    const raw = read(name).trim();
+    if (raw === '')
+        return [...dflt];
+    const items = raw
+        .split(/[\s,]+/)
+        .map(s => s.trim())
+        .filter(Boolean);
+    if (items.length === 1 && items[0].toLowerCase() === 'all')
+        return [...values];
+    const out = [];
+    for (const item of items) {
+        const v = item.toLowerCase();
+        if (!values.includes(v)) {
+            throw new InputError(name, item, `a comma-separated list of ${values.join(', ')} (or 'all')`);
         }
-        catch (err) {
-            const { kind, retryAfterMs } = limits_classifyError(err);
-            if (kind !== 'rate-limit' && kind !== 'busy')
-                throw err;
-            if (attempt >= opts.retries)
-                throw new limits_RetryExhaustedError(attempt + 1, kind, err);
-            const delayMs = retryAfterMs ?? backoffDelay(attempt, opts.baseMs, opts.maxMs, opts.random);
-            if (opts.deadlineMs !== undefined && performance.now() - started + delayMs > opts.deadlineMs)
-                throw new limits_RetryExhaustedError(attempt + 1, kind, err);
-            opts.onRetry?.({ attempt: attempt + 1, delayMs, kind, error: err });
-            await sleep(delayMs, opts.signal);
-        }
+        if (!out.includes(v))
+            out.push(v);
     }
+    if (out.length === 0)
+        throw new InputError(name, raw, `at least one of ${values.join(', ')}`);
+    return out;
 }
-function sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted)
-            return reject(signal.reason);
-        const onAbort = () => {
-            clearTimeout(t);
-            reject(signal?.reason);
-        };
-        const t = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
-}
-
-;// CONCATENATED MODULE: ./src/sandbox/e2b.ts
-// The `e2b` provider: one E2B sandbox per agent, driven with the real e2b SDK. Creation goes through the plan's
-// limiter (live sandboxes + creation rate) and a retry on rate-limit/busy answers; the agent runs as a background
-// command with stdin open and no command deadline; peers reach it through E2B's per-port host (or, against a
-// local emulator, through `sandboxUrl` plus routing headers).
-
-
-
-
-
-
-const E2B_WORKDIR = '/home/user/swarm';
-const DEFAULT_E2B_TIMEOUT_MS = (/* unused pure expression or super */ null && (10 * 60 * 1000));
-/** Header E2B requires on requests to a sandbox created with `allowPublicTraffic: false`. */
-const TRAFFIC_TOKEN_HEADER = 'e2b-traffic-access-token';
-const STDERR_TAIL_CHARS = 4096;
-/** The key was refused or is missing: never retried, never printed. */
-class E2BAuthError extends SwarmBenchError {
-    constructor(reason) {
-        super(`${reason}. Set the \`e2b-api-key\` input or the E2B_API_KEY environment variable to a valid key ` +
-            'from https://e2b.dev/dashboard?tab=keys');
-        this.name = 'E2BAuthError';
+function readString(read, name, dflt, opts = {}) {
+    const raw = read(name).trim();
+    if (raw === '')
+        return dflt;
+    const max = opts.maxLength ?? 1000;
+    if (raw.length > max || (opts.pattern && !opts.pattern.test(raw))) {
+        throw new InputError(name, raw, opts.accepted ?? `a string of at most ${max} characters`);
     }
-}
-/** The SDK's default request timeout (`requestTimeoutMs`). */
-const SDK_REQUEST_TIMEOUT_MS = 60_000;
-/**
- * Runs `fn` with a signal that aborts after `ms` (a TimeoutError) or when `outer` aborts. Needed because the SDK,
- * given a caller's signal, combines it with its own request timeout through `AbortSignal.any`; on Node 20 that
- * timeout signal is then reachable only weakly, is garbage-collected, and never fires: a hung creation would wait
- * forever. A plain timer held here cannot be collected.
- */
-async function withDeadline(ms, outer, fn) {
-    const ctrl = new AbortController();
-    const timer = setTimeout(() => ctrl.abort(new DOMException(`the request timed out after ${ms} ms`, 'TimeoutError')), ms);
-    const onAbort = () => ctrl.abort(outer?.reason);
-    if (outer?.aborted)
-        onAbort();
-    else
-        outer?.addEventListener('abort', onAbort, { once: true });
-    try {
-        return await fn(ctrl.signal);
-    }
-    finally {
-        clearTimeout(timer);
-        outer?.removeEventListener('abort', onAbort);
-    }
-}
-function isGoneError(err) {
-    const name = err?.name;
-    return name === 'TimeoutError' || name === 'SandboxNotFoundError';
-}
-function shellQuote(s) {
-    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-/** `exec` so the agent is the command's own process: a kill by pid reaches it, not just a wrapping shell. */
-function commandLine(cmd) {
-    return ['exec', shellQuote(cmd.command), ...cmd.args.map(shellQuote)].join(' ');
-}
-/** Resolve a path relative to the workdir, refusing anything that climbs out of it. */
-function inWorkdir(workdir, rel) {
-    const abs = path.posix.resolve(workdir, rel);
-    if (abs !== workdir && !abs.startsWith(workdir + '/'))
-        throw new Error(`path '${rel}' leaves the sandbox workdir ${workdir}`);
-    return abs;
-}
-function toUploadData(data) {
-    if (typeof data === 'string')
-        return data;
-    return data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
-}
-class E2BAgentProcess {
-    owner;
-    log;
-    exited;
-    listeners = [];
-    /** Lines that arrived before anyone listened (the ready line can beat the caller's onLine). */
-    early = [];
-    tail = '';
-    done = false;
-    killedByUs = false;
-    writes = Promise.resolve();
-    handle;
-    splitter;
-    resolveExit;
-    constructor(owner, log) {
-        this.owner = owner;
-        this.log = log;
-        this.splitter = new LineSplitter({
-            onLine: line => this.emit(line),
-            onError: err => {
-                this.appendStderr(`[swarm-bench] ${err.message}\n`);
-                this.log(`${owner.label}: ${err.message}`);
-            }
-        });
-        this.exited = new Promise(resolve => (this.resolveExit = resolve));
-    }
-    get pid() {
-        return this.handle?.pid;
-    }
-    onStdout(chunk) {
-        this.splitter.push(chunk);
-    }
-    appendStderr(chunk) {
-        this.tail = (this.tail + chunk).slice(-STDERR_TAIL_CHARS);
-    }
-    attach(handle) {
-        this.handle = handle;
-        handle.wait().then(() => this.finish({ code: 0, signal: null }), (err) => {
-            if (err instanceof CommandExitError) {
-                // envd reports -1 when a signal ended the process; the SDK does not say which one.
-                const signaled = err.exitCode === -1;
-                this.finish({
-                    code: signaled ? null : err.exitCode,
-                    signal: signaled ? (this.killedByUs ? 'SIGKILL' : 'unknown') : null
-                });
-            }
-            else {
-                this.finish({ code: null, signal: null, error: this.owner.describe(err) });
-                // The stream broke but the process may still run in a live sandbox: do not leave it behind.
-                if (!isGoneError(err) && this.owner.alive)
-                    void handle.kill().catch(() => false);
-            }
-        });
-    }
-    finish(info) {
-        if (this.done)
-            return;
-        this.splitter.flush();
-        this.done = true;
-        this.resolveExit(info);
-    }
-    emit(line) {
-        if (this.listeners.length === 0) {
-            this.early.push(line);
-            return;
-        }
-        for (const l of this.listeners)
-            l(line);
-    }
-    onLine(listener) {
-        this.listeners.push(listener);
-        if (this.early.length > 0) {
-            const replay = this.early;
-            this.early = [];
-            for (const line of replay)
-                listener(line);
-        }
-    }
-    writeLine(line) {
-        if (line.includes('\n'))
-            return Promise.reject(new Error('writeLine: the line must not contain a newline'));
-        // Each sendStdin is its own HTTP request: chain them so lines arrive in the order they were written.
-        const next = this.writes.then(async () => {
-            if (this.done)
-                throw new Error(`${this.owner.label}: the agent process has exited`);
-            try {
-                await this.handle.sendStdin(line + '\n');
-            }
-            catch (err) {
-                throw new Error(`${this.owner.label}: writing to the agent failed: ${this.owner.describe(err)}`, {
-                    cause: err
-                });
-            }
-        });
-        this.writes = next.catch(() => { });
-        return next;
-    }
-    stderrTail() {
-        return this.tail;
-    }
-    async kill() {
-        if (this.done)
-            return;
-        this.killedByUs = true;
-        try {
-            await this.handle.kill();
-        }
-        catch (err) {
-            this.log(`${this.owner.label}: kill of pid ${this.pid} failed: ${this.owner.describe(err)}`);
-        }
-        // Bounded: if the stream never reports the end, the sandbox kill takes the process anyway.
-        await Promise.race([this.exited, new Promise(r => setTimeout(r, 5000).unref())]);
-    }
-}
-class E2BSandbox {
-    sdk;
-    label;
-    allocation;
-    ctx;
-    provider = 'e2b';
-    workdir = E2B_WORKDIR;
-    createdAt;
-    killedAt;
-    killing;
-    keepAlive;
-    processes = new Set();
-    constructor(sdk, label, allocation, ctx) {
-        this.sdk = sdk;
-        this.label = label;
-        this.allocation = allocation;
-        this.ctx = ctx;
-        this.createdAt = ctx.requestedAt;
-        // The safety lifetime is short so a crashed run leaks little; keep extending it while we are alive.
-        this.keepAlive = setInterval(() => {
-            this.sdk.setTimeout(this.ctx.timeoutMs).catch((err) => {
-                this.ctx.log(`${this.label}: extending the sandbox lifetime failed: ${this.describe(err)}`);
-            });
-        }, Math.max(1000, Math.floor(ctx.timeoutMs / 2)));
-        this.keepAlive.unref();
-    }
-    get id() {
-        return this.sdk.sandboxId;
-    }
-    get alive() {
-        return this.killedAt === undefined;
-    }
-    /** An error message with this sandbox named and the key removed. */
-    describe(err) {
-        let msg = errorText(err);
-        if (isGoneError(err))
-            msg = `the sandbox is no longer running (it expired or was killed): ${msg}`;
-        return redact(`e2b sandbox ${this.label} (${this.id}): ${msg}`, [this.ctx.apiKey]);
-    }
-    async writeFiles(files) {
-        if (files.length === 0)
-            return;
-        const entries = files.map(f => ({ path: inWorkdir(this.workdir, f.path), data: toUploadData(f.data) }));
-        try {
-            // One multipart request per batch rather than one request per file.
-            for (let i = 0; i < entries.length; i += 200)
-                await this.sdk.files.write(entries.slice(i, i + 200));
-        }
-        catch (err) {
-            throw new Error(`writing ${files.length} file(s) failed: ${this.describe(err)}`, { cause: err });
-        }
-    }
-    async start(cmd) {
-        const proc = new E2BAgentProcess(this, this.ctx.log);
-        const cwd = cmd.cwd ? path.posix.resolve(this.workdir, cmd.cwd) : this.workdir;
-        // The workdir exists even when no file was uploaded yet (as on the local provider); a missing cwd fails in
-        // the shell with its own message on stderr instead of an opaque daemon error.
-        const line = `mkdir -p ${shellQuote(this.workdir)} && cd ${shellQuote(cwd)} && ${commandLine(cmd)}`;
-        let handle;
-        try {
-            handle = await this.sdk.commands.run(line, {
-                background: true,
-                stdin: true,
-                // The SDK's default 60 s would kill a long-lived agent: 0 means no deadline.
-                timeoutMs: 0,
-                envs: cmd.env,
-                onStdout: chunk => proc.onStdout(chunk),
-                onStderr: chunk => proc.appendStderr(chunk)
-            });
-        }
-        catch (err) {
-            throw new Error(`starting '${cmd.command}' failed: ${this.describe(err)}`, { cause: err });
-        }
-        proc.attach(handle);
-        this.processes.add(proc);
-        void proc.exited.then(() => this.processes.delete(proc));
-        return proc;
-    }
-    async peerEndpoint(port) {
-        const headers = {};
-        if (this.sdk.trafficAccessToken)
-            headers[TRAFFIC_TOKEN_HEADER] = this.sdk.trafficAccessToken;
-        if (this.ctx.sandboxUrl) {
-            return {
-                url: this.ctx.sandboxUrl.replace(/\/+$/, ''),
-                headers: { 'E2b-Sandbox-Id': this.id, 'E2b-Sandbox-Port': String(port), ...headers }
-            };
-        }
-        return { url: `https://${this.sdk.getHost(port)}`, headers };
-    }
-    async metrics() {
-        try {
-            const samples = await this.sdk.getMetrics();
-            const last = samples[samples.length - 1];
-            if (!last)
-                return undefined;
-            return { cpuUsedPct: last.cpuUsedPct, memUsedBytes: last.memUsed, memTotalBytes: last.memTotal };
-        }
-        catch (err) {
-            this.ctx.log(`${this.label}: metrics unavailable: ${this.describe(err)}`);
-            return undefined;
-        }
-    }
-    aliveSeconds() {
-        return ((this.killedAt ?? performance.now()) - this.createdAt) / 1000;
-    }
-    kill() {
-        this.killing ??= this.doKill();
-        return this.killing;
-    }
-    async doKill() {
-        clearInterval(this.keepAlive);
-        try {
-            // false = already gone (expired or swept): fine either way.
-            await withRetry(() => this.sdk.kill(), { ...this.ctx.retry, deadlineMs: 30_000 });
-        }
-        catch (err) {
-            this.ctx.log(`${this.label}: kill failed, the safety timeout will end it: ${this.describe(err)}`);
-        }
-        this.killedAt = performance.now();
-        this.ctx.release();
-        // The sandbox took its processes with it; settle their handles without another round trip.
-        await Promise.all([...this.processes].map(p => Promise.race([p.exited, e2b_sleep(2000)])));
-    }
-}
-const e2b_sleep = (ms) => new Promise(r => setTimeout(r, ms).unref());
-class E2BProvider {
-    opts;
-    info;
-    limits;
-    client;
-    limiter;
-    template;
-    timeoutMs;
-    retry;
-    log;
-    all = [];
-    constructor(opts) {
-        this.opts = opts;
-        if (!opts.apiKey?.trim())
-            throw new E2BAuthError('No E2B API key was given');
-        this.template = opts.template ?? 'base';
-        this.timeoutMs = opts.timeoutMs ?? DEFAULT_E2B_TIMEOUT_MS;
-        this.limits = resolvePlanLimits(opts.plan ?? 'hobby', opts.limits);
-        this.limiter = new CreationLimiter(this.limits);
-        this.retry = { retries: 6, baseMs: 500, maxMs: 8000, deadlineMs: 90_000, ...opts.retry };
-        const log = opts.log ?? (() => { });
-        this.log = m => log(redact(m, [opts.apiKey]));
-        this.client = new E2B({
-            apiKey: opts.apiKey,
-            apiUrl: opts.apiUrl,
-            sandboxUrl: opts.sandboxUrl,
-            domain: opts.domain,
-            requestTimeoutMs: opts.requestTimeoutMs
-        });
-        this.info = {
-            name: 'e2b',
-            description: `e2b template ${this.template}`,
-            nominalAllocation: false
-        };
-    }
-    async create(opts) {
-        const release = await this.limiter.acquireSlot({ signal: opts.signal, waitMs: this.opts.slotWaitMs });
-        let sdk;
-        // E2B bills from creation, which happens during the create request: the lifetime counts from the start of
-        // the attempt that succeeded (refused attempts create nothing).
-        let requestedAt = performance.now();
-        try {
-            const metadata = { ...this.opts.metadata, ...opts.metadata, label: opts.label };
-            sdk = await withRetry(() => this.limiter.schedule(() => withDeadline(this.opts.requestTimeoutMs ?? SDK_REQUEST_TIMEOUT_MS, opts.signal, signal => {
-                requestedAt = performance.now();
-                return this.client.Sandbox.create(this.template, {
-                    timeoutMs: opts.timeoutMs ?? this.timeoutMs,
-                    metadata,
-                    // Retries go through our limiter again (each one is a creation the plan counts), not the SDK's.
-                    retries: 0,
-                    signal,
-                    ...(this.opts.allowPublicTraffic === false
-                        ? { network: { allowPublicTraffic: false } }
-                        : {})
-                });
-            }), { signal: opts.signal }), {
-                ...this.retry,
-                signal: opts.signal,
-                onRetry: ({ attempt, delayMs, kind }) => this.log(`${opts.label}: sandbox creation refused (${kind}), retry ${attempt} in ${delayMs} ms`)
-            });
-        }
-        catch (err) {
-            release();
-            throw this.createError(err, opts.label);
-        }
-        let allocation;
-        try {
-            const info = await sdk.getInfo();
-            allocation = { vcpu: info.cpuCount, memoryMiB: info.memoryMB };
-        }
-        catch (err) {
-            await sdk.kill().catch(() => false);
-            release();
-            throw this.createError(err, opts.label);
-        }
-        const sandbox = new E2BSandbox(sdk, opts.label, allocation, {
-            apiKey: this.opts.apiKey,
-            sandboxUrl: this.opts.sandboxUrl,
-            timeoutMs: opts.timeoutMs ?? this.timeoutMs,
-            log: this.log,
-            release,
-            retry: this.retry,
-            requestedAt
-        });
-        this.all.push(sandbox);
-        return sandbox;
-    }
-    createError(err, label) {
-        const cause = err instanceof RetryExhaustedError ? err.cause : err;
-        if (classifyError(cause).kind === 'auth')
-            return new E2BAuthError(`E2B rejected the API key (${redact(errorText(cause), [this.opts.apiKey])})`);
-        return new Error(redact(`e2b: creating sandbox ${label} failed: ${errorText(err)}`, [this.opts.apiKey]));
-    }
-    live() {
-        return this.all.filter(s => s.alive);
-    }
-    async killAll() {
-        await Promise.all(this.live().map(s => s.kill()));
-    }
-    usage() {
-        return this.all.map(s => ({ label: s.label, allocation: s.allocation, seconds: s.aliveSeconds() }));
-    }
-}
-
-;// CONCATENATED MODULE: ./src/sandbox/sweep.ts
-// Kill every E2B sandbox carrying a run's metadata tags: the action's post step and `swarm-bench cleanup` use it
-// so a crashed or cancelled run never leaves sandboxes billing (or holding plan slots) until their timeout.
-
-
-
-
-
-/** Kill every sandbox whose metadata matches; returns how many this call killed. */
-async function sweepSandboxes(opts) {
-    return (await sweepSandboxesDetailed(opts)).killed;
-}
-async function sweepSandboxesDetailed(opts) {
-    if (!opts.apiKey?.trim())
-        throw new E2BAuthError('No E2B API key was given, so leftover sandboxes cannot be swept');
-    if (Object.keys(opts.metadata).length === 0)
-        throw new Error('refusing to sweep without a metadata filter: it would kill every sandbox of the team');
-    const log = (m) => opts.log?.(secrets_redact(m, [opts.apiKey]));
-    const { Sandbox } = new dist.E2B({
-        apiKey: opts.apiKey,
-        apiUrl: opts.apiUrl,
-        domain: opts.domain,
-        requestTimeoutMs: opts.requestTimeoutMs
-    });
-    const retry = { retries: 4, baseMs: 500, maxMs: 4000, deadlineMs: 30_000 };
-    // Collect every page first: killing while paging would shift the pages under us.
-    const ids = [];
-    try {
-        const pages = Sandbox.list({
-            query: { metadata: opts.metadata, state: ['running', 'paused'] },
-            limit: 100
-        });
-        while (pages.hasNext) {
-            const items = await limits_withRetry(() => pages.nextItems(), retry);
-            ids.push(...items.map(s => s.sandboxId));
-        }
-    }
-    catch (err) {
-        throw sweepError(err, opts.apiKey, 'listing sandboxes');
-    }
-    const report = { found: ids.length, killed: 0, alreadyGone: 0, failed: [] };
-    // A few at a time: a sweep runs after the benchmark, where the plan's limits still apply.
-    const queue = [...ids];
-    const worker = async () => {
-        for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-            try {
-                if (await limits_withRetry(() => Sandbox.kill(id), retry))
-                    report.killed++;
-                else
-                    report.alreadyGone++;
-            }
-            catch (err) {
-                const e = sweepError(err, opts.apiKey, `killing ${id}`);
-                if (e instanceof E2BAuthError)
-                    throw e;
-                report.failed.push({ sandboxId: id, error: e.message });
-                log(e.message);
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(5, ids.length) }, worker));
-    log(`sweep ${JSON.stringify(opts.metadata)}: found ${report.found}, killed ${report.killed}, ` +
-        `already gone ${report.alreadyGone}, failed ${report.failed.length}`);
-    return report;
-}
-function sweepError(err, apiKey, what) {
-    const cause = err.cause ?? err;
-    const msg = errors_errorText(err);
-    if (limits_classifyError(cause).kind === 'auth')
-        return new E2BAuthError(`E2B rejected the API key while ${what}`);
-    return new Error(secrets_redact(`e2b sweep: ${what} failed: ${msg}`, [apiKey]));
+    return raw;
 }
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:url"
@@ -48595,11 +48213,11 @@ function hooksSource(config) {
         : undefined;
 }
 /**
- * Address the agent's peer server binds. Local peers all dial 127.0.0.1, so nothing else may reach the server;
- * E2B's proxy reaches the sandbox from outside its loopback, so there it must listen on every interface.
+ * Address the agent's peer server binds. Peers on one machine all dial 127.0.0.1, so nothing else may reach the
+ * server; a proxy (E2B's) reaches the sandbox from outside its loopback, so there it must listen on every interface.
  */
-function peerBindHost(provider) {
-    return provider === 'e2b' ? '0.0.0.0' : '127.0.0.1';
+function peerBindHost(traits) {
+    return traits.proxiedPeers ? '0.0.0.0' : '127.0.0.1';
 }
 /**
  * pip installing the uploaded requirements into `pydeps/` beside the agent folder (run from the agent folder, like
@@ -48634,9 +48252,2490 @@ function agentStartCommand(runTag, python = 'python3', host = '127.0.0.1') {
     };
 }
 
-;// CONCATENATED MODULE: ./src/action/leftovers.ts
+;// CONCATENATED MODULE: ./src/sandbox/e2b/plans.ts
+/** E2B's published limits per plan; overridable because teams buy add-ons. */
+const PLAN_PRESETS = {
+    hobby: { maxConcurrency: 20, createPerSecond: 1 },
+    pro: { maxConcurrency: 100, createPerSecond: 5 }
+};
+function resolvePlanLimits(plan = 'hobby', overrides = {}) {
+    const base = PLAN_PRESETS[plan];
+    if (!base)
+        throw new Error(`unknown plan '${String(plan)}' (expected hobby or pro)`);
+    const limits = {
+        maxConcurrency: overrides.maxConcurrency ?? base.maxConcurrency,
+        createPerSecond: overrides.createPerSecond ?? base.createPerSecond
+    };
+    if (!Number.isInteger(limits.maxConcurrency) || limits.maxConcurrency < 1)
+        throw new Error(`maxConcurrency must be a positive integer, got ${limits.maxConcurrency}`);
+    if (!(limits.createPerSecond > 0) || !Number.isFinite(limits.createPerSecond))
+        throw new Error(`createPerSecond must be a positive number, got ${limits.createPerSecond}`);
+    return limits;
+}
+
+;// CONCATENATED MODULE: ./src/sandbox/e2b/config.ts
+// The e2b provider's inputs and settings: its key, endpoints, template, plan and the plan's overrides. Read
+// through the shared input reader, so the action and the CLI accept and reject the same values.
+
+
+const PLANS = Object.keys(PLAN_PRESETS);
+/** Every input is `e2b-` prefixed; the names before issue #12 still work, with a deprecation warning. */
+const E2B_INPUTS = [
+    { input: 'e2b-api-key', flag: '--e2b-api-key <key>', help: 'E2B API key (or env E2B_API_KEY)' },
+    {
+        input: 'e2b-template',
+        flag: '--e2b-template <name>',
+        help: 'E2B template (default base)',
+        deprecated: ['template']
+    },
+    {
+        input: 'e2b-plan',
+        flag: '--e2b-plan <plan>',
+        help: 'hobby | pro (sets concurrency and create-rate limits)'
+    },
+    {
+        input: 'e2b-max-concurrency',
+        flag: '--e2b-max-concurrency <n>',
+        help: 'concurrent sandboxes (default from plan)',
+        deprecated: ['max-concurrency']
+    },
+    {
+        input: 'e2b-create-rate',
+        flag: '--e2b-create-rate <n>',
+        help: 'sandbox creations per second (default from plan)',
+        deprecated: ['create-rate']
+    },
+    {
+        input: 'e2b-sandbox-timeout-seconds',
+        flag: '--e2b-sandbox-timeout-seconds <s>',
+        help: 'safety lifetime of each sandbox (default 900)',
+        deprecated: ['sandbox-timeout-seconds']
+    },
+    { input: 'e2b-api-url', flag: '--e2b-api-url <url>', help: 'E2B API URL (or env E2B_API_URL)' },
+    {
+        input: 'e2b-sandbox-url',
+        flag: '--e2b-sandbox-url <url>',
+        help: 'E2B sandbox URL (or env E2B_SANDBOX_URL)'
+    },
+    { input: 'e2b-domain', flag: '--e2b-domain <domain>', help: 'E2B domain (or env E2B_DOMAIN)' }
+];
+/** The key from the input or the environment ('' when neither is set). */
+function readApiKey(read, env) {
+    return read('e2b-api-key').trim() || env.E2B_API_KEY?.trim() || '';
+}
+function parseE2BSettings(read, env) {
+    const plan = readEnum(read, 'e2b-plan', PLANS, 'hobby');
+    const limits = PLAN_PRESETS[plan];
+    return {
+        apiKey: readApiKey(read, env),
+        apiUrl: optionalUrl(read, 'e2b-api-url', env.E2B_API_URL),
+        sandboxUrl: optionalUrl(read, 'e2b-sandbox-url', env.E2B_SANDBOX_URL),
+        domain: readString(read, 'e2b-domain', env.E2B_DOMAIN ?? '', {
+            pattern: /^[a-z0-9.-]+$/i,
+            accepted: 'a domain name such as e2b.app'
+        }) || undefined,
+        template: readString(read, 'e2b-template', 'base', {
+            pattern: /^[A-Za-z0-9_./:-]{1,128}$/,
+            accepted: 'an E2B template name or id (letters, digits, - _ . / :)'
+        }),
+        plan,
+        maxConcurrency: readNumber(read, 'e2b-max-concurrency', limits.maxConcurrency, {
+            min: 1,
+            max: 1000,
+            integer: true
+        }),
+        createPerSecond: readNumber(read, 'e2b-create-rate', limits.createPerSecond, { min: 0.01, max: 100 }),
+        sandboxTimeoutMs: readNumber(read, 'e2b-sandbox-timeout-seconds', 900, { min: 60, max: 86_400, integer: true }) * 1000
+    };
+}
+function optionalUrl(read, name, fallback) {
+    const raw = read(name).trim() || fallback?.trim() || '';
+    if (!raw)
+        return undefined;
+    try {
+        const u = new URL(raw);
+        if (u.protocol !== 'http:' && u.protocol !== 'https:')
+            throw new Error('protocol');
+        return raw.replace(/\/+$/, '');
+    }
+    catch {
+        throw new InputError(name, raw, 'an http:// or https:// URL');
+    }
+}
+/** The e2b settings of a parsed config (every provider's are parsed, whichever runs). */
+function e2bSettings(config) {
+    return config.providers.e2b;
+}
+
+;// CONCATENATED MODULE: ./src/sandbox/e2b/pricing.ts
+/** E2B's published prices per second of allocated size; overridable inputs since prices change. */
+const E2B_DEFAULT_PRICING = { usdPerVcpuSecond: 0.000014, usdPerGibSecond: 0.0000045 };
+/** E2B's default sandbox size. */
+const E2B_DEFAULT_ALLOCATION = { vcpu: 2, memoryMiB: 512 };
+
+// EXTERNAL MODULE: ./node_modules/e2b/dist/index.js
+var dist = __nccwpck_require__(2980);
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+;// CONCATENATED MODULE: ./src/sandbox/lines.ts
+// Re-assembles complete lines from stream chunks that are not line-aligned (child stdout, E2B command output).
+// Shared by every provider so the swarm always sees whole JSON lines.
+
+
+const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+class LineTooLongError extends SwarmBenchError {
+    limit;
+    seen;
+    constructor(limit, seen) {
+        super(`line exceeds ${limit} characters (saw ${seen} without a newline); it is dropped up to the next newline`);
+        this.limit = limit;
+        this.seen = seen;
+        this.name = 'LineTooLongError';
+    }
+}
+class LineSplitter {
+    max;
+    onLine;
+    onError;
+    // A decoder keeps multi-byte UTF-8 characters intact when a Buffer chunk cuts one in half.
+    decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+    parts = [];
+    pending = 0;
+    /** True while discarding the remainder of an over-long line. */
+    skipping = false;
+    constructor(opts) {
+        this.max = opts.maxLineLength ?? DEFAULT_MAX_LINE_BYTES;
+        if (!Number.isInteger(this.max) || this.max <= 0) {
+            throw new RangeError(`maxLineLength must be a positive integer, got ${String(opts.maxLineLength)}`);
+        }
+        this.onLine = opts.onLine;
+        this.onError = opts.onError ?? (() => { });
+    }
+    /** Feed a chunk (Buffer bytes are decoded as UTF-8). */
+    push(chunk) {
+        const text = typeof chunk === 'string' ? chunk : this.decoder.write(Buffer.from(chunk));
+        let start = 0;
+        while (start <= text.length) {
+            const nl = text.indexOf('\n', start);
+            if (nl === -1) {
+                this.append(text.slice(start));
+                return;
+            }
+            this.append(text.slice(start, nl));
+            this.endLine();
+            start = nl + 1;
+        }
+    }
+    /** Emit whatever is buffered as a final line (stream ended without a newline). */
+    flush() {
+        const rest = this.decoder.end();
+        if (rest)
+            this.append(rest);
+        if (this.pending > 0)
+            this.endLine();
+        this.skipping = false;
+    }
+    append(s) {
+        if (s.length === 0 || this.skipping)
+            return;
+        if (this.pending + s.length > this.max) {
+            const seen = this.pending + s.length;
+            this.skipping = true;
+            this.parts = [];
+            this.pending = 0;
+            this.onError(new LineTooLongError(this.max, seen));
+            return;
+        }
+        this.parts.push(s);
+        this.pending += s.length;
+    }
+    endLine() {
+        if (this.skipping) {
+            this.skipping = false;
+            return;
+        }
+        let line = this.parts.length === 1 ? this.parts[0] : this.parts.join('');
+        this.parts = [];
+        this.pending = 0;
+        if (line.endsWith('\r'))
+            line = line.slice(0, -1);
+        this.onLine(line);
+    }
+}
+
+// EXTERNAL MODULE: ./node_modules/eventemitter3/index.js
+var eventemitter3 = __nccwpck_require__(2415);
+;// CONCATENATED MODULE: ./node_modules/eventemitter3/index.mjs
+
+
+
+/* harmony default export */ const node_modules_eventemitter3 = ((/* unused pure expression or super */ null && (EventEmitter)));
+
+;// CONCATENATED MODULE: ./node_modules/p-timeout/index.js
+class TimeoutError extends Error {
+	name = 'TimeoutError';
+
+	constructor(message, options) {
+		super(message, options);
+		Error.captureStackTrace?.(this, TimeoutError);
+	}
+}
+
+const getAbortedReason = signal => signal.reason ?? new DOMException('This operation was aborted.', 'AbortError');
+
+function pTimeout(promise, options) {
+	const {
+		milliseconds,
+		fallback,
+		message,
+		customTimers = {setTimeout, clearTimeout},
+		signal,
+	} = options;
+
+	let timer;
+	let abortHandler;
+
+	const wrappedPromise = new Promise((resolve, reject) => {
+		if (typeof milliseconds !== 'number' || Math.sign(milliseconds) !== 1) {
+			throw new TypeError(`Expected \`milliseconds\` to be a positive number, got \`${milliseconds}\``);
+		}
+
+		if (signal?.aborted) {
+			reject(getAbortedReason(signal));
+			// The input still needs a rejection handler even though cancellation won.
+			// eslint-disable-next-line promise/prefer-await-to-then, promise/prefer-catch
+			promise.then(resolve, reject);
+			return;
+		}
+
+		if (signal) {
+			abortHandler = () => {
+				reject(getAbortedReason(signal));
+			};
+
+			signal.addEventListener('abort', abortHandler, {once: true});
+		}
+
+		// Use .then() instead of async IIFE to preserve stack traces
+		// eslint-disable-next-line promise/prefer-await-to-then, promise/prefer-catch
+		promise.then(resolve, reject);
+
+		if (milliseconds === Number.POSITIVE_INFINITY) {
+			return;
+		}
+
+		// We create the error outside of `setTimeout` to preserve the stack trace.
+		const timeoutError = new TimeoutError();
+
+		// `.call(undefined, ...)` is needed for custom timers to avoid context issues
+		timer = customTimers.setTimeout.call(undefined, () => {
+			if (fallback) {
+				try {
+					resolve(fallback());
+				} catch (error) {
+					reject(error);
+				}
+
+				return;
+			}
+
+			if (typeof promise.cancel === 'function') {
+				promise.cancel();
+			}
+
+			if (message === false) {
+				resolve();
+			} else if (message instanceof Error) {
+				reject(message);
+			} else {
+				timeoutError.message = message ?? `Promise timed out after ${milliseconds} milliseconds`;
+				reject(timeoutError);
+			}
+		}, milliseconds);
+	});
+
+	// eslint-disable-next-line promise/prefer-await-to-then
+	const cancelablePromise = wrappedPromise.finally(() => {
+		cancelablePromise.clear();
+		if (abortHandler && signal) {
+			signal.removeEventListener('abort', abortHandler);
+		}
+	});
+
+	cancelablePromise.clear = () => {
+		// `.call(undefined, ...)` is needed for custom timers to avoid context issues
+		customTimers.clearTimeout.call(undefined, timer);
+		timer = undefined;
+	};
+
+	return cancelablePromise;
+}
+
+;// CONCATENATED MODULE: ./node_modules/p-queue/dist/lower-bound.js
+// Port of lower_bound from https://en.cppreference.com/w/cpp/algorithm/lower_bound
+// Used to compute insertion index to keep queue sorted after insertion
+function lowerBound(array, value, comparator) {
+    let first = 0;
+    let count = array.length;
+    while (count > 0) {
+        const step = Math.trunc(count / 2);
+        let it = first + step;
+        if (comparator(array[it], value) <= 0) {
+            first = ++it;
+            count -= step + 1;
+        }
+        else {
+            count = step;
+        }
+    }
+    return first;
+}
+
+;// CONCATENATED MODULE: ./node_modules/p-queue/dist/priority-queue.js
+
+const compactionThreshold = 100;
+class PriorityQueue {
+    #queue = [];
+    // The queue is stored as a sorted array, but dequeued items are left before `#head` until compaction. Only items from `#head` onward are live, which keeps repeated dequeues amortized O(1).
+    #head = 0;
+    enqueue(run, options) {
+        const { priority = 0, id, } = options ?? {};
+        const { size } = this;
+        const element = {
+            priority,
+            id,
+            run,
+        };
+        if (size === 0) {
+            // When the queue is logically empty, discard any consumed prefix before accepting new work.
+            this.#queue.length = 0;
+            this.#head = 0;
+            this.#queue.push(element);
+            return;
+        }
+        if (this.#queue.at(-1).priority >= priority) {
+            // Same-priority and lower-priority items belong after the current tail. Appending preserves FIFO order for equal priorities.
+            this.#queue.push(element);
+            return;
+        }
+        // Binary insertion must run on the live sorted range only.
+        this.#compact();
+        const index = lowerBound(this.#queue, element, (a, b) => b.priority - a.priority);
+        this.#queue.splice(index, 0, element);
+    }
+    setPriority(id, priority) {
+        // A dequeued item with the same id is no longer part of the queue.
+        const index = this.#queue.findIndex((element, index) => index >= this.#head && element.id === id);
+        if (index === -1) {
+            throw new ReferenceError(`No promise function with the id "${id}" exists in the queue.`);
+        }
+        const [item] = this.#queue.splice(index, 1);
+        this.enqueue(item.run, { priority, id });
+    }
+    remove(idOrRun) {
+        const index = this.#queue.findIndex((element, index) => {
+            // The consumed prefix may still contain references that should not be removable.
+            if (index < this.#head) {
+                return false;
+            }
+            if (typeof idOrRun === 'string') {
+                return element.id === idOrRun;
+            }
+            return element.run === idOrRun;
+        });
+        if (index !== -1) {
+            this.#queue.splice(index, 1);
+        }
+    }
+    dequeue() {
+        if (this.#head === this.#queue.length) {
+            return undefined;
+        }
+        const item = this.#queue[this.#head];
+        this.#head++;
+        if (this.#head === this.#queue.length) {
+            // Fully drained queues are reset immediately so the next enqueue starts from a clean array.
+            this.#queue.length = 0;
+            this.#head = 0;
+        }
+        else if (this.#head > compactionThreshold && this.#head > this.#queue.length / 2) {
+            // Keep repeated dequeues cheap, but stop the consumed prefix from growing without bound.
+            this.#compact();
+        }
+        return item?.run;
+    }
+    filter(options) {
+        const result = [];
+        for (let index = this.#head; index < this.#queue.length; index++) {
+            const element = this.#queue[index];
+            if (element.priority === options.priority) {
+                result.push(element.run);
+            }
+        }
+        return result;
+    }
+    get size() {
+        return this.#queue.length - this.#head;
+    }
+    #compact() {
+        // Compaction restores the invariant that the whole array is the live sorted range.
+        if (this.#head === 0) {
+            return;
+        }
+        this.#queue.splice(0, this.#head);
+        this.#head = 0;
+    }
+}
+
+;// CONCATENATED MODULE: ./node_modules/p-queue/dist/index.js
+
+
+
+/**
+Promise queue with concurrency control.
+*/
+class PQueue extends eventemitter3 {
+    #carryoverIntervalCount;
+    #isIntervalIgnored;
+    #intervalCount = 0;
+    #intervalCap;
+    #rateLimitedInInterval = false;
+    #rateLimitFlushScheduled = false;
+    #interval;
+    /*
+    Timestamp when the current interval window ends. Kept accurate at every window transition: `#initializeIntervalIfNeeded` sets it when a window starts and `#onInterval` advances it as the recurring timer rolls into each new window. This is the source of truth for whether a task added after the queue goes idle belongs to a fresh window, so it must not go stale.
+    */
+    #intervalEnd = 0;
+    // Recurring timer that drives windows while the queue is actively processing. Absent (`undefined`) once the queue goes idle.
+    #intervalId;
+    // One-shot timer used while idle to resume at the next window boundary, since `#intervalId` is cleared when idle.
+    #timeoutId;
+    #strict;
+    // Circular buffer implementation for better performance
+    #strictTicks = [];
+    #strictTicksStartIndex = 0;
+    #queue;
+    #queueClass;
+    #pending = 0;
+    // The `!` is needed because of https://github.com/microsoft/TypeScript/issues/32194
+    #concurrency;
+    #isPaused;
+    // Use to assign a unique identifier to a promise function, if not explicitly specified
+    #idAssigner = 1n;
+    // Track currently running tasks for debugging
+    #runningTasks = new Map();
+    #queueAbortListenerCleanupFunctions = new Set();
+    /**
+    Get or set the default timeout for all tasks. Can be changed at runtime.
+
+    Operations will throw a `TimeoutError` if they don't complete within the specified time.
+
+    The timeout begins when the operation is dequeued and starts execution, not while it's waiting in the queue.
+
+    @example
+    ```
+    const queue = new PQueue({timeout: 5000});
+
+    // Change timeout for all future tasks
+    queue.timeout = 10000;
+    ```
+    */
+    timeout;
+    constructor(options) {
+        super();
+        // eslint-disable-next-line @typescript-eslint/consistent-type-assertions
+        options = {
+            carryoverIntervalCount: false,
+            intervalCap: Number.POSITIVE_INFINITY,
+            interval: 0,
+            concurrency: Number.POSITIVE_INFINITY,
+            autoStart: true,
+            queueClass: PriorityQueue,
+            strict: false,
+            ...options,
+        };
+        if (!(typeof options.intervalCap === 'number' && options.intervalCap >= 1)) {
+            throw new TypeError(`Expected \`intervalCap\` to be a number from 1 and up, got \`${options.intervalCap?.toString() ?? ''}\` (${typeof options.intervalCap})`);
+        }
+        if (options.interval === undefined || !(Number.isFinite(options.interval) && options.interval >= 0)) {
+            throw new TypeError(`Expected \`interval\` to be a finite number >= 0, got \`${options.interval?.toString() ?? ''}\` (${typeof options.interval})`);
+        }
+        if (options.strict && options.interval === 0) {
+            throw new TypeError('The `strict` option requires a non-zero `interval`');
+        }
+        if (options.strict && options.intervalCap === Number.POSITIVE_INFINITY) {
+            throw new TypeError('The `strict` option requires a finite `intervalCap`');
+        }
+        // TODO: Remove this fallback in the next major version
+        // eslint-disable-next-line @typescript-eslint/no-deprecated
+        this.#carryoverIntervalCount = options.carryoverIntervalCount ?? options.carryoverConcurrencyCount ?? false;
+        this.#isIntervalIgnored = options.intervalCap === Number.POSITIVE_INFINITY || options.interval === 0;
+        this.#intervalCap = options.intervalCap;
+        this.#interval = options.interval;
+        this.#strict = options.strict;
+        this.#queue = new options.queueClass();
+        this.#queueClass = options.queueClass;
+        this.concurrency = options.concurrency;
+        if (options.timeout !== undefined && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
+            throw new TypeError(`Expected \`timeout\` to be a positive finite number, got \`${options.timeout}\` (${typeof options.timeout})`);
+        }
+        this.timeout = options.timeout;
+        this.#isPaused = options.autoStart === false;
+        this.#setupRateLimitTracking();
+    }
+    #cleanupStrictTicks(now) {
+        // Remove ticks outside the current interval window using circular buffer approach
+        while (this.#strictTicksStartIndex < this.#strictTicks.length) {
+            const oldestTick = this.#strictTicks[this.#strictTicksStartIndex];
+            if (oldestTick !== undefined && now - oldestTick >= this.#interval) {
+                this.#strictTicksStartIndex++;
+            }
+            else {
+                break;
+            }
+        }
+        // Compact the array when it becomes inefficient or fully consumed
+        // Compact when: (start index is large AND more than half wasted) OR all ticks expired
+        const shouldCompact = (this.#strictTicksStartIndex > 100 && this.#strictTicksStartIndex > this.#strictTicks.length / 2)
+            || this.#strictTicksStartIndex === this.#strictTicks.length;
+        if (shouldCompact) {
+            this.#strictTicks = this.#strictTicks.slice(this.#strictTicksStartIndex);
+            this.#strictTicksStartIndex = 0;
+        }
+    }
+    // Helper methods for interval consumption
+    #consumeIntervalSlot(now) {
+        if (this.#strict) {
+            this.#strictTicks.push(now);
+        }
+        else {
+            this.#intervalCount++;
+        }
+    }
+    #rollbackIntervalSlot() {
+        if (this.#strict) {
+            // Pop from the end of the actual data (not from start index)
+            if (this.#strictTicks.length > this.#strictTicksStartIndex) {
+                this.#strictTicks.pop();
+            }
+        }
+        else if (this.#intervalCount > 0) {
+            this.#intervalCount--;
+        }
+    }
+    #getActiveTicksCount() {
+        return this.#strictTicks.length - this.#strictTicksStartIndex;
+    }
+    get #doesIntervalAllowAnother() {
+        if (this.#isIntervalIgnored) {
+            return true;
+        }
+        if (this.#strict) {
+            // Cleanup already done by #isIntervalPausedAt before this is called
+            return this.#getActiveTicksCount() < this.#intervalCap;
+        }
+        return this.#intervalCount < this.#intervalCap;
+    }
+    get #doesConcurrentAllowAnother() {
+        return this.#pending < this.#concurrency;
+    }
+    #next() {
+        this.#pending--;
+        if (this.#pending === 0) {
+            this.emit('pendingZero');
+        }
+        this.#tryToStartAnother();
+        this.emit('next');
+    }
+    #onResumeInterval() {
+        // Clear timeout ID before processing to prevent race condition
+        // Must clear before #onInterval to allow new timeouts to be scheduled
+        this.#timeoutId = undefined;
+        this.#onInterval();
+        this.#initializeIntervalIfNeeded();
+    }
+    #isIntervalPausedAt(now) {
+        // Strict mode: check if we need to wait for oldest tick to age out
+        if (this.#strict) {
+            this.#cleanupStrictTicks(now);
+            // If at capacity, need to wait for oldest tick to age out
+            const activeTicksCount = this.#getActiveTicksCount();
+            if (activeTicksCount >= this.#intervalCap) {
+                const oldestTick = this.#strictTicks[this.#strictTicksStartIndex];
+                // After cleanup, remaining ticks are within interval, so delay is always > 0
+                const delay = this.#interval - (now - oldestTick);
+                this.#createIntervalTimeout(delay);
+                return true;
+            }
+            return false;
+        }
+        // Fixed window mode. While the recurring timer runs it already governs the windows, so pausing is only decided here when the queue is idle (the timer is absent) and we rely on `#intervalEnd`.
+        if (this.#intervalId === undefined) {
+            const delay = this.#intervalEnd - now;
+            if (delay < 0) {
+                // The interval expired while idle, so reset the count for the new window.
+                this.#intervalCount = this.#carryoverIntervalCount ? this.#pending : 0;
+            }
+            else {
+                // Still inside the previous window; wait out the remaining time before starting the next task.
+                this.#createIntervalTimeout(delay);
+                return true;
+            }
+        }
+        return false;
+    }
+    #createIntervalTimeout(delay) {
+        if (this.#timeoutId !== undefined) {
+            return;
+        }
+        this.#timeoutId = setTimeout(() => {
+            this.#onResumeInterval();
+        }, delay);
+    }
+    #clearIntervalTimer() {
+        if (this.#intervalId) {
+            clearInterval(this.#intervalId);
+            this.#intervalId = undefined;
+        }
+    }
+    #clearTimeoutTimer() {
+        if (this.#timeoutId) {
+            clearTimeout(this.#timeoutId);
+            this.#timeoutId = undefined;
+        }
+    }
+    #tryToStartAnother() {
+        if (this.#queue.size === 0) {
+            // We can clear the interval ("pause")
+            // Because we can redo it later ("resume")
+            this.#clearIntervalTimer();
+            this.emit('empty');
+            if (this.#pending === 0) {
+                // Clear timeout as well when completely idle
+                this.#clearTimeoutTimer();
+                // Compact strict ticks when idle to free memory
+                if (this.#strict && this.#strictTicksStartIndex > 0) {
+                    const now = Date.now();
+                    this.#cleanupStrictTicks(now);
+                }
+                this.emit('idle');
+            }
+            return false;
+        }
+        let taskStarted = false;
+        if (!this.#isPaused) {
+            const now = Date.now();
+            const canInitializeInterval = !this.#isIntervalPausedAt(now);
+            if (this.#doesIntervalAllowAnother && this.#doesConcurrentAllowAnother) {
+                const job = this.#queue.dequeue();
+                if (!this.#isIntervalIgnored) {
+                    this.#consumeIntervalSlot(now);
+                    this.#scheduleRateLimitUpdate();
+                }
+                if (canInitializeInterval) {
+                    this.#initializeIntervalIfNeeded();
+                }
+                // The task is started before the event, so that a listener which enqueues more work sees the
+                // concurrency slot already taken. Emitting first let a listener start a second task past the limit.
+                job();
+                this.emit('active');
+                taskStarted = true;
+            }
+        }
+        return taskStarted;
+    }
+    #initializeIntervalIfNeeded() {
+        if (this.#isIntervalIgnored || this.#intervalId !== undefined) {
+            return;
+        }
+        // Strict mode uses timeouts instead of interval timers
+        if (this.#strict) {
+            return;
+        }
+        this.#intervalId = setInterval(() => {
+            this.#onInterval();
+        }, this.#interval);
+        this.#intervalEnd = Date.now() + this.#interval;
+    }
+    #onInterval() {
+        // Non-strict mode uses interval timers and intervalCount
+        if (!this.#strict) {
+            // Only touch the recurring interval timer here. When resumed via a timeout instead, `#intervalId` is undefined and `#initializeIntervalIfNeeded` sets `#intervalEnd` right after.
+            if (this.#intervalId !== undefined) {
+                if (this.#intervalCount === 0 && this.#pending === 0) {
+                    this.#clearIntervalTimer();
+                }
+                else {
+                    // The recurring timer fired, starting a new window. Keep the boundary accurate so tasks added after the queue later goes idle are scheduled against the correct window.
+                    this.#intervalEnd = Date.now() + this.#interval;
+                }
+            }
+            this.#intervalCount = this.#carryoverIntervalCount ? this.#pending : 0;
+        }
+        this.#processQueue();
+        this.#scheduleRateLimitUpdate();
+    }
+    /**
+    Executes all queued functions until it reaches the limit.
+    */
+    #processQueue() {
+        // eslint-disable-next-line no-empty
+        while (this.#tryToStartAnother()) { }
+    }
+    get concurrency() {
+        return this.#concurrency;
+    }
+    set concurrency(newConcurrency) {
+        if (!(typeof newConcurrency === 'number' && newConcurrency >= 1)) {
+            throw new TypeError(`Expected \`concurrency\` to be a number from 1 and up, got \`${newConcurrency}\` (${typeof newConcurrency})`);
+        }
+        this.#concurrency = newConcurrency;
+        this.#processQueue();
+    }
+    /**
+    Updates the priority of a promise function by its id, affecting its execution order. Requires a defined concurrency limit to take effect.
+
+    For example, this can be used to prioritize a promise function to run earlier.
+
+    ```js
+    import PQueue from 'p-queue';
+
+    const queue = new PQueue({concurrency: 1});
+
+    queue.add(async () => '🦄', {priority: 1});
+    queue.add(async () => '🦀', {priority: 0, id: '🦀'});
+    queue.add(async () => '🦄', {priority: 1});
+    queue.add(async () => '🦄', {priority: 1});
+
+    queue.setPriority('🦀', 2);
+    ```
+
+    In this case, the promise function with `id: '🦀'` runs second.
+
+    You can also deprioritize a promise function to delay its execution:
+
+    ```js
+    import PQueue from 'p-queue';
+
+    const queue = new PQueue({concurrency: 1});
+
+    queue.add(async () => '🦄', {priority: 1});
+    queue.add(async () => '🦀', {priority: 1, id: '🦀'});
+    queue.add(async () => '🦄');
+    queue.add(async () => '🦄', {priority: 0});
+
+    queue.setPriority('🦀', -1);
+    ```
+    Here, the promise function with `id: '🦀'` executes last.
+    */
+    setPriority(id, priority) {
+        if (typeof priority !== 'number' || !Number.isFinite(priority)) {
+            throw new TypeError(`Expected \`priority\` to be a finite number, got \`${priority}\` (${typeof priority})`);
+        }
+        this.#queue.setPriority(id, priority);
+    }
+    async add(function_, options = {}) {
+        // Create a copy to avoid mutating the original options object
+        options = {
+            timeout: this.timeout,
+            ...options,
+            // Assign unique ID if not provided
+            id: options.id ?? (this.#idAssigner++).toString(),
+        };
+        if (options.timeout !== undefined && !(Number.isFinite(options.timeout) && options.timeout > 0)) {
+            throw new TypeError(`Expected \`timeout\` to be a positive finite number, got \`${options.timeout}\` (${typeof options.timeout})`);
+        }
+        return new Promise((resolve, reject) => {
+            // Create a unique symbol for tracking this task
+            const taskSymbol = Symbol(`task-${options.id}`);
+            let cleanupQueueAbortHandler = () => undefined;
+            const run = async () => {
+                // Task is now running — remove the queued-state abort listener
+                cleanupQueueAbortHandler();
+                this.#pending++;
+                // Track this running task
+                this.#runningTasks.set(taskSymbol, {
+                    id: options.id,
+                    priority: options.priority ?? 0, // Match priority-queue default
+                    startTime: Date.now(),
+                    timeout: options.timeout,
+                });
+                let eventListener;
+                try {
+                    // Check abort signal - if aborted, need to decrement the counter
+                    // that was incremented in tryToStartAnother
+                    try {
+                        options.signal?.throwIfAborted();
+                    }
+                    catch (error) {
+                        this.#rollbackIntervalConsumption();
+                        // Clean up tracking before throwing
+                        this.#runningTasks.delete(taskSymbol);
+                        throw error;
+                    }
+                    let operation = function_({ signal: options.signal });
+                    if (options.timeout !== undefined) {
+                        operation = pTimeout(Promise.resolve(operation), {
+                            milliseconds: options.timeout,
+                            message: `Task timed out after ${options.timeout}ms (queue has ${this.#pending} running, ${this.#queue.size} waiting)`,
+                        });
+                    }
+                    if (options.signal) {
+                        const { signal } = options;
+                        operation = Promise.race([operation, new Promise((_resolve, reject) => {
+                                eventListener = () => {
+                                    reject(signal.reason);
+                                };
+                                signal.addEventListener('abort', eventListener, { once: true });
+                                // The task can abort the signal while it starts, before this listener exists, and an `AbortSignal` does not fire the event again.
+                                if (signal.aborted) {
+                                    eventListener();
+                                }
+                            })]);
+                    }
+                    const result = await operation;
+                    resolve(result);
+                    this.emit('completed', result);
+                }
+                catch (error) {
+                    reject(error);
+                    this.emit('error', error);
+                }
+                finally {
+                    // Clean up abort event listener
+                    if (eventListener) {
+                        options.signal?.removeEventListener('abort', eventListener);
+                    }
+                    // Remove from running tasks
+                    this.#runningTasks.delete(taskSymbol);
+                    // Use queueMicrotask to prevent deep recursion while maintaining timing
+                    queueMicrotask(() => {
+                        this.#next();
+                    });
+                }
+            };
+            this.#queue.enqueue(run, options);
+            const removeQueuedTask = () => {
+                if (this.#queue instanceof PriorityQueue) {
+                    this.#queue.remove(run);
+                    return;
+                }
+                this.#queue.remove?.(options.id); // Intentionally best-effort: queued abort removal is only supported for queue classes that implement `.remove()`.
+            };
+            // Handle abort while task is waiting in the queue
+            if (options.signal) {
+                const { signal } = options;
+                const queueAbortHandler = () => {
+                    cleanupQueueAbortHandler();
+                    removeQueuedTask();
+                    reject(signal.reason);
+                    this.#tryToStartAnother();
+                    this.emit('next');
+                };
+                cleanupQueueAbortHandler = () => {
+                    signal.removeEventListener('abort', queueAbortHandler);
+                    this.#queueAbortListenerCleanupFunctions.delete(cleanupQueueAbortHandler);
+                };
+                if (signal.aborted) {
+                    queueAbortHandler();
+                    return;
+                }
+                signal.addEventListener('abort', queueAbortHandler, { once: true });
+                this.#queueAbortListenerCleanupFunctions.add(cleanupQueueAbortHandler);
+            }
+            this.emit('add');
+            this.#tryToStartAnother();
+        });
+    }
+    async addAll(functions, options) {
+        return Promise.all(functions.map(async (function_) => this.add(function_, options)));
+    }
+    /**
+    Start (or resume) executing enqueued tasks within concurrency limit. No need to call this if queue is not paused (via `options.autoStart = false` or by `.pause()` method.)
+    */
+    start() {
+        if (!this.#isPaused) {
+            return this;
+        }
+        this.#isPaused = false;
+        this.#processQueue();
+        return this;
+    }
+    /**
+    Put queue execution on hold.
+    */
+    pause() {
+        this.#isPaused = true;
+    }
+    /**
+    Clear the queue.
+    */
+    clear() {
+        for (const cleanupQueueAbortHandler of this.#queueAbortListenerCleanupFunctions) {
+            cleanupQueueAbortHandler();
+        }
+        this.#queue = new this.#queueClass();
+        // Clear interval timer since queue is now empty (consistent with #tryToStartAnother)
+        this.#clearIntervalTimer();
+        // Note: We preserve strict mode rate-limiting state (ticks and timeout)
+        // because clear() only clears queued tasks, not rate limit history.
+        // This ensures that rate limits are still enforced after clearing the queue.
+        // Note: We don't clear #runningTasks as those tasks are still running
+        // They will be removed when they complete in the finally block
+        // Force synchronous update since clear() should have immediate effect
+        this.#updateRateLimitState();
+        // Emit events so waiters (onEmpty, onIdle, onSizeLessThan) can resolve
+        this.emit('empty');
+        if (this.#pending === 0) {
+            this.#clearTimeoutTimer();
+            this.emit('idle');
+        }
+        this.emit('next');
+    }
+    /**
+    Can be called multiple times. Useful if you for example add additional items at a later time.
+
+    @returns A promise that settles when the queue becomes empty.
+    */
+    async onEmpty() {
+        // Instantly resolve if the queue is empty
+        if (this.#queue.size === 0) {
+            return;
+        }
+        await this.#onEvent('empty');
+    }
+    /**
+    @returns A promise that settles when the queue size is less than the given limit: `queue.size < limit`.
+
+    If you want to avoid having the queue grow beyond a certain size you can `await queue.onSizeLessThan()` before adding a new item.
+
+    Note that this only limits the number of items waiting to start. There could still be up to `concurrency` jobs already running that this call does not include in its calculation.
+    */
+    async onSizeLessThan(limit) {
+        // Instantly resolve if the size is already below the limit.
+        if (this.#queue.size < limit) {
+            return;
+        }
+        // Listen on both `'next'` (task completion, queued abort, `clear()`) and `'active'` (every dequeue),
+        // so waiters wake even when the queue drains without a completion (`start()`, a runtime `concurrency`
+        // increase, or an interval tick).
+        await this.#onEvent(['next', 'active'], () => this.#queue.size < limit);
+    }
+    /**
+    The difference with `.onEmpty` is that `.onIdle` guarantees that all work from the queue has finished. `.onEmpty` merely signals that the queue is empty, but it could mean that some promises haven't completed yet.
+
+    @returns A promise that settles when the queue becomes empty, and all promises have completed; `queue.size === 0 && queue.pending === 0`.
+    */
+    async onIdle() {
+        // Instantly resolve if none pending and if nothing else is queued
+        if (this.#pending === 0 && this.#queue.size === 0) {
+            return;
+        }
+        await this.#onEvent('idle');
+    }
+    /**
+    The difference with `.onIdle` is that `.onPendingZero` only waits for currently running tasks to finish, ignoring queued tasks.
+
+    @returns A promise that settles when all currently running tasks have completed; `queue.pending === 0`.
+    */
+    async onPendingZero() {
+        if (this.#pending === 0) {
+            return;
+        }
+        await this.#onEvent('pendingZero');
+    }
+    /**
+    @returns A promise that settles when the queue becomes rate-limited due to intervalCap.
+    */
+    async onRateLimit() {
+        if (this.isRateLimited) {
+            return;
+        }
+        await this.#onEvent('rateLimit');
+    }
+    /**
+    @returns A promise that settles when the queue is no longer rate-limited.
+    */
+    async onRateLimitCleared() {
+        if (!this.isRateLimited) {
+            return;
+        }
+        await this.#onEvent('rateLimitCleared');
+    }
+    /**
+    @returns A promise that rejects when any task in the queue errors.
+
+    Use with `Promise.race([queue.onError(), queue.onIdle()])` to fail fast on the first error while still resolving normally when the queue goes idle.
+
+    Important: The promise returned by `add()` still rejects. You must handle each `add()` promise (for example, `.catch(() => {})`) to avoid unhandled rejections.
+
+    @example
+    ```
+    import PQueue from 'p-queue';
+
+    const queue = new PQueue({concurrency: 2});
+
+    queue.add(() => fetchData(1)).catch(() => {});
+    queue.add(() => fetchData(2)).catch(() => {});
+    queue.add(() => fetchData(3)).catch(() => {});
+
+    // Stop processing on first error
+    try {
+        await Promise.race([
+            queue.onError(),
+            queue.onIdle()
+        ]);
+    } catch (error) {
+        queue.pause(); // Stop processing remaining tasks
+        console.error('Queue failed:', error);
+    }
+    ```
+    */
+    // eslint-disable-next-line @typescript-eslint/promise-function-async
+    onError() {
+        return new Promise((_resolve, reject) => {
+            const handleError = (error) => {
+                this.off('error', handleError);
+                reject(error);
+            };
+            this.on('error', handleError);
+        });
+    }
+    async #onEvent(events, filter) {
+        const eventList = Array.isArray(events) ? events : [events];
+        return new Promise(resolve => {
+            const listener = () => {
+                if (filter && !filter()) {
+                    return;
+                }
+                for (const event of eventList) {
+                    this.off(event, listener);
+                }
+                resolve();
+            };
+            for (const event of eventList) {
+                this.on(event, listener);
+            }
+        });
+    }
+    /**
+    Size of the queue, the number of queued items waiting to run.
+    */
+    get size() {
+        return this.#queue.size;
+    }
+    /**
+    Size of the queue, filtered by the given options.
+
+    For example, this can be used to find the number of items remaining in the queue with a specific priority level.
+    */
+    sizeBy(options) {
+        // eslint-disable-next-line unicorn/no-array-callback-reference
+        return this.#queue.filter(options).length;
+    }
+    /**
+    Number of running items (no longer in the queue).
+    */
+    get pending() {
+        return this.#pending;
+    }
+    /**
+    Whether the queue is currently paused.
+    */
+    get isPaused() {
+        return this.#isPaused;
+    }
+    #setupRateLimitTracking() {
+        // Only schedule updates when rate limiting is enabled
+        if (this.#isIntervalIgnored) {
+            return;
+        }
+        // Wire up to lifecycle events that affect rate limit state
+        // Only 'add' and 'next' can actually change rate limit state
+        this.on('add', () => {
+            if (this.#queue.size > 0) {
+                this.#scheduleRateLimitUpdate();
+            }
+        });
+        this.on('next', () => {
+            this.#scheduleRateLimitUpdate();
+        });
+    }
+    #scheduleRateLimitUpdate() {
+        // Skip if rate limiting is not enabled or already scheduled
+        if (this.#isIntervalIgnored || this.#rateLimitFlushScheduled) {
+            return;
+        }
+        this.#rateLimitFlushScheduled = true;
+        queueMicrotask(() => {
+            this.#rateLimitFlushScheduled = false;
+            this.#updateRateLimitState();
+        });
+    }
+    #rollbackIntervalConsumption() {
+        if (this.#isIntervalIgnored) {
+            return;
+        }
+        this.#rollbackIntervalSlot();
+        this.#scheduleRateLimitUpdate();
+    }
+    #updateRateLimitState() {
+        const previous = this.#rateLimitedInInterval;
+        // Early exit if rate limiting is disabled or queue is empty
+        if (this.#isIntervalIgnored || this.#queue.size === 0) {
+            if (previous) {
+                this.#rateLimitedInInterval = false;
+                this.emit('rateLimitCleared');
+            }
+            return;
+        }
+        // Get the current count based on mode
+        let count;
+        if (this.#strict) {
+            const now = Date.now();
+            this.#cleanupStrictTicks(now);
+            count = this.#getActiveTicksCount();
+        }
+        else {
+            count = this.#intervalCount;
+        }
+        const shouldBeRateLimited = count >= this.#intervalCap;
+        if (shouldBeRateLimited !== previous) {
+            this.#rateLimitedInInterval = shouldBeRateLimited;
+            this.emit(shouldBeRateLimited ? 'rateLimit' : 'rateLimitCleared');
+        }
+    }
+    /**
+    Whether the queue is currently rate-limited due to intervalCap.
+    */
+    get isRateLimited() {
+        return this.#rateLimitedInInterval;
+    }
+    /**
+    Whether the queue is saturated. Returns `true` when:
+    - All concurrency slots are occupied and tasks are waiting, OR
+    - The queue is rate-limited and tasks are waiting
+
+    Useful for detecting backpressure and potential hanging tasks.
+
+    ```js
+    import PQueue from 'p-queue';
+
+    const queue = new PQueue({concurrency: 2});
+
+    // Backpressure handling
+    if (queue.isSaturated) {
+        console.log('Queue is saturated, waiting for capacity...');
+        await queue.onSizeLessThan(queue.concurrency);
+    }
+
+    // Monitoring for stuck tasks
+    setInterval(() => {
+        if (queue.isSaturated) {
+            console.warn(`Queue saturated: ${queue.pending} running, ${queue.size} waiting`);
+        }
+    }, 60000);
+    ```
+    */
+    get isSaturated() {
+        return (this.#pending === this.#concurrency && this.#queue.size > 0)
+            || (this.isRateLimited && this.#queue.size > 0);
+    }
+    /**
+    The tasks currently being executed. Each task includes its `id`, `priority`, `startTime`, `timeout` (if set), and `timeoutRemaining` (milliseconds until the task times out, or `undefined` if no timeout is set).
+
+    Returns an array of task info objects.
+
+    ```js
+    import PQueue from 'p-queue';
+
+    const queue = new PQueue({concurrency: 2, timeout: 10000});
+
+    // Add tasks with IDs for better debugging
+    queue.add(() => fetchUser(123), {id: 'user-123'});
+    queue.add(() => fetchPosts(456), {id: 'posts-456', priority: 1});
+
+    // Check what's running
+    console.log(queue.runningTasks);
+    // => [{
+    //   id: 'user-123',
+    //   priority: 0,
+    //   startTime: 1759253001716,
+    //   timeout: 10000,
+    //   timeoutRemaining: 9700
+    // }, {
+    //   id: 'posts-456',
+    //   priority: 1,
+    //   startTime: 1759253001916,
+    //   timeout: 10000,
+    //   timeoutRemaining: 9900
+    // }]
+    ```
+    */
+    get runningTasks() {
+        // Return fresh array with fresh objects to prevent mutations
+        return [...this.#runningTasks.values()].map(task => ({
+            ...task,
+            timeoutRemaining: task.timeout ? Math.max(0, task.startTime + task.timeout - Date.now()) : undefined,
+        }));
+    }
+}
+
+/**
+Error thrown when a task times out.
+
+@example
+```
+import PQueue, {TimeoutError} from 'p-queue';
+
+const queue = new PQueue({timeout: 1000});
+
+try {
+    await queue.add(() => someTask());
+} catch (error) {
+    if (error instanceof TimeoutError) {
+        console.log('Task timed out');
+    }
+}
+```
+*/
+
+
+;// CONCATENATED MODULE: ./src/sandbox/limits.ts
+// Creation limits for sandbox providers: how many sandboxes may be alive at once, how fast they may be created, and
+// how to retry the creations the service pushes back on (a provider's plans and their figures live in its folder). Built on p-queue so the timing logic is not ours.
+
+
+/**
+ * p-queue rate settings for a creations-per-second figure. Whole rates keep E2B's burst (5 per rolling second);
+ * fractional ones become one creation per 1/rate seconds. Strict (sliding window) so no rolling second is over.
+ */
+function rateWindow(createPerSecond) {
+    if (Number.isInteger(createPerSecond))
+        return { intervalCap: createPerSecond, interval: 1000 };
+    return { intervalCap: 1, interval: Math.ceil(1000 / createPerSecond) };
+}
+class SlotWaitError extends SwarmBenchError {
+    constructor(maxConcurrency, waitedMs) {
+        super(`no sandbox slot became free within ${Math.round(waitedMs / 1000)} s: ${maxConcurrency} sandboxes are alive, ` +
+            `the plan's concurrency limit (raise e2b-max-concurrency if your plan allows more)`);
+        this.name = 'SlotWaitError';
+    }
+}
+/**
+ * Two queues: `slots` holds one running task per live sandbox (the plan's concurrency limit), `creations` spaces
+ * out the create calls (the plan's rate limit). A creation takes a slot first, then a rate token.
+ */
+class CreationLimiter {
+    limits;
+    slots;
+    creations;
+    constructor(limits) {
+        this.limits = limits;
+        this.slots = new PQueue({ concurrency: limits.maxConcurrency });
+        this.creations = new PQueue({
+            concurrency: limits.maxConcurrency,
+            ...rateWindow(limits.createPerSecond),
+            strict: true
+        });
+    }
+    /** Slots held (sandboxes alive or being created). */
+    get held() {
+        return this.slots.pending;
+    }
+    /** Callers waiting for a slot. */
+    get waiting() {
+        return this.slots.size;
+    }
+    /**
+     * Wait for a free slot (a sandbox that may be alive). Rejects with SlotWaitError after `waitMs`, or with the
+     * signal's reason when aborted, so a swarm larger than the plan fails clearly instead of hanging.
+     */
+    acquireSlot(opts = {}) {
+        const waitMs = opts.waitMs ?? 120_000;
+        // p-queue also aborts *running* tasks on their signal, which would free a slot still in use: this signal
+        // only ever fires while the caller is still waiting.
+        const waiting = new AbortController();
+        let granted = false;
+        const timer = setTimeout(() => waiting.abort(new SlotWaitError(this.limits.maxConcurrency, waitMs)), waitMs);
+        const onAbort = () => waiting.abort(opts.signal?.reason);
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        if (opts.signal?.aborted)
+            onAbort();
+        const stopWaiting = () => {
+            clearTimeout(timer);
+            opts.signal?.removeEventListener('abort', onAbort);
+        };
+        return new Promise((resolve, reject) => {
+            let release = () => { };
+            const held = new Promise(r => (release = r));
+            this.slots
+                .add(async () => {
+                granted = true;
+                stopWaiting();
+                let released = false;
+                resolve(() => {
+                    if (released)
+                        return;
+                    released = true;
+                    release();
+                });
+                await held;
+            }, { signal: waiting.signal })
+                .catch((err) => {
+                stopWaiting();
+                if (!granted)
+                    reject(err);
+            });
+        });
+    }
+    /** Run one create call within the plan's creation rate. */
+    schedule(fn, opts = {}) {
+        return this.creations.add(fn, { signal: opts.signal });
+    }
+    /** Drop queued (not yet started) work; what already runs finishes. */
+    clear() {
+        this.slots.clear();
+        this.creations.clear();
+    }
+}
+/**
+ * What kind of failure an error is, by name and HTTP status (the e2b SDK's RateLimitError / ServiceBusyError /
+ * AuthenticationError, or anything carrying `statusCode`), plus a Retry-After delay when the error knows one.
+ */
+function classifyError(err) {
+    const e = (err ?? {});
+    const status = typeof e.statusCode === 'number' ? e.statusCode : typeof e.status === 'number' ? e.status : undefined;
+    let retryAfterMs;
+    if (typeof e.retryAfterMs === 'number' && e.retryAfterMs >= 0)
+        retryAfterMs = e.retryAfterMs;
+    else if (typeof e.retryAfter === 'number' && e.retryAfter >= 0)
+        retryAfterMs = e.retryAfter * 1000;
+    else if (typeof e.headers?.get === 'function')
+        retryAfterMs = parseRetryAfter(e.headers.get('retry-after'));
+    if (e.name === 'AuthenticationError' || status === 401)
+        return { kind: 'auth' };
+    if (e.name === 'RateLimitError' || status === 429)
+        return { kind: 'rate-limit', retryAfterMs };
+    if (e.name === 'ServiceBusyError' || status === 503)
+        return { kind: 'busy', retryAfterMs };
+    return { kind: 'other' };
+}
+/** `Retry-After` as delta-seconds or an HTTP date, in ms; undefined when absent or malformed. */
+function parseRetryAfter(value, now = Date.now()) {
+    if (!value)
+        return undefined;
+    const v = value.trim();
+    if (/^\d+$/.test(v))
+        return Number(v) * 1000;
+    const at = Date.parse(v);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+/** Exponential backoff with "equal jitter": half the step is fixed, half random, so retries never bunch up. */
+function backoffDelay(attempt, baseMs, maxMs, random = Math.random) {
+    const step = Math.min(maxMs, baseMs * 2 ** attempt);
+    return Math.round(step / 2 + (step / 2) * random());
+}
+/** Thrown when retries or the deadline run out; `cause` is the last error. */
+class RetryExhaustedError extends SwarmBenchError {
+    attempts;
+    kind;
+    cause;
+    constructor(attempts, kind, cause) {
+        super(`${errorMessage(cause)} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`);
+        this.attempts = attempts;
+        this.kind = kind;
+        this.cause = cause;
+        this.name = 'RetryExhaustedError';
+    }
+}
+function errorMessage(err) {
+    return errorText(err);
+}
+/**
+ * Run `fn`, retrying only rate-limit (waiting Retry-After when known) and service-busy errors with exponential
+ * backoff and jitter. Auth and every other error are thrown at once, unchanged.
+ */
+async function withRetry(fn, opts) {
+    const started = performance.now();
+    for (let attempt = 0;; attempt++) {
+        try {
+            return await fn(attempt);
+        }
+        catch (err) {
+            const { kind, retryAfterMs } = classifyError(err);
+            if (kind !== 'rate-limit' && kind !== 'busy')
+                throw err;
+            if (attempt >= opts.retries)
+                throw new RetryExhaustedError(attempt + 1, kind, err);
+            const delayMs = retryAfterMs ?? backoffDelay(attempt, opts.baseMs, opts.maxMs, opts.random);
+            if (opts.deadlineMs !== undefined && performance.now() - started + delayMs > opts.deadlineMs)
+                throw new RetryExhaustedError(attempt + 1, kind, err);
+            opts.onRetry?.({ attempt: attempt + 1, delayMs, kind, error: err });
+            await sleep(delayMs, opts.signal);
+        }
+    }
+}
+function sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted)
+            return reject(signal.reason);
+        const onAbort = () => {
+            clearTimeout(t);
+            reject(signal?.reason);
+        };
+        const t = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, ms);
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
+}
+
+;// CONCATENATED MODULE: ./src/secrets.ts
+// Secrets (the E2B key, the GitHub token) must never reach a log line or a file we write. The runner masks
+// registered secrets in its log, but not in files (report, results, comment); everything we write goes through
+// `redact` too, as a second line of defence behind the provider's own redaction.
+/** Shorter values would blank out ordinary words; real keys and tokens are far longer. */
+const MIN_SECRET_LENGTH = 8;
+function usableSecrets(values) {
+    return [...new Set(values.map(v => v?.trim() ?? '').filter(v => v.length >= MIN_SECRET_LENGTH))];
+}
+function redact(text, secrets) {
+    let out = text;
+    for (const s of secrets)
+        if (s && out.includes(s))
+            out = out.split(s).join('***');
+    return out;
+}
+/** A JSON-serialisable value with every secret replaced inside its strings. */
+function redactDeep(value, secrets) {
+    const json = JSON.stringify(value);
+    // Only secrets that JSON leaves as they are can be replaced safely inside the serialised text.
+    const safe = secrets.filter(s => s && JSON.stringify(s) === `"${s}"` && json.includes(s));
+    return safe.length === 0 ? value : JSON.parse(redact(json, safe));
+}
+
+;// CONCATENATED MODULE: ./src/sandbox/e2b/provider.ts
+// The `e2b` provider: one E2B sandbox per agent, driven with the real e2b SDK. Creation goes through the plan's
+// limiter (live sandboxes + creation rate) and a retry on rate-limit/busy answers; the agent runs as a background
+// command with stdin open and no command deadline; peers reach it through E2B's per-port host (or, against a
+// local emulator, through `sandboxUrl` plus routing headers).
+
+
+
+
+
+
+
+const E2B_WORKDIR = '/home/user/swarm';
+const DEFAULT_E2B_TIMEOUT_MS = 10 * 60 * 1000;
+/** Header E2B requires on requests to a sandbox created with `allowPublicTraffic: false`. */
+const TRAFFIC_TOKEN_HEADER = 'e2b-traffic-access-token';
+const STDERR_TAIL_CHARS = 4096;
+/** The key was refused or is missing: never retried, never printed. */
+class E2BAuthError extends SwarmBenchError {
+    constructor(reason) {
+        super(`${reason}. Set the \`e2b-api-key\` input or the E2B_API_KEY environment variable to a valid key ` +
+            'from https://e2b.dev/dashboard?tab=keys');
+        this.name = 'E2BAuthError';
+    }
+}
+/** The SDK's default request timeout (`requestTimeoutMs`). */
+const SDK_REQUEST_TIMEOUT_MS = 60_000;
+/**
+ * Runs `fn` with a signal that aborts after `ms` (a TimeoutError) or when `outer` aborts. Needed because the SDK,
+ * given a caller's signal, combines it with its own request timeout through `AbortSignal.any`; on Node 20 that
+ * timeout signal is then reachable only weakly, is garbage-collected, and never fires: a hung creation would wait
+ * forever. A plain timer held here cannot be collected.
+ */
+async function withDeadline(ms, outer, fn) {
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(new DOMException(`the request timed out after ${ms} ms`, 'TimeoutError')), ms);
+    const onAbort = () => ctrl.abort(outer?.reason);
+    if (outer?.aborted)
+        onAbort();
+    else
+        outer?.addEventListener('abort', onAbort, { once: true });
+    try {
+        return await fn(ctrl.signal);
+    }
+    finally {
+        clearTimeout(timer);
+        outer?.removeEventListener('abort', onAbort);
+    }
+}
+function isGoneError(err) {
+    const name = err?.name;
+    return name === 'TimeoutError' || name === 'SandboxNotFoundError';
+}
+function shellQuote(s) {
+    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+/** `exec` so the agent is the command's own process: a kill by pid reaches it, not just a wrapping shell. */
+function commandLine(cmd) {
+    return ['exec', shellQuote(cmd.command), ...cmd.args.map(shellQuote)].join(' ');
+}
+/** Resolve a path relative to the workdir, refusing anything that climbs out of it. */
+function inWorkdir(workdir, rel) {
+    const abs = external_node_path_default().posix.resolve(workdir, rel);
+    if (abs !== workdir && !abs.startsWith(workdir + '/'))
+        throw new Error(`path '${rel}' leaves the sandbox workdir ${workdir}`);
+    return abs;
+}
+function toUploadData(data) {
+    if (typeof data === 'string')
+        return data;
+    return data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+}
+class E2BAgentProcess {
+    owner;
+    log;
+    exited;
+    listeners = [];
+    /** Lines that arrived before anyone listened (the ready line can beat the caller's onLine). */
+    early = [];
+    tail = '';
+    done = false;
+    killedByUs = false;
+    writes = Promise.resolve();
+    handle;
+    splitter;
+    resolveExit;
+    constructor(owner, log) {
+        this.owner = owner;
+        this.log = log;
+        this.splitter = new LineSplitter({
+            onLine: line => this.emit(line),
+            onError: err => {
+                this.appendStderr(`[swarm-bench] ${err.message}\n`);
+                this.log(`${owner.label}: ${err.message}`);
+            }
+        });
+        this.exited = new Promise(resolve => (this.resolveExit = resolve));
+    }
+    get pid() {
+        return this.handle?.pid;
+    }
+    onStdout(chunk) {
+        this.splitter.push(chunk);
+    }
+    appendStderr(chunk) {
+        this.tail = (this.tail + chunk).slice(-STDERR_TAIL_CHARS);
+    }
+    attach(handle) {
+        this.handle = handle;
+        handle.wait().then(() => this.finish({ code: 0, signal: null }), (err) => {
+            if (err instanceof dist.CommandExitError) {
+                // envd reports -1 when a signal ended the process; the SDK does not say which one.
+                const signaled = err.exitCode === -1;
+                this.finish({
+                    code: signaled ? null : err.exitCode,
+                    signal: signaled ? (this.killedByUs ? 'SIGKILL' : 'unknown') : null
+                });
+            }
+            else {
+                this.finish({ code: null, signal: null, error: this.owner.describe(err) });
+                // The stream broke but the process may still run in a live sandbox: do not leave it behind.
+                if (!isGoneError(err) && this.owner.alive)
+                    void handle.kill().catch(() => false);
+            }
+        });
+    }
+    finish(info) {
+        if (this.done)
+            return;
+        this.splitter.flush();
+        this.done = true;
+        this.resolveExit(info);
+    }
+    emit(line) {
+        if (this.listeners.length === 0) {
+            this.early.push(line);
+            return;
+        }
+        for (const l of this.listeners)
+            l(line);
+    }
+    onLine(listener) {
+        this.listeners.push(listener);
+        if (this.early.length > 0) {
+            const replay = this.early;
+            this.early = [];
+            for (const line of replay)
+                listener(line);
+        }
+    }
+    writeLine(line) {
+        if (line.includes('\n'))
+            return Promise.reject(new Error('writeLine: the line must not contain a newline'));
+        // Each sendStdin is its own HTTP request: chain them so lines arrive in the order they were written.
+        const next = this.writes.then(async () => {
+            if (this.done)
+                throw new Error(`${this.owner.label}: the agent process has exited`);
+            try {
+                await this.handle.sendStdin(line + '\n');
+            }
+            catch (err) {
+                throw new Error(`${this.owner.label}: writing to the agent failed: ${this.owner.describe(err)}`, {
+                    cause: err
+                });
+            }
+        });
+        this.writes = next.catch(() => { });
+        return next;
+    }
+    stderrTail() {
+        return this.tail;
+    }
+    async kill() {
+        if (this.done)
+            return;
+        this.killedByUs = true;
+        try {
+            await this.handle.kill();
+        }
+        catch (err) {
+            this.log(`${this.owner.label}: kill of pid ${this.pid} failed: ${this.owner.describe(err)}`);
+        }
+        // Bounded: if the stream never reports the end, the sandbox kill takes the process anyway.
+        await Promise.race([this.exited, new Promise(r => setTimeout(r, 5000).unref())]);
+    }
+}
+class E2BSandbox {
+    sdk;
+    label;
+    allocation;
+    ctx;
+    provider = 'e2b';
+    workdir = E2B_WORKDIR;
+    createdAt;
+    killedAt;
+    killing;
+    keepAlive;
+    processes = new Set();
+    constructor(sdk, label, allocation, ctx) {
+        this.sdk = sdk;
+        this.label = label;
+        this.allocation = allocation;
+        this.ctx = ctx;
+        this.createdAt = ctx.requestedAt;
+        // The safety lifetime is short so a crashed run leaks little; keep extending it while we are alive.
+        this.keepAlive = setInterval(() => {
+            this.sdk.setTimeout(this.ctx.timeoutMs).catch((err) => {
+                this.ctx.log(`${this.label}: extending the sandbox lifetime failed: ${this.describe(err)}`);
+            });
+        }, Math.max(1000, Math.floor(ctx.timeoutMs / 2)));
+        this.keepAlive.unref();
+    }
+    get id() {
+        return this.sdk.sandboxId;
+    }
+    get alive() {
+        return this.killedAt === undefined;
+    }
+    /** An error message with this sandbox named and the key removed. */
+    describe(err) {
+        let msg = errorText(err);
+        if (isGoneError(err))
+            msg = `the sandbox is no longer running (it expired or was killed): ${msg}`;
+        return redact(`e2b sandbox ${this.label} (${this.id}): ${msg}`, [this.ctx.apiKey]);
+    }
+    async writeFiles(files) {
+        if (files.length === 0)
+            return;
+        const entries = files.map(f => ({ path: inWorkdir(this.workdir, f.path), data: toUploadData(f.data) }));
+        try {
+            // One multipart request per batch rather than one request per file.
+            for (let i = 0; i < entries.length; i += 200)
+                await this.sdk.files.write(entries.slice(i, i + 200));
+        }
+        catch (err) {
+            throw new Error(`writing ${files.length} file(s) failed: ${this.describe(err)}`, { cause: err });
+        }
+    }
+    async start(cmd) {
+        const proc = new E2BAgentProcess(this, this.ctx.log);
+        const cwd = cmd.cwd ? external_node_path_default().posix.resolve(this.workdir, cmd.cwd) : this.workdir;
+        // The workdir exists even when no file was uploaded yet (as on the local provider); a missing cwd fails in
+        // the shell with its own message on stderr instead of an opaque daemon error.
+        const line = `mkdir -p ${shellQuote(this.workdir)} && cd ${shellQuote(cwd)} && ${commandLine(cmd)}`;
+        let handle;
+        try {
+            handle = await this.sdk.commands.run(line, {
+                background: true,
+                stdin: true,
+                // The SDK's default 60 s would kill a long-lived agent: 0 means no deadline.
+                timeoutMs: 0,
+                envs: cmd.env,
+                onStdout: chunk => proc.onStdout(chunk),
+                onStderr: chunk => proc.appendStderr(chunk)
+            });
+        }
+        catch (err) {
+            throw new Error(`starting '${cmd.command}' failed: ${this.describe(err)}`, { cause: err });
+        }
+        proc.attach(handle);
+        this.processes.add(proc);
+        void proc.exited.then(() => this.processes.delete(proc));
+        return proc;
+    }
+    async peerEndpoint(port) {
+        const headers = {};
+        if (this.sdk.trafficAccessToken)
+            headers[TRAFFIC_TOKEN_HEADER] = this.sdk.trafficAccessToken;
+        if (this.ctx.sandboxUrl) {
+            return {
+                url: this.ctx.sandboxUrl.replace(/\/+$/, ''),
+                headers: { 'E2b-Sandbox-Id': this.id, 'E2b-Sandbox-Port': String(port), ...headers }
+            };
+        }
+        return { url: `https://${this.sdk.getHost(port)}`, headers };
+    }
+    async metrics() {
+        try {
+            const samples = await this.sdk.getMetrics();
+            const last = samples[samples.length - 1];
+            if (!last)
+                return undefined;
+            return { cpuUsedPct: last.cpuUsedPct, memUsedBytes: last.memUsed, memTotalBytes: last.memTotal };
+        }
+        catch (err) {
+            this.ctx.log(`${this.label}: metrics unavailable: ${this.describe(err)}`);
+            return undefined;
+        }
+    }
+    aliveSeconds() {
+        return ((this.killedAt ?? performance.now()) - this.createdAt) / 1000;
+    }
+    kill() {
+        this.killing ??= this.doKill();
+        return this.killing;
+    }
+    async doKill() {
+        clearInterval(this.keepAlive);
+        try {
+            // false = already gone (expired or swept): fine either way.
+            await withRetry(() => this.sdk.kill(), { ...this.ctx.retry, deadlineMs: 30_000 });
+        }
+        catch (err) {
+            this.ctx.log(`${this.label}: kill failed, the safety timeout will end it: ${this.describe(err)}`);
+        }
+        this.killedAt = performance.now();
+        this.ctx.release();
+        // The sandbox took its processes with it; settle their handles without another round trip.
+        await Promise.all([...this.processes].map(p => Promise.race([p.exited, provider_sleep(2000)])));
+    }
+}
+const provider_sleep = (ms) => new Promise(r => setTimeout(r, ms).unref());
+class E2BProvider {
+    opts;
+    info;
+    limits;
+    client;
+    limiter;
+    template;
+    timeoutMs;
+    retry;
+    log;
+    all = [];
+    constructor(opts) {
+        this.opts = opts;
+        if (!opts.apiKey?.trim())
+            throw new E2BAuthError('No E2B API key was given');
+        this.template = opts.template ?? 'base';
+        this.timeoutMs = opts.timeoutMs ?? DEFAULT_E2B_TIMEOUT_MS;
+        this.limits = resolvePlanLimits(opts.plan ?? 'hobby', opts.limits);
+        this.limiter = new CreationLimiter(this.limits);
+        this.retry = { retries: 6, baseMs: 500, maxMs: 8000, deadlineMs: 90_000, ...opts.retry };
+        const log = opts.log ?? (() => { });
+        this.log = m => log(redact(m, [opts.apiKey]));
+        this.client = new dist.E2B({
+            apiKey: opts.apiKey,
+            apiUrl: opts.apiUrl,
+            sandboxUrl: opts.sandboxUrl,
+            domain: opts.domain,
+            requestTimeoutMs: opts.requestTimeoutMs
+        });
+        this.info = {
+            name: 'e2b',
+            description: `e2b template ${this.template}`,
+            nominalAllocation: false
+        };
+    }
+    async create(opts) {
+        const release = await this.limiter.acquireSlot({ signal: opts.signal, waitMs: this.opts.slotWaitMs });
+        let sdk;
+        // E2B bills from creation, which happens during the create request: the lifetime counts from the start of
+        // the attempt that succeeded (refused attempts create nothing).
+        let requestedAt = performance.now();
+        try {
+            const metadata = { ...this.opts.metadata, ...opts.metadata, label: opts.label };
+            sdk = await withRetry(() => this.limiter.schedule(() => withDeadline(this.opts.requestTimeoutMs ?? SDK_REQUEST_TIMEOUT_MS, opts.signal, signal => {
+                requestedAt = performance.now();
+                return this.client.Sandbox.create(this.template, {
+                    timeoutMs: opts.timeoutMs ?? this.timeoutMs,
+                    metadata,
+                    // Retries go through our limiter again (each one is a creation the plan counts), not the SDK's.
+                    retries: 0,
+                    signal,
+                    ...(this.opts.allowPublicTraffic === false
+                        ? { network: { allowPublicTraffic: false } }
+                        : {})
+                });
+            }), { signal: opts.signal }), {
+                ...this.retry,
+                signal: opts.signal,
+                onRetry: ({ attempt, delayMs, kind }) => this.log(`${opts.label}: sandbox creation refused (${kind}), retry ${attempt} in ${delayMs} ms`)
+            });
+        }
+        catch (err) {
+            release();
+            throw this.createError(err, opts.label);
+        }
+        let allocation;
+        try {
+            const info = await sdk.getInfo();
+            allocation = { vcpu: info.cpuCount, memoryMiB: info.memoryMB };
+        }
+        catch (err) {
+            await sdk.kill().catch(() => false);
+            release();
+            throw this.createError(err, opts.label);
+        }
+        const sandbox = new E2BSandbox(sdk, opts.label, allocation, {
+            apiKey: this.opts.apiKey,
+            sandboxUrl: this.opts.sandboxUrl,
+            timeoutMs: opts.timeoutMs ?? this.timeoutMs,
+            log: this.log,
+            release,
+            retry: this.retry,
+            requestedAt
+        });
+        this.all.push(sandbox);
+        return sandbox;
+    }
+    createError(err, label) {
+        const cause = err instanceof RetryExhaustedError ? err.cause : err;
+        if (classifyError(cause).kind === 'auth')
+            return new E2BAuthError(`E2B rejected the API key (${redact(errorText(cause), [this.opts.apiKey])})`);
+        return new Error(redact(`e2b: creating sandbox ${label} failed: ${errorText(err)}`, [this.opts.apiKey]));
+    }
+    live() {
+        return this.all.filter(s => s.alive);
+    }
+    async killAll() {
+        await Promise.all(this.live().map(s => s.kill()));
+    }
+    usage() {
+        return this.all.map(s => ({ label: s.label, allocation: s.allocation, seconds: s.aliveSeconds() }));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/sandbox/e2b/sweep.ts
+// Kill every E2B sandbox carrying a run's metadata tags: the action's post step and `swarm-bench cleanup` use it
+// so a crashed or cancelled run never leaves sandboxes billing (or holding plan slots) until their timeout.
+
+
+
+
+
+/** Kill every sandbox whose metadata matches; returns how many this call killed. */
+async function sweepSandboxes(opts) {
+    return (await sweepSandboxesDetailed(opts)).killed;
+}
+async function sweepSandboxesDetailed(opts) {
+    if (!opts.apiKey?.trim())
+        throw new E2BAuthError('No E2B API key was given, so leftover sandboxes cannot be swept');
+    if (Object.keys(opts.metadata).length === 0)
+        throw new Error('refusing to sweep without a metadata filter: it would kill every sandbox of the team');
+    const log = (m) => opts.log?.(redact(m, [opts.apiKey]));
+    const { Sandbox } = new dist.E2B({
+        apiKey: opts.apiKey,
+        apiUrl: opts.apiUrl,
+        domain: opts.domain,
+        requestTimeoutMs: opts.requestTimeoutMs
+    });
+    const retry = { retries: 4, baseMs: 500, maxMs: 4000, deadlineMs: 30_000 };
+    // Collect every page first: killing while paging would shift the pages under us.
+    const ids = [];
+    try {
+        const pages = Sandbox.list({
+            query: { metadata: opts.metadata, state: ['running', 'paused'] },
+            limit: 100
+        });
+        while (pages.hasNext) {
+            const items = await withRetry(() => pages.nextItems(), retry);
+            ids.push(...items.map(s => s.sandboxId));
+        }
+    }
+    catch (err) {
+        throw sweepError(err, opts.apiKey, 'listing sandboxes');
+    }
+    const report = { found: ids.length, killed: 0, alreadyGone: 0, failed: [] };
+    // A few at a time: a sweep runs after the benchmark, where the plan's limits still apply.
+    const queue = [...ids];
+    const worker = async () => {
+        for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+            try {
+                if (await withRetry(() => Sandbox.kill(id), retry))
+                    report.killed++;
+                else
+                    report.alreadyGone++;
+            }
+            catch (err) {
+                const e = sweepError(err, opts.apiKey, `killing ${id}`);
+                if (e instanceof E2BAuthError)
+                    throw e;
+                report.failed.push({ sandboxId: id, error: e.message });
+                log(e.message);
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(5, ids.length) }, worker));
+    log(`sweep ${JSON.stringify(opts.metadata)}: found ${report.found}, killed ${report.killed}, ` +
+        `already gone ${report.alreadyGone}, failed ${report.failed.length}`);
+    return report;
+}
+function sweepError(err, apiKey, what) {
+    const cause = err.cause ?? err;
+    const msg = errorText(err);
+    if (classifyError(cause).kind === 'auth')
+        return new E2BAuthError(`E2B rejected the API key while ${what}`);
+    return new Error(redact(`e2b sweep: ${what} failed: ${msg}`, [apiKey]));
+}
+
+;// CONCATENATED MODULE: ./src/sandbox/e2b/plugin.ts
+// The e2b provider as a plug-in: one E2B sandbox per agent through the real SDK, billed by allocation, its
+// leftovers swept by their run tag (the post step, `swarm-bench cleanup`).
+
+
+
+
+
+
+
+/** Step state the post step reads, so its sweep asks the same service as the run (only when not the default). */
+const STATE = { apiUrl: 'e2b-api-url', domain: 'e2b-domain' };
+const e2bPlugin = {
+    name: 'e2b',
+    traits: { billed: true, proxiedPeers: true, installsRequirements: true },
+    inputs: E2B_INPUTS,
+    pricing: E2B_DEFAULT_PRICING,
+    parse: parseE2BSettings,
+    auto: s => s.apiKey
+        ? { chosen: true, reason: 'an E2B API key is set, running on E2B' }
+        : { chosen: false, reason: 'no E2B API key (input e2b-api-key or env E2B_API_KEY)' },
+    validateChosen(s) {
+        if (!s.apiKey)
+            throw new InputError('e2b-api-key', '', 'an E2B API key when provider is e2b (or set the E2B_API_KEY env var)');
+    },
+    create: (s, ctx) => new E2BProvider({
+        apiKey: s.apiKey,
+        apiUrl: s.apiUrl,
+        sandboxUrl: s.sandboxUrl,
+        domain: s.domain,
+        template: s.template,
+        timeoutMs: s.sandboxTimeoutMs,
+        plan: s.plan,
+        limits: { maxConcurrency: s.maxConcurrency, createPerSecond: s.createPerSecond },
+        metadata: ctx.metadata,
+        // Agent ports are reachable only with the sandbox's traffic token (peers get it in their link headers);
+        // an open port would let anyone on the internet reach the agents' peer servers.
+        allowPublicTraffic: false,
+        log: ctx.log
+    }),
+    // The plan's concurrency: more idle swarms than that could not exist at once.
+    poolAgents: s => s.maxConcurrency,
+    rawSecrets: (read, env) => [read('e2b-api-key'), env.E2B_API_KEY],
+    secrets: s => [s.apiKey],
+    describe: s => ({
+        template: s.template,
+        plan: s.plan,
+        maxConcurrency: s.maxConcurrency,
+        createPerSecond: s.createPerSecond
+    }),
+    state: s => ({
+        ...(s.apiUrl ? { [STATE.apiUrl]: s.apiUrl } : {}),
+        ...(s.domain ? { [STATE.domain]: s.domain } : {})
+    }),
+    cleanupFlags: [
+        { flag: '--e2b-api-key <key>', help: 'E2B API key (or env E2B_API_KEY)' },
+        { flag: '--e2b-api-url <url>', help: 'E2B API URL (or env E2B_API_URL)' },
+        { flag: '--e2b-domain <domain>', help: 'E2B domain (or env E2B_DOMAIN)' }
+    ],
+    async cleanup({ runTag, opts, env, named, stdout, stderr }) {
+        const apiKey = String(opts.e2bApiKey ?? env.E2B_API_KEY ?? '').trim();
+        if (!apiKey) {
+            if (named) {
+                stderr('error: --e2b-api-key (or env E2B_API_KEY) is required to sweep E2B sandboxes\n');
+                return 2;
+            }
+            stdout('e2b: skipped (no API key)\n');
+            return 0;
+        }
+        try {
+            const n = await sweepSandboxes({
+                apiKey,
+                apiUrl: opts.e2bApiUrl ?? env.E2B_API_URL,
+                domain: opts.e2bDomain ?? env.E2B_DOMAIN,
+                metadata: { [RUN_TAG_METADATA]: runTag }
+            });
+            stdout(`e2b: killed ${n} sandbox(es) tagged ${RUN_TAG_METADATA}=${runTag}\n`);
+            return 0;
+        }
+        catch (err) {
+            stderr(`error: e2b sweep failed: ${errorText(err)}\n`);
+            return 1;
+        }
+    },
+    async postStep({ runTag, read, env, state, info, warning }) {
+        // E2B sandboxes outlive a killed main step (until their timeout, billing and holding plan slots).
+        const apiKey = readApiKey(read, env);
+        if (!apiKey) {
+            warning(`Cannot sweep E2B sandboxes of run ${runTag}: no e2b-api-key input or E2B_API_KEY env in the post step`);
+            return;
+        }
+        const report = await sweepSandboxesDetailed({
+            apiKey,
+            apiUrl: state(STATE.apiUrl) || env.E2B_API_URL || undefined,
+            domain: state(STATE.domain) || env.E2B_DOMAIN || undefined,
+            metadata: { [RUN_TAG_METADATA]: runTag },
+            log: info
+        });
+        const line = `E2B sweep of run ${runTag}: ${report.found} sandbox(es) still alive, ${report.killed} killed, ` +
+            `${report.alreadyGone} already gone, ${report.failed.length} failed`;
+        if (report.killed > 0 || report.failed.length > 0)
+            warning(line);
+        else
+            info(line);
+        for (const f of report.failed)
+            warning(`could not kill sandbox ${f.sandboxId}: ${f.error}`);
+    },
+    notes: { reproduce: 'The E2B provider needs an API key in `E2B_API_KEY`.' }
+};
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: external "node:perf_hooks"
+var external_node_perf_hooks_ = __nccwpck_require__(643);
+;// CONCATENATED MODULE: ./src/sandbox/local/provider.ts
+// The `local` provider: each sandbox is a temp directory and each agent a child process in its own process group,
+// so a kill reaches everything the agent started. Allocation is nominal (E2B's default size) so costs read "as if
+// on E2B". A process-wide registry kills every live group synchronously when the host exits: no orphans.
+
+
+
+
+
+
+
+
+
+
+/** E2B's default sandbox size; nominal here, used only for cost estimates. */
+const DEFAULT_LOCAL_ALLOCATION = E2B_DEFAULT_ALLOCATION;
+const TEMP_PREFIX = 'swarm-bench-';
+const STDERR_TAIL_BYTES = 8 * 1024;
+// ---------------------------------------------------------------------------------------------------------------
+// Process-wide registry of live process groups and temp dirs, cleaned synchronously on exit.
+const liveGroups = new Set();
+const liveDirs = new Set();
+let exitHookInstalled = false;
+let signalHooksInstalled = false;
+/** Kill every live agent group and remove every temp dir, synchronously (safe inside an `exit` handler). */
+function killAllLocalSync() {
+    for (const pid of liveGroups) {
+        try {
+            process.kill(-pid, 'SIGKILL');
+        }
+        catch {
+            // already gone
+        }
+    }
+    liveGroups.clear();
+    for (const dir of liveDirs) {
+        try {
+            (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+        }
+        catch {
+            // best effort: the OS cleans tmp eventually
+        }
+    }
+    liveDirs.clear();
+}
+function ensureExitHook() {
+    if (exitHookInstalled)
+        return;
+    exitHookInstalled = true;
+    process.on('exit', killAllLocalSync);
+}
+/**
+ * Kill every local agent when the host exits, and on SIGINT/SIGTERM (then exit 130/143, the shell convention).
+ * Call once from the CLI or the action. With `exitOnSignal: false` only the cleanup runs on a signal, for hosts
+ * that install their own signal handling and exit themselves.
+ */
+function installExitCleanup(opts = {}) {
+    ensureExitHook();
+    if (signalHooksInstalled)
+        return;
+    signalHooksInstalled = true;
+    const exitOnSignal = opts.exitOnSignal ?? true;
+    for (const [sig, code] of [
+        ['SIGINT', 130],
+        ['SIGTERM', 143]
+    ]) {
+        process.on(sig, () => {
+            killAllLocalSync();
+            if (exitOnSignal)
+                process.exit(code);
+        });
+    }
+}
+function signalGroup(pid, sig) {
+    try {
+        process.kill(-pid, sig);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+class LocalProcess {
+    child;
+    graceMs;
+    pid;
+    exited;
+    listeners = [];
+    stderr = '';
+    done = false;
+    killing;
+    constructor(child, graceMs) {
+        this.child = child;
+        this.graceMs = graceMs;
+        this.pid = child.pid;
+        const pid = child.pid;
+        if (pid !== undefined)
+            liveGroups.add(pid);
+        const splitter = new LineSplitter({
+            onLine: line => {
+                for (const l of this.listeners)
+                    l(line);
+            },
+            onError: err => this.appendStderr(`\n[swarm-bench host] stdout: ${err.message}\n`)
+        });
+        child.stdout.on('data', (chunk) => splitter.push(chunk));
+        child.stdout.on('end', () => splitter.flush());
+        child.stderr.on('data', (chunk) => this.appendStderr(chunk.toString('utf8')));
+        // A write to a dead process raises EPIPE on the stream; writeLine reports it, the stream must not crash us.
+        child.stdin.on('error', () => { });
+        this.exited = new Promise(resolveExit => {
+            let info;
+            const finish = () => {
+                if (this.done || !info)
+                    return;
+                this.done = true;
+                if (pid !== undefined)
+                    liveGroups.delete(pid);
+                resolveExit(info);
+            };
+            child.on('error', err => {
+                info ??= { code: null, signal: null, error: err.message };
+                // 'error' after spawn (e.g. kill failed) may come without exit/close; settle soon either way.
+                setTimeout(finish, 200).unref();
+            });
+            child.on('exit', (code, signal) => {
+                info = { code, signal };
+                // Wait for stdout to drain ('close'), but a grandchild holding the pipe must not keep us waiting.
+                setTimeout(finish, 1000).unref();
+            });
+            child.on('close', (code, signal) => {
+                info ??= { code, signal };
+                finish();
+            });
+        });
+    }
+    onLine(listener) {
+        this.listeners.push(listener);
+    }
+    writeLine(line) {
+        const stdin = this.child.stdin;
+        if (this.done || stdin.destroyed || !stdin.writable) {
+            return Promise.reject(new Error(`process ${this.pid} is not running (stdin closed)`));
+        }
+        return new Promise((resolveWrite, reject) => {
+            stdin.write(line + '\n', err => err ? reject(new Error(`write to process ${this.pid} failed: ${err.message}`)) : resolveWrite());
+        });
+    }
+    stderrTail() {
+        return this.stderr;
+    }
+    appendStderr(s) {
+        this.stderr += s;
+        if (this.stderr.length > STDERR_TAIL_BYTES)
+            this.stderr = this.stderr.slice(-STDERR_TAIL_BYTES);
+    }
+    /** SIGTERM to the group, SIGKILL after the grace; resolves once the process has exited. Never throws. */
+    kill() {
+        this.killing ??= (async () => {
+            const pid = this.pid;
+            if (pid === undefined)
+                return;
+            if (!this.done) {
+                signalGroup(pid, 'SIGTERM');
+                let timer;
+                const graceOver = new Promise(r => (timer = setTimeout(() => r('timeout'), this.graceMs)));
+                const outcome = await Promise.race([this.exited.then(() => 'exited'), graceOver]);
+                clearTimeout(timer);
+                if (outcome === 'timeout') {
+                    signalGroup(pid, 'SIGKILL');
+                    await this.exited;
+                }
+            }
+            // Members of the group that outlived the leader (anything the agent forked) go too.
+            if (signalGroup(pid, 0))
+                signalGroup(pid, 'SIGKILL');
+            try {
+                this.child.stdin.destroy();
+            }
+            catch {
+                // ignore
+            }
+        })();
+        return this.killing;
+    }
+}
+let tasksetFound;
+/** Whether util-linux `taskset` can pin processes here (Linux with util-linux); without it nothing is pinned. */
+function hasTaskset() {
+    if (tasksetFound === undefined) {
+        try {
+            (0,external_node_child_process_namespaceObject.execFileSync)('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+            tasksetFound = true;
+        }
+        catch {
+            tasksetFound = false;
+        }
+    }
+    return tasksetFound;
+}
+class LocalSandbox {
+    id;
+    label;
+    workdir;
+    allocation;
+    opts;
+    onKilled;
+    provider = 'local';
+    createdAt = external_node_perf_hooks_.performance.now();
+    killedAt;
+    processes = new Set();
+    killing;
+    lifetimeTimer;
+    constructor(id, label, workdir, allocation, opts, onKilled, timeoutMs) {
+        this.id = id;
+        this.label = label;
+        this.workdir = workdir;
+        this.allocation = allocation;
+        this.opts = opts;
+        this.onKilled = onKilled;
+        if (timeoutMs && timeoutMs > 0) {
+            // The safety lifetime: like E2B, the sandbox dies after it even if the host forgot it.
+            this.lifetimeTimer = setTimeout(() => void this.kill(), timeoutMs);
+            this.lifetimeTimer.unref();
+        }
+    }
+    get alive() {
+        return this.killedAt === undefined;
+    }
+    aliveSeconds() {
+        return ((this.killedAt ?? external_node_perf_hooks_.performance.now()) - this.createdAt) / 1000;
+    }
+    inside(path) {
+        const full = (0,external_node_path_.resolve)(this.workdir, path);
+        const rel = (0,external_node_path_.relative)(this.workdir, full);
+        if (rel === '' || rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel)) {
+            throw new Error(`${this.label}: path ${JSON.stringify(path)} escapes the sandbox workdir`);
+        }
+        return full;
+    }
+    async writeFiles(files) {
+        this.assertAlive('writeFiles');
+        for (const f of files) {
+            const full = this.inside(f.path);
+            let failure;
+            try {
+                await (0,promises_namespaceObject.mkdir)((0,external_node_path_.dirname)(full), { recursive: true });
+                await (0,promises_namespaceObject.writeFile)(full, f.data);
+            }
+            catch (err) {
+                failure = err;
+            }
+            // A kill during the upload removes the workdir (a write may then fail, or a mkdir re-create it): remove it
+            // again so an interrupted deploy leaves no temp folder behind, and say what happened.
+            if (!this.alive) {
+                await (0,promises_namespaceObject.rm)(this.workdir, { recursive: true, force: true }).catch(() => { });
+                throw new Error(`${this.label}: sandbox was killed during the upload`);
+            }
+            if (failure)
+                throw failure;
+        }
+    }
+    async start(cmd) {
+        this.assertAlive('start');
+        const cwd = cmd.cwd ? (0,external_node_path_.resolve)(this.workdir, cmd.cwd) : this.workdir;
+        const env = { ...agentBaseEnv(process.env), ...(cmd.env ?? {}) };
+        if (this.opts.runTag && !cmd.env?.[RUN_TAG_ENV])
+            env[RUN_TAG_ENV] = this.opts.runTag;
+        // Pinned through taskset, which execs the command: the pid, the group and the signals stay the agent's.
+        const pin = this.opts.cpu !== undefined && hasTaskset() ? ['taskset', '-c', String(this.opts.cpu)] : [];
+        const argv = [...pin, resolveInterpreter(cmd.command), ...cmd.args];
+        const child = (0,external_node_child_process_namespaceObject.spawn)(argv[0], argv.slice(1), {
+            cwd,
+            env,
+            detached: true,
+            stdio: ['pipe', 'pipe', 'pipe']
+        });
+        // Resolve only once the OS has actually started it, so a missing executable is a clear start error.
+        await new Promise((ok, fail) => {
+            child.once('spawn', ok);
+            child.once('error', err => fail(new Error(`${this.label}: cannot start ${cmd.command} ${cmd.args.join(' ')} in ${cwd}: ${err.message}`)));
+        });
+        const proc = new LocalProcess(child, this.opts.killGraceMs);
+        this.processes.add(proc);
+        void proc.exited.then(() => this.processes.delete(proc));
+        if (!this.alive) {
+            // killed while starting
+            await proc.kill();
+            throw new Error(`${this.label}: sandbox was killed while the process started`);
+        }
+        return proc;
+    }
+    async peerEndpoint(port) {
+        if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+            throw new Error(`${this.label}: invalid peer port ${String(port)}`);
+        }
+        return { url: `http://127.0.0.1:${port}`, headers: {} };
+    }
+    async metrics() {
+        // No provider-level readings locally: the agent's own /proc readings are the figures.
+        return undefined;
+    }
+    kill() {
+        this.killing ??= (async () => {
+            this.killedAt = external_node_perf_hooks_.performance.now();
+            if (this.lifetimeTimer)
+                clearTimeout(this.lifetimeTimer);
+            await Promise.all([...this.processes].map(p => p.kill().catch(() => { })));
+            await (0,promises_namespaceObject.rm)(this.workdir, { recursive: true, force: true }).catch(() => { });
+            liveDirs.delete(this.workdir);
+            this.onKilled(this);
+        })();
+        return this.killing;
+    }
+    assertAlive(what) {
+        if (!this.alive)
+            throw new Error(`${this.label}: ${what} on a killed sandbox`);
+    }
+}
+class LocalProvider {
+    info = {
+        name: 'local',
+        description: 'local child processes (one temp dir + one process group per agent)',
+        nominalAllocation: true
+    };
+    allocation;
+    killGraceMs;
+    tmpRoot;
+    runTag;
+    all = [];
+    liveSet = new Set();
+    constructor(opts = {}) {
+        this.allocation = { ...(opts.allocation ?? DEFAULT_LOCAL_ALLOCATION) };
+        if (!(this.allocation.vcpu > 0) || !(this.allocation.memoryMiB > 0)) {
+            throw new Error(`local allocation must be positive, got ${JSON.stringify(this.allocation)}`);
+        }
+        this.killGraceMs = opts.killGraceMs ?? 1500;
+        this.tmpRoot = opts.tmpRoot ?? (0,external_node_os_.tmpdir)();
+        this.runTag = opts.runTag;
+        ensureExitHook();
+    }
+    async create(opts) {
+        opts.signal?.throwIfAborted();
+        const workdir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_.join)(this.tmpRoot, TEMP_PREFIX));
+        liveDirs.add(workdir);
+        const id = `local-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+        const sandbox = new LocalSandbox(id, opts.label, workdir, { ...this.allocation }, {
+            killGraceMs: this.killGraceMs,
+            runTag: this.runTag ?? opts.metadata?.[RUN_TAG_METADATA],
+            cpu: opts.cpu
+        }, s => this.liveSet.delete(s), opts.timeoutMs);
+        this.all.push(sandbox);
+        this.liveSet.add(sandbox);
+        if (opts.signal?.aborted) {
+            await sandbox.kill();
+            opts.signal.throwIfAborted();
+        }
+        return sandbox;
+    }
+    live() {
+        return [...this.liveSet];
+    }
+    async killAll() {
+        await Promise.all([...this.liveSet].map(s => s.kill().catch(() => { })));
+    }
+    usage() {
+        return this.all.map(s => ({ label: s.label, allocation: { ...s.allocation }, seconds: s.aliveSeconds() }));
+    }
+}
+/**
+ * The environment a local agent starts with: what a Python process needs, never the host's credentials. On a
+ * runner the host env holds `INPUT_E2B-API-KEY`, `INPUT_GITHUB-TOKEN` and `ACTIONS_RUNTIME_TOKEN`, and a user's
+ * strategy module runs inside the agent — an E2B sandbox would not see them either.
+ */
+function agentBaseEnv(env) {
+    const keep = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TMPDIR|TEMP|TMP|LC_[A-Z]+|SWARM_[A-Z0-9_]+)$/;
+    const out = {};
+    for (const [k, v] of Object.entries(env))
+        if (v !== undefined && keep.test(k))
+            out[k] = v;
+    return out;
+}
+const resolvedInterpreters = new Map();
+/**
+ * `python3` resolved once to the interpreter it runs (`sys.executable`). On machines where `python3` on PATH is a
+ * version-manager shim (pyenv), every start pays for the shim: measured 164 ms vs 51 ms per agent start here
+ * (bench:scale). Anything that is not a bare `python…` name, or that cannot be resolved, is used as given.
+ */
+function resolveInterpreter(command) {
+    if (!/^python[0-9.]*$/.test(command))
+        return command;
+    let resolved = resolvedInterpreters.get(command);
+    if (resolved === undefined) {
+        try {
+            resolved = (0,external_node_child_process_namespaceObject.execFileSync)(command, ['-c', 'import sys; print(sys.executable)'], {
+                encoding: 'utf8',
+                timeout: 10_000,
+                stdio: ['ignore', 'pipe', 'ignore']
+            }).trim();
+        }
+        catch {
+            resolved = '';
+        }
+        resolved = resolved || command;
+        resolvedInterpreters.set(command, resolved);
+    }
+    return resolved;
+}
+
+;// CONCATENATED MODULE: ./src/sandbox/local/sweep.ts
 // Agent processes of a run, found by the SWARM_BENCH_RUN tag in their environment (Linux /proc). The local
-// provider kills its process groups when the main step exits; this is the post step's proof that it did.
+// provider kills its process groups when its host exits; the post step checks that it did, and it and
+// `swarm-bench cleanup` kill any straggler.
 
 
 const isZombie = (procDir, pid) => {
@@ -48688,80 +50787,150 @@ function killPids(pids) {
     return killed;
 }
 
+;// CONCATENATED MODULE: ./src/sandbox/local/plugin.ts
+// The local provider as a plug-in: agents are child processes on this machine, so nothing is billed (costs are
+// estimated as if on E2B), peers talk over loopback, and leftovers are found by the run tag in their environment.
+
+
+
+
+/** Most agents kept alive at once: what one runner holds comfortably (bench:scale). */
+const POOL_AGENTS = 64;
+const localPlugin = {
+    name: 'local',
+    traits: { billed: false, proxiedPeers: false, installsRequirements: false },
+    inputs: [],
+    // The estimate is what the same sandbox lifetimes would cost on E2B.
+    pricing: E2B_DEFAULT_PRICING,
+    parse: () => ({}),
+    create: (_s, ctx) => new LocalProvider({ runTag: ctx.runTag }),
+    poolAgents: () => POOL_AGENTS,
+    rawSecrets: () => [],
+    secrets: () => [],
+    describe: () => ({}),
+    cleanupFlags: [],
+    cleanup({ runTag, stdout }) {
+        const killed = killPids(findTaggedProcesses(runTag).pids);
+        stdout(`local: killed ${killed} agent process(es) tagged ${RUN_TAG_ENV}=${runTag}\n`);
+        return Promise.resolve(0);
+    },
+    postStep({ runTag, info, warning }) {
+        // The agents were child process groups of the main step and died with it. Check.
+        const left = findTaggedProcesses(runTag);
+        if (!left.checked) {
+            info(`Local provider: no /proc on this runner, cannot check for agent processes of run ${runTag}`);
+        }
+        else if (left.pids.length === 0) {
+            info(`Local provider: no agent process of run ${runTag} is alive; nothing to clean up`);
+        }
+        else {
+            const killed = killPids(left.pids);
+            warning(`Local provider: ${left.pids.length} agent process(es) of run ${runTag} outlived the main step; killed ${killed} (pids ${left.pids.join(', ')})`);
+        }
+        return Promise.resolve();
+    },
+    installExitCleanup: installExitCleanup,
+    notes: {
+        targets: 'A local run cannot judge what a network will do: loopback meets latency targets written for E2B by ' +
+            'wide margins.',
+        reproduce: 'The local provider needs only Node.js and Python 3; no key.'
+    }
+};
+
+;// CONCATENATED MODULE: ./src/sandbox/registry.ts
+// The providers this build knows: one line each. Everything outside src/sandbox/ finds a provider here, by the
+// name a config or a results file gives, and asks its plug-in rather than comparing names.
+
+
+// Order matters twice: `provider` lists the names in it, and `auto` falls back to the first without an `auto`.
+const PLUGINS = [localPlugin, e2bPlugin];
+function providerPlugins() {
+    return PLUGINS;
+}
+function providerNames() {
+    return PLUGINS.map(p => p.name);
+}
+/** The plug-in of a registered provider; throws naming the registered ones otherwise. */
+function providerPlugin(name) {
+    const p = PLUGINS.find(x => x.name === name);
+    if (!p)
+        throw new Error(`unknown sandbox provider '${name}' (registered: ${providerNames().join(', ')})`);
+    return p;
+}
+/** The plug-in of a name read from a results file, which may come from a build with other providers. */
+function findProviderPlugin(name) {
+    return PLUGINS.find(x => x.name === name);
+}
+/** The provider `auto` runs on when no other chooses itself: the first without an `auto`. */
+function fallbackProviderPlugin() {
+    const p = PLUGINS.find(x => !x.auto);
+    if (!p)
+        throw new Error('no registered sandbox provider can be the fallback of provider auto');
+    return p;
+}
+function providerTraits(name) {
+    return providerPlugin(name).traits;
+}
+/**
+ * Adds a provider at run time (tests; a build adds its line above instead). Returns the undo. A name already
+ * registered is refused: two plug-ins must never answer to one name.
+ */
+function registerProvider(plugin) {
+    if (PLUGINS.some(p => p.name === plugin.name))
+        throw new Error(`sandbox provider '${plugin.name}' is already registered`);
+    PLUGINS.push(plugin);
+    return () => {
+        const i = PLUGINS.indexOf(plugin);
+        if (i >= 0)
+            PLUGINS.splice(i, 1);
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/action/state.ts
 // Names of the values the main step saves for the post step (`core.saveState` → `STATE_<name>` in the post
 // step's environment). Never a secret: state lives in a file on the runner; the post step re-reads the key input.
-const STATE = {
+const state_STATE = {
     /** The run tag every sandbox and agent process of the run carries. */
     runTag: 'run-tag',
-    /** `local` or `e2b`: which kind of leftovers the post step looks for. */
-    provider: 'provider',
-    /** Where the E2B API is (only when not the default), so the sweep asks the same service. */
-    e2bApiUrl: 'e2b-api-url',
-    e2bDomain: 'e2b-domain'
+    /** The provider the run used: whose leftovers the post step looks for (its plug-in saves what it needs). */
+    provider: 'provider'
 };
 
 ;// CONCATENATED MODULE: ./src/action/post-step.ts
-// The post step: runs after the job's other steps, even when the main step crashed or was cancelled. E2B
-// sandboxes outlive a killed process (until their timeout, billing and holding plan slots), so every sandbox
-// tagged with this run is swept. Local agents die with the main step; the post step checks that and kills any
-// straggler. It never fails the job: a cleanup problem is a warning.
-
-
+// The post step: runs after the job's other steps, even when the main step crashed or was cancelled. The plug-in
+// of the provider the run used sweeps whatever carries the run's tag (E2B sandboxes outlive a killed process; local
+// agents die with it, and the sweep checks). It never fails the job: a cleanup problem is a warning.
 
 
 
 
 
 async function runPost() {
-    const apiKey = getInput('e2b-api-key').trim() || process.env.E2B_API_KEY?.trim() || '';
-    if (apiKey)
-        core_setSecret(apiKey);
-    const clean = (s) => secrets_redact(s, usableSecrets([apiKey]));
+    const read = (name) => getInput(name);
+    const raw = providerPlugins().flatMap(p => p.rawSecrets(read, process.env));
+    for (const s of raw)
+        if (s?.trim())
+            core_setSecret(s.trim());
+    const clean = (s) => redact(s, usableSecrets(raw));
     try {
-        const tag = getState(STATE.runTag);
-        const provider = getState(STATE.provider);
+        const tag = getState(state_STATE.runTag);
         if (!tag) {
             info('No run tag saved: the main step stopped before starting any sandbox; nothing to clean up');
             return;
         }
-        if (provider === 'e2b') {
-            if (!apiKey) {
-                warning(`Cannot sweep E2B sandboxes of run ${tag}: no e2b-api-key input or E2B_API_KEY env in the post step`);
-                return;
-            }
-            const report = await sweepSandboxesDetailed({
-                apiKey,
-                apiUrl: getState(STATE.e2bApiUrl) || process.env.E2B_API_URL || undefined,
-                domain: getState(STATE.e2bDomain) || process.env.E2B_DOMAIN || undefined,
-                metadata: { [RUN_TAG_METADATA]: tag },
-                log: m => info(clean(m))
-            });
-            const line = `E2B sweep of run ${tag}: ${report.found} sandbox(es) still alive, ${report.killed} killed, ` +
-                `${report.alreadyGone} already gone, ${report.failed.length} failed`;
-            if (report.killed > 0 || report.failed.length > 0)
-                warning(clean(line));
-            else
-                info(line);
-            for (const f of report.failed)
-                warning(clean(`could not kill sandbox ${f.sandboxId}: ${f.error}`));
-            return;
-        }
-        // Local provider: the agents were child process groups of the main step and died with it. Check.
-        const left = findTaggedProcesses(tag);
-        if (!left.checked) {
-            info(`Local provider: no /proc on this runner, cannot check for agent processes of run ${tag}`);
-        }
-        else if (left.pids.length === 0) {
-            info(`Local provider: no agent process of run ${tag} is alive; nothing to clean up`);
-        }
-        else {
-            const killed = killPids(left.pids);
-            warning(`Local provider: ${left.pids.length} agent process(es) of run ${tag} outlived the main step; killed ${killed} (pids ${left.pids.join(', ')})`);
-        }
+        // A state from before the provider was saved (or a name this build lacks): the fallback provider's sweep.
+        const plugin = findProviderPlugin(getState(state_STATE.provider)) ?? fallbackProviderPlugin();
+        await plugin.postStep({
+            runTag: tag,
+            read,
+            env: process.env,
+            state: name => getState(name),
+            info: m => info(clean(m)),
+            warning: m => warning(clean(m))
+        });
     }
     catch (err) {
-        warning(clean(`Post step cleanup failed: ${errors_errorText(err)}`));
+        warning(clean(`Post step cleanup failed: ${errorText(err)}`));
     }
 }
 
@@ -48772,7 +50941,7 @@ async function runPost() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9388);
+/* harmony import */ var _action_post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7101);
 // Entry point of the action's post step (bundled to dist/post.js): sweep what the main step may have left.
 
 await (0,_action_post_step_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
@@ -69609,6 +71778,18 @@ const chalkStderr = createChalk({level: stderrColor ? stderrColor.level : 0});
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 
