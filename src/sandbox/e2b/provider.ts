@@ -31,6 +31,7 @@ import type {
 } from '../types.js'
 import { errorText, SwarmBenchError } from '../../errors.js'
 import { redact } from '../../secrets.js'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 export const E2B_WORKDIR = '/home/user/swarm'
 export const DEFAULT_E2B_TIMEOUT_MS = 10 * 60 * 1000
@@ -381,11 +382,11 @@ class E2BSandbox implements Sandbox {
     this.killedAt = performance.now()
     this.ctx.release()
     // The sandbox took its processes with it; settle their handles without another round trip.
-    await Promise.all([...this.processes].map(p => Promise.race([p.exited, sleep(2000)])))
+    await Promise.all(
+      [...this.processes].map(p => Promise.race([p.exited, sleep(2000, undefined, { ref: false })]))
+    )
   }
 }
-
-const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms).unref())
 
 export class E2BProvider implements Provider {
   readonly info: ProviderInfo
