@@ -44997,7 +44997,7 @@ var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
 
 /***/ }),
 
-/***/ 7101:
+/***/ 1095:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49716,11 +49716,14 @@ function redactDeep(value, secrets) {
     return safe.length === 0 ? value : JSON.parse(redact(json, safe));
 }
 
+;// CONCATENATED MODULE: external "node:timers/promises"
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/sandbox/e2b/provider.ts
 // The `e2b` provider: one E2B sandbox per agent, driven with the real e2b SDK. Creation goes through the plan's
 // limiter (live sandboxes + creation rate) and a retry on rate-limit/busy answers; the agent runs as a background
 // command with stdin open and no command deadline; peers reach it through E2B's per-port host (or, against a
 // local emulator, through `sandboxUrl` plus routing headers).
+
 
 
 
@@ -50024,10 +50027,9 @@ class E2BSandbox {
         this.killedAt = performance.now();
         this.ctx.release();
         // The sandbox took its processes with it; settle their handles without another round trip.
-        await Promise.all([...this.processes].map(p => Promise.race([p.exited, provider_sleep(2000)])));
+        await Promise.all([...this.processes].map(p => Promise.race([p.exited, (0,external_node_timers_promises_namespaceObject.setTimeout)(2000, undefined, { ref: false })])));
     }
 }
-const provider_sleep = (ms) => new Promise(r => setTimeout(r, ms).unref());
 class E2BProvider {
     opts;
     info;
@@ -50941,7 +50943,7 @@ async function runPost() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7101);
+/* harmony import */ var _action_post_step_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1095);
 // Entry point of the action's post step (bundled to dist/post.js): sweep what the main step may have left.
 
 await (0,_action_post_step_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();

@@ -10,6 +10,7 @@ import {
   requirementsInstallCommand,
   peerBindHost,
   collectAgentFiles,
+  type AgentFiles,
   RUN_TAG_METADATA
 } from '../sandbox/agent-files.js'
 import { providerTraits } from '../sandbox/registry.js'
@@ -110,135 +111,35 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
   const concurrency = o.deploy === 'sequential' ? 1 : (o.concurrency ?? 8)
   const opTimeoutMs = o.opTimeoutMs ?? 30_000
   const readyTimeoutMs = o.readyTimeoutMs ?? 20_000
-  const token = randomBytes(24).toString('base64url')
   const progress = o.onProgress ?? (() => {})
 
-  const created: (Sandbox | undefined)[] = new Array(topology.n)
+  const run: DeployRun = {
+    o,
+    files,
+    label,
+    runTag,
+    token: randomBytes(24).toString('base64url'),
+    n: topology.n,
+    tWall,
+    opTimeoutMs,
+    readyTimeoutMs,
+    progress,
+    created: new Array(topology.n),
+    installs: new Array(topology.n)
+  }
   const deployed: (Deployed | undefined)[] = new Array(topology.n)
   let hooksLoaded: UserHooks | undefined
-  const installs: ({ start: number; ms: number } | undefined)[] = new Array(topology.n)
-  let failure: SwarmError | undefined
-  const fail = (err: SwarmError) => {
-    if (failure) return
-    failure = err
-    // Fail fast: killing what exists makes agents still starting or initialising give up at once.
-    for (const s of created) void s?.kill()
-  }
-
   const deployOne = async (i: number): Promise<void> => {
-    const agentLabel = `${label}/agent-${i}`
-    let sandbox: Sandbox | undefined
-    let client: AgentClient | undefined
-    try {
-      o.signal?.throwIfAborted()
-      const t0 = sideNow()
-      sandbox =
-        o.sandboxes?.[i] ??
-        (await o.provider.create({
-          label: agentLabel,
-          metadata: { ...o.metadata, [RUN_TAG_METADATA]: runTag, swarm: label, agent: String(i) },
-          timeoutMs: o.sandboxTimeoutMs,
-          signal: o.signal,
-          ...(o.pinCpus ? { cpu: i % os.availableParallelism() } : {}),
-          ...(o.pair ? { pair: { key: `${o.pair.key}/agent-${i}`, side: o.pair.side } } : {})
-        }))
-      created[i] = sandbox
-      if (failure) throw failure
-      const createMs = o.sandboxes ? 0 : elapsed(t0)
-      const t1 = sideNow()
-      await sandbox.writeFiles(files.files)
-      const uploadMs = elapsed(t1)
-      if (failure) throw failure
-      // The user's requirements where the provider installs them (E2B), once per sandbox, timed apart
-      // (installs[i]) and left out of every phase.
-      const traits = providerTraits(sandbox.provider)
-      const install = files.requirements && traits.installsRequirements ? files.requirements : undefined
-      if (install) installs[i] = await installRequirements(sandbox, install, o.python)
-      if (failure) throw failure
-      const t2 = sideNow()
-      const cmd = agentStartCommand(runTag, o.python, peerBindHost(traits))
-      if (install) cmd.env = { ...cmd.env, PYTHONPATH: posix.join('..', PYDEPS_DIR) }
-      const proc = await sandbox.start(cmd)
-      const startMs = elapsed(t2)
-      client = new AgentClient(i, proc)
-      const ready = await client.waitReady(readyTimeoutMs)
-      const readyMs = elapsed(t2)
-      if (failure) throw failure
-      if (!Number.isInteger(ready.port) || ready.port <= 0) {
-        throw new SwarmError(
-          `agent ${i} reported an invalid peer port ${String(ready.port)}`,
-          i,
-          client.stderrTail()
-        )
-      }
-      const init: Record<string, unknown> = {
-        agentId: i,
-        token,
-        agentCount: topology.n,
-        strategy: strategyFor(o, i),
-        peerTimeoutMs: opTimeoutMs
-      }
-      if (files.strategyPath)
-        init.strategyPath = `${sandbox.workdir.replace(/\/+$/, '')}/${files.strategyPath}`
-      if (files.hooks) {
-        // Relative to the agent's working directory (the uploaded agent folder): right on every provider, whatever
-        // the sandbox's home is called on the host (the E2B emulator maps /home/user only in command lines).
-        init.hooksPath = posix.relative(AGENT_UPLOAD_DIR, files.hooks.path)
-        init.hooksConfig = files.hooks.config
-        init.hooksTimeoutMs = files.hooks.timeoutMs
-      }
-      if (files.twin) {
-        // A duet's head agent: the base's strategy beside its own (src/duet/twin.ts), relative like the hooks.
-        const rel = (p: string | undefined) => (p ? posix.relative(AGENT_UPLOAD_DIR, p) : undefined)
-        init.twin = { agentDir: rel(files.twin.agentDir), strategyPath: rel(files.twin.strategyPath) }
-      }
-      if (o.capital !== undefined) init.capital = o.capital
-      const t3 = sideNow()
-      const initAnswer = await client.request<{ hooks?: UserHooks }>('init', init, opTimeoutMs)
-      if (i === 0 && initAnswer.hooks) hooksLoaded = initAnswer.hooks
-      const initMs = elapsed(t3)
-      deployed[i] = {
-        sandbox,
-        client,
-        timing: {
-          agentId: i,
-          label: agentLabel,
-          sandboxId: sandbox.id,
-          pid: ready.pid,
-          offsetMs: t0 - tWall,
-          createMs,
-          uploadMs,
-          startMs,
-          readyMs,
-          initMs,
-          totalMs: elapsed(t0) - (installs[i]?.ms ?? 0),
-          ...(installs[i] ? { installMs: installs[i].ms } : {})
-        }
-      }
-      progress(`${agentLabel} ready in ${elapsed(t0).toFixed(0)} ms`)
-    } catch (err) {
-      // Collateral of another agent's failure (we killed its sandbox): the first failure is the one reported.
-      if (failure) throw failure
-      const tail = client?.stderrTail() ?? ''
-      const e =
-        err instanceof SwarmError
-          ? err
-          : new SwarmError(
-              `deploying ${agentLabel} failed: ${errorText(err)}${err instanceof AgentError ? '' : tailOf(tail)}`,
-              i,
-              err instanceof AgentError ? err.stderrTail : tail,
-              { cause: err }
-            )
-      fail(e)
-      throw e
-    }
+    const { agent, hooks } = await deployAgent(run, i)
+    deployed[i] = agent
+    if (i === 0 && hooks) hooksLoaded = hooks
   }
 
   try {
     const tAgents = sideNow()
     progress(`deploying ${label}: ${topology.n} agents, ${o.deploy}, concurrency ${concurrency}`)
-    await forEachLimited(topology.n, concurrency, deployOne, () => failure !== undefined)
-    if (failure) throw failure
+    await forEachLimited(topology.n, concurrency, deployOne, () => run.failure !== undefined)
+    if (run.failure) throw run.failure
     const agentsMs = elapsed(tAgents)
     const parts = deployed as Deployed[]
 
@@ -265,7 +166,7 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
       python: first?.python,
       psutil: first?.psutil,
       ...(hooksLoaded ? { hooks: { module: hooksLoaded.module, user: hooksLoaded.user } } : {}),
-      installWallMs: coveredMs(installs)
+      installWallMs: coveredMs(run.installs)
     }
     progress(`${label} linked: ${links.length} verified handshakes in ${linkMs.toFixed(0)} ms`)
     return new Swarm(
@@ -281,10 +182,152 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
       err instanceof SwarmError
         ? err
         : new SwarmError(`deploying ${label} failed: ${errorText(err)}`, undefined, '', { cause: err })
-    fail(e)
-    await Promise.all(created.map(s => s?.kill().catch(() => undefined)))
+    failRun(run, e)
+    await Promise.all(run.created.map(s => s?.kill().catch(() => undefined)))
     throw e
   }
+}
+
+/** What the agents of one deployment share, and its first failure, which stops the others. */
+interface DeployRun {
+  o: SwarmOptions
+  files: AgentFiles
+  label: string
+  runTag: string
+  /** The swarm's peer token: every agent-to-agent request carries it. */
+  token: string
+  n: number
+  tWall: number
+  opTimeoutMs: number
+  readyTimeoutMs: number
+  progress: (message: string) => void
+  created: (Sandbox | undefined)[]
+  /** Each sandbox's requirements install (E2B), timed apart and left out of every phase. */
+  installs: ({ start: number; ms: number } | undefined)[]
+  failure?: SwarmError
+}
+
+/** The first failure wins; killing what exists makes agents still starting or initialising give up at once. */
+function failRun(run: DeployRun, err: SwarmError): void {
+  if (run.failure) return
+  run.failure = err
+  for (const s of run.created) void s?.kill()
+}
+
+/** One agent: create its sandbox, upload, start, wait for ready, init. Any failure fails the whole deployment. */
+async function deployAgent(run: DeployRun, i: number): Promise<{ agent: Deployed; hooks?: UserHooks }> {
+  const agentLabel = `${run.label}/agent-${i}`
+  let sandbox: Sandbox | undefined
+  let client: AgentClient | undefined
+  try {
+    run.o.signal?.throwIfAborted()
+    const t0 = sideNow()
+    sandbox =
+      run.o.sandboxes?.[i] ??
+      (await run.o.provider.create({
+        label: agentLabel,
+        metadata: { ...run.o.metadata, [RUN_TAG_METADATA]: run.runTag, swarm: run.label, agent: String(i) },
+        timeoutMs: run.o.sandboxTimeoutMs,
+        signal: run.o.signal,
+        ...(run.o.pinCpus ? { cpu: i % os.availableParallelism() } : {}),
+        ...(run.o.pair ? { pair: { key: `${run.o.pair.key}/agent-${i}`, side: run.o.pair.side } } : {})
+      }))
+    run.created[i] = sandbox
+    if (run.failure) throw run.failure
+    const createMs = run.o.sandboxes ? 0 : elapsed(t0)
+    const t1 = sideNow()
+    await sandbox.writeFiles(run.files.files)
+    const uploadMs = elapsed(t1)
+    if (run.failure) throw run.failure
+    // The user's requirements where the provider installs them (E2B), once per sandbox, timed apart
+    // (run.installs[i]) and left out of every phase.
+    const traits = providerTraits(sandbox.provider)
+    const install = run.files.requirements && traits.installsRequirements ? run.files.requirements : undefined
+    if (install) run.installs[i] = await installRequirements(sandbox, install, run.o.python)
+    if (run.failure) throw run.failure
+    const t2 = sideNow()
+    const cmd = agentStartCommand(run.runTag, run.o.python, peerBindHost(traits))
+    if (install) cmd.env = { ...cmd.env, PYTHONPATH: posix.join('..', PYDEPS_DIR) }
+    const proc = await sandbox.start(cmd)
+    const startMs = elapsed(t2)
+    client = new AgentClient(i, proc)
+    const ready = await client.waitReady(run.readyTimeoutMs)
+    const readyMs = elapsed(t2)
+    if (run.failure) throw run.failure
+    if (!Number.isInteger(ready.port) || ready.port <= 0) {
+      throw new SwarmError(
+        `agent ${i} reported an invalid peer port ${String(ready.port)}`,
+        i,
+        client.stderrTail()
+      )
+    }
+    const init = initParams(run, i, sandbox)
+    const t3 = sideNow()
+    const initAnswer = await client.request<{ hooks?: UserHooks }>('init', init, run.opTimeoutMs)
+    const initMs = elapsed(t3)
+    const agent: Deployed = {
+      sandbox,
+      client,
+      timing: {
+        agentId: i,
+        label: agentLabel,
+        sandboxId: sandbox.id,
+        pid: ready.pid,
+        offsetMs: t0 - run.tWall,
+        createMs,
+        uploadMs,
+        startMs,
+        readyMs,
+        initMs,
+        totalMs: elapsed(t0) - (run.installs[i]?.ms ?? 0),
+        ...(run.installs[i] ? { installMs: run.installs[i].ms } : {})
+      }
+    }
+    run.progress(`${agentLabel} ready in ${elapsed(t0).toFixed(0)} ms`)
+    return { agent, hooks: initAnswer.hooks }
+  } catch (err) {
+    // Collateral of another agent's failure (we killed its sandbox): the first failure is the one reported.
+    if (run.failure) throw run.failure
+    const tail = client?.stderrTail() ?? ''
+    const e =
+      err instanceof SwarmError
+        ? err
+        : new SwarmError(
+            `deploying ${agentLabel} failed: ${errorText(err)}${err instanceof AgentError ? '' : tailOf(tail)}`,
+            i,
+            err instanceof AgentError ? err.stderrTail : tail,
+            { cause: err }
+          )
+    failRun(run, e)
+    throw e
+  }
+}
+
+/** The agent's `init`: its id, the swarm's token and size, its strategy, and where its user code lies. */
+function initParams(run: DeployRun, i: number, sandbox: Sandbox): Record<string, unknown> {
+  const { o, files } = run
+  const init: Record<string, unknown> = {
+    agentId: i,
+    token: run.token,
+    agentCount: run.n,
+    strategy: strategyFor(o, i),
+    peerTimeoutMs: run.opTimeoutMs
+  }
+  if (files.strategyPath) init.strategyPath = `${sandbox.workdir.replace(/\/+$/, '')}/${files.strategyPath}`
+  if (files.hooks) {
+    // Relative to the agent's working directory (the uploaded agent folder): right on every provider, whatever
+    // the sandbox's home is called on the host (the E2B emulator maps /home/user only in command lines).
+    init.hooksPath = posix.relative(AGENT_UPLOAD_DIR, files.hooks.path)
+    init.hooksConfig = files.hooks.config
+    init.hooksTimeoutMs = files.hooks.timeoutMs
+  }
+  if (files.twin) {
+    // A duet's head agent: the base's strategy beside its own (src/duet/twin.ts), relative like the hooks.
+    const rel = (p: string | undefined) => (p ? posix.relative(AGENT_UPLOAD_DIR, p) : undefined)
+    init.twin = { agentDir: rel(files.twin.agentDir), strategyPath: rel(files.twin.strategyPath) }
+  }
+  if (o.capital !== undefined) init.capital = o.capital
+  return init
 }
 
 function tailOf(tail: string): string {
