@@ -302,7 +302,14 @@ describe('hostile names are neutralised in every rendering', () => {
       ['report', renderReport(head, c), true],
       ['report vs a clean baseline', renderReport(head, vsValid), true],
       ['report without baseline', renderReport(head), true],
-      ['comment', renderComment(head, c, { runUrl: 'https://github.com/o/r/actions/runs/1' }), true],
+      [
+        'comment',
+        renderComment(head, c, {
+          runUrl: 'https://github.com/o/r/actions/runs/1',
+          marker: '<!-- sticky -->'
+        }),
+        true
+      ],
       ['comment vs a clean baseline', renderComment(head, vsValid), true],
       ['comment, hostile baseline', renderComment(valid, compareResults(head, valid)), true],
       ['job summary', renderJobSummary(head, c, { runUrl: 'https://github.com/o/r/actions/runs/1' }), true],
@@ -318,9 +325,10 @@ describe('hostile names are neutralised in every rendering', () => {
       expect(out, where).toContain('@\u200docto-org/admins')
       expect(out, where).toContain('&lt;img')
     }
-    // The only sticky marker in a comment is the renderer's own.
+    // The only sticky marker in a comment is the one it was given: hostile text cannot forge another.
     const comment = outputs[3][1]
     expect(comment.split('<!--').length - 1).toBe(1)
+    expect(comment.startsWith('<!-- sticky -->\n')).toBe(true)
   })
 
   it('through the CLI: report and compare on the hostile file', async () => {
