@@ -196,10 +196,13 @@ export class Swarm {
     origin: number,
     version: number,
     sizeBytes: number,
-    opts: { timeoutMs?: number } = {}
+    opts: { timeoutMs?: number; countMessages?: boolean; before?: CounterTotals } = {}
   ): Promise<StateSyncResult> {
     const hostTimeout = opts.timeoutMs ?? this.opTimeoutMs
-    const before = await this.counters()
+    // Counting costs a counter read before (none when the caller passes the settled totals of the sync it just
+    // ran: nothing moved since) and a quiet wait after; callers that read only times skip it.
+    const count = opts.countMessages ?? true
+    const before = count ? (opts.before ?? (await this.counters())) : undefined
     const t0 = sideNow()
     const res = await this.request<{ version: number; acks: number; syncNs: number }>(
       origin,
@@ -208,6 +211,19 @@ export class Swarm {
       hostTimeout
     )
     const hostMs = elapsed(t0)
+    if (!before)
+      return {
+        version: res.version,
+        origin,
+        syncNs: res.syncNs,
+        acks: res.acks,
+        hostMs,
+        messages: Number.NaN,
+        stateMessages: Number.NaN,
+        ackMessages: Number.NaN,
+        bytes: Number.NaN,
+        countersSettled: false
+      }
     const { totals: after, settled } = await this.settledCounters(['state', 'ack'])
     const d = (kind: string, f: keyof KindCounters) => kindOf(after, kind)[f] - kindOf(before, kind)[f]
     const stateMessages = d('state', 'sent')
@@ -222,7 +238,8 @@ export class Swarm {
       stateMessages,
       ackMessages,
       bytes: d('state', 'bytesSent') + d('ack', 'bytesSent'),
-      countersSettled: settled
+      countersSettled: settled,
+      ...(settled ? { countersAfter: after } : {})
     }
   }
 

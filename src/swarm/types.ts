@@ -235,6 +235,8 @@ export interface StateSyncResult {
   /** Bytes written to sockets for `state` and `ack` (requests and responses). */
   bytes: number
   countersSettled: boolean
+  /** The settled counter totals after the sync (when they settled): the next sync's `before`. */
+  countersAfter?: CounterTotals
 }
 
 export interface TaskResultBody {
