@@ -118,6 +118,13 @@ describe('swarms of each topology', () => {
     await withSwarm(opts('mesh', 5), async s => {
       const c = await s.consensusRound(7)
       expect(c.voteMessages).toBe(5 * 4)
+      // a round started from the settled totals of the one before counts the same votes, without its own read
+      expect(c.countersAfter).toBeDefined()
+      const chained = await s.consensusRound(9, { before: c.countersAfter })
+      expect(chained.voteMessages).toBe(5 * 4)
+      // and from older totals, both rounds' votes: `before` is what the delta starts from
+      const both = await s.consensusRound(10, { before: c.countersAfter })
+      expect(both.voteMessages).toBe(2 * 5 * 4)
       // latency-only rounds skip the counting
       const quick = await s.consensusRound(8, { countMessages: false })
       expect(quick.agreed).toBe(true)

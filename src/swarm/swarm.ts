@@ -155,13 +155,14 @@ export class Swarm {
    */
   async consensusRound(
     round: number,
-    opts: { window?: Window; timeoutMs?: number; countMessages?: boolean } = {}
+    opts: { window?: Window; timeoutMs?: number; countMessages?: boolean; before?: CounterTotals } = {}
   ): Promise<ConsensusResult> {
     const hostTimeout = opts.timeoutMs ?? this.opTimeoutMs
     // The agent gives up a little before the host, so a slow round is reported by the agent (with vote counts).
     const agentTimeout = Math.max(500, Math.floor(hostTimeout * 0.9))
-    // Counting costs a few metrics round trips and a quiet wait after the round; latency loops may skip it.
-    const before = (opts.countMessages ?? true) ? await this.counters() : undefined
+    // Counting costs a few metrics round trips and a quiet wait after the round; latency loops may skip it. A
+    // caller holding the settled totals of the round it just ran passes them as `before` (nothing moved since).
+    const before = (opts.countMessages ?? true) ? (opts.before ?? (await this.counters())) : undefined
     const args: Record<string, unknown> = { round, timeoutMs: agentTimeout }
     if (opts.window) args.window = opts.window
     const t0 = sideNow()
@@ -187,6 +188,7 @@ export class Swarm {
       voteBytes:
         before && after ? kindOf(after, 'vote').bytesSent - kindOf(before, 'vote').bytesSent : Number.NaN,
       countersSettled: settled,
+      ...(after && settled ? { countersAfter: after } : {}),
       answers
     }
   }

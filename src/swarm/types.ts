@@ -218,6 +218,8 @@ export interface ConsensusResult {
   voteBytes: number
   /** False if the counters had not gone quiet by the deadline (then voteMessages may be short). */
   countersSettled: boolean
+  /** The settled counter totals after the round (when counted and settled): the next round's `before`. */
+  countersAfter?: CounterTotals
   answers: ConsensusAnswer[]
 }
 
