@@ -1,8 +1,8 @@
 // bench:plan — cost and wall time of the whole matrix, per profile, by running it:
 //   local      the local provider (allocation nominal: costs are "as if on E2B")
 //   emulator   the e2b provider on the real SDK against the local E2B emulator with E2B-like latencies injected
-//              (creation ≈ 450 ms, every control/daemon call ≈ 30 ms, every peer hop ≈ 5 ms) at the Hobby limits
-//              (20 concurrent sandboxes, 1 creation per second), enforced by the provider and by the emulator.
+//              (a latency profile, below) at the Hobby limits (20 concurrent sandboxes, 1 creation per second),
+//              enforced by the provider and by the emulator.
 // Two flows on the same engine:
 //   project    the runner as shipped (swarms pooled and reused, parallel deploys up to the limits)
 //   seed       the seed's flow as written: every benchmark creates its own swarms (the runner with a pool of size 0)
