@@ -55,6 +55,14 @@ describe('paired swarm view', () => {
     expect(t.most()).toBe(1)
   })
 
+  it("never runs one side's timed request beside the other's counter read, when the two sides drift apart", async () => {
+    const t = sides()
+    const [b, h] = await Promise.all([t.views('base'), t.views('head')])
+    await Promise.all([b.request(0, 'metrics'), h.request(0, 'state_sync')])
+    expect(t.ops.filter(o => !o.endsWith('deploy'))).toHaveLength(2)
+    expect(t.most()).toBe(1)
+  })
+
   it('runs a pair of counter reads on both sides at once', async () => {
     const t = sides()
     const [b, h] = await Promise.all([t.views('base'), t.views('head')])
