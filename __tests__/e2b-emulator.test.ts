@@ -20,7 +20,8 @@ afterEach(async () => {
     createDelayMs: 0,
     controlLatencyMs: 0,
     envdLatencyMs: 0,
-    peerLatencyMs: 0
+    peerLatencyMs: 0,
+    draws: undefined
   })
   for (const id of emu.sandboxIds()) await Sandbox.kill(id, conn as never)
   expect(emu.stats().live).toBe(0)
@@ -263,6 +264,23 @@ describe('envd', () => {
     t0 = performance.now()
     await sb.isRunning()
     expect(performance.now() - t0).toBeGreaterThanOrEqual(245)
+  })
+
+  it('takes each latency from its draw when one is set, instead of the fixed value', async () => {
+    const drawn = { create: 0, control: 0, envd: 0 }
+    // Fixed latencies that would make this test take minutes if the draws were ignored.
+    Object.assign(emu.faults, { createDelayMs: 600_000, controlLatencyMs: 600_000, envdLatencyMs: 600_000 })
+    emu.faults.draws = {
+      create: () => (drawn.create++, 0),
+      control: () => (drawn.control++, 0),
+      envd: () => (drawn.envd++, 0)
+    }
+    const sb = await create()
+    expect(drawn).toMatchObject({ create: 1, control: 1 })
+    await sb.getInfo()
+    expect(drawn.control).toBe(2)
+    await sb.isRunning()
+    expect(drawn.envd).toBe(1)
   })
 
   it('exposes state and fault switches over HTTP for standalone use', async () => {

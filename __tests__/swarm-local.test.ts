@@ -118,6 +118,13 @@ describe('swarms of each topology', () => {
     await withSwarm(opts('mesh', 5), async s => {
       const c = await s.consensusRound(7)
       expect(c.voteMessages).toBe(5 * 4)
+      // a round started from the settled totals of the one before counts the same votes, without its own read
+      expect(c.countersAfter).toBeDefined()
+      const chained = await s.consensusRound(9, { before: c.countersAfter })
+      expect(chained.voteMessages).toBe(5 * 4)
+      // and from older totals, both rounds' votes: `before` is what the delta starts from
+      const both = await s.consensusRound(10, { before: c.countersAfter })
+      expect(both.voteMessages).toBe(2 * 5 * 4)
       // latency-only rounds skip the counting
       const quick = await s.consensusRound(8, { countMessages: false })
       expect(quick.agreed).toBe(true)
@@ -176,6 +183,24 @@ describe('routing, state sync, tasks, security', () => {
     const m = await s.metrics()
     expect(m.map(x => x.agent.stateVersion)).toEqual(new Array(7).fill(1))
     expect(m.every(x => x.provider === undefined && (x.agent.rssBytes ?? 0) > 0)).toBe(true)
+  })
+
+  it('state syncs chained on the settled totals of the one before count the same messages; uncounted ones skip it', async () => {
+    const start = await s.counters()
+    const first = await s.stateSync(3, 2, 4096)
+    expect(first.countersAfter).toBeDefined()
+    // the totals passed as `before` are what the deltas start from: from before the first sync, both are counted
+    const both = await s.stateSync(3, 3, 4096, { before: start })
+    expect(both.stateMessages).toBe(2 * first.stateMessages)
+    // started from the previous sync's settled totals, no counter read of its own: the same counts as a fresh one
+    const chained = await s.stateSync(3, 4, 4096, { before: both.countersAfter })
+    expect(chained.stateMessages).toBe(first.stateMessages)
+    expect(chained.ackMessages).toBe(first.ackMessages)
+    expect(chained.bytes).toBe(first.bytes)
+    const quick = await s.stateSync(3, 5, 4096, { countMessages: false })
+    expect(quick.acks).toBe(6)
+    expect(quick.bytes).toBeNaN()
+    expect(quick.countersAfter).toBeUndefined()
   })
 
   it('runTasks: a work queue spreads backtests over agents and keeps every result', async () => {

@@ -2,6 +2,7 @@
 // inside the agents; bytes and message counts come from the agents' socket counters.
 import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
+import type { CounterTotals } from '../swarm/swarm.js'
 import { predictStateSyncMessages, type TopologyName } from '../swarm/topology.js'
 import { bestOf, farthestFrom, median, nextVersion, nsToMs, shareOf, sum } from './measure.js'
 import { pipelineStreams, saturationPoint, SATURATION_GAIN, type DepthStep } from './saturation.js'
@@ -106,9 +107,13 @@ export const stateSync: Benchmark<{ topologies: string[]; size: number; syncs: n
         const hostMs: number[] = []
         const bytes: number[] = []
         const messages: number[] = []
+        // Each sync starts from the settled totals the previous one ended on: nothing runs between them, so a
+        // counter read per sync (a round trip to every agent) is saved and the deltas are the same.
+        let before: CounterTotals | undefined
         for (let i = 0; i < syncs; i++) {
           ctx.checkAbort()
-          const r = await swarm.stateSync(0, nextVersion(swarm), stateBytes)
+          const r = await swarm.stateSync(0, nextVersion(swarm), stateBytes, { before })
+          before = r.countersAfter
           if (r.acks !== size - 1) throw new Error(`${t}: state sync got ${r.acks} of ${size - 1} acks`)
           syncMs.push(nsToMs(r.syncNs))
           hostMs.push(r.hostMs)

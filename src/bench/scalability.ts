@@ -3,7 +3,7 @@
 import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
 import { predictConsensusMessages, type TopologyName } from '../swarm/topology.js'
-import type { Swarm } from '../swarm/swarm.js'
+import type { CounterTotals, Swarm } from '../swarm/swarm.js'
 import { scalingFacts } from './creation.js'
 import {
   backtests,
@@ -221,10 +221,14 @@ export const topologyCompare: Benchmark<{
       const messages: number[] = []
       const bytes: number[] = []
       let disagreements = 0
+      // Each round starts from the settled totals the previous one ended on (nothing runs between them): the same
+      // deltas without a counter read per round.
+      let before: CounterTotals | undefined
       for (let i = 0; i < consensusRounds; i++) {
         ctx.checkAbort()
         // Vote messages and bytes are the swarm's counter deltas over the round (after floods went quiet).
-        const round = await swarm.consensusRound(nextRound(swarm))
+        const round = await swarm.consensusRound(nextRound(swarm), { before })
+        before = round.countersAfter
         if (!round.agreed) disagreements++
         else consensusMs.push(nsToMs(Math.max(...round.decisionNs)))
         messages.push(round.voteMessages)

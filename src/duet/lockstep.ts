@@ -109,7 +109,9 @@ export class Lockstep {
     if (order.length === 1) this.stats.solo++
     this.busy = true
     const batches = order.map(side => [side, this.sides[side].queue.splice(0)] as const)
-    const together = batches.some(([, batch]) => batch.some(p => p.together))
+    // Together only when every operation of the pair asked for it: a timed operation never runs beside the other
+    // side's work, even when the two sides drift apart (one side's bookkeeping paired with the other's timed op).
+    const together = batches.every(([, batch]) => batch.every(p => p.together))
     try {
       if (together) await Promise.all(batches.map(([side, batch]) => this.runBatch(side, batch)))
       else for (const [side, batch] of batches) await this.runBatch(side, batch)

@@ -184,6 +184,7 @@ export class Swarm {
       window?: Window
       timeoutMs?: number
       countMessages?: boolean
+      before?: CounterTotals
       /** Tests only: wait this long between dispatching to agent i and agent i + 1 (a slow host). */
       dispatchGapMs?: number
     } = {}
@@ -191,8 +192,9 @@ export class Swarm {
     const hostTimeout = opts.timeoutMs ?? this.opTimeoutMs
     // The agent gives up a little before the host, so a slow round is reported by the agent (with vote counts).
     const agentTimeout = Math.max(500, Math.floor(hostTimeout * 0.9))
-    // Counting costs a few metrics round trips and a quiet wait after the round; latency loops may skip it.
-    const before = (opts.countMessages ?? true) ? await this.counters() : undefined
+    // Counting costs a few metrics round trips and a quiet wait after the round; latency loops may skip it. A
+    // caller holding the settled totals of the round it just ran passes them as `before` (nothing moved since).
+    const before = (opts.countMessages ?? true) ? (opts.before ?? (await this.counters())) : undefined
     const args: Record<string, unknown> = { round, timeoutMs: agentTimeout }
     if (opts.window) args.window = opts.window
     const t0 = sideNow()
@@ -223,6 +225,7 @@ export class Swarm {
       voteBytes:
         before && after ? kindOf(after, 'vote').bytesSent - kindOf(before, 'vote').bytesSent : Number.NaN,
       countersSettled: settled,
+      ...(after && settled ? { countersAfter: after } : {}),
       answers
     }
   }
@@ -232,10 +235,13 @@ export class Swarm {
     origin: number,
     version: number,
     sizeBytes: number,
-    opts: { timeoutMs?: number } = {}
+    opts: { timeoutMs?: number; countMessages?: boolean; before?: CounterTotals } = {}
   ): Promise<StateSyncResult> {
     const hostTimeout = opts.timeoutMs ?? this.opTimeoutMs
-    const before = await this.counters()
+    // Counting costs a counter read before (none when the caller passes the settled totals of the sync it just
+    // ran: nothing moved since) and a quiet wait after; callers that read only times skip it.
+    const count = opts.countMessages ?? true
+    const before = count ? (opts.before ?? (await this.counters())) : undefined
     const t0 = sideNow()
     const res = await this.request<{ version: number; acks: number; syncNs: number }>(
       origin,
@@ -244,6 +250,19 @@ export class Swarm {
       hostTimeout
     )
     const hostMs = elapsed(t0)
+    if (!before)
+      return {
+        version: res.version,
+        origin,
+        syncNs: res.syncNs,
+        acks: res.acks,
+        hostMs,
+        messages: Number.NaN,
+        stateMessages: Number.NaN,
+        ackMessages: Number.NaN,
+        bytes: Number.NaN,
+        countersSettled: false
+      }
     const { totals: after, settled } = await this.settledCounters(['state', 'ack'])
     const d = (kind: string, f: keyof KindCounters) => kindOf(after, kind)[f] - kindOf(before, kind)[f]
     const stateMessages = d('state', 'sent')
@@ -258,7 +277,8 @@ export class Swarm {
       stateMessages,
       ackMessages,
       bytes: d('state', 'bytesSent') + d('ack', 'bytesSent'),
-      countersSettled: settled
+      countersSettled: settled,
+      ...(settled ? { countersAfter: after } : {})
     }
   }
 

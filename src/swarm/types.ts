@@ -242,6 +242,8 @@ export interface ConsensusResult {
   voteBytes: number
   /** False if the counters had not gone quiet by the deadline (then voteMessages may be short). */
   countersSettled: boolean
+  /** The settled counter totals after the round (when counted and settled): the next round's `before`. */
+  countersAfter?: CounterTotals
   answers: ConsensusAnswer[]
 }
 
@@ -259,6 +261,8 @@ export interface StateSyncResult {
   /** Bytes written to sockets for `state` and `ack` (requests and responses). */
   bytes: number
   countersSettled: boolean
+  /** The settled counter totals after the sync (when they settled): the next sync's `before`. */
+  countersAfter?: CounterTotals
 }
 
 export interface TaskResultBody {

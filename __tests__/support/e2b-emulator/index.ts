@@ -8,6 +8,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { performance } from 'node:perf_hooks'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
@@ -20,6 +21,7 @@ import {
   sendUnaryError,
   streamError
 } from './connect.js'
+import type { LatencyDraw } from './latency.js'
 import { ownsListeningPort, processesInGroups } from './procfs.js'
 
 /** envd listens on this port inside every E2B sandbox; the SDK sends it as `E2b-Sandbox-Port` on daemon calls. */
@@ -63,6 +65,12 @@ export interface EmulatorFaults {
   controlLatencyMs: number
   envdLatencyMs: number
   peerLatencyMs: number
+  /**
+   * Drawn latencies (`latencyDraw` in ./latency.ts) that replace the fixed ones above while set: `create` is the
+   * whole time a create takes from its arrival (its control-plane latency included), the others one draw per
+   * request. A draw is the round trip the caller sees: the emulator answers at once after it.
+   */
+  draws?: { create?: LatencyDraw; control?: LatencyDraw; envd?: LatencyDraw; peer?: LatencyDraw }
 }
 
 export interface EmulatorStats {
@@ -132,6 +140,17 @@ const DEFAULT_TEMPLATES: Record<string, EmulatorTemplate> = {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms))
+
+/** The latency to add for one request: a draw when the fault switches carry one, else the fixed value. */
+function latencyOf(faults: EmulatorFaults, kind: 'control' | 'envd' | 'peer'): number {
+  const draw = faults.draws?.[kind]
+  if (draw) return draw()
+  return kind === 'control'
+    ? faults.controlLatencyMs
+    : kind === 'envd'
+      ? faults.envdLatencyMs
+      : faults.peerLatencyMs
+}
 
 function newId(len: number): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789'
@@ -398,7 +417,9 @@ export class E2BEmulator {
 
   private async control(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.counters.controlRequests++
-    if (this.faults.controlLatencyMs > 0) await sleep(this.faults.controlLatencyMs)
+    const arrived = performance.now()
+    const latency = latencyOf(this.faults, 'control')
+    if (latency > 0) await sleep(latency)
     if (!sameSecret(header(req, 'x-api-key'), this.opts.apiKey)) {
       this.counters.rejected401++
       await readBody(req)
@@ -418,7 +439,8 @@ export class E2BEmulator {
       }
     }
     try {
-      if (method === 'POST' && url.pathname === '/v2/sandboxes') return await this.createSandbox(res, json())
+      if (method === 'POST' && url.pathname === '/v2/sandboxes')
+        return await this.createSandbox(res, json(), arrived)
       if (method === 'GET' && url.pathname === '/v2/sandboxes') return this.listSandboxes(res, url)
       if (parts[0] === '_emulator') return await this.admin(res, method, parts.slice(1), json)
       if (method === 'POST' && parts[0] === 'v2' && parts[1] === 'sandboxes' && parts[3] === 'connect')
@@ -437,7 +459,11 @@ export class E2BEmulator {
     return apiError(res, 404, `emulator: no route for ${method} ${url.pathname}`)
   }
 
-  private async createSandbox(res: ServerResponse, body: Record<string, unknown>): Promise<void> {
+  private async createSandbox(
+    res: ServerResponse,
+    body: Record<string, unknown>,
+    arrived = performance.now()
+  ): Promise<void> {
     this.counters.createRequests++
     if (this.faults.rateLimitNext > 0) {
       this.faults.rateLimitNext--
@@ -480,7 +506,10 @@ export class E2BEmulator {
     this.counters.peakConcurrentCreates = Math.max(this.counters.peakConcurrentCreates, this.creating)
     this.counters.peakLive = Math.max(this.counters.peakLive, this.sandboxes.size + this.creating)
     try {
-      if (this.faults.createDelayMs > 0) await sleep(this.faults.createDelayMs)
+      const draw = this.faults.draws?.create
+      // A drawn creation time counts from the request's arrival: the control latency already slept is part of it.
+      const delay = draw ? draw() - (performance.now() - arrived) : this.faults.createDelayMs
+      if (delay > 0) await sleep(delay)
       if (this.closed) return apiError(res, 503, 'emulator is shutting down')
       const id = newId(20)
       const root = mkdtempSync(path.join(tmpdir(), `e2b-emu-${id}-`))
@@ -734,7 +763,8 @@ export class E2BEmulator {
 
   private async envd(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     this.counters.envdRequests++
-    if (this.faults.envdLatencyMs > 0) await sleep(this.faults.envdLatencyMs)
+    const latency = latencyOf(this.faults, 'envd')
+    if (latency > 0) await sleep(latency)
     const sb = this.sandboxes.get(id)
     if (!sb) {
       await readBody(req)
@@ -1109,7 +1139,8 @@ export class E2BEmulator {
         return reject(502, `The sandbox ${id} is running but there is no service running on port ${port}`)
       sb.portsSeen.add(port)
     }
-    if (this.faults.peerLatencyMs > 0) await sleep(this.faults.peerLatencyMs)
+    const latency = latencyOf(this.faults, 'peer')
+    if (latency > 0) await sleep(latency)
     const headers: http.OutgoingHttpHeaders = {}
     for (const [k, v] of Object.entries(req.headers)) {
       if (HOP_BY_HOP.has(k) || k === TRAFFIC_TOKEN_HEADER) continue
