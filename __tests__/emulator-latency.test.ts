@@ -1,28 +1,14 @@
 // The emulator's latency distributions (support/e2b-emulator/latency.ts): the fit hits the quantiles it is given,
 // many draws land on them, and a seed repeats its sequence.
 import { describe, expect, it } from 'vitest'
-import {
-  describeLatency,
-  latencyDraw,
-  lognormalFromQuantiles,
-  normalQuantile,
-  seededUniform
-} from './support/e2b-emulator/latency.js'
+import { mulberry32 as seededUniform } from '../src/stats/bootstrap.js'
+import { normalQuantile } from '../src/stats/distributions.js'
+import { describeLatency, latencyDraw, lognormalFromQuantiles } from './support/e2b-emulator/latency.js'
 
 function quantileOf(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.floor(p * s.length))]
 }
-
-describe('normal quantile', () => {
-  it('matches tabulated values on both tails and the centre', () => {
-    expect(normalQuantile(0.5)).toBeCloseTo(0, 9)
-    expect(normalQuantile(0.95)).toBeCloseTo(1.6448536, 6)
-    expect(normalQuantile(0.975)).toBeCloseTo(1.959964, 6)
-    expect(normalQuantile(0.01)).toBeCloseTo(-2.3263479, 6)
-    expect(() => normalQuantile(1)).toThrow(RangeError)
-  })
-})
 
 describe('lognormal fitted to two quantiles', () => {
   it("puts E2B's published creation p50 0.44 s and p95 0.85 s exactly where they belong", () => {
