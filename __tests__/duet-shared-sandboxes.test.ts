@@ -105,6 +105,26 @@ class SlowPlatform extends ForwardingProvider {
 }
 
 describe('a duet on a slow platform', () => {
+  it('the side that asks later also waits the creation time, and keeps a sandbox the other side already left', async () => {
+    const tag = newRunTag('shared-late')
+    const local = new LocalProvider({ runTag: tag, killGraceMs: 400 })
+    const slow = new SandboxSharing(new SlowPlatform(local))
+    const t0 = performance.now()
+    const head = await slow.create({ label: 'h', pair: { key: 'late', side: 'head' } })
+    expect(performance.now() - t0).toBeGreaterThan(250)
+    // The head is done with it before the base even asks: the sandbox must outlive the head's view.
+    const joined = slow.create({ label: 'b', pair: { key: 'late', side: 'base' } })
+    await head.kill()
+    const t1 = performance.now()
+    const base = await joined
+    expect(base.id).toBe(head.id)
+    expect(performance.now() - t1).toBeGreaterThan(150)
+    await base.writeFiles([{ path: 'ok.txt', data: 'still here' }])
+    await base.kill()
+    expect(local.live()).toHaveLength(0)
+    expect(local.usage()).toHaveLength(1)
+  })
+
   it('deploys both sides at once, so each side waits for the same creations (neither gets them free)', async () => {
     const tag = newRunTag('shared-slow')
     const provider = new SlowPlatform(new LocalProvider({ runTag: tag, killGraceMs: 400 }))

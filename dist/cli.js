@@ -38769,6 +38769,7 @@ class ForwardingProvider {
 // matched across the two sides, everything else passes through.
 
 
+
 /** One side's view of a shared sandbox: its own subfolder and processes; the sandbox dies with its last view. */
 class SharedSandbox {
     real;
@@ -38839,22 +38840,34 @@ class SandboxSharing extends ForwardingProvider {
         const open = this.slots.get(pair.key);
         if (open && !open.joined.has(pair.side)) {
             open.joined.add(pair.side);
+            // Counted from the join: the other side may be done with the sandbox before this side's view exists.
+            open.refs++;
             // Both sides are in: nobody else joins this sandbox.
             if (open.joined.size === 2)
                 this.slots.delete(pair.key);
+            const requested = performance.now();
             try {
-                return this.view(open, await open.real, opts.label, pair.side);
+                const real = await open.real;
+                // The side that asked later waits the platform's creation time from its own request too: with sequential
+                // deploys the sides drift apart, and the later one would otherwise record a creation it half skipped.
+                const left = requested + (open.createMs ?? 0) - performance.now();
+                if (left > 0)
+                    await (0,promises_namespaceObject.setTimeout)(left);
+                return this.view(open, real, opts.label, pair.side);
             }
             catch {
                 // The other side's create failed: this side makes its own.
+                open.refs--;
                 return this.create(rest);
             }
         }
-        const slot = { real: this.inner.create(rest), joined: new Set([pair.side]), refs: 0 };
+        const started = performance.now();
+        const slot = { real: this.inner.create(rest), joined: new Set([pair.side]), refs: 1 };
         this.slots.set(pair.key, slot);
         let real;
         try {
             real = await slot.real;
+            slot.createMs = performance.now() - started;
         }
         catch (err) {
             if (this.slots.get(pair.key) === slot)
@@ -38863,8 +38876,8 @@ class SandboxSharing extends ForwardingProvider {
         }
         return this.view(slot, real, opts.label, pair.side);
     }
+    /** One side's view; the slot already counts it (refs). */
     view(slot, real, label, side) {
-        slot.refs++;
         const v = new SharedSandbox(real, label, side, async () => {
             this.views.delete(v);
             if (--slot.refs > 0)

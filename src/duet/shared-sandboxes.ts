@@ -2,6 +2,7 @@
 // network path) at the cost in sandboxes of a single run. Wraps any provider; creates that name a pair slot are
 // matched across the two sides, everything else passes through.
 import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { ForwardingProvider } from '../sandbox/forwarding.js'
 import type {
   AgentProcess,
@@ -17,6 +18,8 @@ type PairSide = NonNullable<CreateOptions['pair']>['side']
 
 interface Slot {
   real: Promise<Sandbox>
+  /** How long the platform took to create it, from the first side's request (set once created). */
+  createMs?: number
   joined: Set<PairSide>
   refs: number
 }
@@ -94,20 +97,31 @@ export class SandboxSharing extends ForwardingProvider {
     const open = this.slots.get(pair.key)
     if (open && !open.joined.has(pair.side)) {
       open.joined.add(pair.side)
+      // Counted from the join: the other side may be done with the sandbox before this side's view exists.
+      open.refs++
       // Both sides are in: nobody else joins this sandbox.
       if (open.joined.size === 2) this.slots.delete(pair.key)
+      const requested = performance.now()
       try {
-        return this.view(open, await open.real, opts.label, pair.side)
+        const real = await open.real
+        // The side that asked later waits the platform's creation time from its own request too: with sequential
+        // deploys the sides drift apart, and the later one would otherwise record a creation it half skipped.
+        const left = requested + (open.createMs ?? 0) - performance.now()
+        if (left > 0) await sleep(left)
+        return this.view(open, real, opts.label, pair.side)
       } catch {
         // The other side's create failed: this side makes its own.
+        open.refs--
         return this.create(rest)
       }
     }
-    const slot: Slot = { real: this.inner.create(rest), joined: new Set([pair.side]), refs: 0 }
+    const started = performance.now()
+    const slot: Slot = { real: this.inner.create(rest), joined: new Set([pair.side]), refs: 1 }
     this.slots.set(pair.key, slot)
     let real: Sandbox
     try {
       real = await slot.real
+      slot.createMs = performance.now() - started
     } catch (err) {
       if (this.slots.get(pair.key) === slot) this.slots.delete(pair.key)
       throw err
@@ -115,8 +129,8 @@ export class SandboxSharing extends ForwardingProvider {
     return this.view(slot, real, opts.label, pair.side)
   }
 
+  /** One side's view; the slot already counts it (refs). */
   private view(slot: Slot, real: Sandbox, label: string, side: PairSide): Sandbox {
-    slot.refs++
     const v: Sandbox = new SharedSandbox(real, label, side, async () => {
       this.views.delete(v)
       if (--slot.refs > 0) return
