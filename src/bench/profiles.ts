@@ -2,7 +2,7 @@
 // afford (every benchmark well under a minute on a 2-core machine with the local provider). Benchmarks read
 // their own block; nothing else decides sizes. Quick still gives each gated timing hundreds of samples, so its
 // headline is known to a few percent and a 25 % change can be called (`npm run bench:detector` checks it).
-import type { Profile } from '../config/config.js'
+import type { Profile } from '../config/run-config.js'
 
 export interface ProfileParams {
   swarmInit: { size: number; runs: number }

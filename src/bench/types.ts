@@ -1,6 +1,6 @@
 // What a benchmark is and what the runner hands it. A benchmark measures; the runner isolates, times, reuses
 // swarms and turns outputs into results. Benchmarks never touch the SDK or a provider directly: only swarms.
-import type { RunConfig, Profile, Topology as TopologyName } from '../config/config.js'
+import type { RunConfig, Profile, Topology as TopologyName } from '../config/run-config.js'
 import type { BenchmarkStatus, Category, Metric, Target } from '../results/schema.js'
 import type { Swarm } from '../swarm/swarm.js'
 

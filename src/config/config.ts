@@ -1,7 +1,6 @@
 // Inputs → a validated RunConfig: what the engine needs to run the matrix, shared by the CLI and the action.
 import { randomBytes } from 'node:crypto'
 import { BENCHMARK_IDS } from '../bench/catalog.js'
-import { TOPOLOGY_NAMES } from '../swarm/topology.js'
 import {
   InputError,
   readBoolean,
@@ -19,48 +18,13 @@ import {
   providerPlugins
 } from '../sandbox/registry.js'
 import type { ProviderName } from '../sandbox/types.js'
+import { PROFILES, TOPOLOGIES, type Profile, type RunConfig, type Topology } from './run-config.js'
 
-export const PROFILES = ['quick', 'full'] as const
-export const TOPOLOGIES = TOPOLOGY_NAMES
-
-export type Profile = (typeof PROFILES)[number]
-export type Topology = (typeof TOPOLOGIES)[number]
+export { PROFILES, TOPOLOGIES, type Profile, type RunConfig, type Topology }
 
 /** Values of the `provider` input: `auto` and every registered provider. */
 export function providerChoices(): string[] {
   return ['auto', ...providerNames()]
-}
-
-export interface RunConfig {
-  provider: ProviderName
-  /** Why the provider was chosen, for a notice when `auto` fell back to local. */
-  providerReason: string
-  profile: Profile
-  topologies: Topology[]
-  /** Benchmark ids to run; all when the input was empty. */
-  only: string[]
-  outDir: string
-  strategyPath?: string
-  /** The user's agent hooks: a Python module (or package folder) loaded in every agent (see docs/protocol.md). */
-  agentHooks?: string
-  /** JSON object handed to the hooks' setup(config). */
-  hooksConfig: Record<string, unknown>
-  /** Budget of each hook call inside the agent. */
-  hooksTimeoutMs: number
-  /** A pip requirements file installed once per sandbox before its agent starts (timed apart), where the
-   * provider installs requirements (its `installsRequirements` trait). */
-  e2bRequirements?: string
-  pricing: { usdPerVcpuSecond: number; usdPerGibSecond: number }
-  /** Window over which costs.by-topology measures a workload (the seed used 60 s). */
-  costWindowSeconds: number
-  /**
-   * Every registered provider's settings, parsed by its plug-in and keyed by its name: all of them, so a bad
-   * value fails the run whichever provider it uses. Only the plug-in reads its own.
-   */
-  providers: Record<ProviderName, unknown>
-  /** Tag put on every sandbox and agent process of this run, so sweeps find them. */
-  runTag: string
-  failOnTarget: boolean
 }
 
 export interface ParseOptions {
