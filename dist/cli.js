@@ -16633,7 +16633,7 @@ var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1171);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9523);
 // Entry of the `swarm-bench` CLI (bundled to dist/cli.js; `npm run bench` runs it with tsx).
 
 const code = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2));
@@ -16645,7 +16645,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1171:
+/***/ 9523:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39513,6 +39513,13 @@ function readRenamed(read, renames, warn) {
     return { read: renamed, named };
 }
 
+;// CONCATENATED MODULE: ./src/config/run-config.ts
+// What the engine runs on: the validated run configuration's shape and its closed lists. Apart from config.ts (the
+// parser, which reads the benchmark catalog) so that the benchmarks can name these types without a circle.
+
+const run_config_PROFILES = ['quick', 'full'];
+const TOPOLOGIES = TOPOLOGY_NAMES;
+
 ;// CONCATENATED MODULE: ./src/config/config.ts
 // Inputs → a validated RunConfig: what the engine needs to run the matrix, shared by the CLI and the action.
 
@@ -39521,8 +39528,7 @@ function readRenamed(read, renames, warn) {
 
 
 
-const config_PROFILES = ['quick', 'full'];
-const TOPOLOGIES = TOPOLOGY_NAMES;
+
 /** Values of the `provider` input: `auto` and every registered provider. */
 function providerChoices() {
     return ['auto', ...providerNames()];
@@ -39548,7 +39554,7 @@ function config_parse(read, env) {
     return {
         provider,
         providerReason,
-        profile: readEnum(read, 'profile', config_PROFILES, 'quick'),
+        profile: readEnum(read, 'profile', run_config_PROFILES, 'quick'),
         topologies: readList(read, 'topologies', TOPOLOGIES, ['mesh', 'hierarchical', 'ring']),
         only: onlyRaw ? readList(read, 'only', BENCHMARK_IDS, BENCHMARK_IDS) : [...BENCHMARK_IDS],
         outDir: readString(read, 'out', '.', { maxLength: 4096 }),
