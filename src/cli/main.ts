@@ -372,15 +372,22 @@ function optionReader(opts: Record<string, unknown>) {
   }
 }
 
-function compareCommand(base: string, head: string, opts: Record<string, unknown>, io: CliIO): number {
-  let thresholdPct: number
-  let alpha: number
-  let thresholds: Record<string, number>
+/** The gate's flags of `compare` and `merge` (`--threshold`, `--thresholds`, and `--alpha` where it exists), or the
+ * usage exit code after naming the bad flag. */
+function readGateFlags(
+  opts: Record<string, unknown>,
+  io: CliIO,
+  withAlpha: boolean
+): { thresholdPct: number; alpha?: number; thresholds: Record<string, number> } | number {
   try {
     const read = optionReader(opts)
-    thresholdPct = readNumber(read, 'threshold', 10, { min: 0, max: 1000 })
-    alpha = readNumber(read, 'alpha', DEFAULT_COMPARE_OPTIONS.alpha, { min: 0.0001, max: 0.5 })
-    thresholds = readThresholds(read)
+    return {
+      thresholdPct: readNumber(read, 'threshold', 10, { min: 0, max: 1000 }),
+      ...(withAlpha
+        ? { alpha: readNumber(read, 'alpha', DEFAULT_COMPARE_OPTIONS.alpha, { min: 0.0001, max: 0.5 }) }
+        : {}),
+      thresholds: readThresholds(read)
+    }
   } catch (err) {
     if (err instanceof InputError) {
       io.stderr(`${flagError(err)}\n`)
@@ -388,6 +395,12 @@ function compareCommand(base: string, head: string, opts: Record<string, unknown
     }
     throw err
   }
+}
+
+function compareCommand(base: string, head: string, opts: Record<string, unknown>, io: CliIO): number {
+  const gate = readGateFlags(opts, io, true)
+  if (typeof gate === 'number') return gate
+  const { thresholdPct, alpha, thresholds } = gate
   const b = readResultsOrExplain('BASE', base, io)
   const h = readResultsOrExplain('HEAD', head, io)
   if (!b || !h) return EXIT.usage
@@ -429,19 +442,9 @@ async function reportCommand(file: string, opts: Record<string, unknown>, io: Cl
 }
 
 function mergeCommand(files: string[], opts: Record<string, unknown>, io: CliIO): number {
-  let thresholdPct: number
-  let thresholds: Record<string, number>
-  try {
-    const read = optionReader(opts)
-    thresholdPct = readNumber(read, 'threshold', 10, { min: 0, max: 1000 })
-    thresholds = readThresholds(read)
-  } catch (err) {
-    if (err instanceof InputError) {
-      io.stderr(`${flagError(err)}\n`)
-      return EXIT.usage
-    }
-    throw err
-  }
+  const gate = readGateFlags(opts, io, false)
+  if (typeof gate === 'number') return gate
+  const { thresholdPct, thresholds } = gate
   const shards: Shard[] = []
   for (const f of files) {
     const r = readResultsOrExplain('shard', f, io)

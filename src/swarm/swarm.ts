@@ -249,14 +249,10 @@ export class Swarm {
       { version, sizeBytes, timeoutMs: Math.max(500, Math.floor(hostTimeout * 0.9)) },
       hostTimeout
     )
-    const hostMs = elapsed(t0)
+    const timed = { version: res.version, origin, syncNs: res.syncNs, acks: res.acks, hostMs: elapsed(t0) }
     if (!before)
       return {
-        version: res.version,
-        origin,
-        syncNs: res.syncNs,
-        acks: res.acks,
-        hostMs,
+        ...timed,
         messages: Number.NaN,
         stateMessages: Number.NaN,
         ackMessages: Number.NaN,
@@ -268,11 +264,7 @@ export class Swarm {
     const stateMessages = d('state', 'sent')
     const ackMessages = d('ack', 'sent')
     return {
-      version: res.version,
-      origin,
-      syncNs: res.syncNs,
-      acks: res.acks,
-      hostMs,
+      ...timed,
       messages: stateMessages + ackMessages,
       stateMessages,
       ackMessages,
