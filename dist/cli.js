@@ -32494,14 +32494,10 @@ class Swarm {
         const before = count ? (opts.before ?? (await this.counters())) : undefined;
         const t0 = sideNow();
         const res = await this.request(origin, 'state_sync', { version, sizeBytes, timeoutMs: Math.max(500, Math.floor(hostTimeout * 0.9)) }, hostTimeout);
-        const hostMs = elapsed(t0);
+        const timed = { version: res.version, origin, syncNs: res.syncNs, acks: res.acks, hostMs: elapsed(t0) };
         if (!before)
             return {
-                version: res.version,
-                origin,
-                syncNs: res.syncNs,
-                acks: res.acks,
-                hostMs,
+                ...timed,
                 messages: Number.NaN,
                 stateMessages: Number.NaN,
                 ackMessages: Number.NaN,
@@ -32513,11 +32509,7 @@ class Swarm {
         const stateMessages = d('state', 'sent');
         const ackMessages = d('ack', 'sent');
         return {
-            version: res.version,
-            origin,
-            syncNs: res.syncNs,
-            acks: res.acks,
-            hostMs,
+            ...timed,
             messages: stateMessages + ackMessages,
             stateMessages,
             ackMessages,
@@ -44735,15 +44727,18 @@ function optionReader(opts) {
         return String(v);
     };
 }
-function compareCommand(base, head, opts, io) {
-    let thresholdPct;
-    let alpha;
-    let thresholds;
+/** The gate's flags of `compare` and `merge` (`--threshold`, `--thresholds`, and `--alpha` where it exists), or the
+ * usage exit code after naming the bad flag. */
+function readGateFlags(opts, io, withAlpha) {
     try {
         const read = optionReader(opts);
-        thresholdPct = readNumber(read, 'threshold', 10, { min: 0, max: 1000 });
-        alpha = readNumber(read, 'alpha', DEFAULT_COMPARE_OPTIONS.alpha, { min: 0.0001, max: 0.5 });
-        thresholds = readThresholds(read);
+        return {
+            thresholdPct: readNumber(read, 'threshold', 10, { min: 0, max: 1000 }),
+            ...(withAlpha
+                ? { alpha: readNumber(read, 'alpha', DEFAULT_COMPARE_OPTIONS.alpha, { min: 0.0001, max: 0.5 }) }
+                : {}),
+            thresholds: readThresholds(read)
+        };
     }
     catch (err) {
         if (err instanceof input_table_InputError) {
@@ -44752,6 +44747,12 @@ function compareCommand(base, head, opts, io) {
         }
         throw err;
     }
+}
+function compareCommand(base, head, opts, io) {
+    const gate = readGateFlags(opts, io, true);
+    if (typeof gate === 'number')
+        return gate;
+    const { thresholdPct, alpha, thresholds } = gate;
     const b = readResultsOrExplain('BASE', base, io);
     const h = readResultsOrExplain('HEAD', head, io);
     if (!b || !h)
@@ -44794,20 +44795,10 @@ async function reportCommand(file, opts, io) {
     return EXIT.ok;
 }
 function mergeCommand(files, opts, io) {
-    let thresholdPct;
-    let thresholds;
-    try {
-        const read = optionReader(opts);
-        thresholdPct = readNumber(read, 'threshold', 10, { min: 0, max: 1000 });
-        thresholds = readThresholds(read);
-    }
-    catch (err) {
-        if (err instanceof input_table_InputError) {
-            io.stderr(`${flagError(err)}\n`);
-            return EXIT.usage;
-        }
-        throw err;
-    }
+    const gate = readGateFlags(opts, io, false);
+    if (typeof gate === 'number')
+        return gate;
+    const { thresholdPct, thresholds } = gate;
     const shards = [];
     for (const f of files) {
         const r = readResultsOrExplain('shard', f, io);
