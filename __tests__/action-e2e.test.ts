@@ -20,6 +20,7 @@ import { startFakeGitHub, type FakeGitHub, type FakeRun } from './support/fake-g
 import { startE2BEmulator } from './support/e2b-emulator/index.js'
 import { isAlive, processesWithTag, waitForNoProcesses } from './support/processes.js'
 import { OUTPUT_NAMES } from '../src/action/outcome.js'
+import { resolveInterpreter } from '../src/sandbox/local/provider.js'
 import { EXPORTERS } from '../src/export/registry.js'
 import { extractCustomResult } from './fixtures/github-action-benchmark/extract.js'
 import { validateBmf } from './fixtures/bencher/validate.js'
@@ -514,14 +515,15 @@ describe('the bundled action on a runner', () => {
 describe('the post step', () => {
   it('finds and kills agent processes of the run that outlived the main step (local provider)', async () => {
     const tag = `gh-post-${randomBytes(4).toString('hex')}`
-    // A straggler as the local provider starts agents: tagged with SWARM_BENCH_RUN, in its own process group.
-    const straggler = spawn('python3', ['-c', 'import time; time.sleep(120)'], {
+    // A straggler as the local provider starts agents: the resolved interpreter (never a pyenv shim, whose helpers
+    // carry the tag too and were seen alive for 30 s on a loaded CI machine), tagged, in its own process group.
+    const straggler = spawn(resolveInterpreter('python3'), ['-c', 'import time; time.sleep(120)'], {
       env: { ...process.env, SWARM_BENCH_RUN: tag },
       detached: true,
       stdio: 'ignore'
     })
     try {
-      // python3 may be a shim (pyenv) whose helpers carry the tag until it execs the interpreter: wait for that.
+      // Wait until the interpreter has started and nothing else carries the tag.
       const deadline = Date.now() + 30_000
       while (processesWithTag(tag).join() !== String(straggler.pid) && Date.now() < deadline)
         await new Promise(r => setTimeout(r, 100))
