@@ -93,6 +93,17 @@ const CHANGES: Change[] = [
       )
   },
   {
+    name: 'encode×3',
+    what: 'agent: every JSON message encoded three times (the same uniform slowdown, larger)',
+    expect: /^communication\.|^scalability\.topology-compare$|^trading\.consensus$|^resources\.cpu$/,
+    apply: repo =>
+      patch(
+        join(repo, 'agent', 'swarm_agent', 'fastjson.py'),
+        "return ''.join(_c_enc(obj, 0))",
+        i => `${i}''.join(_c_enc(obj, 0))\n${i}''.join(_c_enc(obj, 0))\n`
+      )
+  },
+  {
     name: 'vote-handler+300us',
     what: 'agent: a 300 µs busy wait in the consensus vote handler',
     expect: /^trading\.consensus$|^scalability\.topology-compare$|^costs\./,
@@ -102,6 +113,23 @@ const CHANGES: Change[] = [
         'first = self._store_vote(rnd, origin, decision, weight)',
         i => spin(300_000, i)
       )
+  },
+  {
+    name: 'uniform+15%',
+    what:
+      'agent and strategy at once, each timing about 15 % slower: the strategy loop 1.15× its work, a 5 µs busy ' +
+      'wait before every peer request is sent, a 30 µs one in the consensus vote handler',
+    expect:
+      /^trading\.strategy-execution$|^scalability\.agent-count$|^communication\.|^scalability\.topology-compare$|^trading\.consensus$/,
+    apply: repo => {
+      writeFileSync(join(repo, 'strategy.py'), strategy(Math.round(WORK * 1.15)))
+      patch(peer(repo), 'conn.sock.sendall(msg)', i => spin(5000, i))
+      patch(
+        join(repo, 'agent', 'swarm_agent', 'agent.py'),
+        'first = self._store_vote(rnd, origin, decision, weight)',
+        i => spin(30_000, i)
+      )
+    }
   }
 ]
 

@@ -5,7 +5,7 @@ import type { Metric } from '../results/schema.js'
 import type { CounterTotals } from '../swarm/swarm.js'
 import { predictStateSyncMessages, type TopologyName } from '../swarm/topology.js'
 import { bestOf, farthestFrom, median, nextVersion, nsToMs, shareOf, sum } from './measure.js'
-import { pipelineStreams, saturationPoint, SATURATION_GAIN, type DepthStep } from './saturation.js'
+import { pipelineStreams, stepToSaturation, SATURATION_GAIN } from './saturation.js'
 import { profileParams } from './profiles.js'
 import type { Benchmark, Facts } from './types.js'
 
@@ -237,18 +237,20 @@ export const messageThroughput: Benchmark<{
       }
       return { rate: sum(results.map(r => r.delivered / (r.elapsedNs / 1e9))), results }
     }
-    const steps: DepthStep[] = []
-    const windows: Awaited<ReturnType<typeof window>>[] = []
-    for (const depth of depths) {
-      ctx.checkAbort()
-      ctx.progress(`depth ${depth}: ${streams.flat().length} streams at once for ${windowMs} ms`)
-      const w = await window(depth)
-      steps.push({ depth, rate: w.rate })
-      windows.push(w)
-      if (saturationPoint(steps)?.saturated) break
-    }
-    const sat = saturationPoint(steps)!
-    const depth = steps[sat.index].depth
+    // In a duet both sides step by the geometric mean of their rates: a side that chose its own saturation depth
+    // measured its loaded latency at another load than its partner (A/A duets then differed by ×3).
+    const duet = ctx.duet
+    const sat = await stepToSaturation(
+      depths,
+      async depth => {
+        ctx.checkAbort()
+        ctx.progress(`depth ${depth}: ${streams.flat().length} streams at once for ${windowMs} ms`)
+        const w = await window(depth)
+        return { rate: w.rate, window: w }
+      },
+      duet ? rate => duet.agree('throughput-rate', rate, (b, h) => Math.sqrt(b * h)) : undefined
+    )
+    const { depth, windows } = sat
     const loaded = [windows[sat.index]]
     for (let r = 0; r < repeats; r++) {
       ctx.checkAbort()
@@ -334,7 +336,7 @@ export const messageThroughput: Benchmark<{
       longest_stream_hops: Math.max(...streams.flatMap((to, a) => to.map(d => swarm.topology.hops[a][d]))),
       saturated_vs_sequential: Math.round((median(loaded.map(w => w.rate)) / sequentialRate) * 100) / 100
     }
-    for (const s of steps) facts[`msg_per_s.depth_${s.depth}`] = Math.round(s.rate)
+    for (const s of sat.own) facts[`msg_per_s.depth_${s.depth}`] = Math.round(s.rate)
     return { metrics, facts }
   }
 }

@@ -31,6 +31,7 @@ import { deploySwarm } from '../swarm/deploy.js'
 import { type Swarm } from '../swarm/swarm.js'
 import { RunnerFloor } from './floor.js'
 import { Lockstep, type Side } from '../duet/lockstep.js'
+import { Meeting } from '../duet/meeting.js'
 import { runAsSide } from '../duet/clock.js'
 import { pairedSwarm } from '../duet/paired-swarm.js'
 import { SandboxSharing } from '../duet/shared-sandboxes.js'
@@ -414,6 +415,7 @@ async function runOne(
     }
   }
   /** The context one side's run of the benchmark sees (outside a duet, `side` is undefined). */
+  const meeting = new Meeting()
   const contextFor = (side: Side | undefined): BenchContext<object> => ({
     config,
     profile: config.profile,
@@ -423,7 +425,15 @@ async function runOne(
       if (side !== 'base') d.emit({ type: 'step', id: entry.id, message })
     },
     target: name => targetFor(`${entry.id}/${name}`, d.targets),
-    ...(side ? { duet: { side, twin: d.twin } } : {}),
+    ...(side
+      ? {
+          duet: {
+            side,
+            twin: d.twin,
+            agree: (key, value, combine) => meeting.agree(side, key, value, combine)
+          }
+        }
+      : {}),
     checkAbort,
     deploy: req => withHold(req, () => deployHeld(req, side)),
     swarm(req) {
@@ -468,7 +478,10 @@ async function runOne(
             signal,
             graceOf(d)
           )
-        ).finally(() => gate.finish(side))
+        ).finally(() => {
+          gate.finish(side)
+          meeting.finish(side)
+        })
       )
       outcomes.push(...(await Promise.all(sides)))
       duetFacts = { duetPairs: gate.stats.pairs, duetSolo: gate.stats.solo }

@@ -44,3 +44,34 @@ export function saturationPoint(
   }
   return { index: steps.length - 1, saturated: false }
 }
+
+/**
+ * Steps through `depths`, measuring each (`measure` returns the rate and whatever else the caller keeps), until
+ * the rate saturates. `agree` turns a measured rate into the one the decision uses: in a duet both sides' rates
+ * combined (src/duet/meeting.ts), so both sides stop at the same depth and their windows stay paired.
+ */
+export async function stepToSaturation<W>(
+  depths: readonly number[],
+  measure: (depth: number) => Promise<{ rate: number; window: W }>,
+  agree: (rate: number) => Promise<number> = rate => Promise.resolve(rate)
+): Promise<{
+  depth: number
+  index: number
+  saturated: boolean
+  steps: DepthStep[]
+  own: DepthStep[]
+  windows: W[]
+}> {
+  const steps: DepthStep[] = []
+  const own: DepthStep[] = []
+  const windows: W[] = []
+  for (const depth of depths) {
+    const { rate, window } = await measure(depth)
+    own.push({ depth, rate })
+    steps.push({ depth, rate: await agree(rate) })
+    windows.push(window)
+    if (saturationPoint(steps)?.saturated) break
+  }
+  const sat = saturationPoint(steps)!
+  return { depth: steps[sat.index].depth, index: sat.index, saturated: sat.saturated, steps, own, windows }
+}

@@ -34,9 +34,15 @@ export interface BenchContext<P> {
   progress(message: string): void
   /**
    * In a duet: which side this run of the benchmark is, and whether the head's agents hold the base's strategy
-   * as their twin (`strategyPairs`). Undefined outside a duet.
+   * as their twin (`strategyPairs`), and a way to take data-driven decisions together (src/duet/meeting.ts).
+   * Undefined outside a duet.
    */
-  readonly duet?: { side: 'base' | 'head'; twin: boolean }
+  readonly duet?: {
+    side: 'base' | 'head'
+    twin: boolean
+    /** A decision both sides take from what each measured: both go on with `combine(base's, head's)`. */
+    agree<T>(key: string, value: T, combine: (base: T, head: T) => T): Promise<T>
+  }
   /** The target of this benchmark's metric `name` (the seed's, or the run's override); undefined if none. */
   target(name: string): Target | undefined
   /** Throws when the run was interrupted; call between steps. */
