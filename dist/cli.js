@@ -16633,7 +16633,7 @@ var __spreadArray = (this && this.__spreadArray) || function (to, from, pack) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9523);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4081);
 // Entry of the `swarm-bench` CLI (bundled to dist/cli.js; `npm run bench` runs it with tsx).
 
 const code = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .iW)(process.argv.slice(2));
@@ -16645,7 +16645,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9523:
+/***/ 4081:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32871,6 +32871,26 @@ function saturationPoint(steps, minGain = SATURATION_GAIN) {
     }
     return { index: steps.length - 1, saturated: false };
 }
+/**
+ * Steps through `depths`, measuring each (`measure` returns the rate and whatever else the caller keeps), until
+ * the rate saturates. `agree` turns a measured rate into the one the decision uses: in a duet both sides' rates
+ * combined (src/duet/meeting.ts), so both sides stop at the same depth and their windows stay paired.
+ */
+async function stepToSaturation(depths, measure, agree = rate => Promise.resolve(rate)) {
+    const steps = [];
+    const own = [];
+    const windows = [];
+    for (const depth of depths) {
+        const { rate, window } = await measure(depth);
+        own.push({ depth, rate });
+        steps.push({ depth, rate: await agree(rate) });
+        windows.push(window);
+        if (saturationPoint(steps)?.saturated)
+            break;
+    }
+    const sat = saturationPoint(steps);
+    return { depth: steps[sat.index].depth, index: sat.index, saturated: sat.saturated, steps, own, windows };
+}
 
 ;// CONCATENATED MODULE: ./src/bench/profiles.ts
 const FULL = {
@@ -33139,19 +33159,16 @@ const messageThroughput = {
             }
             return { rate: measure_sum(results.map(r => r.delivered / (r.elapsedNs / 1e9))), results };
         };
-        const steps = [];
-        const windows = [];
-        for (const depth of depths) {
+        // In a duet both sides step by the geometric mean of their rates: a side that chose its own saturation depth
+        // measured its loaded latency at another load than its partner (A/A duets then differed by ×3).
+        const duet = ctx.duet;
+        const sat = await stepToSaturation(depths, async (depth) => {
             ctx.checkAbort();
             ctx.progress(`depth ${depth}: ${streams.flat().length} streams at once for ${windowMs} ms`);
             const w = await window(depth);
-            steps.push({ depth, rate: w.rate });
-            windows.push(w);
-            if (saturationPoint(steps)?.saturated)
-                break;
-        }
-        const sat = saturationPoint(steps);
-        const depth = steps[sat.index].depth;
+            return { rate: w.rate, window: w };
+        }, duet ? rate => duet.agree('throughput-rate', rate, (b, h) => Math.sqrt(b * h)) : undefined);
+        const { depth, windows } = sat;
         const loaded = [windows[sat.index]];
         for (let r = 0; r < repeats; r++) {
             ctx.checkAbort();
@@ -33233,7 +33250,7 @@ const messageThroughput = {
             longest_stream_hops: Math.max(...streams.flatMap((to, a) => to.map(d => swarm.topology.hops[a][d]))),
             saturated_vs_sequential: Math.round((measure_median(loaded.map(w => w.rate)) / sequentialRate) * 100) / 100
         };
-        for (const s of steps)
+        for (const s of sat.own)
             facts[`msg_per_s.depth_${s.depth}`] = Math.round(s.rate);
         return { metrics, facts };
     }
@@ -38734,6 +38751,42 @@ class Lockstep {
     }
 }
 
+;// CONCATENATED MODULE: ./src/duet/meeting.ts
+class Meeting {
+    offers = new Map();
+    calls = new Map();
+    done = new Set();
+    /**
+     * The value both sides go on with for the k-th `key` each asks about: `combine(base's, head's)`. A side whose
+     * partner has finished (an error, or a different code path) goes on with its own.
+     */
+    agree(side, key, value, combine) {
+        const n = (this.calls.get(`${side}|${key}`) ?? 0) + 1;
+        this.calls.set(`${side}|${key}`, n);
+        const id = `${key}#${n}`;
+        const other = this.offers.get(id);
+        if (other && other.side !== side) {
+            this.offers.delete(id);
+            const v = side === 'base' ? combine(value, other.value) : combine(other.value, value);
+            other.resolve(v);
+            return Promise.resolve(v);
+        }
+        if (this.done.has(side === 'base' ? 'head' : 'base'))
+            return Promise.resolve(value);
+        return new Promise(resolve => this.offers.set(id, { side, value, resolve: resolve }));
+    }
+    /** This side asks nothing more: whoever waits for it goes on with its own value. */
+    finish(side) {
+        this.done.add(side);
+        for (const [id, o] of this.offers) {
+            if (o.side === side)
+                continue;
+            this.offers.delete(id);
+            o.resolve(o.value);
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/sandbox/forwarding.ts
 class ForwardingProvider {
     inner;
@@ -38935,6 +38988,7 @@ const canTwin = (config) => config.strategyPath !== undefined || config.agentHoo
 // provider billed, and partial results when the run is interrupted. Benchmarks are scheduled by the swarms they
 // use (turns.ts: one measures at a time; borrowers of the same swarm run back to back, and an idle swarm no
 // waiting or unfinished benchmark needs is torn down at once); results are reported in catalog order.
+
 
 
 
@@ -39269,6 +39323,7 @@ async function runOne(entry, index, d) {
         }
     };
     /** The context one side's run of the benchmark sees (outside a duet, `side` is undefined). */
+    const meeting = new Meeting();
     const contextFor = (side) => ({
         config,
         profile: config.profile,
@@ -39279,7 +39334,15 @@ async function runOne(entry, index, d) {
                 d.emit({ type: 'step', id: entry.id, message });
         },
         target: name => targetFor(`${entry.id}/${name}`, d.targets),
-        ...(side ? { duet: { side, twin: d.twin } } : {}),
+        ...(side
+            ? {
+                duet: {
+                    side,
+                    twin: d.twin,
+                    agree: (key, value, combine) => meeting.agree(side, key, value, combine)
+                }
+            }
+            : {}),
         checkAbort,
         deploy: req => withHold(req, () => deployHeld(req, side)),
         swarm(req) {
@@ -39318,7 +39381,10 @@ async function runOne(entry, index, d) {
         else {
             // Both sides run the same benchmark code at once; the gate pairs their swarm operations one by one.
             const gate = new Lockstep(hashSeed(entry.id));
-            const sides = ['head', 'base'].map(side => outcomeOf(runner_settle(runAsSide(gate, side, () => bench.run(pairedSwarm(contextFor(side), gate, side))), signal, graceOf(d))).finally(() => gate.finish(side)));
+            const sides = ['head', 'base'].map(side => outcomeOf(runner_settle(runAsSide(gate, side, () => bench.run(pairedSwarm(contextFor(side), gate, side))), signal, graceOf(d))).finally(() => {
+                gate.finish(side);
+                meeting.finish(side);
+            }));
             outcomes.push(...(await Promise.all(sides)));
             duetFacts = { duetPairs: gate.stats.pairs, duetSolo: gate.stats.solo };
             // What the head measured of the base's code in its own agents (the strategy twin) stands for the base.
