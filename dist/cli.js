@@ -32889,7 +32889,7 @@ async function stepToSaturation(depths, measure, agree = rate => Promise.resolve
             break;
     }
     const sat = saturationPoint(steps);
-    return { depth: steps[sat.index].depth, index: sat.index, saturated: sat.saturated, steps, own, windows };
+    return { depth: steps[sat.index].depth, index: sat.index, saturated: sat.saturated, own, windows };
 }
 
 ;// CONCATENATED MODULE: ./src/bench/profiles.ts
@@ -39322,8 +39322,9 @@ async function runOne(entry, index, d) {
             throw err;
         }
     };
-    /** The context one side's run of the benchmark sees (outside a duet, `side` is undefined). */
+    // Where a duet's two sides decide together from what each measured (unused outside a duet).
     const meeting = new Meeting();
+    /** The context one side's run of the benchmark sees (outside a duet, `side` is undefined). */
     const contextFor = (side) => ({
         config,
         profile: config.profile,

@@ -66,6 +66,17 @@ const strategyChange = (factor: number): Change => ({
   apply: repo => writeFileSync(join(repo, 'strategy.py'), strategy(Math.round(WORK * factor)))
 })
 
+/** Every JSON message encoded `times` times (the answer uses the last), everywhere the agent sends. */
+const encodeTimes = (times: number, why: string): Change => ({
+  name: `encode×${times}`,
+  what: `agent: every JSON message encoded ${times === 2 ? 'twice' : `${times} times`} (${why})`,
+  expect: /^communication\.|^scalability\.topology-compare$|^trading\.consensus$|^resources\.cpu$/,
+  apply: repo =>
+    patch(join(repo, 'agent', 'swarm_agent', 'fastjson.py'), "return ''.join(_c_enc(obj, 0))", i =>
+      `${i}''.join(_c_enc(obj, 0))\n`.repeat(times - 1)
+    )
+})
+
 const CHANGES: Change[] = [
   strategyChange(1.1),
   strategyChange(1.25),
@@ -81,28 +92,8 @@ const CHANGES: Change[] = [
     expect: /^communication\.|^scalability\.topology-compare$|^trading\.consensus$/,
     apply: repo => patch(peer(repo), 'conn.sock.sendall(msg)', i => spin(9000, i))
   },
-  {
-    name: 'encode×2',
-    what: 'agent: every JSON message encoded twice (a uniform slowdown of all messaging)',
-    expect: /^communication\.|^scalability\.topology-compare$|^trading\.consensus$|^resources\.cpu$/,
-    apply: repo =>
-      patch(
-        join(repo, 'agent', 'swarm_agent', 'fastjson.py'),
-        "return ''.join(_c_enc(obj, 0))",
-        i => `${i}''.join(_c_enc(obj, 0))\n`
-      )
-  },
-  {
-    name: 'encode×3',
-    what: 'agent: every JSON message encoded three times (the same uniform slowdown, larger)',
-    expect: /^communication\.|^scalability\.topology-compare$|^trading\.consensus$|^resources\.cpu$/,
-    apply: repo =>
-      patch(
-        join(repo, 'agent', 'swarm_agent', 'fastjson.py'),
-        "return ''.join(_c_enc(obj, 0))",
-        i => `${i}''.join(_c_enc(obj, 0))\n${i}''.join(_c_enc(obj, 0))\n`
-      )
-  },
+  encodeTimes(2, 'a uniform slowdown of all messaging'),
+  encodeTimes(3, 'the same uniform slowdown, larger'),
   {
     name: 'vote-handler+300us',
     what: 'agent: a 300 µs busy wait in the consensus vote handler',

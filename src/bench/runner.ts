@@ -414,8 +414,9 @@ async function runOne(
       throw err
     }
   }
-  /** The context one side's run of the benchmark sees (outside a duet, `side` is undefined). */
+  // Where a duet's two sides decide together from what each measured (unused outside a duet).
   const meeting = new Meeting()
+  /** The context one side's run of the benchmark sees (outside a duet, `side` is undefined). */
   const contextFor = (side: Side | undefined): BenchContext<object> => ({
     config,
     profile: config.profile,

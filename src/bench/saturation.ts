@@ -58,7 +58,6 @@ export async function stepToSaturation<W>(
   depth: number
   index: number
   saturated: boolean
-  steps: DepthStep[]
   own: DepthStep[]
   windows: W[]
 }> {
@@ -73,5 +72,5 @@ export async function stepToSaturation<W>(
     if (saturationPoint(steps)?.saturated) break
   }
   const sat = saturationPoint(steps)!
-  return { depth: steps[sat.index].depth, index: sat.index, saturated: sat.saturated, steps, own, windows }
+  return { depth: steps[sat.index].depth, index: sat.index, saturated: sat.saturated, own, windows }
 }
