@@ -205,6 +205,28 @@ describe('swarm pool', () => {
     expect(pool.idleKeys()).toEqual(['ring:5:parallel'])
   })
 
+  it("leaves room for a deploy under way: two making room at once (a duet's sides) evict for both", async () => {
+    const torn: string[] = []
+    const pool = new SwarmPool({ maxAgents: 40 })
+    const idle = fakeSwarm('ring', 10, torn)
+    pool.track(idle, { topology: 'ring', size: 10, deploy: 'parallel' })
+    await pool.release(idle)
+    // Each side alone fits beside the idle ring (10 + 20 <= 40); both together do not (10 + 40 > 40).
+    const [head, base] = await Promise.all([pool.reserve(20), pool.reserve(20)])
+    expect(torn).toEqual(['ring:10'])
+    // Once both deploys are tracked, their reservations go: room is counted once, not twice.
+    const h = fakeSwarm('linear', 20, torn)
+    pool.track(h, { topology: 'linear', size: 20, deploy: 'parallel', side: 'head' })
+    head()
+    head()
+    base()
+    expect(pool.agentsAlive()).toBe(20)
+    const late = fakeSwarm('star', 20, torn)
+    pool.track(late, { topology: 'star', size: 20, deploy: 'parallel' })
+    await pool.release(late)
+    expect(pool.idleKeys()).toEqual(['star:20:parallel'])
+  })
+
   it('prunes idle swarms no later benchmark borrows and skips dead ones', async () => {
     const torn: string[] = []
     const pool = new SwarmPool({ maxAgents: 100 })

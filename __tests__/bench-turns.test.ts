@@ -127,6 +127,77 @@ describe('Turns', () => {
     expect(got).toEqual([4, 1])
   })
 
+  it('keeps the turn for a started benchmark that will borrow an idle swarm, however long it takes to ask', async () => {
+    // Benchmark 4 started and will borrow mesh:4, idle now (a duet's side may first wait for its partner).
+    let pending = true
+    const turns: Turns = new Turns({
+      isIdle: () => false,
+      awaitStarted: () => pending && turns.hasStarted(4)
+    })
+    await turns.acquire(4, 'mesh:2')
+    const got: number[] = []
+    const newcomer = turns.acquire(1, undefined).then(() => got.push(1))
+    turns.release(4)
+    await new Promise(r => setTimeout(r, 20))
+    expect(got).toEqual([])
+    expect(turns.current).toBeUndefined()
+    const again = turns.acquire(4, 'mesh:4').then(() => got.push(4))
+    await again
+    pending = false
+    turns.release(4)
+    await newcomer
+    expect(got).toEqual([4, 1])
+  })
+
+  it('while a started one is awaited, another started waiter still gets the turn before a warm newcomer', async () => {
+    const turns: Turns = new Turns({
+      isIdle: s => s === 'mesh:4',
+      awaitStarted: () => turns.inProgress().includes(4)
+    })
+    await turns.acquire(4, 'mesh:2')
+    turns.release(4)
+    const got: number[] = []
+    const warm = turns.acquire(1, 'mesh:4').then(() => got.push(1))
+    const own = turns.acquire(4, 'mesh:1').then(() => got.push(4))
+    await own
+    expect(got).toEqual([4])
+    turns.finish(4)
+    await warm
+    expect(got).toEqual([4, 1])
+  })
+
+  it('with claimMs, the one that gave the turn back and asks again within it keeps the turn over a newcomer', async () => {
+    const turns = new Turns({ isIdle: () => false, claimMs: 200 })
+    await turns.acquire(4, 'mesh:2')
+    const got: number[] = []
+    const newcomer = turns.acquire(1, undefined).then(() => got.push(1))
+    turns.release(4)
+    await new Promise(r => setTimeout(r, 30))
+    await turns.acquire(4, 'mesh:4').then(() => got.push(4))
+    expect(got).toEqual([4])
+    turns.release(4)
+    // Not asked again: after its claim, the newcomer gets it.
+    await newcomer
+    expect(got).toEqual([4, 1])
+  })
+
+  it('a started benchmark that ends without asking again frees the waiting newcomer', async () => {
+    // As the runner asks: only benchmarks under way (started, not finished) are waited for.
+    const turns: Turns = new Turns({
+      isIdle: () => false,
+      awaitStarted: () => turns.inProgress().includes(4)
+    })
+    await turns.acquire(4, 'mesh:2')
+    let granted = false
+    const newcomer = turns.acquire(1, undefined).then(() => (granted = true))
+    turns.release(4)
+    await new Promise(r => setTimeout(r, 5))
+    expect(granted).toBe(false)
+    turns.finish(4)
+    await newcomer
+    expect(turns.current).toBe(1)
+  })
+
   it('an abort ends the wait with InterruptedError and the waiter never gets the turn', async () => {
     const ctrl = new AbortController()
     const turns = new Turns({ isIdle: () => false, signal: ctrl.signal })

@@ -36,6 +36,8 @@ export class SwarmPool {
   private idle: Entry[] = []
   private readonly inUse = new Map<Swarm, string>()
   private clock = 0
+  /** Agents of deploys under way: room made for them, not yet tracked. */
+  private reserved = 0
   /** How many borrows were served from the pool (a reuse) and how many swarms had to be deployed. */
   readonly stats = { reused: 0, deployed: 0, evicted: 0 }
 
@@ -89,12 +91,33 @@ export class SwarmPool {
 
   /** Makes room for `size` more agents by tearing down least recently used idle swarms. */
   async makeRoom(size: number): Promise<void> {
-    while (this.idle.length > 0 && this.agentsAlive() + size > this.opts.maxAgents) {
+    while (this.idle.length > 0 && this.agentsAlive() + this.reserved + size > this.opts.maxAgents) {
       this.idle.sort((a, b) => a.lastUsed - b.lastUsed)
       const [victim] = this.idle.splice(0, 1)
       this.stats.evicted++
       await this.teardown(victim.swarm)
     }
+  }
+
+  /**
+   * Makes room for a deploy and holds it until the returned function is called (once the swarm is tracked or
+   * the deploy failed). Deploys that start together, as a duet's two sides do, then leave room for each other
+   * instead of each counting only what is already alive.
+   */
+  async reserve(size: number): Promise<() => void> {
+    this.reserved += size
+    let held = true
+    const done = (): void => {
+      if (held) this.reserved -= size
+      held = false
+    }
+    try {
+      await this.makeRoom(0)
+    } catch (err) {
+      done()
+      throw err
+    }
+    return done
   }
 
   /** Registers a swarm the caller just deployed as in use. */

@@ -70,6 +70,9 @@ export interface DuetRunOptions {
 
 export { InterruptedError }
 
+/** How long a duet's benchmark that gave the turn back keeps first claim on it (see Turns' claimMs). */
+const DUET_CLAIM_MS = 250
+
 export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): Promise<Results> {
   const startedAt = new Date()
   const t0 = performance.now()
@@ -142,6 +145,9 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
   const turns: Turns = new Turns({
     signal,
     isIdle: shape => pool.hasIdle(shape) || prefetching.has(shape),
+    awaitStarted: () => turns.inProgress().some(b => (remaining.get(b) ?? []).some(s => pool.hasIdle(s))),
+    // A duet's sides ask again only once both have met at the pairing gate.
+    claimMs: opts.duet ? DUET_CLAIM_MS : 0,
     onTurn: (i, holding) => {
       const entry = selected[i]
       if (holding && !firstTurn.has(i)) {
@@ -222,7 +228,7 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
           makeRoom: async size => {
             if (pool.agentsAlive() + prefetchAgents + size > pool.maxAgents)
               await Promise.all(prefetching.values())
-            await pool.makeRoom(size)
+            return pool.reserve(size)
           },
           startedAt: () => firstTurn.get(index),
           floor,
@@ -325,7 +331,8 @@ interface RunOneDeps {
   /** The deploy under way ahead of time for this shape, if any. */
   prefetched: (shape: string) => Promise<void> | undefined
   /** Tears down idle swarms until `size` more agents fit. */
-  makeRoom: (size: number) => Promise<void>
+  /** Makes room for a deploy of `size` agents; call the returned function once it is tracked or failed. */
+  makeRoom: (size: number) => Promise<() => void>
   /** When this benchmark first had the turn. */
   startedAt: () => number | undefined
   floor: RunnerFloor
@@ -391,12 +398,14 @@ async function runOne(
   const deployHeld = async (req: SwarmRequest, side: Side | undefined): Promise<Swarm> => {
     checkAbort()
     const key: PoolKey = { topology: req.topology, size: req.size, deploy: req.deploy ?? 'parallel', side }
-    await d.makeRoom(req.size)
+    const room = await d.makeRoom(req.size)
     // The k-th deploy of a shape on one side shares its sandboxes with the k-th of the same shape on the other.
     const shape = poolKey({ ...key, side: undefined })
     const k = (deploys.get(`${side}|${shape}`) ?? 0) + 1
     deploys.set(`${side}|${shape}`, k)
-    const swarm = await deployTracked(d, entry, key, side ? `${entry.id}/${shape}#${k}` : undefined)
+    const swarm = await deployTracked(d, entry, key, side ? `${entry.id}/${shape}#${k}` : undefined).finally(
+      room
+    )
     held.add(swarm)
     counts.deployed++
     checkAbort()

@@ -23,6 +23,16 @@ export interface TurnOptions {
   onTurn?: (bench: number, holding: boolean) => void
   /** The run's abort: every waiter (and every later acquire) fails with InterruptedError. */
   signal?: AbortSignal
+  /**
+   * Whether a benchmark that started is yet to borrow a swarm idle now: the turn then waits for it rather than
+   * start a new benchmark, which would keep that swarm idle (and billed) through its whole run.
+   */
+  awaitStarted?: () => boolean
+  /**
+   * How long a benchmark that gave the turn back keeps first claim on it (default: until the next macrotask). A
+   * duet's sides meet at the pairing gate before asking again, which can take longer than a macrotask.
+   */
+  claimMs?: number
 }
 
 export class Turns {
@@ -30,6 +40,9 @@ export class Turns {
   private depth = 0
   /** A hand-off is scheduled: new requests wait for it instead of taking the turn at once. */
   private handing = false
+  /** Who gave the turn back during a hand-off: asking again before it ends, it gets the turn at once. */
+  private lastHolder: number | undefined
+  private handTimer: NodeJS.Timeout | NodeJS.Immediate | undefined
   private readonly waiting: Waiter[] = []
   private readonly started = new Set<number>()
   private readonly finished = new Set<number>()
@@ -97,7 +110,10 @@ export class Turns {
           resolve()
         }
       })
-      this.next()
+      // The one that just gave the turn back asks again within its claim: the pick is made now, as it would have
+      // been on the next macrotask (a waiter whose swarm is idle still goes first).
+      if (this.handing && this.holder === undefined && this.lastHolder === bench) this.endHandOff()
+      else this.next()
     })
   }
 
@@ -111,34 +127,58 @@ export class Turns {
   /** The benchmark ended: whatever it held is given back and it never waits again. */
   finish(bench: number): void {
     this.finished.add(bench)
-    if (this.holder === bench) this.handOff()
+    // It will not ask again: no claim, and a newcomer held back for it (awaitStarted) is picked now.
+    if (this.handing && this.lastHolder === bench) this.stopHandOff()
+    if (this.holder === bench || this.holder === undefined) this.handOff(false)
   }
 
   private next(): void {
     if (this.holder !== undefined || this.handing || this.waiting.length === 0) return
-    const i = pickNext(this.waiting, this.opts.isIdle, b => this.started.has(b))
-    const [w] = this.waiting.splice(i, 1)
-    w.grant()
-    // Its other holds asked at the same time come with it: a duet's two sides get their swarms together, and one
-    // side waiting for the turn while the other waits for it at the pairing gate would never end.
-    for (let j = this.waiting.length - 1; j >= 0; j--) {
-      if (this.waiting[j].bench === w.bench) this.waiting.splice(j, 1)[0].grant()
+    let i = pickNext(this.waiting, this.opts.isIdle, b => this.started.has(b))
+    if (!this.started.has(this.waiting[i].bench) && this.opts.awaitStarted?.()) {
+      // Only benchmarks under way may take it; if none waits, the one awaited asks soon (acquire calls next) or
+      // finishes (finish calls next).
+      i = this.waiting.findIndex(w => this.started.has(w.bench))
+      if (i < 0) return
+    }
+    this.grantAll(this.waiting[i].bench)
+  }
+
+  /** Grants every hold `bench` asked for: a duet's two sides get their swarms together, and one side waiting for
+   * the turn while the other waits for it at the pairing gate would never end. */
+  private grantAll(bench: number): void {
+    for (const w of this.waiting.filter(x => x.bench === bench)) {
+      this.waiting.splice(this.waiting.indexOf(w), 1)
+      w.grant()
     }
   }
 
-  private handOff(): void {
+  private handOff(claim = true): void {
     const was = this.holder
     this.holder = undefined
     this.depth = 0
     if (was !== undefined) this.opts.onTurn?.(was, false)
-    // Picked on the next macrotask: a benchmark that gave the turn back and asks for its next swarm right away
-    // has its request in by then, so it keeps its place (started first) instead of losing it to a newcomer.
+    // Picked on the next macrotask (or after claimMs): a benchmark that gave the turn back and asks for its next
+    // swarm by then keeps its place instead of losing it to a newcomer.
     if (this.handing) return
     this.handing = true
-    setImmediate(() => {
-      this.handing = false
-      this.next()
-    })
+    this.lastHolder = claim ? was : undefined
+    const ms = claim ? (this.opts.claimMs ?? 0) : 0
+    this.handTimer = ms > 0 ? setTimeout(() => this.endHandOff(), ms) : setImmediate(() => this.endHandOff())
+  }
+
+  private endHandOff(): void {
+    if (!this.handing) return
+    this.stopHandOff()
+    this.next()
+  }
+
+  private stopHandOff(): void {
+    this.handing = false
+    this.lastHolder = undefined
+    clearTimeout(this.handTimer as NodeJS.Timeout)
+    clearImmediate(this.handTimer as NodeJS.Immediate)
+    this.handTimer = undefined
   }
 }
 
