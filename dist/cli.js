@@ -37999,6 +37999,8 @@ class SwarmPool {
     idle = [];
     inUse = new Map();
     clock = 0;
+    /** Agents of deploys under way: room made for them, not yet tracked. */
+    reserved = 0;
     /** How many borrows were served from the pool (a reuse) and how many swarms had to be deployed. */
     stats = { reused: 0, deployed: 0, evicted: 0 };
     constructor(opts) {
@@ -38049,12 +38051,34 @@ class SwarmPool {
     }
     /** Makes room for `size` more agents by tearing down least recently used idle swarms. */
     async makeRoom(size) {
-        while (this.idle.length > 0 && this.agentsAlive() + size > this.opts.maxAgents) {
+        while (this.idle.length > 0 && this.agentsAlive() + this.reserved + size > this.opts.maxAgents) {
             this.idle.sort((a, b) => a.lastUsed - b.lastUsed);
             const [victim] = this.idle.splice(0, 1);
             this.stats.evicted++;
             await this.teardown(victim.swarm);
         }
+    }
+    /**
+     * Makes room for a deploy and holds it until the returned function is called (once the swarm is tracked or
+     * the deploy failed). Deploys that start together, as a duet's two sides do, then leave room for each other
+     * instead of each counting only what is already alive.
+     */
+    async reserve(size) {
+        this.reserved += size;
+        let held = true;
+        const done = () => {
+            if (held)
+                this.reserved -= size;
+            held = false;
+        };
+        try {
+            await this.makeRoom(0);
+        }
+        catch (err) {
+            done();
+            throw err;
+        }
+        return done;
     }
     /** Registers a swarm the caller just deployed as in use. */
     track(swarm, key) {
@@ -38140,6 +38164,9 @@ class Turns {
     depth = 0;
     /** A hand-off is scheduled: new requests wait for it instead of taking the turn at once. */
     handing = false;
+    /** Who gave the turn back during a hand-off: asking again before it ends, it gets the turn at once. */
+    lastHolder;
+    handTimer;
     waiting = [];
     started = new Set();
     finished = new Set();
@@ -38200,7 +38227,12 @@ class Turns {
                     resolve();
                 }
             });
-            this.next();
+            // The one that just gave the turn back asks again within its claim: the pick is made now, as it would have
+            // been on the next macrotask (a waiter whose swarm is idle still goes first).
+            if (this.handing && this.holder === undefined && this.lastHolder === bench)
+                this.endHandOff();
+            else
+                this.next();
         });
     }
     /** Gives one hold back; the turn passes on when the holder holds nothing more. */
@@ -38214,37 +38246,60 @@ class Turns {
     /** The benchmark ended: whatever it held is given back and it never waits again. */
     finish(bench) {
         this.finished.add(bench);
-        if (this.holder === bench)
-            this.handOff();
+        // It will not ask again: no claim, and a newcomer held back for it (awaitStarted) is picked now.
+        if (this.handing && this.lastHolder === bench)
+            this.stopHandOff();
+        if (this.holder === bench || this.holder === undefined)
+            this.handOff(false);
     }
     next() {
         if (this.holder !== undefined || this.handing || this.waiting.length === 0)
             return;
-        const i = pickNext(this.waiting, this.opts.isIdle, b => this.started.has(b));
-        const [w] = this.waiting.splice(i, 1);
-        w.grant();
-        // Its other holds asked at the same time come with it: a duet's two sides get their swarms together, and one
-        // side waiting for the turn while the other waits for it at the pairing gate would never end.
-        for (let j = this.waiting.length - 1; j >= 0; j--) {
-            if (this.waiting[j].bench === w.bench)
-                this.waiting.splice(j, 1)[0].grant();
+        let i = pickNext(this.waiting, this.opts.isIdle, b => this.started.has(b));
+        if (!this.started.has(this.waiting[i].bench) && this.opts.awaitStarted?.()) {
+            // Only benchmarks under way may take it; if none waits, the one awaited asks soon (acquire calls next) or
+            // finishes (finish calls next).
+            i = this.waiting.findIndex(w => this.started.has(w.bench));
+            if (i < 0)
+                return;
+        }
+        this.grantAll(this.waiting[i].bench);
+    }
+    /** Grants every hold `bench` asked for: a duet's two sides get their swarms together, and one side waiting for
+     * the turn while the other waits for it at the pairing gate would never end. */
+    grantAll(bench) {
+        for (const w of this.waiting.filter(x => x.bench === bench)) {
+            this.waiting.splice(this.waiting.indexOf(w), 1);
+            w.grant();
         }
     }
-    handOff() {
+    handOff(claim = true) {
         const was = this.holder;
         this.holder = undefined;
         this.depth = 0;
         if (was !== undefined)
             this.opts.onTurn?.(was, false);
-        // Picked on the next macrotask: a benchmark that gave the turn back and asks for its next swarm right away
-        // has its request in by then, so it keeps its place (started first) instead of losing it to a newcomer.
+        // Picked on the next macrotask (or after claimMs): a benchmark that gave the turn back and asks for its next
+        // swarm by then keeps its place instead of losing it to a newcomer.
         if (this.handing)
             return;
         this.handing = true;
-        setImmediate(() => {
-            this.handing = false;
-            this.next();
-        });
+        this.lastHolder = claim ? was : undefined;
+        const ms = claim ? (this.opts.claimMs ?? 0) : 0;
+        this.handTimer = ms > 0 ? setTimeout(() => this.endHandOff(), ms) : setImmediate(() => this.endHandOff());
+    }
+    endHandOff() {
+        if (!this.handing)
+            return;
+        this.stopHandOff();
+        this.next();
+    }
+    stopHandOff() {
+        this.handing = false;
+        this.lastHolder = undefined;
+        clearTimeout(this.handTimer);
+        clearImmediate(this.handTimer);
+        this.handTimer = undefined;
     }
 }
 /**
@@ -39014,6 +39069,8 @@ const canTwin = (config) => config.strategyPath !== undefined || config.agentHoo
 
 
 
+/** How long a duet's benchmark that gave the turn back keeps first claim on it (see Turns' claimMs). */
+const DUET_CLAIM_MS = 250;
 async function runBenchmarks(config, opts = {}) {
     const startedAt = new Date();
     const t0 = performance.now();
@@ -39085,6 +39142,9 @@ async function runBenchmarks(config, opts = {}) {
     const turns = new Turns({
         signal,
         isIdle: shape => pool.hasIdle(shape) || prefetching.has(shape),
+        awaitStarted: () => turns.inProgress().some(b => (remaining.get(b) ?? []).some(s => pool.hasIdle(s))),
+        // A duet's sides ask again only once both have met at the pairing gate.
+        claimMs: opts.duet ? DUET_CLAIM_MS : 0,
         onTurn: (i, holding) => {
             const entry = selected[i];
             if (holding && !firstTurn.has(i)) {
@@ -39170,7 +39230,7 @@ async function runBenchmarks(config, opts = {}) {
                 makeRoom: async (size) => {
                     if (pool.agentsAlive() + prefetchAgents + size > pool.maxAgents)
                         await Promise.all(prefetching.values());
-                    await pool.makeRoom(size);
+                    return pool.reserve(size);
                 },
                 startedAt: () => firstTurn.get(index),
                 floor,
@@ -39297,12 +39357,12 @@ async function runOne(entry, index, d) {
     const deployHeld = async (req, side) => {
         checkAbort();
         const key = { topology: req.topology, size: req.size, deploy: req.deploy ?? 'parallel', side };
-        await d.makeRoom(req.size);
+        const room = await d.makeRoom(req.size);
         // The k-th deploy of a shape on one side shares its sandboxes with the k-th of the same shape on the other.
         const shape = poolKey({ ...key, side: undefined });
         const k = (deploys.get(`${side}|${shape}`) ?? 0) + 1;
         deploys.set(`${side}|${shape}`, k);
-        const swarm = await deployTracked(d, entry, key, side ? `${entry.id}/${shape}#${k}` : undefined);
+        const swarm = await deployTracked(d, entry, key, side ? `${entry.id}/${shape}#${k}` : undefined).finally(room);
         held.add(swarm);
         counts.deployed++;
         checkAbort();
