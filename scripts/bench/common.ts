@@ -207,6 +207,8 @@ export function startLoad(k: number): () => void {
     spawn('python3', ['-c', 'while True: pass'], { stdio: 'ignore' })
   )
   const stop = (): void => {
+    // One exit listener per load, gone with it (bench:duet starts a load per loaded duet).
+    process.off('exit', stop)
     for (const h of hogs) h.kill('SIGKILL')
   }
   process.once('exit', stop)
