@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BENCHMARK_IDS } from '../src/bench/catalog.js'
 import { runBenchmarks } from '../src/bench/runner.js'
 import { SEED_TARGETS } from '../src/bench/targets.js'
-import { DUET_HEADLINES } from '../src/duet/headlines.js'
+import { DUET_HEADLINES, primaryHeadline } from '../src/duet/headlines.js'
 import type { ProgressEvent } from '../src/bench/types.js'
 import { readResults, writeResults } from '../src/results/io.js'
 import { Results, type BenchmarkResult, type Metric } from '../src/results/schema.js'
@@ -295,6 +295,16 @@ describe('quick matrix on the local provider', () => {
         expect(pooled.gate).toBe(false)
       }
     }
+    // Every fresh agent's reading once, in size order, so a duet pairs agent with agent across the sizes.
+    const every = metric('resources.memory', 'rss_mib.every_agent')
+    expect(every.samples).toEqual(sizes.flatMap(n => metric('resources.memory', `rss_mib.n${n}`).samples))
+    expect(every.gate).not.toBe(false)
+    expect(
+      primaryHeadline(
+        'resources.memory',
+        b.metrics.map(m => m.name)
+      )
+    ).toBe('rss_mib.every_agent')
     // agent-count hands its last swarms on, so the pool had some of these sizes: both reads were taken.
     expect(sizes.some(n => b.facts[`pooled_deployed_for.n${n}`] !== undefined)).toBe(true)
     expect(b.params.swarmsDeployed).toBe(sizes.length)
