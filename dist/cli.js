@@ -36817,13 +36817,16 @@ const memory = {
     id: MEMORY_ID,
     category: 'resources',
     title: 'Memory per agent',
-    headlines: [/^rss_mib\./],
+    // Every agent's pair together first: each pair's ratio is judged on its own, so sizes pool, and 7 pairs resolve
+    // what the 4 of the largest size alone cannot (docs/performance.md §3b).
+    headlines: [/^rss_mib\.every_agent$/, /^rss_mib\./],
     borrows: p => p.sizes.map(n => ({ topology: p.topology, size: n })),
     params: (profile, config) => ({ topology: config.topologies[0], ...profileParams(profile).memory }),
     async run(ctx) {
         const topology = ctx.params.topology;
         const metrics = [];
         const totals = [];
+        const everyAgent = [];
         const facts = {};
         for (const n of ctx.params.sizes) {
             // The pooled swarm's memory depends on what ran on it before: read it, labelled, as context only.
@@ -36845,6 +36848,7 @@ const memory = {
             const labels = { topology, agents: n };
             const rss = readings.map(r => bytesToMiB(r.rssBytes));
             totals.push(measure_sum(rss));
+            everyAgent.push(...rss);
             metrics.push(makeMetric({
                 name: `rss_mib.n${n}`,
                 unit: 'MiB',
@@ -36891,6 +36895,15 @@ const memory = {
             facts[`total_rss_mib.n${n}`] = Number(measure_sum(rss).toFixed(2));
         }
         scalingFacts('total_rss_mib', ctx.params.sizes, totals, facts);
+        metrics.unshift(makeMetric({
+            name: 'rss_mib.every_agent',
+            unit: 'MiB',
+            direction: 'lower',
+            source: 'agent',
+            samples: everyAgent,
+            labels: { topology, swarm: 'fresh', sizes: ctx.params.sizes.join('+') },
+            description: `resident memory of every agent of the fresh swarms of ${ctx.params.sizes.join(', ')} agents, all together (the same readings as rss_mib.n*)`
+        }));
         return { metrics, facts };
     }
 };
