@@ -330,7 +330,6 @@ interface RunOneDeps {
   maybePrefetch: (holding: string) => void
   /** The deploy under way ahead of time for this shape, if any. */
   prefetched: (shape: string) => Promise<void> | undefined
-  /** Tears down idle swarms until `size` more agents fit. */
   /** Makes room for a deploy of `size` agents; call the returned function once it is tracked or failed. */
   makeRoom: (size: number) => Promise<() => void>
   /** When this benchmark first had the turn. */
