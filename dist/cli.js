@@ -38079,19 +38079,13 @@ class SwarmPool {
     async reserve(size) {
         this.reserved += size;
         let held = true;
-        const done = () => {
+        // makeRoom never throws (teardown reports its errors), so the room is always made before this returns.
+        await this.makeRoom(0);
+        return () => {
             if (held)
                 this.reserved -= size;
             held = false;
         };
-        try {
-            await this.makeRoom(0);
-        }
-        catch (err) {
-            done();
-            throw err;
-        }
-        return done;
     }
     /** Registers a swarm the caller just deployed as in use. */
     track(swarm, key) {
@@ -38271,7 +38265,7 @@ class Turns {
         let i = pickNext(this.waiting, this.opts.isIdle, b => this.started.has(b));
         if (!this.started.has(this.waiting[i].bench) && this.opts.awaitStarted?.()) {
             // Only benchmarks under way may take it; if none waits, the one awaited asks soon (acquire calls next) or
-            // finishes (finish calls next).
+            // finishes (finish hands the turn off).
             i = this.waiting.findIndex(w => this.started.has(w.bench));
             if (i < 0)
                 return;

@@ -56,14 +56,24 @@ function patch(file: string, anchor: string, insert: (indent: string) => string)
   writeFileSync(file, text.slice(0, lineStart) + insert(indent) + text.slice(lineStart))
 }
 
-const peer = (repo: string): string => join(repo, 'agent', 'swarm_agent', 'peer_client.py')
+// The edits the changes are made of (uniform+15% applies three of them at once).
+const slowStrategy = (repo: string, factor: number): void =>
+  writeFileSync(join(repo, 'strategy.py'), strategy(Math.round(WORK * factor)))
+const delayPeerSend = (repo: string, ns: number): void =>
+  patch(join(repo, 'agent', 'swarm_agent', 'peer_client.py'), 'conn.sock.sendall(msg)', i => spin(ns, i))
+const delayVoteHandler = (repo: string, ns: number): void =>
+  patch(
+    join(repo, 'agent', 'swarm_agent', 'agent.py'),
+    'first = self._store_vote(rnd, origin, decision, weight)',
+    i => spin(ns, i)
+  )
 
 /** Gives the user strategy `factor` × its loop's work. */
 const strategyChange = (factor: number): Change => ({
   name: `strategy×${factor}`,
   what: `user strategy: its loop does ${factor}× the work (${WORK} → ${Math.round(WORK * factor)} iterations)`,
   expect: /^trading\.strategy-execution$|^scalability\.agent-count$/,
-  apply: repo => writeFileSync(join(repo, 'strategy.py'), strategy(Math.round(WORK * factor)))
+  apply: repo => slowStrategy(repo, factor)
 })
 
 /** Every JSON message encoded `times` times (the answer uses the last), everywhere the agent sends. */
@@ -84,13 +94,13 @@ const CHANGES: Change[] = [
     name: 'peer-send+3us',
     what: 'agent: a 3 µs busy wait before every peer request is sent (about +10 % of a loopback round trip)',
     expect: /^communication\.|^scalability\.topology-compare$|^trading\.consensus$/,
-    apply: repo => patch(peer(repo), 'conn.sock.sendall(msg)', i => spin(3000, i))
+    apply: repo => delayPeerSend(repo, 3000)
   },
   {
     name: 'peer-send+9us',
     what: 'agent: a 9 µs busy wait before every peer request is sent (about +30 % of a round trip)',
     expect: /^communication\.|^scalability\.topology-compare$|^trading\.consensus$/,
-    apply: repo => patch(peer(repo), 'conn.sock.sendall(msg)', i => spin(9000, i))
+    apply: repo => delayPeerSend(repo, 9000)
   },
   encodeTimes(2, 'a uniform slowdown of all messaging'),
   encodeTimes(3, 'the same uniform slowdown, larger'),
@@ -98,12 +108,7 @@ const CHANGES: Change[] = [
     name: 'vote-handler+300us',
     what: 'agent: a 300 µs busy wait in the consensus vote handler',
     expect: /^trading\.consensus$|^scalability\.topology-compare$|^costs\./,
-    apply: repo =>
-      patch(
-        join(repo, 'agent', 'swarm_agent', 'agent.py'),
-        'first = self._store_vote(rnd, origin, decision, weight)',
-        i => spin(300_000, i)
-      )
+    apply: repo => delayVoteHandler(repo, 300_000)
   },
   {
     name: 'uniform+15%',
@@ -113,13 +118,9 @@ const CHANGES: Change[] = [
     expect:
       /^trading\.strategy-execution$|^scalability\.agent-count$|^communication\.|^scalability\.topology-compare$|^trading\.consensus$/,
     apply: repo => {
-      writeFileSync(join(repo, 'strategy.py'), strategy(Math.round(WORK * 1.15)))
-      patch(peer(repo), 'conn.sock.sendall(msg)', i => spin(5000, i))
-      patch(
-        join(repo, 'agent', 'swarm_agent', 'agent.py'),
-        'first = self._store_vote(rnd, origin, decision, weight)',
-        i => spin(30_000, i)
-      )
+      slowStrategy(repo, 1.15)
+      delayPeerSend(repo, 5000)
+      delayVoteHandler(repo, 30_000)
     }
   }
 ]

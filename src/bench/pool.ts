@@ -107,17 +107,12 @@ export class SwarmPool {
   async reserve(size: number): Promise<() => void> {
     this.reserved += size
     let held = true
-    const done = (): void => {
+    // makeRoom never throws (teardown reports its errors), so the room is always made before this returns.
+    await this.makeRoom(0)
+    return () => {
       if (held) this.reserved -= size
       held = false
     }
-    try {
-      await this.makeRoom(0)
-    } catch (err) {
-      done()
-      throw err
-    }
-    return done
   }
 
   /** Registers a swarm the caller just deployed as in use. */

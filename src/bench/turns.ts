@@ -137,7 +137,7 @@ export class Turns {
     let i = pickNext(this.waiting, this.opts.isIdle, b => this.started.has(b))
     if (!this.started.has(this.waiting[i].bench) && this.opts.awaitStarted?.()) {
       // Only benchmarks under way may take it; if none waits, the one awaited asks soon (acquire calls next) or
-      // finishes (finish calls next).
+      // finishes (finish hands the turn off).
       i = this.waiting.findIndex(w => this.started.has(w.bench))
       if (i < 0) return
     }
