@@ -135,6 +135,10 @@ const RUN_CASES: Record<string, [string, RegExp][]> = {
     ['soon', /an integer from 1 to 600000/],
     ['', /a non-empty value/]
   ],
+  '--duet-pairs': [
+    ['together', /one of auto, interleaved, concurrent/],
+    ['', /a non-empty value/]
+  ],
   '--cost-window-seconds': [
     ['-5', /a number from 0 to 3600/],
     ['3601', /a number from 0 to 3600/],
@@ -502,6 +506,7 @@ const ACTION_CASES: Record<string, [string, RegExp][]> = {
   ],
   duet: [['always', /one of auto, off/]],
   'base-path': [['x'.repeat(4097), /at most 4096 characters/]],
+  'duet-pairs': [['parallel', /one of auto, interleaved, concurrent/]],
   'artifact-name': [['a"b', /an artifact name without/]],
   'retention-days': [
     ['0', /an integer from 1 to 90/],

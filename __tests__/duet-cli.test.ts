@@ -115,6 +115,8 @@ describe('swarm-bench run --against', () => {
     expect(r.out).toMatch(/0 regression\(s\)/)
     const results = JSON.parse(readFileSync(join(repo, 'out-same', 'swarm-bench-results.json'), 'utf8'))
     expect(results.duet.base.sha).toBe(git('rev-parse', 'HEAD'))
+    // Locally the two sides would compete for the CPUs: pairs run one after the other.
+    expect(results.duet.pairing).toBe('interleaved')
     expect(results.duet.benchmarks.map((b: { id: string }) => b.id)).toEqual(
       results.benchmarks.map((b: { id: string }) => b.id)
     )
@@ -225,6 +227,66 @@ describe('swarm-bench run --against', () => {
       expect(emu.stats().live).toBe(0)
     } finally {
       writeFileSync(file, original)
+      await emu.close()
+    }
+  })
+
+  it('on E2B (the emulator), pairs run at the same time, and the peer send path slowed exits 1', async () => {
+    const key = 'e2b_duetPairsKey_0a1b2c3d4e5f66778899'
+    const emu = await startE2BEmulator({ apiKey: key })
+    const peer = join(repo, 'agent', 'swarm_agent', 'peer_client.py')
+    const original = readFileSync(peer, 'utf8')
+    const anchor = '                conn.sock.sendall(msg)\n'
+    const e2b = [
+      '--provider',
+      'e2b',
+      '--e2b-api-key',
+      key,
+      '--e2b-api-url',
+      emu.url,
+      '--e2b-sandbox-url',
+      emu.url
+    ]
+    const only = 'communication.inter-agent-latency'
+    try {
+      const same = await duet(only, 'out-e2b-pairs-same', [...e2b, '--e2b-create-rate', '50'])
+      expect(same.code, same.err).toBe(0)
+      const results = JSON.parse(
+        readFileSync(join(repo, 'out-e2b-pairs-same', 'swarm-bench-results.json'), 'utf8')
+      )
+      expect(results.duet.pairing).toBe('concurrent')
+      expect(readFileSync(join(repo, 'out-e2b-pairs-same', 'SWARM_BENCHMARKS_REPORT.md'), 'utf8')).toMatch(
+        /every agent request run at the same time as its twin/
+      )
+      writeFileSync(
+        peer,
+        original.replace(
+          anchor,
+          '                _until = _monotonic() + 300e-6\n                while _monotonic() < _until:\n                    pass\n' +
+            anchor
+        )
+      )
+      const slow = await duet(only, 'out-e2b-pairs-slow', [...e2b, '--e2b-create-rate', '50'])
+      expect(slow.code, slow.err).toBe(1)
+      expect(slow.err).toMatch(
+        /--fail-on-regression: \d+ regression\(s\): .*communication\.inter-agent-latency\/rtt_ms/
+      )
+      // The choice can be overridden: interleaved on E2B too.
+      const inter = await duet(only, 'out-e2b-pairs-inter', [
+        ...e2b,
+        '--e2b-create-rate',
+        '50',
+        '--duet-pairs',
+        'interleaved'
+      ])
+      expect(inter.code, inter.err).toBe(1)
+      const r2 = JSON.parse(
+        readFileSync(join(repo, 'out-e2b-pairs-inter', 'swarm-bench-results.json'), 'utf8')
+      )
+      expect(r2.duet.pairing).toBe('interleaved')
+      expect(emu.stats().live).toBe(0)
+    } finally {
+      writeFileSync(peer, original)
       await emu.close()
     }
   })

@@ -93,6 +93,32 @@ describe('Lockstep', () => {
     expect(gate.stats.pairs).toBe(1)
   })
 
+  it('concurrent pairing runs every pair at once, still pairing the k-th operations', async () => {
+    const gate = new Lockstep(5, 'concurrent')
+    let inFlight = 0
+    let overlapped = 0
+    const seen: string[] = []
+    const side = async (s: Side, delay: number): Promise<void> => {
+      for (let i = 0; i < 6; i++) {
+        await sleep(delay)
+        await gate.run(s, async () => {
+          inFlight++
+          seen.push(`${s}${i}`)
+          await sleep(15)
+          if (inFlight === 2) overlapped++
+          inFlight--
+        })
+      }
+      gate.finish(s)
+    }
+    await Promise.all([side('base', 0), side('head', 4)])
+    // Every pair overlapped; an interleaved gate would never have two in flight.
+    expect(overlapped).toBeGreaterThanOrEqual(6)
+    for (let i = 0; i < 6; i++)
+      expect(new Set(seen.slice(2 * i, 2 * i + 2))).toEqual(new Set([`base${i}`, `head${i}`]))
+    expect(gate.stats.pairs).toBe(6)
+  })
+
   it('the side clock leaves out the time a side was held while the other ran', async () => {
     const gate = new Lockstep(3)
     const timedOp = (side: Side, ms: number) =>

@@ -145,13 +145,12 @@ function makeRepo(change?: Change): string {
   return repo
 }
 
-function runDuet(repo: string, out: string, only: string): Promise<{ code: number; seconds: number }> {
+function runDuet(repo: string, out: string, extra: string[]): Promise<{ code: number; seconds: number }> {
   const t0 = performance.now()
   return new Promise(done => {
     // tsx by its path: the trial repository is outside the project, where `--import tsx` would not resolve.
     const tsx = join(projectRoot(), 'node_modules', '.bin', 'tsx')
-    const args = ['run', '--against', 'HEAD', '--strategy-path', 'strategy.py', '--out', out]
-    if (only) args.push('--only', only)
+    const args = ['run', '--against', 'HEAD', '--strategy-path', 'strategy.py', '--out', out, ...extra]
     const child = spawn(tsx, [join(projectRoot(), 'src', 'cli.ts'), ...args], {
       cwd: repo,
       env: { ...process.env, SWARM_BENCH_AGENT_DIR: join(repo, 'agent') },
@@ -199,14 +198,14 @@ async function record(
   reps: number,
   load: number,
   trials: Trial[],
-  only: string
+  extra: string[]
 ): Promise<void> {
   for (let i = 0; i < reps; i++) {
     const repo = makeRepo(change)
     const out = join(dir, `${kind}-load${load}-${i}`)
     const stop = load > 0 ? startLoad(load) : () => {}
     try {
-      const r = await runDuet(repo, out, only)
+      const r = await runDuet(repo, out, extra)
       trials.push({ kind, load, file: join(out, 'swarm-bench-results.json'), seconds: r.seconds })
       process.stderr.write(
         `${kind} load=${load} #${i + 1}/${reps}: ${r.seconds.toFixed(0)} s, exit ${r.code}\n`
@@ -326,6 +325,11 @@ async function mainScript(): Promise<void> {
         default: '',
         help: 'comma-separated benchmark ids each duet runs (e.g. trading.strategy-execution); default: the whole quick matrix'
       },
+      pairs: {
+        type: 'string',
+        default: 'auto',
+        help: "each duet's --duet-pairs: auto (interleaved here, on the local provider), interleaved, concurrent"
+      },
       dir: { type: 'string', default: '.tmp/bench-duet', help: 'where the duets are recorded' },
       from: { type: 'string', help: 'analyse the duets recorded in this folder, run nothing' },
       json: { type: 'string', help: 'also write the figures as JSON here' }
@@ -339,9 +343,10 @@ async function mainScript(): Promise<void> {
   else {
     mkdirSync(dir, { recursive: true })
     const wanted = f.changes === 'all' ? CHANGES : CHANGES.filter(c => f.changes.split(',').includes(c.name))
-    await record(dir, 'A/A', undefined, intFlag('aa', f.aa, 0), 0, trials, f.only)
-    await record(dir, 'A/A', undefined, intFlag('aa-load', f['aa-load'], 0), 1, trials, f.only)
-    for (const c of wanted) await record(dir, c.name, c, intFlag('reps', f.reps, 0), 0, trials, f.only)
+    const extra = [...(f.only ? ['--only', f.only] : []), '--duet-pairs', f.pairs]
+    await record(dir, 'A/A', undefined, intFlag('aa', f.aa, 0), 0, trials, extra)
+    await record(dir, 'A/A', undefined, intFlag('aa-load', f['aa-load'], 0), 1, trials, extra)
+    for (const c of wanted) await record(dir, c.name, c, intFlag('reps', f.reps, 0), 0, trials, extra)
     writeFileSync(index, JSON.stringify(trials, null, 2))
   }
   console.log('\nChanges (each a real edit of the code under test, in the head only):')

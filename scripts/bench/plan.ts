@@ -128,6 +128,8 @@ export interface PlanRow {
   flow: Flow
   /** The emulator's latency profile (emulator rows only). */
   latency?: LatencyName
+  /** Duet rows: how each pair of requests ran (`--duet-pairs`; auto: concurrent on the emulator, as on E2B). */
+  pairing?: string
   wallS: number
   sandboxes: number
   sandboxSeconds: number
@@ -238,6 +240,11 @@ async function main(): Promise<void> {
         help: 'emulator latency profile: hobby (fixed: --create-ms, --call-ms, --hop-ms), realistic (issue #14: creation p50 440 / p95 850 ms, 70–250 ms round trips, seeded draws), or both'
       },
       seed: { type: 'string', default: '1', help: "seed of the realistic profile's draws" },
+      'duet-pairs': {
+        type: 'string',
+        default: 'auto',
+        help: "the duet flow's pairing: auto (concurrent on the emulator, as on E2B; interleaved locally), interleaved, concurrent"
+      },
       json: { type: 'string', help: 'write the figures as JSON to this file' }
     }
   )
@@ -284,7 +291,8 @@ async function main(): Promise<void> {
             only,
             costWindowSeconds,
             latency: lat ? { name: lat, profile: profilesUsed[lat], seed } : undefined,
-            prefetch: f.prefetch === true
+            prefetch: f.prefetch === true,
+            duetPairs: f['duet-pairs']
           })
           rows.push(row)
           process.stderr.write(
@@ -340,13 +348,15 @@ async function runOne(o: {
   costWindowSeconds: number
   latency?: { name: LatencyName; profile: LatencyProfile; seed: number }
   prefetch: boolean
+  duetPairs: string
 }): Promise<PlanRow> {
   let emu: E2BEmulator | undefined
   const inputs: Record<string, string> = {
     profile: o.profile,
     only: o.only.join(','),
     'run-tag': `bench-plan-${randomBytes(3).toString('hex')}`,
-    'cost-window-seconds': o.flow === 'seed' ? String(o.costWindowSeconds) : '0'
+    'cost-window-seconds': o.flow === 'seed' ? String(o.costWindowSeconds) : '0',
+    'duet-pairs': o.duetPairs
   }
   if (o.env === 'emulator') {
     emu = await startE2BEmulator({ apiKey: API_KEY, maxConcurrent: 20 })
@@ -424,6 +434,7 @@ async function runOne(o: {
     env: o.env,
     flow: o.flow,
     latency: o.latency?.name,
+    ...(results.duet ? { pairing: results.duet.pairing ?? 'interleaved' } : {}),
     wallS,
     sandboxes: results.cost.sandboxes,
     sandboxSeconds: results.cost.sandboxSeconds,
@@ -591,7 +602,7 @@ function print(x: PlanFigures): void {
         g.rows.map(r => [
           r.profile,
           where(r),
-          r.flow,
+          r.pairing ? `${r.flow} (${r.pairing})` : r.flow,
           fmt(r.wallS),
           r.sandboxes,
           fmt(r.sandboxSeconds),

@@ -30,7 +30,7 @@ import { collectAgentFiles, hooksSource, type AgentFiles } from '../sandbox/agen
 import { deploySwarm } from '../swarm/deploy.js'
 import { type Swarm } from '../swarm/swarm.js'
 import { RunnerFloor } from './floor.js'
-import { Lockstep, type Side } from '../duet/lockstep.js'
+import { Lockstep, pairingFor, type Pairing, type Side } from '../duet/lockstep.js'
 import { Meeting } from '../duet/meeting.js'
 import { runAsSide } from '../duet/clock.js'
 import { pairedSwarm } from '../duet/paired-swarm.js'
@@ -108,6 +108,7 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
   let twinFiles: Promise<AgentFiles> | undefined
   // In a duet the head's agents also hold the base's strategy (its twin) when they can run it.
   const twin = opts.duet !== undefined && canTwin(config)
+  const pairing = pairingFor(config.duetPairs, plugin.traits)
   const ownFiles = (): Promise<AgentFiles> =>
     (files ??= collectAgentFiles({
       strategyPath: config.strategyPath,
@@ -235,6 +236,7 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
           targets: opts.targets,
           graceMs: opts.abortGraceMs,
           duet: opts.duet !== undefined,
+          pairing,
           twin
         })
         if (!firstTurn.has(index) && r.status !== 'skipped') emitStart(entry)
@@ -282,7 +284,13 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
     ),
     history: [],
     ...(opts.duet
-      ? { duet: { base: opts.duet.base, benchmarks: sides.flatMap(([, b]) => (b ? [b] : [])) } }
+      ? {
+          duet: {
+            base: opts.duet.base,
+            pairing,
+            benchmarks: sides.flatMap(([, b]) => (b ? [b] : []))
+          }
+        }
       : {})
   }
   return Results.parse(results)
@@ -339,6 +347,8 @@ interface RunOneDeps {
   graceMs?: number
   /** Run the benchmark on both sides of a duet, paired operation by operation. */
   duet: boolean
+  /** How a duet's pairs run (see src/duet/lockstep.ts). */
+  pairing: Pairing
   /** In a duet, the head's agents hold the base's strategy as their twin (src/duet/twin.ts). */
   twin: boolean
 }
@@ -479,7 +489,7 @@ async function runOne(
     if (!d.duet) outcomes.push(await outcomeOf(settle(bench.run(contextFor(undefined)), signal, graceOf(d))))
     else {
       // Both sides run the same benchmark code at once; the gate pairs their swarm operations one by one.
-      const gate = new Lockstep(hashSeed(entry.id))
+      const gate = new Lockstep(hashSeed(entry.id), d.pairing)
       const sides = (['head', 'base'] as const).map(side =>
         outcomeOf(
           settle(

@@ -47,6 +47,11 @@ const CORE_FLAGS: RunFlag[] = [
     boolean: true
   },
   {
+    input: 'duet-pairs',
+    flag: '--duet-pairs <mode>',
+    help: 'with --against: interleaved | concurrent | auto (concurrent on E2B, interleaved locally)'
+  },
+  {
     input: 'cost-window-seconds',
     flag: '--cost-window-seconds <s>',
     help: 'window for costs.by-topology (0: workload)'

@@ -18,7 +18,14 @@ import {
   providerPlugins
 } from '../sandbox/registry.js'
 import type { ProviderName } from '../sandbox/types.js'
-import { PROFILES, TOPOLOGIES, type Profile, type RunConfig, type Topology } from './run-config.js'
+import {
+  DUET_PAIRS,
+  PROFILES,
+  TOPOLOGIES,
+  type Profile,
+  type RunConfig,
+  type Topology
+} from './run-config.js'
 
 export { PROFILES, TOPOLOGIES, type Profile, type RunConfig, type Topology }
 
@@ -84,7 +91,8 @@ function parse(read: InputReader, env: NodeJS.ProcessEnv): RunConfig {
       pattern: /^[A-Za-z0-9_.-]{1,64}$/,
       accepted: 'up to 64 letters, digits, - _ .'
     }),
-    failOnTarget: readBoolean(read, 'fail-on-target', false)
+    failOnTarget: readBoolean(read, 'fail-on-target', false),
+    duetPairs: readEnum(read, 'duet-pairs', DUET_PAIRS, 'auto')
   }
 }
 

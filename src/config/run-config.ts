@@ -4,10 +4,13 @@ import { TOPOLOGY_NAMES } from '../swarm/topology.js'
 import type { ProviderName } from '../sandbox/types.js'
 
 export const PROFILES = ['quick', 'full'] as const
+/** `duet-pairs`: how a duet's paired requests run; `auto` asks the provider (its `concurrentDuetPairs` trait). */
+export const DUET_PAIRS = ['auto', 'interleaved', 'concurrent'] as const
 export const TOPOLOGIES = TOPOLOGY_NAMES
 
 export type Profile = (typeof PROFILES)[number]
 export type Topology = (typeof TOPOLOGIES)[number]
+export type DuetPairs = (typeof DUET_PAIRS)[number]
 
 export interface RunConfig {
   provider: ProviderName
@@ -39,4 +42,6 @@ export interface RunConfig {
   /** Tag put on every sandbox and agent process of this run, so sweeps find them. */
   runTag: string
   failOnTarget: boolean
+  /** How a duet's paired requests run: back to back in a random order, at the same time, or as the provider says. */
+  duetPairs: DuetPairs
 }

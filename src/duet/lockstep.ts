@@ -1,11 +1,20 @@
 // The duet's pairing: the base and the head run the same benchmark code side by side, and every swarm operation
-// of one side is paired with the same operation of the other. A pair runs back to back, in a random order, never
-// overlapping, so both sides see the same machine a few milliseconds apart (Bulej et al., "Duet benchmarking",
-// ICPE 2020; Laaber et al., randomized interleaved trials, EMSE 2019). Time a side spends held at the gate is
-// not its own: the side clock (clock.ts) takes it out of every host-timed figure.
+// of one side is paired with the same operation of the other. `interleaved` pairs run back to back, in a random
+// order, never overlapping, so both sides see the same machine a few milliseconds apart (Laaber et al.,
+// randomized interleaved trials, EMSE 2019); `concurrent` pairs run at the same time (Bulej et al., "Duet
+// benchmarking", ICPE 2020), for round trips over a network, where back to back would pay each one twice. Time a
+// side spends held at the gate is not its own: the side clock (clock.ts) takes it out of every host-timed figure.
 import { mulberry32 } from '../stats/bootstrap.js'
 
 export type Side = 'base' | 'head'
+
+/** How a pair's two operations run: one after the other in a random order, or both at once. */
+export const PAIRINGS = ['interleaved', 'concurrent'] as const
+export type Pairing = (typeof PAIRINGS)[number]
+
+/** The `duet-pairs` choice made concrete: `auto` takes the provider's (its `concurrentDuetPairs` trait). */
+export const pairingFor = (choice: Pairing | 'auto', traits: { concurrentDuetPairs: boolean }): Pairing =>
+  choice !== 'auto' ? choice : traits.concurrentDuetPairs ? 'concurrent' : 'interleaved'
 
 interface Pending {
   /** Run at the same time as the other side's operation instead of back to back (deploys: see `run`). */
@@ -28,7 +37,7 @@ export interface LockstepStats {
   pairs: number
   /** Operations one side ran alone because the other had finished (an error, or different code paths). */
   solo: number
-  /** How many pairs ran the head first. */
+  /** How many pairs ran (or, concurrent, started) the head first. */
   headFirst: number
 }
 
@@ -42,7 +51,10 @@ export class Lockstep {
   private readonly random: () => number
   readonly stats: LockstepStats = { pairs: 0, solo: 0, headFirst: 0 }
 
-  constructor(seed = 1) {
+  constructor(
+    seed = 1,
+    readonly pairing: Pairing = 'interleaved'
+  ) {
     this.random = mulberry32(seed)
   }
 
@@ -109,9 +121,12 @@ export class Lockstep {
     if (order.length === 1) this.stats.solo++
     this.busy = true
     const batches = order.map(side => [side, this.sides[side].queue.splice(0)] as const)
-    // Together only when every operation of the pair asked for it: a timed operation never runs beside the other
-    // side's work, even when the two sides drift apart (one side's bookkeeping paired with the other's timed op).
-    const together = batches.every(([, batch]) => batch.every(p => p.together))
+    // Interleaved, together only when every operation of the pair asked for it: a timed operation never runs beside
+    // the other side's work, even when the two sides drift apart (one side's bookkeeping paired with the other's
+    // timed op). Concurrent, a pair always runs together: each side's timing then includes the other's load alike.
+    const together =
+      (this.pairing === 'concurrent' && batches.length === 2) ||
+      batches.every(([, batch]) => batch.every(p => p.together))
     try {
       if (together) await Promise.all(batches.map(([side, batch]) => this.runBatch(side, batch)))
       else for (const [side, batch] of batches) await this.runBatch(side, batch)

@@ -84,6 +84,7 @@ export function compareDuet(results: Results, options: Partial<CompareOptions> =
   return {
     status: 'compared',
     mode: 'duet',
+    pairing: duet.pairing ?? 'interleaved',
     reason:
       `duet against ${duet.base.sha ? duet.base.sha.slice(0, 12) : duet.base.ref}: ${tested.length} headline metric(s) ` +
       `of ${benchmarks} benchmark(s) judged pair by pair; ${regressions.length} regression(s), ${improvements.length} improvement(s)`,

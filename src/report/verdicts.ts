@@ -46,9 +46,13 @@ function duetContext(comparison: Comparison): string {
   const o = comparison.options
   const b = comparison.baselineInfo
   const base = b?.sha ? code(b.sha.slice(0, 12)) : escapeMd(b?.ref ?? 'the base', 60)
+  const paired =
+    comparison.pairing === 'concurrent'
+      ? 'run at the same time as its twin, in the same sandboxes'
+      : 'paired with its twin in a random order on the same CPU'
   return (
-    `Duet: base ${base} measured side by side with the head in this run, every agent request paired with its ` +
-    `twin in a random order on the same CPU; ${comparison.tested} headline metric(s) judged on the paired ratios. ` +
+    `Duet: base ${base} measured side by side with the head in this run, every agent request ${paired}; ` +
+    `${comparison.tested} headline metric(s) judged on the paired ratios. ` +
     `A regression needs the paired change beyond ${o.thresholdPct}% with a Holm p below ${o.alpha}; nothing is ` +
     `removed as a runner shift, since both sides shared the runner. MDE: the smallest slowdown each metric detects.`
   )

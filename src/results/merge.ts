@@ -112,6 +112,7 @@ export function mergeResults(shards: readonly Shard[]): Results {
         changed: [...new Set(shards.flatMap(s => s.results.duet?.base.changed ?? []))],
         notes: [...new Set(shards.flatMap(s => s.results.duet?.base.notes ?? []))]
       },
+      ...(first.duet.pairing ? { pairing: first.duet.pairing } : {}),
       benchmarks: pick(r => r.duet?.benchmarks ?? [])
     }
   }

@@ -164,6 +164,8 @@ export type DuetBase = z.infer<typeof DuetBase>
 /** A duet: the base's code measured in the same run, operation by operation beside the head's. */
 export const DuetRun = z.object({
   base: DuetBase,
+  /** How each pair of requests ran: back to back in a random order, or both at once (absent: interleaved). */
+  pairing: z.enum(['interleaved', 'concurrent']).optional(),
   /** The base side's results, benchmark by benchmark; `benchmarks` at the top level are the head's. */
   benchmarks: z.array(BenchmarkResult)
 })

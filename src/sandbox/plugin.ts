@@ -13,6 +13,11 @@ export interface ProviderTraits {
   proxiedPeers: boolean
   /** The user's pip requirements (`e2b-requirements`) are installed in each sandbox before its agent starts. */
   installsRequirements: boolean
+  /**
+   * `duet-pairs: auto` runs a duet's paired requests at the same time: each is a network round trip that dominates
+   * its timing and is billed by the second, so back to back would pay every one twice.
+   */
+  concurrentDuetPairs: boolean
 }
 
 /** An input the provider owns: the action input (action.yml `with:`) and the `swarm-bench run` flag. */

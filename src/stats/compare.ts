@@ -158,6 +158,8 @@ export interface Comparison {
   status: 'compared' | 'no-baseline'
   /** `duet`: base and head measured side by side in this run; `artifact` (default): against a recorded run. */
   mode?: 'duet' | 'artifact'
+  /** In a duet, how each pair of requests ran: back to back in a random order, or both at once. */
+  pairing?: 'interleaved' | 'concurrent'
   /** In a duet, the comparison with the baseline artifact, shown as context only (it never fails the gate). */
   artifact?: Comparison
   /**
