@@ -31702,6 +31702,8 @@ const DuetBase = object({
 /** A duet: the base's code measured in the same run, operation by operation beside the head's. */
 const DuetRun = object({
     base: DuetBase,
+    /** How each pair of requests ran: back to back in a random order, or both at once (absent: interleaved). */
+    pairing: schemas_enum(['interleaved', 'concurrent']).optional(),
     /** The base side's results, benchmark by benchmark; `benchmarks` at the top level are the head's. */
     benchmarks: array(BenchmarkResult)
 });
@@ -35570,7 +35572,7 @@ function sweepError(err, apiKey, what) {
 const plugin_STATE = { apiUrl: 'e2b-api-url', domain: 'e2b-domain' };
 const e2bPlugin = {
     name: 'e2b',
-    traits: { billed: true, proxiedPeers: true, installsRequirements: true },
+    traits: { billed: true, proxiedPeers: true, installsRequirements: true, concurrentDuetPairs: true },
     inputs: E2B_INPUTS,
     pricing: E2B_DEFAULT_PRICING,
     parse: parseE2BSettings,
@@ -36148,7 +36150,7 @@ function killPids(pids) {
 const POOL_AGENTS = 64;
 const localPlugin = {
     name: 'local',
-    traits: { billed: false, proxiedPeers: false, installsRequirements: false },
+    traits: { billed: false, proxiedPeers: false, installsRequirements: false, concurrentDuetPairs: false },
     inputs: [],
     // The estimate is what the same sandbox lifetimes would cost on E2B.
     pricing: E2B_DEFAULT_PRICING,
@@ -38695,12 +38697,18 @@ class RunnerFloor {
 
 ;// CONCATENATED MODULE: ./src/duet/lockstep.ts
 // The duet's pairing: the base and the head run the same benchmark code side by side, and every swarm operation
-// of one side is paired with the same operation of the other. A pair runs back to back, in a random order, never
-// overlapping, so both sides see the same machine a few milliseconds apart (Bulej et al., "Duet benchmarking",
-// ICPE 2020; Laaber et al., randomized interleaved trials, EMSE 2019). Time a side spends held at the gate is
-// not its own: the side clock (clock.ts) takes it out of every host-timed figure.
+// of one side is paired with the same operation of the other. `interleaved` pairs run back to back, in a random
+// order, never overlapping, so both sides see the same machine a few milliseconds apart (Laaber et al.,
+// randomized interleaved trials, EMSE 2019); `concurrent` pairs run at the same time (Bulej et al., "Duet
+// benchmarking", ICPE 2020), for round trips over a network, where back to back would pay each one twice. Time a
+// side spends held at the gate is not its own: the side clock (clock.ts) takes it out of every host-timed figure.
 
+/** How a pair's two operations run: one after the other in a random order, or both at once. */
+const PAIRINGS = (/* unused pure expression or super */ null && (['interleaved', 'concurrent']));
+/** The `duet-pairs` choice made concrete: `auto` takes the provider's (its `concurrentDuetPairs` trait). */
+const pairingFor = (choice, traits) => choice !== 'auto' ? choice : traits.concurrentDuetPairs ? 'concurrent' : 'interleaved';
 class Lockstep {
+    pairing;
     sides = {
         base: { queue: [], running: 0, done: false, heldMs: 0, heldSince: undefined },
         head: { queue: [], running: 0, done: false, heldMs: 0, heldSince: undefined }
@@ -38709,7 +38717,8 @@ class Lockstep {
     scheduled = false;
     random;
     stats = { pairs: 0, solo: 0, headFirst: 0 };
-    constructor(seed = 1) {
+    constructor(seed = 1, pairing = 'interleaved') {
+        this.pairing = pairing;
         this.random = bootstrap_mulberry32(seed);
     }
     /**
@@ -38779,9 +38788,11 @@ class Lockstep {
             this.stats.solo++;
         this.busy = true;
         const batches = order.map(side => [side, this.sides[side].queue.splice(0)]);
-        // Together only when every operation of the pair asked for it: a timed operation never runs beside the other
-        // side's work, even when the two sides drift apart (one side's bookkeeping paired with the other's timed op).
-        const together = batches.every(([, batch]) => batch.every(p => p.together));
+        // Interleaved, together only when every operation of the pair asked for it: a timed operation never runs beside
+        // the other side's work, even when the two sides drift apart (one side's bookkeeping paired with the other's
+        // timed op). Concurrent, a pair always runs together: each side's timing then includes the other's load alike.
+        const together = (this.pairing === 'concurrent' && batches.length === 2) ||
+            batches.every(([, batch]) => batch.every(p => p.together));
         try {
             if (together)
                 await Promise.all(batches.map(([side, batch]) => this.runBatch(side, batch)));
@@ -39116,6 +39127,7 @@ async function runBenchmarks(config, opts = {}) {
     let twinFiles;
     // In a duet the head's agents also hold the base's strategy (its twin) when they can run it.
     const twin = opts.duet !== undefined && canTwin(config);
+    const pairing = pairingFor(config.duetPairs, plugin.traits);
     const ownFiles = () => (files ??= collectAgentFiles({
         strategyPath: config.strategyPath,
         hooks: hooksSource(config),
@@ -39244,6 +39256,7 @@ async function runBenchmarks(config, opts = {}) {
                 targets: opts.targets,
                 graceMs: opts.abortGraceMs,
                 duet: opts.duet !== undefined,
+                pairing,
                 twin
             });
             if (!firstTurn.has(index) && r.status !== 'skipped')
@@ -39285,7 +39298,13 @@ async function runBenchmarks(config, opts = {}) {
         cost: costOf(provider.usage().filter(u => !probe.preexistingLabels.has(u.label)), config.pricing, provider.info.nominalAllocation),
         history: [],
         ...(opts.duet
-            ? { duet: { base: opts.duet.base, benchmarks: sides.flatMap(([, b]) => (b ? [b] : [])) } }
+            ? {
+                duet: {
+                    base: opts.duet.base,
+                    pairing,
+                    benchmarks: sides.flatMap(([, b]) => (b ? [b] : []))
+                }
+            }
             : {})
     };
     return Results.parse(results);
@@ -39448,7 +39467,7 @@ async function runOne(entry, index, d) {
             outcomes.push(await outcomeOf(runner_settle(bench.run(contextFor(undefined)), signal, graceOf(d))));
         else {
             // Both sides run the same benchmark code at once; the gate pairs their swarm operations one by one.
-            const gate = new Lockstep(hashSeed(entry.id));
+            const gate = new Lockstep(hashSeed(entry.id), d.pairing);
             const sides = ['head', 'base'].map(side => outcomeOf(runner_settle(runAsSide(gate, side, () => bench.run(pairedSwarm(contextFor(side), gate, side))), signal, graceOf(d))).finally(() => {
                 gate.finish(side);
                 meeting.finish(side);
@@ -39646,6 +39665,8 @@ function readRenamed(read, renames, warn) {
 // parser, which reads the benchmark catalog) so that the benchmarks can name these types without a circle.
 
 const run_config_PROFILES = ['quick', 'full'];
+/** `duet-pairs`: how a duet's paired requests run; `auto` asks the provider (its `concurrentDuetPairs` trait). */
+const DUET_PAIRS = ['auto', 'interleaved', 'concurrent'];
 const TOPOLOGIES = TOPOLOGY_NAMES;
 
 ;// CONCATENATED MODULE: ./src/config/config.ts
@@ -39707,7 +39728,8 @@ function config_parse(read, env) {
             pattern: /^[A-Za-z0-9_.-]{1,64}$/,
             accepted: 'up to 64 letters, digits, - _ .'
         }),
-        failOnTarget: readBoolean(read, 'fail-on-target', false)
+        failOnTarget: readBoolean(read, 'fail-on-target', false),
+        duetPairs: readEnum(read, 'duet-pairs', DUET_PAIRS, 'auto')
     };
 }
 /** A JSON object given inline (`{"risk": 0.5}`); empty gives {}. */
@@ -40583,6 +40605,7 @@ function mergeResults(shards) {
                 changed: [...new Set(shards.flatMap(s => s.results.duet?.base.changed ?? []))],
                 notes: [...new Set(shards.flatMap(s => s.results.duet?.base.notes ?? []))]
             },
+            ...(first.duet.pairing ? { pairing: first.duet.pairing } : {}),
             benchmarks: pick(r => r.duet?.benchmarks ?? [])
         };
     }
@@ -40962,8 +40985,11 @@ function duetContext(comparison) {
     const o = comparison.options;
     const b = comparison.baselineInfo;
     const base = b?.sha ? code(b.sha.slice(0, 12)) : escape_escapeMd(b?.ref ?? 'the base', 60);
-    return (`Duet: base ${base} measured side by side with the head in this run, every agent request paired with its ` +
-        `twin in a random order on the same CPU; ${comparison.tested} headline metric(s) judged on the paired ratios. ` +
+    const paired = comparison.pairing === 'concurrent'
+        ? 'run at the same time as its twin, in the same sandboxes'
+        : 'paired with its twin in a random order on the same CPU';
+    return (`Duet: base ${base} measured side by side with the head in this run, every agent request ${paired}; ` +
+        `${comparison.tested} headline metric(s) judged on the paired ratios. ` +
         `A regression needs the paired change beyond ${o.thresholdPct}% with a Holm p below ${o.alpha}; nothing is ` +
         `removed as a runner shift, since both sides shared the runner. MDE: the smallest slowdown each metric detects.`);
 }
@@ -44177,6 +44203,7 @@ function compareDuet(results, options = {}) {
     return {
         status: 'compared',
         mode: 'duet',
+        pairing: duet.pairing ?? 'interleaved',
         reason: `duet against ${duet.base.sha ? duet.base.sha.slice(0, 12) : duet.base.ref}: ${tested.length} headline metric(s) ` +
             `of ${benchmarks} benchmark(s) judged pair by pair; ${regressions.length} regression(s), ${improvements.length} improvement(s)`,
         options: opts,
@@ -44289,6 +44316,11 @@ const CORE_FLAGS = [
         flag: '--fail-on-target',
         help: 'exit 1 when a benchmark misses a target',
         boolean: true
+    },
+    {
+        input: 'duet-pairs',
+        flag: '--duet-pairs <mode>',
+        help: 'with --against: interleaved | concurrent | auto (concurrent on E2B, interleaved locally)'
     },
     {
         input: 'cost-window-seconds',
