@@ -89,7 +89,7 @@ function pullRequest(name: string, change: (work: string) => void): { workspace:
 
 interface DuetJob extends ActionRun {
   results?: {
-    duet?: { base: { sha?: string; changed: string[] } }
+    duet?: { base: { sha?: string; changed: string[] }; pairing?: string }
     benchmarks: { id: string }[]
   }
 }
@@ -167,6 +167,9 @@ describe('the duet gate on a pull request (bundled action, shallow clone, base f
     expect(j.outputs['duet-base-sha']).toBe(baseSha)
     expect(j.outputs.regressions).toBe('0')
     expect(j.summary).toMatch(/Duet: base `[0-9a-f]{12}` measured side by side/)
+    // On the local provider a pair's two requests run one after the other, and the log says so.
+    expect(j.stdout).toMatch(/code that differs: none; pairs interleaved \(duet-pairs auto\)/)
+    expect(j.results?.duet?.pairing).toBe('interleaved')
     // The artifact comparison is there as context (no baseline exists on this fake yet).
     expect(j.summary).toMatch(/Against the baseline artifact \(context, not gated\)/)
     expect(gh.comments(prNumber)[0].body).toMatch(/✅ no regression/)

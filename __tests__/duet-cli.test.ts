@@ -107,13 +107,42 @@ const duet = (only: string, out: string, extra: string[] = []) =>
     ...extra
   ])
 
+/** The CLI's flags for the E2B emulator at `url`, creations unthrottled. */
+const e2bFlags = (key: string, url: string): string[] => [
+  '--provider',
+  'e2b',
+  '--e2b-api-key',
+  key,
+  '--e2b-api-url',
+  url,
+  '--e2b-sandbox-url',
+  url,
+  '--e2b-create-rate',
+  '50'
+]
+
+const resultsOf = (out: string) =>
+  JSON.parse(readFileSync(join(repo, out, 'swarm-bench-results.json'), 'utf8'))
+
+// The agent's peer send path with a 300 µs busy wait before every request (a loopback round trip is ~30 µs).
+const PEER_CLIENT = join(repo, 'agent', 'swarm_agent', 'peer_client.py')
+const SEND = '                conn.sock.sendall(msg)\n'
+const slowSend = (source: string): string =>
+  source.replace(
+    SEND,
+    '                _until = _monotonic() + 300e-6\n                while _monotonic() < _until:\n                    pass\n' +
+      SEND
+  )
+
 describe('swarm-bench run --against', () => {
   it('an unchanged working tree exits 0 and records both sides and the base commit', async () => {
     const r = await duet('communication.inter-agent-latency,trading.consensus', 'out-same')
     expect(r.code, r.err).toBe(0)
-    expect(r.err).toMatch(/duet against HEAD \([0-9a-f]{12}\); code that differs: none \(an A\/A duet\)/)
+    expect(r.err).toMatch(
+      /duet against HEAD \([0-9a-f]{12}\); code that differs: none \(an A\/A duet\); pairs interleaved \(duet-pairs auto\)/
+    )
     expect(r.out).toMatch(/0 regression\(s\)/)
-    const results = JSON.parse(readFileSync(join(repo, 'out-same', 'swarm-bench-results.json'), 'utf8'))
+    const results = resultsOf('out-same')
     expect(results.duet.base.sha).toBe(git('rev-parse', 'HEAD'))
     // Locally the two sides would compete for the CPUs: pairs run one after the other.
     expect(results.duet.pairing).toBe('interleaved')
@@ -127,18 +156,9 @@ describe('swarm-bench run --against', () => {
   })
 
   it('the peer send path slowed in the working tree exits 1 and names the communication metrics', async () => {
-    const peer = join(repo, 'agent', 'swarm_agent', 'peer_client.py')
-    const original = readFileSync(peer, 'utf8')
-    const anchor = '                conn.sock.sendall(msg)\n'
-    expect(original).toContain(anchor)
-    writeFileSync(
-      peer,
-      original.replace(
-        anchor,
-        '                _until = _monotonic() + 300e-6\n                while _monotonic() < _until:\n                    pass\n' +
-          anchor
-      )
-    )
+    const original = readFileSync(PEER_CLIENT, 'utf8')
+    expect(original).toContain(SEND)
+    writeFileSync(PEER_CLIENT, slowSend(original))
     try {
       const r = await duet('communication.inter-agent-latency,trading.consensus', 'out-slow')
       expect(r.code, r.err).toBe(1)
@@ -147,14 +167,14 @@ describe('swarm-bench run --against', () => {
         /--fail-on-regression: \d+ regression\(s\): .*communication\.inter-agent-latency\/rtt_ms/
       )
     } finally {
-      writeFileSync(peer, original)
+      writeFileSync(PEER_CLIENT, original)
     }
   })
 
   // The strategy's verdict: each head agent also holds the base's strategy and decides with both on the same bars,
   // in a random order per pair; the base side's compute_ms is those twin decisions, paired one by one.
   const twinOf = (out: string) => {
-    const results = JSON.parse(readFileSync(join(repo, out, 'swarm-bench-results.json'), 'utf8'))
+    const results = resultsOf(out)
     type Bench = {
       id: string
       facts: Record<string, number>
@@ -207,17 +227,7 @@ describe('swarm-bench run --against', () => {
     const original = readFileSync(file, 'utf8')
     writeFileSync(file, original + SLOW_BUILTINS)
     try {
-      const e2b = [
-        '--provider',
-        'e2b',
-        '--e2b-api-key',
-        key,
-        '--e2b-api-url',
-        emu.url,
-        '--e2b-sandbox-url',
-        emu.url
-      ]
-      const r = await duet('trading.strategy-execution', 'out-e2b-slow', [...e2b, '--e2b-create-rate', '50'])
+      const r = await duet('trading.strategy-execution', 'out-e2b-slow', e2bFlags(key, emu.url))
       expect(r.code, r.err).toBe(1)
       expect(r.err).toMatch(
         /--fail-on-regression: 1 regression\(s\): trading\.strategy-execution\/compute_ms/
@@ -234,59 +244,30 @@ describe('swarm-bench run --against', () => {
   it('on E2B (the emulator), pairs run at the same time, and the peer send path slowed exits 1', async () => {
     const key = 'e2b_duetPairsKey_0a1b2c3d4e5f66778899'
     const emu = await startE2BEmulator({ apiKey: key })
-    const peer = join(repo, 'agent', 'swarm_agent', 'peer_client.py')
-    const original = readFileSync(peer, 'utf8')
-    const anchor = '                conn.sock.sendall(msg)\n'
-    const e2b = [
-      '--provider',
-      'e2b',
-      '--e2b-api-key',
-      key,
-      '--e2b-api-url',
-      emu.url,
-      '--e2b-sandbox-url',
-      emu.url
-    ]
+    const original = readFileSync(PEER_CLIENT, 'utf8')
     const only = 'communication.inter-agent-latency'
+    const e2b = e2bFlags(key, emu.url)
     try {
-      const same = await duet(only, 'out-e2b-pairs-same', [...e2b, '--e2b-create-rate', '50'])
+      const same = await duet(only, 'out-e2b-pairs-same', e2b)
       expect(same.code, same.err).toBe(0)
-      const results = JSON.parse(
-        readFileSync(join(repo, 'out-e2b-pairs-same', 'swarm-bench-results.json'), 'utf8')
-      )
-      expect(results.duet.pairing).toBe('concurrent')
+      expect(same.err).toMatch(/pairs concurrent \(duet-pairs auto\)/)
+      expect(resultsOf('out-e2b-pairs-same').duet.pairing).toBe('concurrent')
       expect(readFileSync(join(repo, 'out-e2b-pairs-same', 'SWARM_BENCHMARKS_REPORT.md'), 'utf8')).toMatch(
         /every agent request run at the same time as its twin/
       )
-      writeFileSync(
-        peer,
-        original.replace(
-          anchor,
-          '                _until = _monotonic() + 300e-6\n                while _monotonic() < _until:\n                    pass\n' +
-            anchor
-        )
-      )
-      const slow = await duet(only, 'out-e2b-pairs-slow', [...e2b, '--e2b-create-rate', '50'])
+      writeFileSync(PEER_CLIENT, slowSend(original))
+      const slow = await duet(only, 'out-e2b-pairs-slow', e2b)
       expect(slow.code, slow.err).toBe(1)
       expect(slow.err).toMatch(
         /--fail-on-regression: \d+ regression\(s\): .*communication\.inter-agent-latency\/rtt_ms/
       )
       // The choice can be overridden: interleaved on E2B too.
-      const inter = await duet(only, 'out-e2b-pairs-inter', [
-        ...e2b,
-        '--e2b-create-rate',
-        '50',
-        '--duet-pairs',
-        'interleaved'
-      ])
+      const inter = await duet(only, 'out-e2b-pairs-inter', [...e2b, '--duet-pairs', 'interleaved'])
       expect(inter.code, inter.err).toBe(1)
-      const r2 = JSON.parse(
-        readFileSync(join(repo, 'out-e2b-pairs-inter', 'swarm-bench-results.json'), 'utf8')
-      )
-      expect(r2.duet.pairing).toBe('interleaved')
+      expect(resultsOf('out-e2b-pairs-inter').duet.pairing).toBe('interleaved')
       expect(emu.stats().live).toBe(0)
     } finally {
-      writeFileSync(peer, original)
+      writeFileSync(PEER_CLIENT, original)
       await emu.close()
     }
   })
@@ -322,7 +303,7 @@ describe('swarm-bench run --against', () => {
       expect(r.err).toMatch(
         /--fail-on-regression: \d+ regression\(s\): .*communication\.message-throughput\/message_ms/
       )
-      const results = JSON.parse(readFileSync(join(repo, 'out-hooks', 'swarm-bench-results.json'), 'utf8'))
+      const results = resultsOf('out-hooks')
       expect(results.run.environment.hooks).toEqual({ module: 'hooks.py', user: ['on_message'] })
       // The hook's own time, measured in the agent, is ×3 the base's: the regression is the user's, not transport.
       const hookMs = (side: { id: string; metrics: { name: string; samples: number[] }[] }[]) => {

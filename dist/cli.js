@@ -38707,6 +38707,8 @@ class RunnerFloor {
 const PAIRINGS = (/* unused pure expression or super */ null && (['interleaved', 'concurrent']));
 /** The `duet-pairs` choice made concrete: `auto` takes the provider's (its `concurrentDuetPairs` trait). */
 const pairingFor = (choice, traits) => choice !== 'auto' ? choice : traits.concurrentDuetPairs ? 'concurrent' : 'interleaved';
+/** For the log line that opens a duet: `pairs concurrent (duet-pairs auto)`. */
+const pairingLine = (choice, traits) => `pairs ${pairingFor(choice, traits)}${choice === 'auto' ? ' (duet-pairs auto)' : ''}`;
 class Lockstep {
     pairing;
     sides = {
@@ -44579,6 +44581,7 @@ const oneLine = (s) => {
 
 
 
+
 const THRESHOLDS_HELP = 'per-benchmark thresholds overriding --threshold: YAML or JSON, benchmark id, metric or benchmark/metric → percent (e.g. \'{"trading.consensus": 25}\')';
 const EXIT = { ok: 0, fatal: 1, targets: 1, usage: 2, sigint: 130, sigterm: 143 };
 const processIO = {
@@ -44772,7 +44775,8 @@ async function runCommand(opts, io) {
         }
         const b = baseCode.base;
         io.stderr(`swarm-bench: duet against ${b.ref} (${b.sha?.slice(0, 12) ?? 'no commit'}); ` +
-            `code that differs: ${b.changed.length ? b.changed.join(', ') : 'none (an A/A duet)'}\n`);
+            `code that differs: ${b.changed.length ? b.changed.join(', ') : 'none (an A/A duet)'}; ` +
+            `${pairingLine(config.duetPairs, providerPlugin(config.provider).traits)}\n`);
     }
     io.stderr(`swarm-bench: ${config.providerReason}; run tag ${config.runTag}\n`);
     // Agents die with us whatever happens; the signal handlers below stop the run and write partial results.

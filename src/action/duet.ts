@@ -8,6 +8,8 @@ import type { RunnerContext } from '../github/context.js'
 import { agentDir } from '../paths.js'
 import { errorText } from '../errors.js'
 import { hooksSource } from '../sandbox/agent-files.js'
+import { providerPlugin } from '../sandbox/registry.js'
+import { pairingLine } from '../duet/lockstep.js'
 
 export interface DuetBasePhase {
   code?: BaseCode
@@ -33,7 +35,8 @@ export async function duetBase(config: ActionConfig, ctx: RunnerContext): Promis
     })
     const b = code.base
     core.info(
-      `Duet: base ${b.sha?.slice(0, 12) ?? b.ref} beside the head; code that differs: ${b.changed.join(', ') || 'none'}`
+      `Duet: base ${b.sha?.slice(0, 12) ?? b.ref} beside the head; code that differs: ${b.changed.join(', ') || 'none'}; ` +
+        pairingLine(config.duetPairs, providerPlugin(config.provider).traits)
     )
     return { code }
   } catch (err) {

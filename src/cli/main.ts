@@ -19,11 +19,12 @@ import { reportExporter } from '../export/report.js'
 import { resultsExporter } from '../export/results.js'
 import { writeOutputs, type WrittenOutput } from '../export/write.js'
 import { hooksSource } from '../sandbox/agent-files.js'
-import { providerPlugins } from '../sandbox/registry.js'
+import { providerPlugin, providerPlugins } from '../sandbox/registry.js'
 import { compareResults, DEFAULT_COMPARE_OPTIONS } from '../stats/compare.js'
 import { renderComparisonTable } from './compare-table.js'
 import { prepareBaseCode, type BaseCode } from '../duet/base-code.js'
 import { compareDuet } from '../duet/verdict.js'
+import { pairingLine } from '../duet/lockstep.js'
 import { agentDir } from '../paths.js'
 import { attributeName, flagError, readerFromOptions, runFlags } from './flags.js'
 import { HOOKS_FILE, scaffold, WORKFLOW_FILE } from './init.js'
@@ -253,7 +254,8 @@ async function runCommand(opts: Record<string, unknown>, io: CliIO): Promise<num
     const b = baseCode.base
     io.stderr(
       `swarm-bench: duet against ${b.ref} (${b.sha?.slice(0, 12) ?? 'no commit'}); ` +
-        `code that differs: ${b.changed.length ? b.changed.join(', ') : 'none (an A/A duet)'}\n`
+        `code that differs: ${b.changed.length ? b.changed.join(', ') : 'none (an A/A duet)'}; ` +
+        `${pairingLine(config.duetPairs, providerPlugin(config.provider).traits)}\n`
     )
   }
   io.stderr(`swarm-bench: ${config.providerReason}; run tag ${config.runTag}\n`)

@@ -16,6 +16,10 @@ export type Pairing = (typeof PAIRINGS)[number]
 export const pairingFor = (choice: Pairing | 'auto', traits: { concurrentDuetPairs: boolean }): Pairing =>
   choice !== 'auto' ? choice : traits.concurrentDuetPairs ? 'concurrent' : 'interleaved'
 
+/** For the log line that opens a duet: `pairs concurrent (duet-pairs auto)`. */
+export const pairingLine = (choice: Pairing | 'auto', traits: { concurrentDuetPairs: boolean }): string =>
+  `pairs ${pairingFor(choice, traits)}${choice === 'auto' ? ' (duet-pairs auto)' : ''}`
+
 interface Pending {
   /** Run at the same time as the other side's operation instead of back to back (deploys: see `run`). */
   together: boolean
