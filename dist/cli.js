@@ -31699,11 +31699,13 @@ const DuetBase = object({
     /** Anything the reader must know about how the base was built (a strategy new in the head, ...). */
     notes: array(schemas_string()).default([])
 });
+/** How a duet's pairs of requests run: one after the other in a random order, or both at once. */
+const PAIRINGS = ['interleaved', 'concurrent'];
 /** A duet: the base's code measured in the same run, operation by operation beside the head's. */
 const DuetRun = object({
     base: DuetBase,
     /** How each pair of requests ran: back to back in a random order, or both at once (absent: interleaved). */
-    pairing: schemas_enum(['interleaved', 'concurrent']).optional(),
+    pairing: schemas_enum(PAIRINGS).optional(),
     /** The base side's results, benchmark by benchmark; `benchmarks` at the top level are the head's. */
     benchmarks: array(BenchmarkResult)
 });
@@ -38696,15 +38698,7 @@ class RunnerFloor {
 }
 
 ;// CONCATENATED MODULE: ./src/duet/lockstep.ts
-// The duet's pairing: the base and the head run the same benchmark code side by side, and every swarm operation
-// of one side is paired with the same operation of the other. `interleaved` pairs run back to back, in a random
-// order, never overlapping, so both sides see the same machine a few milliseconds apart (Laaber et al.,
-// randomized interleaved trials, EMSE 2019); `concurrent` pairs run at the same time (Bulej et al., "Duet
-// benchmarking", ICPE 2020), for round trips over a network, where back to back would pay each one twice. Time a
-// side spends held at the gate is not its own: the side clock (clock.ts) takes it out of every host-timed figure.
 
-/** How a pair's two operations run: one after the other in a random order, or both at once. */
-const PAIRINGS = (/* unused pure expression or super */ null && (['interleaved', 'concurrent']));
 /** The `duet-pairs` choice made concrete: `auto` takes the provider's (its `concurrentDuetPairs` trait). */
 const pairingFor = (choice, traits) => choice !== 'auto' ? choice : traits.concurrentDuetPairs ? 'concurrent' : 'interleaved';
 /** For the log line that opens a duet: `pairs concurrent (duet-pairs auto)`. */
@@ -39666,9 +39660,10 @@ function readRenamed(read, renames, warn) {
 // What the engine runs on: the validated run configuration's shape and its closed lists. Apart from config.ts (the
 // parser, which reads the benchmark catalog) so that the benchmarks can name these types without a circle.
 
+
 const run_config_PROFILES = ['quick', 'full'];
 /** `duet-pairs`: how a duet's paired requests run; `auto` asks the provider (its `concurrentDuetPairs` trait). */
-const DUET_PAIRS = ['auto', 'interleaved', 'concurrent'];
+const DUET_PAIRS = ['auto', ...PAIRINGS];
 const TOPOLOGIES = TOPOLOGY_NAMES;
 
 ;// CONCATENATED MODULE: ./src/config/config.ts

@@ -21,7 +21,8 @@ import {
   Results,
   SCHEMA_VERSION,
   type BenchmarkStatus,
-  type DuetBase
+  type DuetBase,
+  type Pairing
 } from '../results/schema.js'
 import { createProvider, runMetadata } from '../sandbox/factory.js'
 import { providerPlugin } from '../sandbox/registry.js'
@@ -30,7 +31,7 @@ import { collectAgentFiles, hooksSource, type AgentFiles } from '../sandbox/agen
 import { deploySwarm } from '../swarm/deploy.js'
 import { type Swarm } from '../swarm/swarm.js'
 import { RunnerFloor } from './floor.js'
-import { Lockstep, pairingFor, type Pairing, type Side } from '../duet/lockstep.js'
+import { Lockstep, pairingFor, type Side } from '../duet/lockstep.js'
 import { Meeting } from '../duet/meeting.js'
 import { runAsSide } from '../duet/clock.js'
 import { pairedSwarm } from '../duet/paired-swarm.js'

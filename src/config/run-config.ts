@@ -2,10 +2,11 @@
 // parser, which reads the benchmark catalog) so that the benchmarks can name these types without a circle.
 import { TOPOLOGY_NAMES } from '../swarm/topology.js'
 import type { ProviderName } from '../sandbox/types.js'
+import { PAIRINGS } from '../results/schema.js'
 
 export const PROFILES = ['quick', 'full'] as const
 /** `duet-pairs`: how a duet's paired requests run; `auto` asks the provider (its `concurrentDuetPairs` trait). */
-export const DUET_PAIRS = ['auto', 'interleaved', 'concurrent'] as const
+export const DUET_PAIRS = ['auto', ...PAIRINGS] as const
 export const TOPOLOGIES = TOPOLOGY_NAMES
 
 export type Profile = (typeof PROFILES)[number]

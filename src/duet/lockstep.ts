@@ -4,13 +4,10 @@
 // randomized interleaved trials, EMSE 2019); `concurrent` pairs run at the same time (Bulej et al., "Duet
 // benchmarking", ICPE 2020), for round trips over a network, where back to back would pay each one twice. Time a
 // side spends held at the gate is not its own: the side clock (clock.ts) takes it out of every host-timed figure.
+import type { Pairing } from '../results/schema.js'
 import { mulberry32 } from '../stats/bootstrap.js'
 
 export type Side = 'base' | 'head'
-
-/** How a pair's two operations run: one after the other in a random order, or both at once. */
-export const PAIRINGS = ['interleaved', 'concurrent'] as const
-export type Pairing = (typeof PAIRINGS)[number]
 
 /** The `duet-pairs` choice made concrete: `auto` takes the provider's (its `concurrentDuetPairs` trait). */
 export const pairingFor = (choice: Pairing | 'auto', traits: { concurrentDuetPairs: boolean }): Pairing =>

@@ -161,11 +161,15 @@ export const DuetBase = z.object({
 })
 export type DuetBase = z.infer<typeof DuetBase>
 
+/** How a duet's pairs of requests run: one after the other in a random order, or both at once. */
+export const PAIRINGS = ['interleaved', 'concurrent'] as const
+export type Pairing = (typeof PAIRINGS)[number]
+
 /** A duet: the base's code measured in the same run, operation by operation beside the head's. */
 export const DuetRun = z.object({
   base: DuetBase,
   /** How each pair of requests ran: back to back in a random order, or both at once (absent: interleaved). */
-  pairing: z.enum(['interleaved', 'concurrent']).optional(),
+  pairing: z.enum(PAIRINGS).optional(),
   /** The base side's results, benchmark by benchmark; `benchmarks` at the top level are the head's. */
   benchmarks: z.array(BenchmarkResult)
 })

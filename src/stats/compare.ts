@@ -8,6 +8,7 @@ import {
   type BenchmarkResult,
   type HistoryEntry,
   type Metric,
+  type Pairing,
   type Results
 } from '../results/schema.js'
 import { bootstrapRatio, hashSeed } from './bootstrap.js'
@@ -159,7 +160,7 @@ export interface Comparison {
   /** `duet`: base and head measured side by side in this run; `artifact` (default): against a recorded run. */
   mode?: 'duet' | 'artifact'
   /** In a duet, how each pair of requests ran: back to back in a random order, or both at once. */
-  pairing?: 'interleaved' | 'concurrent'
+  pairing?: Pairing
   /** In a duet, the comparison with the baseline artifact, shown as context only (it never fails the gate). */
   artifact?: Comparison
   /**
