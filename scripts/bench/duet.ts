@@ -222,6 +222,13 @@ function analyse(trials: Trial[], thresholds: number[]): unknown {
   for (const t of read) if (!t.r.ok) console.log(`unreadable trial ${t.kind} (load ${t.load}): ${t.r.reason}`)
   const loaded = read.filter((t): t is Trial & { r: { ok: true; results: Results } } => t.r.ok)
   const out: Record<string, unknown> = {}
+  // Each duet judged once per threshold: the detection tables and the MDE below read the same comparisons.
+  const judged = new Map<string, ReturnType<typeof compareDuet>>()
+  const judge = (t: (typeof loaded)[number], threshold: number) => {
+    const key = `${t.file}|${threshold}`
+    if (!judged.has(key)) judged.set(key, compareDuet(t.r.results, { thresholdPct: threshold }))
+    return judged.get(key)!
+  }
   for (const threshold of thresholds) {
     console.log(`\n## regression-threshold ${threshold} %`)
     const rows: (string | number)[][] = []
@@ -236,7 +243,7 @@ function analyse(trials: Trial[], thresholds: number[]): unknown {
       const effects: number[] = []
       const elsewhere = new Set<string>()
       for (const t of group) {
-        const c = compareDuet(t.r.results, { thresholdPct: threshold })
+        const c = judge(t, threshold)
         if (c.regressions.length > 0) flagged++
         if (change) {
           const hits = c.regressions.filter(v => change.expect.test(v.benchmarkId))
@@ -288,7 +295,7 @@ function analyse(trials: Trial[], thresholds: number[]): unknown {
   const mdeAt = (threshold: number): Map<string, number> => {
     const all = new Map<string, number[]>()
     for (const t of aa) {
-      for (const v of compareDuet(t.r.results, { thresholdPct: threshold }).verdicts)
+      for (const v of judge(t, threshold).verdicts)
         if (v.mdePct !== undefined) all.set(v.key, [...(all.get(v.key) ?? []), v.mdePct])
     }
     return new Map([...all.entries()].map(([k, xs]) => [k, quantile(xs, 0.5)]))
