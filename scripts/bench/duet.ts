@@ -15,8 +15,9 @@ import type { Results } from '../../src/results/schema.js'
 import { flags, intFlag, machine, machineLine, quantile, startLoad, table, writeJson } from './common.js'
 
 /**
- * The user strategy every trial runs: a 20-bar mean plus a fixed loop of work (WORK iterations), so a change can
- * give it a known multiple of its work, as a pull request that makes a strategy do more would.
+ * The user strategy every trial runs: a mean of the last 20 bars (fewer early in a backtest) plus a fixed loop of
+ * work (WORK iterations), so a change can give it a known multiple of its work, as a pull request that makes a
+ * strategy do more would.
  */
 const WORK = 3000
 const strategy = (work: number): string => `
@@ -24,7 +25,7 @@ def decide(bars, state):
     closes = [b["c"] for b in bars[-20:]]
     acc = 0.0
     for i in range(${work}):
-        acc += closes[i % 20] * 1e-9
+        acc += closes[i % len(closes)] * 1e-9
     mean = sum(closes) / len(closes) + acc * 0.0
     last = closes[-1]
     if last > mean * 1.002:
@@ -222,6 +223,21 @@ function analyse(trials: Trial[], thresholds: number[]): unknown {
   for (const t of read) if (!t.r.ok) console.log(`unreadable trial ${t.kind} (load ${t.load}): ${t.r.reason}`)
   const loaded = read.filter((t): t is Trial & { r: { ok: true; results: Results } } => t.r.ok)
   const out: Record<string, unknown> = {}
+  // A benchmark in error has no headline to judge: every figure below covers only the benchmarks that ran.
+  const errored = new Map<string, { trials: number; first: string }>()
+  for (const t of loaded)
+    for (const b of [...t.r.results.benchmarks, ...(t.r.results.duet?.benchmarks ?? [])])
+      if (b.status === 'error' || b.status === 'interrupted') {
+        const e = errored.get(b.id) ?? { trials: 0, first: b.error ?? b.status }
+        errored.set(b.id, { ...e, trials: e.trials + 1 })
+      }
+  const ran = new Set(loaded.flatMap(t => t.r.results.benchmarks.map(b => b.id)))
+  console.log(
+    `\nbenchmarks: ${ran.size - errored.size} of ${ran.size} ran without error in every duet` +
+      (errored.size ? '; in error (duet sides):' : '')
+  )
+  for (const [id, e] of errored) console.log(`- ${id}: ${e.trials} side(s); first: ${e.first.slice(0, 160)}`)
+  out.erroredBenchmarks = Object.fromEntries([...errored].map(([id, e]) => [id, e.trials]))
   // Each duet judged once per threshold: the detection tables and the MDE below read the same comparisons.
   const judged = new Map<string, ReturnType<typeof compareDuet>>()
   const judge = (t: (typeof loaded)[number], threshold: number) => {
