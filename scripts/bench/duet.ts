@@ -227,7 +227,7 @@ function analyse(trials: Trial[], thresholds: number[]): unknown {
   const errored = new Map<string, { trials: number; first: string }>()
   for (const t of loaded)
     for (const b of [...t.r.results.benchmarks, ...(t.r.results.duet?.benchmarks ?? [])])
-      if (b.status === 'error' || b.status === 'interrupted') {
+      if (b.status === 'error') {
         const e = errored.get(b.id) ?? { trials: 0, first: b.error ?? b.status }
         errored.set(b.id, { ...e, trials: e.trials + 1 })
       }
