@@ -109,40 +109,6 @@ const QUICK: ProfileParams = {
 
 export const PROFILES: Record<Profile, ProfileParams> = { quick: QUICK, full: FULL }
 
-/** What a benchmark's parameters may depend on besides the profile: whether the run is a duet. */
-export interface RunShape {
-  duet: boolean
-}
-
-export const SINGLE_RUN: RunShape = { duet: false }
-
-type Minimums = { [K in keyof ProfileParams]?: Partial<Record<keyof ProfileParams[K], number>> }
-
-/**
- * A duet judges each headline on its pairs, and an operation with few pairs cannot resolve a 20 % slowdown at
- * the gate's level however steady it is (bench:duet's MDE table). In a duet these counts are at least the numbers
- * below, sized from the spread of 30 quiet A/A duets (docs/performance.md §3b); a single run keeps its profile's.
- */
-export const DUET_MINIMUMS: Minimums = {
-  // ping_rtt_ms per topology: 25 pings per edge make 5 blocks of 5 per directed edge (the ring has 10 of them).
-  topologyCompare: { consensusRounds: 54, pings: 25 },
-  stateSync: { syncs: 65 },
-  interAgentLatency: { hopMessages: 200 },
-  // saturated_msg_per_s: one pair per window at the saturation depth.
-  messageThroughput: { repeats: 7 },
-  // makespan_ms: one pair per repetition.
-  taskDistribution: { repetitions: 16 }
-}
-
-/** The profile's parameters; in a duet, raised to DUET_MINIMUMS. */
-export function profileParams(profile: Profile, run: RunShape = SINGLE_RUN): ProfileParams {
-  const params = PROFILES[profile]
-  if (!run.duet) return params
-  const raised = { ...params } as Record<string, Record<string, unknown>>
-  for (const [block, mins] of Object.entries(DUET_MINIMUMS) as [string, Record<string, number>][]) {
-    const own = { ...raised[block] }
-    for (const [k, min] of Object.entries(mins)) own[k] = Math.max(own[k] as number, min)
-    raised[block] = own
-  }
-  return raised as unknown as ProfileParams
+export function profileParams(profile: Profile): ProfileParams {
+  return PROFILES[profile]
 }

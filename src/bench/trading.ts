@@ -184,9 +184,9 @@ export const taskDistribution: Benchmark<{
   title: 'Task distribution over the swarm',
   headlines: [/^task_compute_ms$/, /^makespan_ms$/],
   borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
-  params: (profile, config, run) => ({
+  params: (profile, config) => ({
     topology: config.topologies[0],
-    ...profileParams(profile, run).taskDistribution
+    ...profileParams(profile).taskDistribution
   }),
   async run(ctx) {
     const { agents, tasks, repetitions, bars } = ctx.params
