@@ -224,20 +224,20 @@ function analyse(trials: Trial[], thresholds: number[]): unknown {
   const loaded = read.filter((t): t is Trial & { r: { ok: true; results: Results } } => t.r.ok)
   const out: Record<string, unknown> = {}
   // A benchmark in error has no headline to judge: every figure below covers only the benchmarks that ran.
-  const errored = new Map<string, { trials: number; first: string }>()
+  const errored = new Map<string, { sides: number; first: string }>()
   for (const t of loaded)
     for (const b of [...t.r.results.benchmarks, ...(t.r.results.duet?.benchmarks ?? [])])
       if (b.status === 'error') {
-        const e = errored.get(b.id) ?? { trials: 0, first: b.error ?? b.status }
-        errored.set(b.id, { ...e, trials: e.trials + 1 })
+        const e = errored.get(b.id) ?? { sides: 0, first: b.error ?? b.status }
+        errored.set(b.id, { ...e, sides: e.sides + 1 })
       }
   const ran = new Set(loaded.flatMap(t => t.r.results.benchmarks.map(b => b.id)))
   console.log(
     `\nbenchmarks: ${ran.size - errored.size} of ${ran.size} ran without error in every duet` +
       (errored.size ? '; in error (duet sides):' : '')
   )
-  for (const [id, e] of errored) console.log(`- ${id}: ${e.trials} side(s); first: ${e.first.slice(0, 160)}`)
-  out.erroredBenchmarks = Object.fromEntries([...errored].map(([id, e]) => [id, e.trials]))
+  for (const [id, e] of errored) console.log(`- ${id}: ${e.sides} side(s); first: ${e.first.slice(0, 160)}`)
+  out.erroredBenchmarks = Object.fromEntries([...errored].map(([id, e]) => [id, e.sides]))
   // Each duet judged once per threshold: the detection tables and the MDE below read the same comparisons.
   const judged = new Map<string, ReturnType<typeof compareDuet>>()
   const judge = (t: (typeof loaded)[number], threshold: number) => {
