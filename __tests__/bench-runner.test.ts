@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CATALOG, BENCHMARK_IDS, CATEGORIES } from '../src/bench/catalog.js'
 import { SwarmPool } from '../src/bench/pool.js'
-import { PROFILES } from '../src/bench/profiles.js'
+import { DUET_MINIMUMS, PROFILES, profileParams } from '../src/bench/profiles.js'
 import { ALL_BENCHMARKS, BENCHMARKS } from '../src/bench/registry.js'
 import { runBenchmarks } from '../src/bench/runner.js'
 import { ForwardingProvider } from '../src/sandbox/forwarding.js'
@@ -61,6 +61,37 @@ describe('registry and profiles', () => {
     expect(PROFILES.full.consensus).toMatchObject({ rounds: 20, agents: 6 })
     expect(PROFILES.full.strategyExecution.executions).toBe(50)
     expect(PROFILES.full.swarmInit).toEqual({ size: 3, runs: 5 })
+  })
+
+  it('in a duet, every benchmark reading a block of DUET_MINIMUMS takes at least those counts; a single run keeps its profile', () => {
+    const config = benchConfig({ provider: 'local' })
+    const blocks = Object.entries(DUET_MINIMUMS) as [keyof typeof PROFILES.quick, Record<string, number>][]
+    expect(blocks.length).toBeGreaterThan(0)
+    for (const profile of ['quick', 'full'] as const) {
+      expect(profileParams(profile)).toBe(PROFILES[profile])
+      const duet = profileParams(profile, { duet: true })
+      for (const [block, mins] of blocks) {
+        const own = PROFILES[profile][block] as unknown as Record<string, unknown>
+        const raised = duet[block] as unknown as Record<string, unknown>
+        for (const [k, min] of Object.entries(mins)) expect(raised[k]).toBe(Math.max(own[k] as number, min))
+        // Everything else in the block is the profile's.
+        for (const k of Object.keys(own)) if (!(k in mins)) expect(raised[k]).toEqual(own[k])
+      }
+    }
+    let readers = 0
+    for (const b of ALL_BENCHMARKS) {
+      const single = b.params('quick', config) as Record<string, unknown>
+      const duet = b.params('quick', config, { duet: true }) as Record<string, unknown>
+      for (const [block, mins] of blocks) {
+        const own = PROFILES.quick[block] as unknown as Record<string, unknown>
+        const reads = Object.entries(own).every(([k, v]) => JSON.stringify(single[k]) === JSON.stringify(v))
+        if (!reads) continue
+        readers++
+        for (const [k, min] of Object.entries(mins))
+          expect(duet[k], `${b.id}: ${k} in a duet`).toBeGreaterThanOrEqual(min)
+      }
+    }
+    expect(readers).toBe(blocks.length)
   })
 })
 

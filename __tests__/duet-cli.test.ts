@@ -8,6 +8,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ROOT } from './support/action-runner.js'
 import { startE2BEmulator } from './support/e2b-emulator/index.js'
+import { COUNTED_ROUNDS } from '../src/bench/measure.js'
+import { DUET_MINIMUMS, PROFILES } from '../src/bench/profiles.js'
 
 // A user strategy with a loop of work well above the agent's per-call guard (a thread per decision); the slowed
 // one does the loop 3 times.
@@ -136,7 +138,10 @@ const slowSend = (source: string): string =>
 
 describe('swarm-bench run --against', () => {
   it('an unchanged working tree exits 0 and records both sides and the base commit', async () => {
-    const r = await duet('communication.inter-agent-latency,trading.consensus', 'out-same')
+    const r = await duet(
+      'communication.inter-agent-latency,trading.consensus,communication.state-sync',
+      'out-same'
+    )
     expect(r.code, r.err).toBe(0)
     expect(r.err).toMatch(
       /duet against HEAD \([0-9a-f]{12}\); code that differs: none \(an A\/A duet\); pairs interleaved \(duet-pairs auto\)/
@@ -149,6 +154,19 @@ describe('swarm-bench run --against', () => {
     expect(results.duet.benchmarks.map((b: { id: string }) => b.id)).toEqual(
       results.benchmarks.map((b: { id: string }) => b.id)
     )
+    // A duet takes more multi-hop messages than the quick profile's single run, on both sides.
+    const hops = DUET_MINIMUMS.interAgentLatency!.hopMessages!
+    expect(hops).toBeGreaterThan(PROFILES.quick.interAgentLatency.hopMessages)
+    for (const side of [results.benchmarks, results.duet.benchmarks]) {
+      const b = side.find((x: { id: string }) => x.id === 'communication.inter-agent-latency')
+      expect(b.params.hopMessages).toBe(hops)
+      expect(b.metrics.find((m: { name: string }) => m.name === 'multi_hop_ms').samples).toHaveLength(hops)
+      // State syncs: every one timed, the first COUNTED_ROUNDS also counted (exact counts, a quiet wait each).
+      const sync = side.find((x: { id: string }) => x.id === 'communication.state-sync')
+      const metric = (name: string) => sync.metrics.find((m: { name: string }) => m.name === name).samples
+      expect(metric('sync_ms.mesh')).toHaveLength(DUET_MINIMUMS.stateSync!.syncs!)
+      expect(metric('messages_per_sync.mesh')).toHaveLength(COUNTED_ROUNDS)
+    }
     // The report leads its comparison with the duet.
     expect(readFileSync(join(repo, 'out-same', 'SWARM_BENCHMARKS_REPORT.md'), 'utf8')).toMatch(
       /## Comparison with the base \(duet\)/

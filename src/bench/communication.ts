@@ -4,7 +4,7 @@ import { makeMetric } from '../results/metric.js'
 import type { Metric } from '../results/schema.js'
 import type { CounterTotals } from '../swarm/swarm.js'
 import { predictStateSyncMessages, type TopologyName } from '../swarm/topology.js'
-import { bestOf, farthestFrom, median, nextVersion, nsToMs, shareOf, sum } from './measure.js'
+import { COUNTED_ROUNDS, bestOf, farthestFrom, median, nextVersion, nsToMs, shareOf, sum } from './measure.js'
 import { pipelineStreams, stepToSaturation, SATURATION_GAIN } from './saturation.js'
 import { profileParams } from './profiles.js'
 import type { Benchmark, Facts } from './types.js'
@@ -23,9 +23,9 @@ export const interAgentLatency: Benchmark<{
   title: 'Agent-to-agent round trip over real links',
   headlines: [/^rtt_ms$/, /^rtt_ms\.payload_1024b$/, /^multi_hop_ms$/],
   borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
-  params: (profile, config) => ({
+  params: (profile, config, run) => ({
     topology: config.topologies[0],
-    ...profileParams(profile).interAgentLatency
+    ...profileParams(profile, run).interAgentLatency
   }),
   async run(ctx) {
     const { agents, pingsPerEdge, hopMessages, payloadBytes } = ctx.params
@@ -93,7 +93,10 @@ export const stateSync: Benchmark<{ topologies: string[]; size: number; syncs: n
     title: 'State synchronization flooded to all agents',
     headlines: [/^sync_ms\./],
     borrows: p => p.topologies.map(t => ({ topology: t as Topo, size: p.size })),
-    params: (profile, config) => ({ topologies: config.topologies, ...profileParams(profile).stateSync }),
+    params: (profile, config, run) => ({
+      topologies: config.topologies,
+      ...profileParams(profile, run).stateSync
+    }),
     async run(ctx) {
       const { size, syncs, stateBytes } = ctx.params
       const metrics: Metric[] = []
@@ -112,13 +115,19 @@ export const stateSync: Benchmark<{ topologies: string[]; size: number; syncs: n
         let before: CounterTotals | undefined
         for (let i = 0; i < syncs; i++) {
           ctx.checkAbort()
-          const r = await swarm.stateSync(0, nextVersion(swarm), stateBytes, { before })
+          const counted = i < COUNTED_ROUNDS
+          const r = await swarm.stateSync(0, nextVersion(swarm), stateBytes, {
+            before,
+            countMessages: counted
+          })
           before = r.countersAfter
           if (r.acks !== size - 1) throw new Error(`${t}: state sync got ${r.acks} of ${size - 1} acks`)
           syncMs.push(nsToMs(r.syncNs))
           hostMs.push(r.hostMs)
-          bytes.push(r.bytes)
-          messages.push(r.messages)
+          if (counted) {
+            bytes.push(r.bytes)
+            messages.push(r.messages)
+          }
         }
         const predicted = predictStateSyncMessages(swarm.topology, 0)
         facts[`predicted_messages.${t}`] = predicted.state + predicted.ack
@@ -198,9 +207,9 @@ export const messageThroughput: Benchmark<{
   // steps per run, resolves far less in a duet; docs/performance.md §3b).
   headlines: [/^loaded_latency_ms$/, /^message_ms$/, /^saturated_msg_per_s$/],
   borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
-  params: (profile, config) => ({
+  params: (profile, config, run) => ({
     topology: config.topologies[0],
-    ...profileParams(profile).messageThroughput
+    ...profileParams(profile, run).messageThroughput
   }),
   async run(ctx) {
     const { agents, batches, messagesPerBatch, payloadBytes, depths, windowMs, repeats } = ctx.params

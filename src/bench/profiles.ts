@@ -109,6 +109,42 @@ const QUICK: ProfileParams = {
 
 export const PROFILES: Record<Profile, ProfileParams> = { quick: QUICK, full: FULL }
 
-export function profileParams(profile: Profile): ProfileParams {
-  return PROFILES[profile]
+/** What a benchmark's parameters may depend on besides the profile: whether the run is a duet. */
+export interface RunShape {
+  duet: boolean
+}
+
+export const SINGLE_RUN: RunShape = { duet: false }
+
+type Minimums = { [K in keyof ProfileParams]?: Partial<Record<keyof ProfileParams[K], number>> }
+
+/**
+ * A duet judges each headline on its pairs, and an operation with few pairs cannot resolve a 20 % slowdown at
+ * the gate's level however steady it is (bench:duet's MDE table). In a duet these counts are at least the numbers
+ * below; a single run keeps its profile's. They are sized to keep a duet within 1.5× a single run's sandbox-seconds
+ * under realistic E2B latencies, where every consensus round and state sync costs several network hops
+ * (bench:plan; docs/performance.md §3b).
+ */
+export const DUET_MINIMUMS: Minimums = {
+  // ping_rtt_ms per topology: 15 pings per edge make 3 blocks of 5 per directed edge (the ring has 10 of them).
+  topologyCompare: { consensusRounds: 26, pings: 15 },
+  stateSync: { syncs: 26 },
+  interAgentLatency: { hopMessages: 200 },
+  // saturated_msg_per_s: one pair per window at the saturation depth.
+  messageThroughput: { repeats: 7 },
+  // makespan_ms: one pair per repetition.
+  taskDistribution: { repetitions: 16 }
+}
+
+/** The profile's parameters; in a duet, raised to DUET_MINIMUMS. */
+export function profileParams(profile: Profile, run: RunShape = SINGLE_RUN): ProfileParams {
+  const params = PROFILES[profile]
+  if (!run.duet) return params
+  const raised = { ...params } as Record<string, Record<string, unknown>>
+  for (const [block, mins] of Object.entries(DUET_MINIMUMS) as [string, Record<string, number>][]) {
+    const own = { ...raised[block] }
+    for (const [k, min] of Object.entries(mins)) own[k] = Math.max(own[k] as number, min)
+    raised[block] = own
+  }
+  return raised as unknown as ProfileParams
 }

@@ -485,7 +485,7 @@ async function runOne(
   const outcomes: Outcome[] = []
   let duetFacts: Record<string, unknown> = {}
   try {
-    params = { ...bench.params(config.profile, config) }
+    params = { ...bench.params(config.profile, config, { duet: d.duet }) }
     if (whole) await turns.acquire(index, undefined)
     if (!d.duet) outcomes.push(await outcomeOf(settle(bench.run(contextFor(undefined)), signal, graceOf(d))))
     else {

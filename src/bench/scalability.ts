@@ -7,6 +7,7 @@ import type { CounterTotals, Swarm } from '../swarm/swarm.js'
 import { scalingFacts } from './creation.js'
 import {
   backtests,
+  COUNTED_ROUNDS,
   bestOf,
   bytesToMiB,
   farthestFrom,
@@ -201,7 +202,10 @@ export const topologyCompare: Benchmark<{
   title: 'Topology comparison at equal size',
   headlines: [/^ping_rtt_ms\./, /^consensus_ms\./],
   borrows: p => p.topologies.map(t => ({ topology: t as Topo, size: p.size })),
-  params: (profile, config) => ({ topologies: config.topologies, ...profileParams(profile).topologyCompare }),
+  params: (profile, config, run) => ({
+    topologies: config.topologies,
+    ...profileParams(profile, run).topologyCompare
+  }),
   async run(ctx) {
     const { size, consensusRounds, pings, sends } = ctx.params
     const metrics: Metric[] = []
@@ -227,12 +231,15 @@ export const topologyCompare: Benchmark<{
       for (let i = 0; i < consensusRounds; i++) {
         ctx.checkAbort()
         // Vote messages and bytes are the swarm's counter deltas over the round (after floods went quiet).
-        const round = await swarm.consensusRound(nextRound(swarm), { before })
+        const counted = i < COUNTED_ROUNDS
+        const round = await swarm.consensusRound(nextRound(swarm), { before, countMessages: counted })
         before = round.countersAfter
         if (!round.agreed) disagreements++
         else consensusMs.push(nsToMs(Math.max(...round.decisionNs)))
-        messages.push(round.voteMessages)
-        bytes.push(round.voteBytes)
+        if (counted) {
+          messages.push(round.voteMessages)
+          bytes.push(round.voteBytes)
+        }
       }
       const ping = await swarm.ping({ count: pings })
       const rtt = ping.edges.flatMap(e => e.rttNs.map(nsToMs))

@@ -184,9 +184,9 @@ export const taskDistribution: Benchmark<{
   title: 'Task distribution over the swarm',
   headlines: [/^task_compute_ms$/, /^makespan_ms$/],
   borrows: p => [{ topology: p.topology as Topo, size: p.agents }],
-  params: (profile, config) => ({
+  params: (profile, config, run) => ({
     topology: config.topologies[0],
-    ...profileParams(profile).taskDistribution
+    ...profileParams(profile, run).taskDistribution
   }),
   async run(ctx) {
     const { agents, tasks, repetitions, bars } = ctx.params

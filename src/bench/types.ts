@@ -3,6 +3,7 @@
 import type { RunConfig, Profile, Topology as TopologyName } from '../config/run-config.js'
 import type { BenchmarkStatus, Category, Metric, Target } from '../results/schema.js'
 import type { Swarm } from '../swarm/swarm.js'
+import type { RunShape } from './profiles.js'
 
 export type Facts = Record<string, string | number | boolean>
 
@@ -65,7 +66,8 @@ export interface Benchmark<P extends object = Record<string, unknown>> {
   title: string
   /** The metric-name patterns a duet judges, the first its primary (its row in the PR comment); see duet/headlines.ts. */
   headlines?: readonly RegExp[]
-  params(profile: Profile, config: RunConfig): P
+  /** `run`: whether this is a duet, which may take more rounds (profiles.ts, DUET_MINIMUMS). */
+  params(profile: Profile, config: RunConfig, run?: RunShape): P
   /** Swarm shapes this benchmark borrows with ctx.swarm(); the pool keeps idle swarms only while one is due. */
   borrows?(params: P): SwarmRequest[]
   run(ctx: BenchContext<P>): Promise<BenchOutput>
