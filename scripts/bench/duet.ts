@@ -208,6 +208,8 @@ async function record(
     try {
       const r = await runDuet(repo, out, extra)
       trials.push({ kind, load, file: join(out, 'swarm-bench-results.json'), seconds: r.seconds })
+      // The index after every duet: a run stopped part way can still be analysed with --from.
+      writeFileSync(join(dir, 'trials.json'), JSON.stringify(trials, null, 2))
       process.stderr.write(
         `${kind} load=${load} #${i + 1}/${reps}: ${r.seconds.toFixed(0)} s, exit ${r.code}\n`
       )
@@ -384,7 +386,6 @@ async function mainScript(): Promise<void> {
     await record(dir, 'A/A', undefined, intFlag('aa', f.aa, 0), 0, trials, extra)
     await record(dir, 'A/A', undefined, intFlag('aa-load', f['aa-load'], 0), 1, trials, extra)
     for (const c of wanted) await record(dir, c.name, c, intFlag('reps', f.reps, 0), 0, trials, extra)
-    writeFileSync(index, JSON.stringify(trials, null, 2))
   }
   console.log('\nChanges (each a real edit of the code under test, in the head only):')
   for (const c of CHANGES) console.log(`- ${c.name}: ${c.what}`)
