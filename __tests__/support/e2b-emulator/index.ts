@@ -23,6 +23,7 @@ import {
 } from './connect.js'
 import type { LatencyDraw } from './latency.js'
 import { ownsListeningPort, processesInGroups } from './procfs.js'
+import { resolveInterpreter } from '../../../src/sandbox/local/provider.js'
 
 /** envd listens on this port inside every E2B sandbox; the SDK sends it as `E2b-Sandbox-Port` on daemon calls. */
 export const ENVD_PORT = 49983
@@ -204,6 +205,17 @@ function sendJson(
 
 const apiError = (res: ServerResponse, status: number, message: string, extra?: Record<string, string>) =>
   sendJson(res, status, { code: status, message }, extra)
+
+/**
+ * PATH inside a sandbox: the real Python's folder first, as in an E2B template where `python3` is a plain binary.
+ * A version manager's shim (pyenv, on this project's machines) runs `pyenv rehash` after every `pip install`, and
+ * sandboxes installing at once raced on its lock: pip then "exited 1" with nothing wrong in the install.
+ */
+function sandboxPath(): string {
+  const host = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'
+  const python = resolveInterpreter('python3')
+  return python.includes('/') ? `${path.dirname(python)}:${host}` : host
+}
 
 /** Go's os.ProcessState.String() for a signal, which is what envd reports as `status`. */
 const GO_SIGNAL_NAMES: Record<string, string> = {
@@ -517,10 +529,7 @@ export class E2BEmulator {
       mkdirSync(hostHome, { recursive: true })
       // `commands.run` always goes through `bash -l`, whose /etc/profile resets PATH; the template image's
       // profile puts the tools back, as E2B's base image does.
-      writeFileSync(
-        path.join(hostHome, '.bash_profile'),
-        `export PATH=${shellQuote(process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin')}\n`
-      )
+      writeFileSync(path.join(hostHome, '.bash_profile'), `export PATH=${shellQuote(sandboxPath())}\n`)
       const now = new Date()
       const sb: EmuSandbox = {
         id,
@@ -991,7 +1000,7 @@ export class E2BEmulator {
     const mapHome = (s: string) => s.split(HOME).join(sb.hostHome)
     const envs = cfg.envs ?? {}
     const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      PATH: sandboxPath(),
       HOME: sb.hostHome,
       USER: 'user',
       LANG: 'C.UTF-8',
