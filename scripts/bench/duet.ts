@@ -192,6 +192,9 @@ function upperBound(k: number, n: number): number {
   return hi
 }
 
+/** The list of recorded duets in `dir`, which `--from` reads. */
+const indexFile = (dir: string): string => join(dir, 'trials.json')
+
 async function record(
   dir: string,
   kind: string,
@@ -209,7 +212,7 @@ async function record(
       const r = await runDuet(repo, out, extra)
       trials.push({ kind, load, file: join(out, 'swarm-bench-results.json'), seconds: r.seconds })
       // The index after every duet: a run stopped part way can still be analysed with --from.
-      writeFileSync(join(dir, 'trials.json'), JSON.stringify(trials, null, 2))
+      writeFileSync(indexFile(dir), JSON.stringify(trials, null, 2))
       process.stderr.write(
         `${kind} load=${load} #${i + 1}/${reps}: ${r.seconds.toFixed(0)} s, exit ${r.code}\n`
       )
@@ -376,9 +379,8 @@ async function mainScript(): Promise<void> {
   )
   console.log(machineLine(machine()))
   const dir = resolve(projectRoot(), f.from || f.dir)
-  const index = join(dir, 'trials.json')
   let trials: Trial[] = []
-  if (f.from) trials = JSON.parse(readFileSync(index, 'utf8')) as Trial[]
+  if (f.from) trials = JSON.parse(readFileSync(indexFile(dir), 'utf8')) as Trial[]
   else {
     mkdirSync(dir, { recursive: true })
     const wanted = f.changes === 'all' ? CHANGES : CHANGES.filter(c => f.changes.split(',').includes(c.name))

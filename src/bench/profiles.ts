@@ -114,7 +114,7 @@ export interface RunShape {
   duet: boolean
 }
 
-export const SINGLE_RUN: RunShape = { duet: false }
+const SINGLE_RUN: RunShape = { duet: false }
 
 type Minimums = { [K in keyof ProfileParams]?: Partial<Record<keyof ProfileParams[K], number>> }
 
