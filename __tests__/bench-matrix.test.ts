@@ -225,6 +225,19 @@ describe('quick matrix on the local provider', () => {
     expect(eff.median).toBeGreaterThan(0.5)
   })
 
+  it('resources.cpu: one sample per agent per block, read on the ns clock, not in 10 ms ticks', () => {
+    const b = bench('resources.cpu')
+    const { size, blocks, topologies } = b.params as { size: number; blocks: number; topologies: string[] }
+    expect(blocks).toBeGreaterThan(1)
+    for (const t of topologies) {
+      const s = metric('resources.cpu', `cpu_s.${t}`).samples
+      expect(s).toHaveLength(size * blocks)
+      expect(s.every(x => x > 0)).toBe(true)
+      // os.times() alone would give every delta as a whole number of 10 ms ticks.
+      expect(s.some(x => Math.abs(x * 100 - Math.round(x * 100)) > 1e-3)).toBe(true)
+    }
+  })
+
   it('resources.network: messages per vote and per state sync equal the prediction', () => {
     const f = bench('resources.network').facts
     expect(f['measured_messages.vote']).toBe(f['predicted_messages.vote'])

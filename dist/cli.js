@@ -32924,7 +32924,15 @@ const FULL = {
         repeats: 4
     },
     memory: { sizes: [1, 5, 10] },
-    cpu: { size: 8, consensusRounds: 10, executionsPerAgent: 10, tasksPerAgent: 10, pings: 10, bars: 500 },
+    cpu: {
+        size: 8,
+        blocks: 5,
+        consensusRounds: 2,
+        executionsPerAgent: 2,
+        tasksPerAgent: 2,
+        pings: 2,
+        bars: 500
+    },
     network: { size: 8, batches: 5, opsPerBatch: 5, stateBytes: 10 * 1024, payloadBytes: 256 },
     costPerOperation: { agents: 6, batches: 5, opsPerBatch: 10, bars: 400 },
     costByTopology: { size: 8, repetitions: 3, consensusRounds: 5, tasks: 24, bars: 400 },
@@ -32952,7 +32960,15 @@ const QUICK = {
         repeats: 2
     },
     memory: { sizes: [1, 2, 4] },
-    cpu: { size: 5, consensusRounds: 4, executionsPerAgent: 5, tasksPerAgent: 8, pings: 5, bars: 300 },
+    cpu: {
+        size: 5,
+        blocks: 4,
+        consensusRounds: 1,
+        executionsPerAgent: 2,
+        tasksPerAgent: 2,
+        pings: 1,
+        bars: 300
+    },
     network: { size: 5, batches: 6, opsPerBatch: 3, stateBytes: 10 * 1024, payloadBytes: 256 },
     costPerOperation: { agents: 4, batches: 6, opsPerBatch: 5, bars: 200 },
     costByTopology: { size: 5, repetitions: 4, consensusRounds: 2, tasks: 10, bars: 200 },
@@ -35617,7 +35633,13 @@ function sweepError(err, apiKey, what) {
 const plugin_STATE = { apiUrl: 'e2b-api-url', domain: 'e2b-domain' };
 const e2bPlugin = {
     name: 'e2b',
-    traits: { billed: true, proxiedPeers: true, installsRequirements: true, concurrentDuetPairs: true },
+    traits: {
+        billed: true,
+        proxiedPeers: true,
+        installsRequirements: true,
+        concurrentDuetPairs: true,
+        agentsShareCpus: false
+    },
     inputs: E2B_INPUTS,
     pricing: E2B_DEFAULT_PRICING,
     parse: parseE2BSettings,
@@ -36195,7 +36217,13 @@ function killPids(pids) {
 const POOL_AGENTS = 64;
 const localPlugin = {
     name: 'local',
-    traits: { billed: false, proxiedPeers: false, installsRequirements: false, concurrentDuetPairs: false },
+    traits: {
+        billed: false,
+        proxiedPeers: false,
+        installsRequirements: false,
+        concurrentDuetPairs: false,
+        agentsShareCpus: true
+    },
     inputs: [],
     // The estimate is what the same sandbox lifetimes would cost on E2B.
     pricing: E2B_DEFAULT_PRICING,
@@ -36539,7 +36567,8 @@ async function readResources(swarm) {
             agentId: m.agentId,
             rssBytes: a.rssBytes,
             peakRssBytes: a.peakRssBytes,
-            cpuS: a.cpuUserS + a.cpuSysS,
+            // ns where the agent reports it: the 10 ms ticks of user + system cannot resolve a small workload's delta.
+            cpuS: typeof a.cpuNs === 'number' && Number.isFinite(a.cpuNs) ? a.cpuNs / 1e9 : a.cpuUserS + a.cpuSysS,
             provider: m.provider
         };
     });
@@ -36588,8 +36617,8 @@ async function executePairs(swarm, agentId, window, opts) {
     return out;
 }
 /** Runs tasks over the swarm's work queue; any task that failed makes the whole batch an error naming it. */
-async function runTasksChecked(swarm, tasks) {
-    const out = await swarm.runTasks(tasks);
+async function runTasksChecked(swarm, tasks, opts = {}) {
+    const out = await swarm.runTasks(tasks, opts);
     const failed = out.results.filter(t => t.error !== undefined || !t.result);
     if (failed.length > 0) {
         throw new Error(`${failed.length} of ${tasks.length} tasks failed; first: task ${failed[0].taskId}: ${failed[0].error ?? 'no result'}`);
@@ -36962,32 +36991,35 @@ const cpu = {
     borrows: p => p.topologies.map(t => ({ topology: t, size: p.size })),
     params: (profile, config) => ({ topologies: config.topologies, ...profileParams(profile).cpu }),
     async run(ctx) {
-        const { size, consensusRounds, executionsPerAgent, tasksPerAgent, pings, bars } = ctx.params;
+        const { size, blocks, consensusRounds, executionsPerAgent, tasksPerAgent, pings, bars } = ctx.params;
         const metrics = [];
         const facts = {};
         const cpuByTopology = {};
+        const custom = ctx.config.strategyPath !== undefined;
         for (const t of ctx.params.topologies) {
-            ctx.progress(`${t} of ${size}: fixed workload (${consensusRounds} rounds, ${executionsPerAgent} executions and ${tasksPerAgent} backtests per agent, pings)`);
+            ctx.progress(`${t} of ${size}: ${blocks} blocks of a fixed workload (${consensusRounds} round(s), ${executionsPerAgent} executions and ${tasksPerAgent} backtests per agent, pings)`);
             const swarm = await ctx.swarm({ topology: t, size });
-            const before = await readResources(swarm);
-            const elapsed = stopwatch();
-            for (let i = 0; i < consensusRounds; i++) {
-                ctx.checkAbort();
-                // Uncounted: the vote counting's counter reads and quiet waits are harness work, not the workload, and
-                // were billed to the agents' CPU seconds and to the window.
-                await swarm.consensusRound(nextRound(swarm), { countMessages: false });
+            // One sample per agent per block: each agent's CPU over one block of the same work. Blocks give a duet
+            // pairs enough to resolve a change (5 agents alone left its t-test 2 df); every agent's share is fixed.
+            const cpuS = [];
+            const cpuPct = [];
+            let windowS = 0;
+            let before = await readResources(swarm);
+            for (let b = 0; b < blocks; b++) {
+                const elapsed = stopwatch();
+                await cpuBlock(swarm, b, { consensusRounds, executionsPerAgent, tasksPerAgent, pings, bars, custom }, ctx);
+                const blockS = elapsed() / 1000;
+                const after = await readResources(swarm);
+                for (const [i, m] of after.entries()) {
+                    const used = m.cpuS - before[i].cpuS;
+                    cpuS.push(used);
+                    cpuPct.push((used / blockS) * 100);
+                }
+                windowS += blockS;
+                before = after;
             }
-            await Promise.all(Array.from({ length: size }, async (_, a) => {
-                for (let i = 0; i < executionsPerAgent; i++)
-                    await execute(swarm, a, marketWindow(3000 + i, bars));
-            }));
-            await runTasksChecked(swarm, backtests(size * tasksPerAgent, 3500, bars, ctx.config.strategyPath !== undefined));
-            await swarm.ping({ count: pings });
-            const windowS = elapsed() / 1000;
-            const after = await readResources(swarm);
             await ctx.release(swarm);
-            const cpuS = after.map((m, i) => m.cpuS - before[i].cpuS);
-            const labels = { topology: t, agents: size };
+            const labels = { topology: t, agents: size, blocks };
             metrics.push(makeMetric({
                 name: `cpu_s.${t}`,
                 unit: 's',
@@ -36996,18 +37028,18 @@ const cpu = {
                 samples: cpuS,
                 labels,
                 gate: false, // too few samples per run to call a 25 % change at ≤ 1 % false alarms: context (docs/performance.md §3)
-                description: 'CPU seconds (user + system) each agent spent on the fixed workload'
+                description: `CPU seconds (user + system, ns clock) each agent spent on one block of the fixed workload; ${blocks} blocks, each agent's samples in block order`
             }), makeMetric({
                 name: `cpu_pct.${t}`,
                 unit: '%',
                 direction: 'lower',
                 source: 'agent',
-                samples: cpuS.map(c => (c / windowS) * 100),
+                samples: cpuPct,
                 labels,
                 gate: false,
-                description: 'each agent’s CPU seconds over the host-timed workload window, as a percent of one core'
+                description: 'each agent’s CPU seconds over the host-timed window of one block, as a percent of one core'
             }));
-            const providerCpu = after.flatMap(m => m.provider?.cpuUsedPct !== undefined ? [m.provider.cpuUsedPct] : []);
+            const providerCpu = before.flatMap(m => m.provider?.cpuUsedPct !== undefined ? [m.provider.cpuUsedPct] : []);
             if (providerCpu.length > 0) {
                 metrics.push(makeMetric({
                     name: `sandbox_cpu_pct.${t}`,
@@ -37029,6 +37061,35 @@ const cpu = {
         return { metrics, facts };
     }
 };
+/**
+ * One block of resources.cpu's workload. Each agent runs its own backtests (agent a the tasks a, a + n, …), not a
+ * shared queue's: a queue hands an agent a different share each time, and its CPU would follow the share. Where the
+ * agents share the runner's CPUs they work one at a time, as an agent's CPU time for the same work rose with what
+ * ran beside it (docs/performance.md §3b); on their own machines (E2B) they work at once.
+ */
+async function cpuBlock(swarm, block, w, ctx) {
+    const size = swarm.size;
+    for (let i = 0; i < w.consensusRounds; i++) {
+        ctx.checkAbort();
+        // Uncounted: the vote counting's counter reads and quiet waits are harness work, not the workload, and
+        // were billed to the agents' CPU seconds and to the window.
+        await swarm.consensusRound(nextRound(swarm), { countMessages: false });
+    }
+    const offset = block * 100;
+    const tasks = backtests(size * w.tasksPerAgent, 3500 + offset, w.bars, w.custom);
+    const work = async (a) => {
+        for (let i = 0; i < w.executionsPerAgent; i++)
+            await execute(swarm, a, marketWindow(3000 + offset + i, w.bars));
+        await runTasksChecked(swarm, tasks.filter((_, i) => i % size === a), { agents: [a] });
+    };
+    const agents = Array.from({ length: size }, (_, a) => a);
+    if (ctx.agentsShareCpus)
+        for (const a of agents)
+            await work(a);
+    else
+        await Promise.all(agents.map(work));
+    await swarm.ping({ count: w.pings });
+}
 const network = {
     id: 'resources.network',
     category: 'resources',
@@ -39302,7 +39363,8 @@ async function runBenchmarks(config, opts = {}) {
                 graceMs: opts.abortGraceMs,
                 duet: opts.duet !== undefined,
                 pairing,
-                twin
+                twin,
+                agentsShareCpus: plugin.traits.agentsShareCpus
             });
             if (!firstTurn.has(index) && r.status !== 'skipped')
                 emitStart(entry);
@@ -39461,6 +39523,7 @@ async function runOne(entry, index, d) {
         profile: config.profile,
         params,
         signal,
+        agentsShareCpus: d.agentsShareCpus,
         progress: message => {
             if (side !== 'base')
                 d.emit({ type: 'step', id: entry.id, message });

@@ -50221,7 +50221,13 @@ function sweepError(err, apiKey, what) {
 const STATE = { apiUrl: 'e2b-api-url', domain: 'e2b-domain' };
 const e2bPlugin = {
     name: 'e2b',
-    traits: { billed: true, proxiedPeers: true, installsRequirements: true, concurrentDuetPairs: true },
+    traits: {
+        billed: true,
+        proxiedPeers: true,
+        installsRequirements: true,
+        concurrentDuetPairs: true,
+        agentsShareCpus: false
+    },
     inputs: E2B_INPUTS,
     pricing: E2B_DEFAULT_PRICING,
     parse: parseE2BSettings,
@@ -50800,7 +50806,13 @@ function killPids(pids) {
 const POOL_AGENTS = 64;
 const localPlugin = {
     name: 'local',
-    traits: { billed: false, proxiedPeers: false, installsRequirements: false, concurrentDuetPairs: false },
+    traits: {
+        billed: false,
+        proxiedPeers: false,
+        installsRequirements: false,
+        concurrentDuetPairs: false,
+        agentsShareCpus: true
+    },
     inputs: [],
     // The estimate is what the same sandbox lifetimes would cost on E2B.
     pricing: E2B_DEFAULT_PRICING,

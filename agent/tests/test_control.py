@@ -114,6 +114,11 @@ class ControlTest(unittest.TestCase):
         self.assertGreaterEqual(m['peakRssBytes'], m['rssBytes'])
         self.assertGreaterEqual(m['threads'], 2)
         self.assertGreaterEqual(m['cpuUserS'] + m['cpuSysS'], 0.0)
+        # The ns reading is the same CPU time as the 10 ms ticks, and it moves with work the ticks may not see.
+        self.assertIsInstance(m['cpuNs'], int)
+        self.assertLess(abs(m['cpuNs'] / 1e9 - (m['cpuUserS'] + m['cpuSysS'])), 0.05)
+        self.a.ok('calibrate', {'repeat': 5})
+        self.assertGreater(self.a.ok('metrics')['cpuNs'], m['cpuNs'])
         self.assertEqual(m['counters']['messagesSent'], 0)
         self.assertEqual(m['stateVersion'], 0)
 

@@ -28,8 +28,10 @@ export interface ProfileParams {
     repeats: number
   }
   memory: { sizes: number[] }
+  /** blocks: the workload's repeats, each read apart; the counts are per block. */
   cpu: {
     size: number
+    blocks: number
     consensusRounds: number
     executionsPerAgent: number
     tasksPerAgent: number
@@ -71,7 +73,15 @@ const FULL: ProfileParams = {
     repeats: 4
   },
   memory: { sizes: [1, 5, 10] },
-  cpu: { size: 8, consensusRounds: 10, executionsPerAgent: 10, tasksPerAgent: 10, pings: 10, bars: 500 },
+  cpu: {
+    size: 8,
+    blocks: 5,
+    consensusRounds: 2,
+    executionsPerAgent: 2,
+    tasksPerAgent: 2,
+    pings: 2,
+    bars: 500
+  },
   network: { size: 8, batches: 5, opsPerBatch: 5, stateBytes: 10 * 1024, payloadBytes: 256 },
   costPerOperation: { agents: 6, batches: 5, opsPerBatch: 10, bars: 400 },
   costByTopology: { size: 8, repetitions: 3, consensusRounds: 5, tasks: 24, bars: 400 },
@@ -100,7 +110,15 @@ const QUICK: ProfileParams = {
     repeats: 2
   },
   memory: { sizes: [1, 2, 4] },
-  cpu: { size: 5, consensusRounds: 4, executionsPerAgent: 5, tasksPerAgent: 8, pings: 5, bars: 300 },
+  cpu: {
+    size: 5,
+    blocks: 4,
+    consensusRounds: 1,
+    executionsPerAgent: 2,
+    tasksPerAgent: 2,
+    pings: 1,
+    bars: 300
+  },
   network: { size: 5, batches: 6, opsPerBatch: 3, stateBytes: 10 * 1024, payloadBytes: 256 },
   costPerOperation: { agents: 4, batches: 6, opsPerBatch: 5, bars: 200 },
   costByTopology: { size: 5, repetitions: 4, consensusRounds: 2, tasks: 10, bars: 200 },

@@ -146,6 +146,7 @@ export const memory: Benchmark<{ topology: string; sizes: number[] }> = {
 export const cpu: Benchmark<{
   topologies: string[]
   size: number
+  blocks: number
   consensusRounds: number
   executionsPerAgent: number
   tasksPerAgent: number
@@ -159,38 +160,42 @@ export const cpu: Benchmark<{
   borrows: p => p.topologies.map(t => ({ topology: t as Topo, size: p.size })),
   params: (profile, config) => ({ topologies: config.topologies, ...profileParams(profile).cpu }),
   async run(ctx) {
-    const { size, consensusRounds, executionsPerAgent, tasksPerAgent, pings, bars } = ctx.params
+    const { size, blocks, consensusRounds, executionsPerAgent, tasksPerAgent, pings, bars } = ctx.params
     const metrics: Metric[] = []
     const facts: Facts = {}
     const cpuByTopology: Record<string, number> = {}
+    const custom = ctx.config.strategyPath !== undefined
     for (const t of ctx.params.topologies as Topo[]) {
       ctx.progress(
-        `${t} of ${size}: fixed workload (${consensusRounds} rounds, ${executionsPerAgent} executions and ${tasksPerAgent} backtests per agent, pings)`
+        `${t} of ${size}: ${blocks} blocks of a fixed workload (${consensusRounds} round(s), ${executionsPerAgent} executions and ${tasksPerAgent} backtests per agent, pings)`
       )
       const swarm = await ctx.swarm({ topology: t, size })
-      const before = await readResources(swarm)
-      const elapsed = stopwatch()
-      for (let i = 0; i < consensusRounds; i++) {
-        ctx.checkAbort()
-        // Uncounted: the vote counting's counter reads and quiet waits are harness work, not the workload, and
-        // were billed to the agents' CPU seconds and to the window.
-        await swarm.consensusRound(nextRound(swarm), { countMessages: false })
+      // One sample per agent per block: each agent's CPU over one block of the same work. Blocks give a duet
+      // pairs enough to resolve a change (5 agents alone left its t-test 2 df); every agent's share is fixed.
+      const cpuS: number[] = []
+      const cpuPct: number[] = []
+      let windowS = 0
+      let before = await readResources(swarm)
+      for (let b = 0; b < blocks; b++) {
+        const elapsed = stopwatch()
+        await cpuBlock(
+          swarm,
+          b,
+          { consensusRounds, executionsPerAgent, tasksPerAgent, pings, bars, custom },
+          ctx
+        )
+        const blockS = elapsed() / 1000
+        const after = await readResources(swarm)
+        for (const [i, m] of after.entries()) {
+          const used = m.cpuS - before[i].cpuS
+          cpuS.push(used)
+          cpuPct.push((used / blockS) * 100)
+        }
+        windowS += blockS
+        before = after
       }
-      await Promise.all(
-        Array.from({ length: size }, async (_, a) => {
-          for (let i = 0; i < executionsPerAgent; i++) await execute(swarm, a, marketWindow(3000 + i, bars))
-        })
-      )
-      await runTasksChecked(
-        swarm,
-        backtests(size * tasksPerAgent, 3500, bars, ctx.config.strategyPath !== undefined)
-      )
-      await swarm.ping({ count: pings })
-      const windowS = elapsed() / 1000
-      const after = await readResources(swarm)
       await ctx.release(swarm)
-      const cpuS = after.map((m, i) => m.cpuS - before[i].cpuS)
-      const labels = { topology: t, agents: size }
+      const labels = { topology: t, agents: size, blocks }
       metrics.push(
         makeMetric({
           name: `cpu_s.${t}`,
@@ -200,21 +205,21 @@ export const cpu: Benchmark<{
           samples: cpuS,
           labels,
           gate: false, // too few samples per run to call a 25 % change at ≤ 1 % false alarms: context (docs/performance.md §3)
-          description: 'CPU seconds (user + system) each agent spent on the fixed workload'
+          description: `CPU seconds (user + system, ns clock) each agent spent on one block of the fixed workload; ${blocks} blocks, each agent's samples in block order`
         }),
         makeMetric({
           name: `cpu_pct.${t}`,
           unit: '%',
           direction: 'lower',
           source: 'agent',
-          samples: cpuS.map(c => (c / windowS) * 100),
+          samples: cpuPct,
           labels,
           gate: false,
           description:
-            'each agent’s CPU seconds over the host-timed workload window, as a percent of one core'
+            'each agent’s CPU seconds over the host-timed window of one block, as a percent of one core'
         })
       )
-      const providerCpu = after.flatMap(m =>
+      const providerCpu = before.flatMap(m =>
         m.provider?.cpuUsedPct !== undefined ? [m.provider.cpuUsedPct] : []
       )
       if (providerCpu.length > 0) {
@@ -238,6 +243,49 @@ export const cpu: Benchmark<{
     if (w) facts['winner.cpu_s'] = w
     return { metrics, facts }
   }
+}
+
+/**
+ * One block of resources.cpu's workload. Each agent runs its own backtests (agent a the tasks a, a + n, …), not a
+ * shared queue's: a queue hands an agent a different share each time, and its CPU would follow the share. Where the
+ * agents share the runner's CPUs they work one at a time, as an agent's CPU time for the same work rose with what
+ * ran beside it (docs/performance.md §3b); on their own machines (E2B) they work at once.
+ */
+async function cpuBlock(
+  swarm: Swarm,
+  block: number,
+  w: {
+    consensusRounds: number
+    executionsPerAgent: number
+    tasksPerAgent: number
+    pings: number
+    bars: number
+    custom: boolean
+  },
+  ctx: { checkAbort(): void; agentsShareCpus: boolean }
+): Promise<void> {
+  const size = swarm.size
+  for (let i = 0; i < w.consensusRounds; i++) {
+    ctx.checkAbort()
+    // Uncounted: the vote counting's counter reads and quiet waits are harness work, not the workload, and
+    // were billed to the agents' CPU seconds and to the window.
+    await swarm.consensusRound(nextRound(swarm), { countMessages: false })
+  }
+  const offset = block * 100
+  const tasks = backtests(size * w.tasksPerAgent, 3500 + offset, w.bars, w.custom)
+  const work = async (a: number): Promise<void> => {
+    for (let i = 0; i < w.executionsPerAgent; i++)
+      await execute(swarm, a, marketWindow(3000 + offset + i, w.bars))
+    await runTasksChecked(
+      swarm,
+      tasks.filter((_, i) => i % size === a),
+      { agents: [a] }
+    )
+  }
+  const agents = Array.from({ length: size }, (_, a) => a)
+  if (ctx.agentsShareCpus) for (const a of agents) await work(a)
+  else await Promise.all(agents.map(work))
+  await swarm.ping({ count: w.pings })
 }
 
 type NetOp = 'ping' | 'send' | 'vote' | 'state'

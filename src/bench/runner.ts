@@ -238,7 +238,8 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
           graceMs: opts.abortGraceMs,
           duet: opts.duet !== undefined,
           pairing,
-          twin
+          twin,
+          agentsShareCpus: plugin.traits.agentsShareCpus
         })
         if (!firstTurn.has(index) && r.status !== 'skipped') emitStart(entry)
         emit({ type: 'done', id: entry.id, status: r.status, seconds: r.durationMs / 1000, error: r.error })
@@ -352,6 +353,7 @@ interface RunOneDeps {
   pairing: Pairing
   /** In a duet, the head's agents hold the base's strategy as their twin (src/duet/twin.ts). */
   twin: boolean
+  agentsShareCpus: boolean
 }
 
 async function runOne(
@@ -441,6 +443,7 @@ async function runOne(
     profile: config.profile,
     params,
     signal,
+    agentsShareCpus: d.agentsShareCpus,
     progress: message => {
       if (side !== 'base') d.emit({ type: 'step', id: entry.id, message })
     },

@@ -56,7 +56,9 @@ export async function readResources(swarm: Swarm): Promise<Resources[]> {
       agentId: m.agentId,
       rssBytes: a.rssBytes!,
       peakRssBytes: a.peakRssBytes!,
-      cpuS: a.cpuUserS! + a.cpuSysS!,
+      // ns where the agent reports it: the 10 ms ticks of user + system cannot resolve a small workload's delta.
+      cpuS:
+        typeof a.cpuNs === 'number' && Number.isFinite(a.cpuNs) ? a.cpuNs / 1e9 : a.cpuUserS! + a.cpuSysS!,
       provider: m.provider
     }
   })
@@ -139,8 +141,12 @@ export async function executePairs(
 }
 
 /** Runs tasks over the swarm's work queue; any task that failed makes the whole batch an error naming it. */
-export async function runTasksChecked(swarm: Swarm, tasks: Task[]): Promise<RunTasksResult> {
-  const out = await swarm.runTasks(tasks)
+export async function runTasksChecked(
+  swarm: Swarm,
+  tasks: Task[],
+  opts: { agents?: number[] } = {}
+): Promise<RunTasksResult> {
+  const out = await swarm.runTasks(tasks, opts)
   const failed = out.results.filter(t => t.error !== undefined || !t.result)
   if (failed.length > 0) {
     throw new Error(

@@ -31,6 +31,8 @@ export interface BenchContext<P> {
   readonly profile: Profile
   readonly params: P
   readonly signal: AbortSignal
+  /** The agents share the runner's CPUs (the provider's `agentsShareCpus` trait). */
+  readonly agentsShareCpus: boolean
   /** A progress line within a long benchmark (shown by the CLI). */
   progress(message: string): void
   /**

@@ -18,6 +18,11 @@ export interface ProviderTraits {
    * its timing and is billed by the second, so back to back would pay every one twice.
    */
   concurrentDuetPairs: boolean
+  /**
+   * Every agent runs on the runner's own CPUs: work on several agents at once competes for them, and the CPU time
+   * a fixed piece of work takes rises with the competition (resources.cpu then runs the agents one at a time).
+   */
+  agentsShareCpus: boolean
 }
 
 /** An input the provider owns: the action input (action.yml `with:`) and the `swarm-bench run` flag. */

@@ -165,6 +165,8 @@ export interface AgentReading {
   peakRssBytes?: number
   cpuUserS?: number
   cpuSysS?: number
+  /** The same CPU time in ns (an older agent, e.g. a duet's base, may not send it). */
+  cpuNs?: number
   threads?: number
   uptimeS?: number
   stateVersion?: number

@@ -14,7 +14,13 @@ const STATE = { apiUrl: 'e2b-api-url', domain: 'e2b-domain' } as const
 
 export const e2bPlugin: ProviderPlugin<E2BSettings> = {
   name: 'e2b',
-  traits: { billed: true, proxiedPeers: true, installsRequirements: true, concurrentDuetPairs: true },
+  traits: {
+    billed: true,
+    proxiedPeers: true,
+    installsRequirements: true,
+    concurrentDuetPairs: true,
+    agentsShareCpus: false
+  },
   inputs: E2B_INPUTS,
   pricing: E2B_DEFAULT_PRICING,
   parse: parseE2BSettings,

@@ -11,7 +11,13 @@ const POOL_AGENTS = 64
 
 export const localPlugin: ProviderPlugin<Record<string, never>> = {
   name: 'local',
-  traits: { billed: false, proxiedPeers: false, installsRequirements: false, concurrentDuetPairs: false },
+  traits: {
+    billed: false,
+    proxiedPeers: false,
+    installsRequirements: false,
+    concurrentDuetPairs: false,
+    agentsShareCpus: true
+  },
   inputs: [],
   // The estimate is what the same sandbox lifetimes would cost on E2B.
   pricing: E2B_DEFAULT_PRICING,
