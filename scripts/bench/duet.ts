@@ -9,6 +9,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { compareDuet } from '../../src/duet/verdict.js'
+import { studentTQuantile } from '../../src/stats/distributions.js'
 import { projectRoot } from '../../src/paths.js'
 import { readResults } from '../../src/results/io.js'
 import type { Results } from '../../src/results/schema.js'
@@ -223,7 +224,7 @@ async function record(
   }
 }
 
-function analyse(trials: Trial[], thresholds: number[]): unknown {
+function analyse(trials: Trial[], thresholds: number[], family?: number): unknown {
   const read = trials.map(t => ({ ...t, r: readResults(t.file) }))
   for (const t of read) if (!t.r.ok) console.log(`unreadable trial ${t.kind} (load ${t.load}): ${t.r.reason}`)
   const loaded = read.filter((t): t is Trial & { r: { ok: true; results: Results } } => t.r.ok)
@@ -316,15 +317,25 @@ function analyse(trials: Trial[], thresholds: number[]): unknown {
   const mdeAt = (threshold: number): Map<string, number> => {
     const all = new Map<string, number[]>()
     for (const t of aa) {
-      for (const v of judge(t, threshold).verdicts)
-        if (v.mdePct !== undefined) all.set(v.key, [...(all.get(v.key) ?? []), v.mdePct])
+      const c = judge(t, threshold)
+      for (const v of c.verdicts) {
+        if (v.mdePct === undefined) continue
+        const mde =
+          family && v.df !== undefined
+            ? mdeInFamily(v.mdePct, v.thresholdPct ?? threshold, v.df, c, family)
+            : v.mdePct
+        all.set(v.key, [...(all.get(v.key) ?? []), mde])
+      }
     }
     return new Map([...all.entries()].map(([k, xs]) => [k, quantile(xs, 0.5)]))
   }
   const mde5 = mdeAt(5)
   const mde10 = mdeAt(10)
   if (mde5.size) {
-    console.log('\n## minimum detectable slowdown per headline (95 % power, median over the quiet A/A duets)')
+    console.log(
+      '\n## minimum detectable slowdown per headline (95 % power, median over the quiet A/A duets' +
+        (family ? `; at α ÷ ${family}, a Holm family of ${family} headlines)` : ')')
+    )
     const pct = (x: number | undefined): string => (x === undefined ? '—' : `${x.toFixed(1)}%`)
     const rows = [...mde5.entries()].map(([k, m5]) => [
       k,
@@ -347,6 +358,24 @@ function analyse(trials: Trial[], thresholds: number[]): unknown {
   if (secs.length)
     console.log(`\nwall time of a quiet duet quick run: median ${quantile(secs, 0.5).toFixed(1)} s`)
   return out
+}
+
+/**
+ * A verdict's MDE as if its Holm family had `family` headlines: a run of one benchmark (`--only`) judges a few,
+ * and its MDE at α ÷ (those few) is far below what the whole matrix's family lets the same pairs resolve.
+ */
+function mdeInFamily(
+  mdePct: number,
+  thresholdPct: number,
+  df: number,
+  c: { tested: number; options: { alpha: number } },
+  family: number
+): number {
+  const margin = Math.log1p(thresholdPct / 100)
+  const power = studentTQuantile(0.95, df)
+  const se =
+    (Math.log1p(mdePct / 100) - margin) / (studentTQuantile(1 - c.options.alpha / c.tested, df) + power)
+  return Math.expm1(margin + (studentTQuantile(1 - c.options.alpha / family, df) + power) * se) * 100
 }
 
 async function mainScript(): Promise<void> {
@@ -374,6 +403,10 @@ async function mainScript(): Promise<void> {
       },
       dir: { type: 'string', default: '.tmp/bench-duet', help: 'where the duets are recorded' },
       from: { type: 'string', help: 'analyse the duets recorded in this folder, run nothing' },
+      family: {
+        type: 'string',
+        help: "compute each MDE at α ÷ N, a Holm family of N headlines (the whole matrix's, with --only); default: the duet's own"
+      },
       json: { type: 'string', help: 'also write the figures as JSON here' }
     }
   )
@@ -391,7 +424,7 @@ async function mainScript(): Promise<void> {
   }
   console.log('\nChanges (each a real edit of the code under test, in the head only):')
   for (const c of CHANGES) console.log(`- ${c.name}: ${c.what}`)
-  writeJson(f.json, analyse(trials, [10, 5]))
+  writeJson(f.json, analyse(trials, [10, 5], f.family ? intFlag('family', f.family, 1) : undefined))
 }
 
 await mainScript()
