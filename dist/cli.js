@@ -37004,19 +37004,20 @@ const cpu = {
             const cpuS = [];
             const cpuPct = [];
             let windowS = 0;
-            let before = await readResources(swarm);
+            // Each block's CPU is the difference between the readings either side of it.
+            let reading = await readResources(swarm);
             for (let b = 0; b < blocks; b++) {
                 const elapsed = stopwatch();
                 await cpuBlock(swarm, b, { consensusRounds, executionsPerAgent, tasksPerAgent, pings, bars, custom }, ctx);
                 const blockS = elapsed() / 1000;
                 const after = await readResources(swarm);
                 for (const [i, m] of after.entries()) {
-                    const used = m.cpuS - before[i].cpuS;
+                    const used = m.cpuS - reading[i].cpuS;
                     cpuS.push(used);
                     cpuPct.push((used / blockS) * 100);
                 }
                 windowS += blockS;
-                before = after;
+                reading = after;
             }
             await ctx.release(swarm);
             const labels = { topology: t, agents: size, blocks };
@@ -37039,7 +37040,7 @@ const cpu = {
                 gate: false,
                 description: 'each agent’s CPU seconds over the host-timed window of one block, as a percent of one core'
             }));
-            const providerCpu = before.flatMap(m => m.provider?.cpuUsedPct !== undefined ? [m.provider.cpuUsedPct] : []);
+            const providerCpu = reading.flatMap(m => m.provider?.cpuUsedPct !== undefined ? [m.provider.cpuUsedPct] : []);
             if (providerCpu.length > 0) {
                 metrics.push(makeMetric({
                     name: `sandbox_cpu_pct.${t}`,

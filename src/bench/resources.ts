@@ -175,7 +175,8 @@ export const cpu: Benchmark<{
       const cpuS: number[] = []
       const cpuPct: number[] = []
       let windowS = 0
-      let before = await readResources(swarm)
+      // Each block's CPU is the difference between the readings either side of it.
+      let reading = await readResources(swarm)
       for (let b = 0; b < blocks; b++) {
         const elapsed = stopwatch()
         await cpuBlock(
@@ -187,12 +188,12 @@ export const cpu: Benchmark<{
         const blockS = elapsed() / 1000
         const after = await readResources(swarm)
         for (const [i, m] of after.entries()) {
-          const used = m.cpuS - before[i].cpuS
+          const used = m.cpuS - reading[i].cpuS
           cpuS.push(used)
           cpuPct.push((used / blockS) * 100)
         }
         windowS += blockS
-        before = after
+        reading = after
       }
       await ctx.release(swarm)
       const labels = { topology: t, agents: size, blocks }
@@ -219,7 +220,7 @@ export const cpu: Benchmark<{
             'each agent’s CPU seconds over the host-timed window of one block, as a percent of one core'
         })
       )
-      const providerCpu = before.flatMap(m =>
+      const providerCpu = reading.flatMap(m =>
         m.provider?.cpuUsedPct !== undefined ? [m.provider.cpuUsedPct] : []
       )
       if (providerCpu.length > 0) {
