@@ -36991,11 +36991,10 @@ const cpu = {
     borrows: p => p.topologies.map(t => ({ topology: t, size: p.size })),
     params: (profile, config) => ({ topologies: config.topologies, ...profileParams(profile).cpu }),
     async run(ctx) {
-        const { size, blocks, consensusRounds, executionsPerAgent, tasksPerAgent, pings, bars } = ctx.params;
+        const { size, blocks, consensusRounds, executionsPerAgent, tasksPerAgent } = ctx.params;
         const metrics = [];
         const facts = {};
         const cpuByTopology = {};
-        const custom = ctx.config.strategyPath !== undefined;
         for (const t of ctx.params.topologies) {
             ctx.progress(`${t} of ${size}: ${blocks} blocks of a fixed workload (${consensusRounds} round(s), ${executionsPerAgent} executions and ${tasksPerAgent} backtests per agent, pings)`);
             const swarm = await ctx.swarm({ topology: t, size });
@@ -37008,7 +37007,7 @@ const cpu = {
             let reading = await readResources(swarm);
             for (let b = 0; b < blocks; b++) {
                 const elapsed = stopwatch();
-                await cpuBlock(swarm, b, { consensusRounds, executionsPerAgent, tasksPerAgent, pings, bars, custom }, ctx);
+                await cpuBlock(swarm, b, ctx);
                 const blockS = elapsed() / 1000;
                 const after = await readResources(swarm);
                 for (const [i, m] of after.entries()) {
@@ -37068,7 +37067,8 @@ const cpu = {
  * agents share the runner's CPUs they work one at a time, as an agent's CPU time for the same work rose with what
  * ran beside it (docs/performance.md §3b); on their own machines (E2B) they work at once.
  */
-async function cpuBlock(swarm, block, w, ctx) {
+async function cpuBlock(swarm, block, ctx) {
+    const w = ctx.params;
     const size = swarm.size;
     for (let i = 0; i < w.consensusRounds; i++) {
         ctx.checkAbort();
@@ -37077,7 +37077,7 @@ async function cpuBlock(swarm, block, w, ctx) {
         await swarm.consensusRound(nextRound(swarm), { countMessages: false });
     }
     const offset = block * 100;
-    const tasks = backtests(size * w.tasksPerAgent, 3500 + offset, w.bars, w.custom);
+    const tasks = backtests(size * w.tasksPerAgent, 3500 + offset, w.bars, ctx.config.strategyPath !== undefined);
     const work = async (a) => {
         for (let i = 0; i < w.executionsPerAgent; i++)
             await execute(swarm, a, marketWindow(3000 + offset + i, w.bars));
@@ -44274,8 +44274,12 @@ function candidates(results) {
     }
     return out;
 }
-/** Compares the two sides of a duet run; `status: 'no-baseline'` when the run was not a duet. */
-function compareDuet(results, options = {}) {
+/**
+ * Compares the two sides of a duet run; `status: 'no-baseline'` when the run was not a duet. `mdeFamily`: the
+ * number of headlines each MDE's level counts (default: those tested here); bench:duet reads a run of one benchmark
+ * at the whole matrix's level. It moves no verdict.
+ */
+function compareDuet(results, options = {}, { mdeFamily } = {}) {
     const opts = { ...DEFAULT_COMPARE_OPTIONS, ...options };
     const duet = results.duet;
     const warnings = [];
@@ -44287,7 +44291,7 @@ function compareDuet(results, options = {}) {
         warnings.push(n);
     const list = candidates(results);
     const testable = list.filter(c => c.head && c.base && Math.min(c.head.samples.length, c.base.samples.length) >= 3);
-    const alphaForMde = opts.alpha / Math.max(1, testable.length);
+    const alphaForMde = opts.alpha / Math.max(1, mdeFamily ?? testable.length);
     const tests = new Map();
     for (const c of testable) {
         const r = pairedTest(c.base.samples, c.head.samples, {

@@ -9,7 +9,6 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { compareDuet } from '../../src/duet/verdict.js'
-import { studentTQuantile } from '../../src/stats/distributions.js'
 import { projectRoot } from '../../src/paths.js'
 import { readResults } from '../../src/results/io.js'
 import type { Results } from '../../src/results/schema.js'
@@ -261,7 +260,8 @@ function analyse(trials: Trial[], thresholds: number[], family?: number): unknow
   const judged = new Map<string, ReturnType<typeof compareDuet>>()
   const judge = (t: (typeof loaded)[number], threshold: number) => {
     const key = `${t.file}|${threshold}`
-    if (!judged.has(key)) judged.set(key, compareDuet(t.r.results, { thresholdPct: threshold }))
+    if (!judged.has(key))
+      judged.set(key, compareDuet(t.r.results, { thresholdPct: threshold }, { mdeFamily: family }))
     return judged.get(key)!
   }
   for (const threshold of thresholds) {
@@ -339,15 +339,8 @@ function analyse(trials: Trial[], thresholds: number[], family?: number): unknow
   const mdeAt = (threshold: number): Map<string, number> => {
     const all = new Map<string, number[]>()
     for (const t of aa) {
-      const c = judge(t, threshold)
-      for (const v of c.verdicts) {
-        if (v.mdePct === undefined) continue
-        const mde =
-          family && v.df !== undefined
-            ? mdeInFamily(v.mdePct, v.thresholdPct ?? threshold, v.df, c, family)
-            : v.mdePct
-        all.set(v.key, [...(all.get(v.key) ?? []), mde])
-      }
+      for (const v of judge(t, threshold).verdicts)
+        if (v.mdePct !== undefined) all.set(v.key, [...(all.get(v.key) ?? []), v.mdePct])
     }
     return new Map([...all.entries()].map(([k, xs]) => [k, quantile(xs, 0.5)]))
   }
@@ -380,24 +373,6 @@ function analyse(trials: Trial[], thresholds: number[], family?: number): unknow
   if (secs.length)
     console.log(`\nwall time of a quiet duet quick run: median ${quantile(secs, 0.5).toFixed(1)} s`)
   return out
-}
-
-/**
- * A verdict's MDE as if its Holm family had `family` headlines: a run of one benchmark (`--only`) judges a few,
- * and its MDE at α ÷ (those few) is far below what the whole matrix's family lets the same pairs resolve.
- */
-function mdeInFamily(
-  mdePct: number,
-  thresholdPct: number,
-  df: number,
-  c: { tested: number; options: { alpha: number } },
-  family: number
-): number {
-  const margin = Math.log1p(thresholdPct / 100)
-  const power = studentTQuantile(0.95, df)
-  const se =
-    (Math.log1p(mdePct / 100) - margin) / (studentTQuantile(1 - c.options.alpha / c.tested, df) + power)
-  return Math.expm1(margin + (studentTQuantile(1 - c.options.alpha / family, df) + power) * se) * 100
 }
 
 async function mainScript(): Promise<void> {

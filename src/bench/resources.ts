@@ -26,7 +26,7 @@ import {
   runTasksChecked
 } from './swarm-ops.js'
 import type { Swarm } from '../swarm/swarm.js'
-import type { Benchmark, Facts } from './types.js'
+import type { BenchContext, Benchmark, Facts } from './types.js'
 
 type Topo = TopologyName
 
@@ -143,7 +143,7 @@ export const memory: Benchmark<{ topology: string; sizes: number[] }> = {
   }
 }
 
-export const cpu: Benchmark<{
+interface CpuParams {
   topologies: string[]
   size: number
   blocks: number
@@ -152,7 +152,9 @@ export const cpu: Benchmark<{
   tasksPerAgent: number
   pings: number
   bars: number
-}> = {
+}
+
+export const cpu: Benchmark<CpuParams> = {
   id: 'resources.cpu',
   category: 'resources',
   title: 'CPU per agent for a fixed workload, per topology',
@@ -160,11 +162,10 @@ export const cpu: Benchmark<{
   borrows: p => p.topologies.map(t => ({ topology: t as Topo, size: p.size })),
   params: (profile, config) => ({ topologies: config.topologies, ...profileParams(profile).cpu }),
   async run(ctx) {
-    const { size, blocks, consensusRounds, executionsPerAgent, tasksPerAgent, pings, bars } = ctx.params
+    const { size, blocks, consensusRounds, executionsPerAgent, tasksPerAgent } = ctx.params
     const metrics: Metric[] = []
     const facts: Facts = {}
     const cpuByTopology: Record<string, number> = {}
-    const custom = ctx.config.strategyPath !== undefined
     for (const t of ctx.params.topologies as Topo[]) {
       ctx.progress(
         `${t} of ${size}: ${blocks} blocks of a fixed workload (${consensusRounds} round(s), ${executionsPerAgent} executions and ${tasksPerAgent} backtests per agent, pings)`
@@ -179,12 +180,7 @@ export const cpu: Benchmark<{
       let reading = await readResources(swarm)
       for (let b = 0; b < blocks; b++) {
         const elapsed = stopwatch()
-        await cpuBlock(
-          swarm,
-          b,
-          { consensusRounds, executionsPerAgent, tasksPerAgent, pings, bars, custom },
-          ctx
-        )
+        await cpuBlock(swarm, b, ctx)
         const blockS = elapsed() / 1000
         const after = await readResources(swarm)
         for (const [i, m] of after.entries()) {
@@ -252,19 +248,8 @@ export const cpu: Benchmark<{
  * agents share the runner's CPUs they work one at a time, as an agent's CPU time for the same work rose with what
  * ran beside it (docs/performance.md §3b); on their own machines (E2B) they work at once.
  */
-async function cpuBlock(
-  swarm: Swarm,
-  block: number,
-  w: {
-    consensusRounds: number
-    executionsPerAgent: number
-    tasksPerAgent: number
-    pings: number
-    bars: number
-    custom: boolean
-  },
-  ctx: { checkAbort(): void; agentsShareCpus: boolean }
-): Promise<void> {
+async function cpuBlock(swarm: Swarm, block: number, ctx: BenchContext<CpuParams>): Promise<void> {
+  const w = ctx.params
   const size = swarm.size
   for (let i = 0; i < w.consensusRounds; i++) {
     ctx.checkAbort()
@@ -273,7 +258,12 @@ async function cpuBlock(
     await swarm.consensusRound(nextRound(swarm), { countMessages: false })
   }
   const offset = block * 100
-  const tasks = backtests(size * w.tasksPerAgent, 3500 + offset, w.bars, w.custom)
+  const tasks = backtests(
+    size * w.tasksPerAgent,
+    3500 + offset,
+    w.bars,
+    ctx.config.strategyPath !== undefined
+  )
   const work = async (a: number): Promise<void> => {
     for (let i = 0; i < w.executionsPerAgent; i++)
       await execute(swarm, a, marketWindow(3000 + offset + i, w.bars))

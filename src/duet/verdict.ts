@@ -48,8 +48,16 @@ function candidates(results: Results): Candidate[] {
   return out
 }
 
-/** Compares the two sides of a duet run; `status: 'no-baseline'` when the run was not a duet. */
-export function compareDuet(results: Results, options: Partial<CompareOptions> = {}): Comparison {
+/**
+ * Compares the two sides of a duet run; `status: 'no-baseline'` when the run was not a duet. `mdeFamily`: the
+ * number of headlines each MDE's level counts (default: those tested here); bench:duet reads a run of one benchmark
+ * at the whole matrix's level. It moves no verdict.
+ */
+export function compareDuet(
+  results: Results,
+  options: Partial<CompareOptions> = {},
+  { mdeFamily }: { mdeFamily?: number } = {}
+): Comparison {
   const opts: CompareOptions = { ...DEFAULT_COMPARE_OPTIONS, ...options }
   const duet = results.duet
   const warnings: string[] = []
@@ -60,7 +68,7 @@ export function compareDuet(results: Results, options: Partial<CompareOptions> =
   const testable = list.filter(
     c => c.head && c.base && Math.min(c.head.samples.length, c.base.samples.length) >= 3
   )
-  const alphaForMde = opts.alpha / Math.max(1, testable.length)
+  const alphaForMde = opts.alpha / Math.max(1, mdeFamily ?? testable.length)
   const tests = new Map<Candidate, PairedResult>()
   for (const c of testable) {
     const r = pairedTest(c.base!.samples, c.head!.samples, {
