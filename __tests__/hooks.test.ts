@@ -20,7 +20,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const reader = (inputs: Record<string, string>) => (name: string) => inputs[name] ?? ''
 
 // A busy-wait the hook does before its work: 0 in the fast module; the slow one adds far more than the figure's
-// whole (a loopback message is ~30 µs, a 4-agent consensus round a few ms).
+// whole (a loopback message is 30–150 µs on a busy runner, a 4-agent consensus round a few ms).
 const hooks = (messageUs: number, voteMs: number): string => `
 import time
 
@@ -82,7 +82,7 @@ async function runWith(name: string, text: string): Promise<{ results: Results; 
 describe('a swarm with user hooks, end to end on the local provider', () => {
   it('a slower on_message and vote move message_ms and decision_ms, and their own time is shown apart', async () => {
     const fast = await runWith('fast', hooks(0, 0))
-    const slow = await runWith('slow', hooks(300, 20))
+    const slow = await runWith('slow', hooks(1000, 20))
     const MSG = 'communication.message-throughput'
     const VOTE = 'trading.consensus'
     expect(median(samples(slow.results, MSG, 'message_ms'))).toBeGreaterThan(
@@ -92,7 +92,7 @@ describe('a swarm with user hooks, end to end on the local provider', () => {
       3 * median(samples(fast.results, VOTE, 'decision_ms'))
     )
     // The user's share: the slowed hooks account for most of the slowed figures, measured inside the agents.
-    expect(median(samples(slow.results, MSG, 'message_hook_ms'))).toBeGreaterThan(0.29)
+    expect(median(samples(slow.results, MSG, 'message_hook_ms'))).toBeGreaterThan(0.99)
     expect(median(samples(slow.results, VOTE, 'user_hooks_ms'))).toBeGreaterThan(19)
     expect(median(samples(fast.results, MSG, 'message_hook_ms'))).toBeLessThan(
       median(samples(fast.results, MSG, 'message_ms'))
