@@ -2,12 +2,14 @@
 // sandbox killed with its last user, and a duet run billed for as many sandboxes as a single run.
 import { existsSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
+import { timedDeploy } from '../src/bench/measure.js'
 import { runBenchmarks } from '../src/bench/runner.js'
 import { SandboxSharing } from '../src/duet/shared-sandboxes.js'
 import { ForwardingProvider } from '../src/sandbox/forwarding.js'
 import { collectAgentFiles } from '../src/sandbox/agent-files.js'
 import { LocalProvider } from '../src/sandbox/local/provider.js'
 import type { AgentProcess, CreateOptions, Sandbox } from '../src/sandbox/types.js'
+import type { Swarm } from '../src/swarm/swarm.js'
 import { benchConfig } from './support/bench-config.js'
 import { newRunTag, waitForNoProcesses } from './support/processes.js'
 
@@ -142,5 +144,72 @@ describe('a duet on a slow platform', () => {
     // Back to back, the second side of every pair would find its sandboxes made (≈ 0 ms).
     expect(Math.min(...head, ...base)).toBeGreaterThan(250)
     expect(provider.usage().length).toBe(head.length)
+  })
+})
+
+/** A real local provider that logs, per sandbox, every upload (its paths and bytes) and every process start. */
+class RecordingPlatform extends ForwardingProvider {
+  readonly log = new Map<string, { op: 'write' | 'start'; paths: string[]; bytes: number }[]>()
+  override async create(opts: CreateOptions): Promise<Sandbox> {
+    const sandbox = await this.inner.create(opts)
+    const events: { op: 'write' | 'start'; paths: string[]; bytes: number }[] = []
+    this.log.set(sandbox.id, events)
+    const write = sandbox.writeFiles.bind(sandbox)
+    const start = sandbox.start.bind(sandbox)
+    sandbox.writeFiles = files => {
+      const bytes = files.reduce((s, f) => s + Buffer.byteLength(f.data), 0)
+      events.push({ op: 'write', paths: files.map(f => f.path), bytes })
+      return write(files)
+    }
+    sandbox.start = cmd => {
+      events.push({ op: 'start', paths: [cmd.cwd ?? '.'], bytes: 0 })
+      return start(cmd)
+    }
+    return sandbox
+  }
+}
+
+describe("a duet's strategy twin", () => {
+  it("both sides upload the same agent files in their deploy; the head's twin goes up after its agents, untimed", async () => {
+    const tag = newRunTag('shared-twin')
+    const provider = new RecordingPlatform(new LocalProvider({ runTag: tag, killGraceMs: 400 }))
+    const config = benchConfig({ provider: 'local', 'run-tag': tag, only: 'trading.strategy-execution' })
+    const results = await runBenchmarks(config, {
+      provider,
+      duet: { files: () => collectAgentFiles({}), base: { ref: 'HEAD', changed: [], notes: [] } }
+    })
+    expect(results.benchmarks[0].status).toBe('passed')
+    // The twin still works: the head's agents decided with the base's strategy beside their own.
+    expect(results.benchmarks[0].facts?.strategyPairs).toBeGreaterThan(0)
+    expect(provider.log.size).toBeGreaterThan(0)
+    for (const events of provider.log.values()) {
+      const writes = (side: string) =>
+        events.filter(e => e.op === 'write' && e.paths[0].startsWith(`${side}/`))
+      const [headOwn, ...headLater] = writes('head')
+      const [baseOwn, ...baseLater] = writes('base')
+      // The deploy's timed upload is the same work on both sides: the agent package, no twin.
+      expect(headOwn.paths.map(p => p.replace(/^head\//, ''))).toEqual(
+        baseOwn.paths.map(p => p.replace(/^base\//, ''))
+      )
+      expect(headOwn.bytes).toBe(baseOwn.bytes)
+      expect(headOwn.paths.some(p => p.startsWith('head/twin/'))).toBe(false)
+      expect(baseLater).toEqual([])
+      // The twin: one upload of its own, after the head's agent started.
+      expect(headLater).toHaveLength(1)
+      expect(headLater[0].paths.every(p => p.startsWith('head/twin/'))).toBe(true)
+      expect(events.indexOf(headLater[0])).toBeGreaterThan(events.findIndex(e => e.op === 'start'))
+    }
+  })
+
+  it("a host-timed deploy leaves the twin's upload out, as it leaves out requirements installs", async () => {
+    const deployReport = { installWallMs: 100, twinUploadMs: 200 } as Swarm['deployReport']
+    const t0 = performance.now()
+    const { ms } = await timedDeploy(async () => {
+      await sleep(400)
+      return { deployReport } as Swarm
+    })
+    const wall = performance.now() - t0
+    expect(ms).toBeGreaterThan(wall - 300 - 20)
+    expect(ms).toBeLessThanOrEqual(wall - 300)
   })
 })

@@ -32838,7 +32838,7 @@ function shareOf(part, whole) {
 async function timedDeploy(deploy) {
     const { value, ms } = await timed(deploy);
     const installMs = value.deployReport.installWallMs;
-    return { value, ms: Math.max(0, ms - installMs), installMs };
+    return { value, ms: Math.max(0, ms - installMs - value.deployReport.twinUploadMs), installMs };
 }
 /**
  * Message counts are exact (the same every round of a protocol on one topology), and each costs a counter read and
@@ -38578,6 +38578,7 @@ async function deploySwarm(o) {
         const endpoints = await Promise.all(parts.map(d => d.sandbox.peerEndpoint(d.client.ready.port)));
         const links = await linkAll(topology, parts, endpoints, opTimeoutMs);
         const linkMs = elapsed(tLink);
+        const twinUploadMs = await uploadTwin(files, parts);
         const first = parts[0]?.client.ready;
         const report = {
             label,
@@ -38595,7 +38596,8 @@ async function deploySwarm(o) {
             python: first?.python,
             psutil: first?.psutil,
             ...(hooksLoaded ? { hooks: { module: hooksLoaded.module, user: hooksLoaded.user } } : {}),
-            installWallMs: coveredMs(run.installs)
+            installWallMs: coveredMs(run.installs),
+            twinUploadMs
         };
         progress(`${label} linked: ${links.length} verified handshakes in ${linkMs.toFixed(0)} ms`);
         return new Swarm(topology, parts.map(d => d.sandbox), parts.map(d => d.client), endpoints, report, opTimeoutMs);
@@ -38702,6 +38704,18 @@ async function deployAgent(run, i) {
         failRun(run, e);
         throw e;
     }
+}
+/**
+ * A duet head's twin (the base's strategy code) into every sandbox, once the swarm is linked: the agent loads it at
+ * its first strategy pair, and the time it took is left out of every deploy figure. Milliseconds, 0 without a twin.
+ */
+async function uploadTwin(files, parts) {
+    if (!files.twin)
+        return 0;
+    const twin = files.twin.files;
+    const start = sideNow();
+    await Promise.all(parts.map(d => d.sandbox.writeFiles(twin)));
+    return elapsed(start);
 }
 /** The agent's `init`: its id, the swarm's token and size, its strategy, and where its user code lies. */
 function initParams(run, i, sandbox) {
@@ -39140,20 +39154,19 @@ class SandboxSharing extends ForwardingProvider {
 /** Folder (relative to the head's workdir) the base's strategy code is uploaded into. */
 const TWIN_DIR = 'twin';
 /**
- * The head's files plus, under `twin/`, the base's strategy module when the run has one, else the base's agent
- * package (its built-in strategies, with the helpers they import).
+ * The head's files with, as its twin, the base's strategy module when the run has one, else the base's agent
+ * package (its built-in strategies, with the helpers they import), to go under `twin/`. The twin's files are kept
+ * apart from the head's own: uploaded with them, they made the head's deploy phases slower than the base's in
+ * every A/A duet (docs/performance.md).
  */
 function withTwin(head, base) {
     const wanted = (path) => base.strategyPath ? path === base.strategyPath : path.startsWith(`${AGENT_UPLOAD_DIR}/`);
-    const extra = base.files.flatMap(f => wanted(f.path) ? [{ ...f, path: external_node_path_.posix.join(TWIN_DIR, f.path) }] : []);
-    const bytes = extra.reduce((s, f) => s + Buffer.byteLength(f.data), 0);
+    const files = base.files.flatMap(f => wanted(f.path) ? [{ ...f, path: external_node_path_.posix.join(TWIN_DIR, f.path) }] : []);
     return {
         ...head,
-        files: [...head.files, ...extra],
-        bytes: head.bytes + bytes,
         twin: base.strategyPath
-            ? { strategyPath: external_node_path_.posix.join(TWIN_DIR, base.strategyPath) }
-            : { agentDir: external_node_path_.posix.join(TWIN_DIR, AGENT_UPLOAD_DIR) }
+            ? { strategyPath: external_node_path_.posix.join(TWIN_DIR, base.strategyPath), files }
+            : { agentDir: external_node_path_.posix.join(TWIN_DIR, AGENT_UPLOAD_DIR), files }
     };
 }
 /**

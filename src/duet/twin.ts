@@ -9,23 +9,22 @@ import { AGENT_UPLOAD_DIR, type AgentFiles } from '../sandbox/agent-files.js'
 export const TWIN_DIR = 'twin'
 
 /**
- * The head's files plus, under `twin/`, the base's strategy module when the run has one, else the base's agent
- * package (its built-in strategies, with the helpers they import).
+ * The head's files with, as its twin, the base's strategy module when the run has one, else the base's agent
+ * package (its built-in strategies, with the helpers they import), to go under `twin/`. The twin's files are kept
+ * apart from the head's own: uploaded with them, they made the head's deploy phases slower than the base's in
+ * every A/A duet (docs/performance.md).
  */
 export function withTwin(head: AgentFiles, base: AgentFiles): AgentFiles {
   const wanted = (path: string): boolean =>
     base.strategyPath ? path === base.strategyPath : path.startsWith(`${AGENT_UPLOAD_DIR}/`)
-  const extra = base.files.flatMap(f =>
+  const files = base.files.flatMap(f =>
     wanted(f.path) ? [{ ...f, path: posix.join(TWIN_DIR, f.path) }] : []
   )
-  const bytes = extra.reduce((s, f) => s + Buffer.byteLength(f.data), 0)
   return {
     ...head,
-    files: [...head.files, ...extra],
-    bytes: head.bytes + bytes,
     twin: base.strategyPath
-      ? { strategyPath: posix.join(TWIN_DIR, base.strategyPath) }
-      : { agentDir: posix.join(TWIN_DIR, AGENT_UPLOAD_DIR) }
+      ? { strategyPath: posix.join(TWIN_DIR, base.strategyPath), files }
+      : { agentDir: posix.join(TWIN_DIR, AGENT_UPLOAD_DIR), files }
   }
 }
 

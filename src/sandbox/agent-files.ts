@@ -33,9 +33,10 @@ export interface AgentFiles {
   requirements?: string
   /**
    * In a duet, on the head side: the base's strategy code uploaded beside the head's agent (src/duet/twin.ts),
-   * workdir-relative. The agent loads it as its twin and times both strategies pair by pair.
+   * workdir-relative. The agent loads it as its twin and times both strategies pair by pair. Its files are not in
+   * `files`: they go up after the swarm is linked, timed apart, so both sides' deploy figures time the same work.
    */
-  twin?: { agentDir?: string; strategyPath?: string }
+  twin?: { agentDir?: string; strategyPath?: string; files: SandboxFile[] }
 }
 
 export interface AgentHooks {
