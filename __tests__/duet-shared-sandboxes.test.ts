@@ -127,6 +127,34 @@ describe('a duet on a slow platform', () => {
     expect(local.usage()).toHaveLength(1)
   })
 
+  it('sides that ask within a millisecond get the sandbox in the same turn of the event loop: neither starts behind', async () => {
+    const tag = newRunTag('shared-together')
+    const local = new LocalProvider({ runTag: tag, killGraceMs: 400 })
+    const log: string[] = []
+    // The platform's creation resolves, and a marker is queued for the event loop's next turn.
+    class Marked extends ForwardingProvider {
+      override async create(opts: CreateOptions): Promise<Sandbox> {
+        await sleep(50)
+        const sandbox = await this.inner.create(opts)
+        setImmediate(() => log.push('next turn'))
+        return sandbox
+      }
+    }
+    const sharing = new SandboxSharing(new Marked(local))
+    const get = (side: 'head' | 'base') =>
+      sharing.create({ label: side, pair: { key: 'together', side } }).then(s => (log.push(side), s))
+    // The base asks half a millisecond after the head, as the later side of a deploy pair does.
+    const first = get('head')
+    const until = performance.now() + 0.5
+    while (performance.now() < until);
+    const [head, base] = await Promise.all([first, get('base')])
+    await new Promise(setImmediate)
+    expect(head.id).toBe(base.id)
+    expect(log).toEqual(['head', 'base', 'next turn'])
+    await Promise.all([head.kill(), base.kill()])
+    expect(local.live()).toHaveLength(0)
+  })
+
   it('deploys both sides at once, so each side waits for the same creations (neither gets them free)', async () => {
     const tag = newRunTag('shared-slow')
     const provider = new SlowPlatform(new LocalProvider({ runTag: tag, killGraceMs: 400 }))

@@ -39091,8 +39091,10 @@ class SandboxSharing extends ForwardingProvider {
                 const real = await open.real;
                 // The side that asked later waits the platform's creation time from its own request too: with sequential
                 // deploys the sides drift apart, and the later one would otherwise record a creation it half skipped.
+                // Not under a millisecond, a timer's resolution: asked together, that wait overshot and put the joining
+                // side behind in every later phase of its deploy.
                 const left = requested + (open.createMs ?? 0) - performance.now();
-                if (left > 0)
+                if (left >= 1)
                     await (0,promises_namespaceObject.setTimeout)(left);
                 return this.view(open, real, opts.label, pair.side);
             }
