@@ -32713,7 +32713,8 @@ function view(swarm, gate, side, views) {
             if (prop !== PAIRED || typeof value !== 'function')
                 return value;
             return (...args) => gate.run(side, () => value.apply(target, args), {
-                together: TOGETHER_OPS.has(args[1])
+                together: TOGETHER_OPS.has(args[1]),
+                kind: String(args[1])
             });
         }
     });
@@ -32724,14 +32725,14 @@ function view(swarm, gate, side, views) {
 /** `ctx` as one side of a duet sees it. Swarms are got by both sides at once (their sandboxes are shared). */
 function pairedSwarm(ctx, gate, side) {
     const views = new WeakMap();
-    const together = { together: true };
+    const together = (kind) => ({ together: true, kind });
     return {
         ...ctx,
         progress: m => ctx.progress(m),
         target: n => ctx.target(n),
         checkAbort: () => ctx.checkAbort(),
-        swarm: async (req) => view(await gate.run(side, () => ctx.swarm(req), together), gate, side, views),
-        deploy: async (req) => view(await gate.run(side, () => ctx.deploy(req), together), gate, side, views),
+        swarm: async (req) => view(await gate.run(side, () => ctx.swarm(req), together('swarm')), gate, side, views),
+        deploy: async (req) => view(await gate.run(side, () => ctx.deploy(req), together('deploy')), gate, side, views),
         release: swarm => ctx.release(unwrapSwarm(swarm)),
         discard: swarm => ctx.discard(unwrapSwarm(swarm))
     };
@@ -38837,6 +38838,8 @@ class Lockstep {
     busy = false;
     scheduled = false;
     random;
+    /** Per kind of operation: pairs run so far, and how many of them ran the head first. */
+    orders = new Map();
     stats = { pairs: 0, solo: 0, headFirst: 0 };
     constructor(seed = 1, pairing = 'interleaved') {
         this.pairing = pairing;
@@ -38850,7 +38853,13 @@ class Lockstep {
     run(side, fn, opts = {}) {
         return new Promise((resolve, reject) => {
             const s = this.sides[side];
-            s.queue.push({ fn, together: opts.together ?? false, resolve: resolve, reject });
+            s.queue.push({
+                fn,
+                together: opts.together ?? false,
+                kind: opts.kind ?? 'op',
+                resolve: resolve,
+                reject
+            });
             this.updateHeld(side);
             this.schedule();
         });
@@ -38893,7 +38902,7 @@ class Lockstep {
         const { base, head } = this.sides;
         let order;
         if (base.queue.length > 0 && head.queue.length > 0) {
-            const headFirst = this.random() < 0.5;
+            const headFirst = this.nextHeadFirst(head.queue[0].kind);
             order = headFirst ? ['head', 'base'] : ['base', 'head'];
             this.stats.pairs++;
             if (headFirst)
@@ -38925,6 +38934,20 @@ class Lockstep {
             this.busy = false;
         }
         this.schedule();
+    }
+    /**
+     * Counterbalanced per kind of operation, in blocks of two pairs, one in each order, the block's first drawn at
+     * random. A side that goes first can be favoured (it creates the shared sandboxes; it links while the other's
+     * agents still start), and by chance alone one side would go first in most of a benchmark's few deploys.
+     */
+    nextHeadFirst(kind) {
+        const o = this.orders.get(kind) ?? { pairs: 0, headFirst: 0 };
+        this.orders.set(kind, o);
+        const headFirst = o.pairs % 2 === 1 ? o.headFirst * 2 < o.pairs : this.random() < 0.5;
+        o.pairs++;
+        if (headFirst)
+            o.headFirst++;
+        return headFirst;
     }
     async runBatch(side, batch) {
         const s = this.sides[side];
@@ -39591,7 +39614,8 @@ async function runOne(entry, index, d) {
             outcomes.push(await outcomeOf(runner_settle(bench.run(contextFor(undefined)), signal, graceOf(d))));
         else {
             // Both sides run the same benchmark code at once; the gate pairs their swarm operations one by one.
-            const gate = new Lockstep(hashSeed(entry.id), d.pairing);
+            // Seeded per run: which side goes first in a block's first pair differs from one run to the next.
+            const gate = new Lockstep(hashSeed(`${config.runTag}/${entry.id}`), d.pairing);
             const sides = ['head', 'base'].map(side => outcomeOf(runner_settle(runAsSide(gate, side, () => bench.run(pairedSwarm(contextFor(side), gate, side))), signal, graceOf(d))).finally(() => {
                 gate.finish(side);
                 meeting.finish(side);

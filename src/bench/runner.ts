@@ -493,7 +493,8 @@ async function runOne(
     if (!d.duet) outcomes.push(await outcomeOf(settle(bench.run(contextFor(undefined)), signal, graceOf(d))))
     else {
       // Both sides run the same benchmark code at once; the gate pairs their swarm operations one by one.
-      const gate = new Lockstep(hashSeed(entry.id), d.pairing)
+      // Seeded per run: which side goes first in a block's first pair differs from one run to the next.
+      const gate = new Lockstep(hashSeed(`${config.runTag}/${entry.id}`), d.pairing)
       const sides = (['head', 'base'] as const).map(side =>
         outcomeOf(
           settle(

@@ -20,6 +20,8 @@ export const pairingLine = (choice: Pairing | 'auto', traits: { concurrentDuetPa
 interface Pending {
   /** Run at the same time as the other side's operation instead of back to back (deploys: see `run`). */
   together: boolean
+  /** What the operation is (a deploy, an agent op): the order of the two sides is balanced per kind. */
+  kind: string
   fn: () => Promise<unknown>
   resolve: (v: unknown) => void
   reject: (e: unknown) => void
@@ -50,6 +52,8 @@ export class Lockstep {
   private busy = false
   private scheduled = false
   private readonly random: () => number
+  /** Per kind of operation: pairs run so far, and how many of them ran the head first. */
+  private readonly orders = new Map<string, { pairs: number; headFirst: number }>()
   readonly stats: LockstepStats = { pairs: 0, solo: 0, headFirst: 0 }
 
   constructor(
@@ -64,10 +68,16 @@ export class Lockstep {
    * the pair at the same time: two deploys into shared sandboxes then wait for the same creations, so neither
    * side finds its sandboxes already made by the other.
    */
-  run<T>(side: Side, fn: () => Promise<T>, opts: { together?: boolean } = {}): Promise<T> {
+  run<T>(side: Side, fn: () => Promise<T>, opts: { together?: boolean; kind?: string } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const s = this.sides[side]
-      s.queue.push({ fn, together: opts.together ?? false, resolve: resolve as (v: unknown) => void, reject })
+      s.queue.push({
+        fn,
+        together: opts.together ?? false,
+        kind: opts.kind ?? 'op',
+        resolve: resolve as (v: unknown) => void,
+        reject
+      })
       this.updateHeld(side)
       this.schedule()
     })
@@ -112,7 +122,7 @@ export class Lockstep {
     const { base, head } = this.sides
     let order: Side[]
     if (base.queue.length > 0 && head.queue.length > 0) {
-      const headFirst = this.random() < 0.5
+      const headFirst = this.nextHeadFirst(head.queue[0].kind)
       order = headFirst ? ['head', 'base'] : ['base', 'head']
       this.stats.pairs++
       if (headFirst) this.stats.headFirst++
@@ -135,6 +145,20 @@ export class Lockstep {
       this.busy = false
     }
     this.schedule()
+  }
+
+  /**
+   * Counterbalanced per kind of operation, in blocks of two pairs, one in each order, the block's first drawn at
+   * random. A side that goes first can be favoured (it creates the shared sandboxes; it links while the other's
+   * agents still start), and by chance alone one side would go first in most of a benchmark's few deploys.
+   */
+  private nextHeadFirst(kind: string): boolean {
+    const o = this.orders.get(kind) ?? { pairs: 0, headFirst: 0 }
+    this.orders.set(kind, o)
+    const headFirst = o.pairs % 2 === 1 ? o.headFirst * 2 < o.pairs : this.random() < 0.5
+    o.pairs++
+    if (headFirst) o.headFirst++
+    return headFirst
   }
 
   private async runBatch(side: Side, batch: Pending[]): Promise<void> {

@@ -83,7 +83,8 @@ function view(swarm: Swarm, gate: Lockstep, side: Side, views: WeakMap<Swarm, Sw
       if (prop !== PAIRED || typeof value !== 'function') return value
       return (...args: unknown[]) =>
         gate.run(side, () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args), {
-          together: TOGETHER_OPS.has(args[1])
+          together: TOGETHER_OPS.has(args[1]),
+          kind: String(args[1])
         })
     }
   })
@@ -95,14 +96,16 @@ function view(swarm: Swarm, gate: Lockstep, side: Side, views: WeakMap<Swarm, Sw
 /** `ctx` as one side of a duet sees it. Swarms are got by both sides at once (their sandboxes are shared). */
 export function pairedSwarm<P>(ctx: BenchContext<P>, gate: Lockstep, side: Side): BenchContext<P> {
   const views = new WeakMap<Swarm, Swarm>()
-  const together = { together: true }
+  const together = (kind: string) => ({ together: true, kind })
   return {
     ...ctx,
     progress: m => ctx.progress(m),
     target: n => ctx.target(n),
     checkAbort: () => ctx.checkAbort(),
-    swarm: async req => view(await gate.run(side, () => ctx.swarm(req), together), gate, side, views),
-    deploy: async req => view(await gate.run(side, () => ctx.deploy(req), together), gate, side, views),
+    swarm: async req =>
+      view(await gate.run(side, () => ctx.swarm(req), together('swarm')), gate, side, views),
+    deploy: async req =>
+      view(await gate.run(side, () => ctx.deploy(req), together('deploy')), gate, side, views),
     release: swarm => ctx.release(unwrapSwarm(swarm)),
     discard: swarm => ctx.discard(unwrapSwarm(swarm))
   }
