@@ -2,14 +2,12 @@
 // sandbox killed with its last user, and a duet run billed for as many sandboxes as a single run.
 import { existsSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
-import { timedDeploy } from '../src/bench/measure.js'
 import { runBenchmarks } from '../src/bench/runner.js'
 import { SandboxSharing } from '../src/duet/shared-sandboxes.js'
 import { ForwardingProvider } from '../src/sandbox/forwarding.js'
 import { collectAgentFiles } from '../src/sandbox/agent-files.js'
 import { LocalProvider } from '../src/sandbox/local/provider.js'
 import type { AgentProcess, CreateOptions, Sandbox } from '../src/sandbox/types.js'
-import type { Swarm } from '../src/swarm/swarm.js'
 import { benchConfig } from './support/bench-config.js'
 import { newRunTag, waitForNoProcesses } from './support/processes.js'
 
@@ -143,9 +141,9 @@ describe('a duet on a slow platform', () => {
     const sharing = new SandboxSharing(new Marked(local))
     const get = (side: 'head' | 'base') =>
       sharing.create({ label: side, pair: { key: 'together', side } }).then(s => (log.push(side), s))
-    // The base asks half a millisecond after the head, as the later side of a deploy pair does.
+    // The base asks a fraction of a millisecond after the head, as the later side of a deploy pair does.
     const first = get('head')
-    const until = performance.now() + 0.5
+    const until = performance.now() + 0.2
     while (performance.now() < until);
     const [head, base] = await Promise.all([first, get('base')])
     await new Promise(setImmediate)
@@ -198,7 +196,7 @@ class RecordingPlatform extends ForwardingProvider {
 }
 
 describe("a duet's strategy twin", () => {
-  it("both sides upload the same agent files in their deploy; the head's twin goes up after its agents, untimed", async () => {
+  it("both sides upload the same agent files in their deploy; the head's twin goes up after, on its own", async () => {
     const tag = newRunTag('shared-twin')
     const provider = new RecordingPlatform(new LocalProvider({ runTag: tag, killGraceMs: 400 }))
     const config = benchConfig({ provider: 'local', 'run-tag': tag, only: 'trading.strategy-execution' })
@@ -229,15 +227,24 @@ describe("a duet's strategy twin", () => {
     }
   })
 
-  it("a host-timed deploy leaves the twin's upload out, as it leaves out requirements installs", async () => {
-    const deployReport = { installWallMs: 100, twinUploadMs: 200 } as Swarm['deployReport']
-    const t0 = performance.now()
-    const { ms } = await timedDeploy(async () => {
-      await sleep(400)
-      return { deployReport } as Swarm
+  it('files are read before the run; a benchmark that does not decide with the twin never uploads it', async () => {
+    const tag = newRunTag('shared-notwin')
+    const provider = new RecordingPlatform(new LocalProvider({ runTag: tag, killGraceMs: 400 }))
+    const config = benchConfig({ provider: 'local', 'run-tag': tag, only: 'creation.swarm-init' })
+    const events: string[] = []
+    const results = await runBenchmarks(config, {
+      provider,
+      onProgress: e => events.push(e.type),
+      duet: {
+        files: () => (events.push('base files read'), collectAgentFiles({})),
+        base: { ref: 'HEAD', changed: [], notes: [] }
+      }
     })
-    const wall = performance.now() - t0
-    expect(ms).toBeGreaterThan(wall - 300 - 20)
-    expect(ms).toBeLessThanOrEqual(wall - 300)
+    expect(results.benchmarks[0].status).toBe('passed')
+    // Both sides' files are read before the run starts, not inside the first deploy of one side.
+    expect(events.slice(0, 2)).toEqual(['base files read', 'run-start'])
+    const paths = [...provider.log.values()].flat().flatMap(e => (e.op === 'write' ? e.paths : []))
+    expect(paths.some(p => p.startsWith('head/'))).toBe(true)
+    expect(paths.filter(p => p.includes('/twin/'))).toEqual([])
   })
 })

@@ -32360,17 +32360,34 @@ class Swarm {
     endpoints;
     deployReport;
     opTimeoutMs;
+    twinFiles;
     torn;
     /** Host-observed duration of the last teardown. */
     teardownMs;
     /** Use deploySwarm (or deployOnSandboxes); the constructor only assembles already-linked parts. */
-    constructor(topology, sandboxes, clients, endpoints, deployReport, opTimeoutMs) {
+    constructor(topology, sandboxes, clients, endpoints, deployReport, opTimeoutMs, 
+    /** A duet head's twin: the base's strategy code, not uploaded yet (see uploadTwin). */
+    twinFiles) {
         this.topology = topology;
         this.sandboxes = sandboxes;
         this.clients = clients;
         this.endpoints = endpoints;
         this.deployReport = deployReport;
         this.opTimeoutMs = opTimeoutMs;
+        this.twinFiles = twinFiles;
+    }
+    twinUploaded;
+    /**
+     * A duet head's twin (the base's strategy code) into every sandbox, once per swarm: the benchmark that decides
+     * with it calls this before its first pair, while the base side waits at the gate for that pair. Uploaded in
+     * the deploy, it was work the base's deploy did not do, and it slowed the base's links that ran beside it.
+     */
+    uploadTwin() {
+        const files = this.twinFiles;
+        this.twinUploaded ??= files
+            ? Promise.all(this.sandboxes.map(s => s.writeFiles(files))).then(() => undefined)
+            : Promise.resolve();
+        return this.twinUploaded;
     }
     get size() {
         return this.topology.n;
@@ -32839,7 +32856,7 @@ function shareOf(part, whole) {
 async function timedDeploy(deploy) {
     const { value, ms } = await timed(deploy);
     const installMs = value.deployReport.installWallMs;
-    return { value, ms: Math.max(0, ms - installMs - value.deployReport.twinUploadMs), installMs };
+    return { value, ms: Math.max(0, ms - installMs), installMs };
 }
 /**
  * Message counts are exact (the same every round of a protocol on one topology), and each costs a counter read and
@@ -37615,6 +37632,8 @@ const strategyExecution = {
         const twin = ctx.duet?.twin === true;
         const twinBase = [];
         let headFirst = 0;
+        if (twin && ctx.duet?.side === 'head')
+            await swarm.uploadTwin();
         for (let i = 0; i < executions; i++) {
             ctx.checkAbort();
             const window = marketWindow(1000 + i, bars);
@@ -38579,7 +38598,6 @@ async function deploySwarm(o) {
         const endpoints = await Promise.all(parts.map(d => d.sandbox.peerEndpoint(d.client.ready.port)));
         const links = await linkAll(topology, parts, endpoints, opTimeoutMs);
         const linkMs = elapsed(tLink);
-        const twinUploadMs = await uploadTwin(files, parts);
         const first = parts[0]?.client.ready;
         const report = {
             label,
@@ -38597,11 +38615,10 @@ async function deploySwarm(o) {
             python: first?.python,
             psutil: first?.psutil,
             ...(hooksLoaded ? { hooks: { module: hooksLoaded.module, user: hooksLoaded.user } } : {}),
-            installWallMs: coveredMs(run.installs),
-            twinUploadMs
+            installWallMs: coveredMs(run.installs)
         };
         progress(`${label} linked: ${links.length} verified handshakes in ${linkMs.toFixed(0)} ms`);
-        return new Swarm(topology, parts.map(d => d.sandbox), parts.map(d => d.client), endpoints, report, opTimeoutMs);
+        return new Swarm(topology, parts.map(d => d.sandbox), parts.map(d => d.client), endpoints, report, opTimeoutMs, files.twin?.files);
     }
     catch (err) {
         const e = err instanceof SwarmError
@@ -38705,18 +38722,6 @@ async function deployAgent(run, i) {
         failRun(run, e);
         throw e;
     }
-}
-/**
- * A duet head's twin (the base's strategy code) into every sandbox, once the swarm is linked: the agent loads it at
- * its first strategy pair, and the time it took is left out of every deploy figure. Milliseconds, 0 without a twin.
- */
-async function uploadTwin(files, parts) {
-    if (!files.twin)
-        return 0;
-    const twin = files.twin.files;
-    const start = sideNow();
-    await Promise.all(parts.map(d => d.sandbox.writeFiles(twin)));
-    return elapsed(start);
 }
 /** The agent's `init`: its id, the swarm's token and size, its strategy, and where its user code lies. */
 function initParams(run, i, sandbox) {
@@ -39289,6 +39294,9 @@ async function runBenchmarks(config, opts = {}) {
         void provider.killAll();
     };
     signal.addEventListener('abort', onAbort, { once: true });
+    // Read before the first deploy, whose timed figures would otherwise include it (in a duet, on one side only: the
+    // head's twin reads the base's files from git). A failure is left for the deploys to report.
+    await Promise.allSettled(opts.duet ? [agentFiles('head'), agentFiles('base')] : [agentFiles()]);
     emit({
         type: 'run-start',
         provider: provider.info.name,

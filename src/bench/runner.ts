@@ -128,6 +128,9 @@ export async function runBenchmarks(config: RunConfig, opts: RunOptions = {}): P
     void provider.killAll()
   }
   signal.addEventListener('abort', onAbort, { once: true })
+  // Read before the first deploy, whose timed figures would otherwise include it (in a duet, on one side only: the
+  // head's twin reads the base's files from git). A failure is left for the deploys to report.
+  await Promise.allSettled(opts.duet ? [agentFiles('head'), agentFiles('base')] : [agentFiles()])
 
   emit({
     type: 'run-start',

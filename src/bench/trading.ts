@@ -50,6 +50,7 @@ export const strategyExecution: Benchmark<{
     const twin = ctx.duet?.twin === true
     const twinBase: number[] = []
     let headFirst = 0
+    if (twin && ctx.duet?.side === 'head') await swarm.uploadTwin()
     for (let i = 0; i < executions; i++) {
       ctx.checkAbort()
       const window = marketWindow(1000 + i, bars)

@@ -34,7 +34,7 @@ export interface AgentFiles {
   /**
    * In a duet, on the head side: the base's strategy code uploaded beside the head's agent (src/duet/twin.ts),
    * workdir-relative. The agent loads it as its twin and times both strategies pair by pair. Its files are not in
-   * `files`: they go up after the swarm is linked, timed apart, so both sides' deploy figures time the same work.
+   * `files`: the benchmark that uses them uploads them (Swarm.uploadTwin), so the head's deploy is the base's work.
    */
   twin?: { agentDir?: string; strategyPath?: string; files: SandboxFile[] }
 }

@@ -149,7 +149,6 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
     )
     const links = await linkAll(topology, parts, endpoints, opTimeoutMs)
     const linkMs = elapsed(tLink)
-    const twinUploadMs = await uploadTwin(files, parts)
     const first = parts[0]?.client.ready
     const report: DeployReport = {
       label,
@@ -167,8 +166,7 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
       python: first?.python,
       psutil: first?.psutil,
       ...(hooksLoaded ? { hooks: { module: hooksLoaded.module, user: hooksLoaded.user } } : {}),
-      installWallMs: coveredMs(run.installs),
-      twinUploadMs
+      installWallMs: coveredMs(run.installs)
     }
     progress(`${label} linked: ${links.length} verified handshakes in ${linkMs.toFixed(0)} ms`)
     return new Swarm(
@@ -177,7 +175,8 @@ export async function deploySwarm(o: SwarmOptions): Promise<Swarm> {
       parts.map(d => d.client),
       endpoints,
       report,
-      opTimeoutMs
+      opTimeoutMs,
+      files.twin?.files
     )
   } catch (err) {
     const e =
@@ -303,18 +302,6 @@ async function deployAgent(run: DeployRun, i: number): Promise<{ agent: Deployed
     failRun(run, e)
     throw e
   }
-}
-
-/**
- * A duet head's twin (the base's strategy code) into every sandbox, once the swarm is linked: the agent loads it at
- * its first strategy pair, and the time it took is left out of every deploy figure. Milliseconds, 0 without a twin.
- */
-async function uploadTwin(files: AgentFiles, parts: Deployed[]): Promise<number> {
-  if (!files.twin) return 0
-  const twin = files.twin.files
-  const start = sideNow()
-  await Promise.all(parts.map(d => d.sandbox.writeFiles(twin)))
-  return elapsed(start)
 }
 
 /** The agent's `init`: its id, the swarm's token and size, its strategy, and where its user code lies. */

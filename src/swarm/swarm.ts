@@ -1,7 +1,7 @@
 // A deployed swarm (deploy.ts makes one): the protocol's operations over its agents, their counters, teardown.
 // Every figure returned here is either taken inside the agents (…Ns, monotonic clock) or observed by the host with
 // sideNow() (…Ms), labelled so. The types it hands the benchmarks are in types.ts.
-import type { PeerEndpoint, Sandbox } from '../sandbox/types.js'
+import type { PeerEndpoint, Sandbox, SandboxFile } from '../sandbox/types.js'
 import { AgentClient, type ReadyEvent } from './agent-client.js'
 import { sideNow } from '../duet/clock.js'
 import type { Topology } from './topology.js'
@@ -72,8 +72,25 @@ export class Swarm {
     private readonly clients: AgentClient[],
     private readonly endpoints: PeerEndpoint[],
     readonly deployReport: DeployReport,
-    private readonly opTimeoutMs: number
+    private readonly opTimeoutMs: number,
+    /** A duet head's twin: the base's strategy code, not uploaded yet (see uploadTwin). */
+    private readonly twinFiles?: SandboxFile[]
   ) {}
+
+  private twinUploaded: Promise<void> | undefined
+
+  /**
+   * A duet head's twin (the base's strategy code) into every sandbox, once per swarm: the benchmark that decides
+   * with it calls this before its first pair, while the base side waits at the gate for that pair. Uploaded in
+   * the deploy, it was work the base's deploy did not do, and it slowed the base's links that ran beside it.
+   */
+  uploadTwin(): Promise<void> {
+    const files = this.twinFiles
+    this.twinUploaded ??= files
+      ? Promise.all(this.sandboxes.map(s => s.writeFiles(files))).then(() => undefined)
+      : Promise.resolve()
+    return this.twinUploaded
+  }
 
   get size(): number {
     return this.topology.n

@@ -134,11 +134,6 @@ export interface DeployReport {
    * which host-timed deploy figures subtract, so no benchmark figure counts the install.
    */
   installWallMs: number
-  /**
-   * A duet head's upload of the base's strategy code (its twin), after every link: part of wallMs and subtracted
-   * like the installs, so the two sides' deploy figures time the same work.
-   */
-  twinUploadMs: number
 }
 
 export interface UserHooks {
