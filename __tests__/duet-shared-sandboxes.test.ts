@@ -241,6 +241,8 @@ describe("a duet's strategy twin", () => {
       }
     })
     expect(results.benchmarks[0].status).toBe('passed')
+    // A mesh of 3 verifies 6 handshakes per deploy, which the duet's test takes as one unit (src/duet/blocks.ts).
+    expect(results.benchmarks[0].facts.handshakes_per_deploy).toBe(6)
     // Both sides' files are read before the run starts, not inside the first deploy of one side.
     expect(events.slice(0, 2)).toEqual(['base files read', 'run-start'])
     const paths = [...provider.log.values()].flat().flatMap(e => (e.op === 'write' ? e.paths : []))

@@ -175,4 +175,25 @@ describe('compareDuet', () => {
     // Each side's own agents: 3 decisions per request, 10 block means (df 5).
     expect(judged({}).df).toBe(5)
   })
+
+  it("judges a deploy's link handshakes as one unit: all of them are verified at once", () => {
+    // 5 deploys of 6 handshakes; each deploy's moment moves all 6 of the head's alike, by much (as one side's links
+    // running beside the other's agent starts did), and the deploys disagree: no consistent change.
+    const rand = mulberry32(5)
+    const moments = [2.0, 0.8, 1.9, 1.1, 1.8]
+    const base = moments.flatMap(() => Array.from({ length: 6 }, () => 1 + 0.03 * rand()))
+    const head = moments.flatMap(f => Array.from({ length: 6 }, () => f * (1 + 0.03 * rand())))
+    const judged = (facts: Record<string, number>) =>
+      compareDuet(
+        results(
+          [bench('creation.swarm-init', [metric('link_handshake_rtt_ms', head)], { facts })],
+          [bench('creation.swarm-init', [metric('link_handshake_rtt_ms', base)])]
+        )
+      ).verdicts[0]
+    // Taken one by one, 30 pairs call it a regression; as 5 deploys, it is not resolved.
+    expect(judged({}).verdict).toBe('regression')
+    const perDeploy = judged({ handshakes_per_deploy: 6 })
+    expect(perDeploy.verdict).toBe('unchanged')
+    expect(perDeploy.df).toBeLessThan(5)
+  })
 })

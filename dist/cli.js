@@ -36410,7 +36410,11 @@ const swarmInit = {
                 description: 'round trip of each POST /hello link handshake, timed inside the agents'
             }));
         }
-        return { metrics, facts: { links_per_swarm: (size * (size - 1)) / 2 } };
+        const facts = { links_per_swarm: (size * (size - 1)) / 2 };
+        // Every deploy verifies all its links at once: the duet's test takes a deploy's handshakes as one unit.
+        if (handshake.length > 0 && handshake.length % runs === 0)
+            facts.handshakes_per_deploy = handshake.length / runs;
+        return { metrics, facts };
     }
 };
 const agentDeploy = {
@@ -44273,18 +44277,28 @@ const PER_REQUEST = [
     [/^scalability\.topology-compare\/ping_rtt_ms\./, DUET_CHUNK],
     [/^trading\.strategy-execution\/compute_ms$/, DECISIONS_PER_CALL]
 ];
+/**
+ * Metrics whose samples are the link handshakes of one deploy, all verified at once (creation.ts: the fact
+ * `handshakes_per_deploy`): one deploy is one moment. Judged as separate pairs, the 30 handshakes of 5 deploys
+ * flagged a +78 % "regression" in one of 24 A/A duets once the sides' deploys were made alike.
+ */
+const PER_DEPLOY = /^creation\.swarm-init\/link_handshake_rtt_ms$/;
 /** Metrics the head's agents measure pair by pair against the base's twin (trading.ts: facts.strategyPairs). */
 const TWINNED = /^trading\.strategy-execution\/compute_ms$/;
 /**
- * Samples per request for `benchmarkId/metric` (1 when each sample is a request of its own). `twinned`: the
- * samples are the head's in-agent pairs with the base's strategy twin (src/duet/twin.ts); each pair is its own unit,
- * as a pair's two decisions share their moment and it cancels in the ratio (bench:duet A/A duets: the variance of
- * per-request means of 3 pairs was 1.04× a third of the pairs' variance, median of 30; docs/performance.md §3b).
+ * Samples per request for `benchmarkId/metric` (1 when each sample is a request of its own), read with the
+ * benchmark's facts. When the head's agents twinned the strategy (`strategyPairs`), the samples are their in-agent
+ * pairs with the base's strategy (src/duet/twin.ts); each pair is its own unit, as a pair's two decisions share
+ * their moment and it cancels in the ratio (bench:duet A/A duets: the variance of per-request means of 3 pairs was
+ * 1.04× a third of the pairs' variance, median of 30; docs/performance.md §3b).
  */
-function samplesPerRequest(benchmarkId, metric, twinned = false) {
+function samplesPerRequest(benchmarkId, metric, facts = {}) {
     const key = `${benchmarkId}/${metric}`;
-    if (twinned && TWINNED.test(key))
+    if (facts.strategyPairs !== undefined && TWINNED.test(key))
         return 1;
+    const perDeploy = facts.handshakes_per_deploy;
+    if (PER_DEPLOY.test(key) && typeof perDeploy === 'number' && perDeploy >= 1)
+        return perDeploy;
     return PER_REQUEST.find(([re]) => re.test(key))?.[1] ?? 1;
 }
 
@@ -44345,7 +44359,7 @@ function compareDuet(results, options = {}, { mdeFamily } = {}) {
             thresholdPct: thresholdFor(opts, c.bench.id, c.head.name),
             direction: c.head.direction,
             exact: driftClass(c.head.unit) === 'none',
-            block: samplesPerRequest(c.bench.id, c.head.name, c.bench.facts.strategyPairs !== undefined),
+            block: samplesPerRequest(c.bench.id, c.head.name, c.bench.facts),
             alphaForMde
         });
         if (r)

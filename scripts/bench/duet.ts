@@ -124,6 +124,24 @@ const CHANGES: Change[] = [
     apply: repo => delayVoteHandler(repo, 300_000)
   },
   {
+    name: 'hello-handler+1ms',
+    what: 'agent: a 1 ms busy wait in the peer hello handler (each link handshake about ×2)',
+    expect: /^creation\.swarm-init$/,
+    apply: repo =>
+      patch(
+        join(repo, 'agent', 'swarm_agent', 'agent.py'),
+        'return 200, self.id_answer\n\n    def p_ping',
+        i => spin(1_000_000, i)
+      )
+  },
+  {
+    name: 'agent-start+50ms',
+    what: 'agent: a 50 ms busy wait when the agent process starts, before it reports ready',
+    expect: /^creation\./,
+    apply: repo =>
+      patch(join(repo, 'agent', 'swarm_agent', '__main__.py'), 'main()', i => spin(50_000_000, i))
+  },
+  {
     name: 'uniform+15%',
     what:
       'agent and strategy at once, each timing about 15 % slower: the strategy loop 1.15× its work, a 5 µs busy ' +

@@ -75,7 +75,7 @@ export function compareDuet(
       thresholdPct: thresholdFor(opts, c.bench.id, c.head!.name),
       direction: c.head!.direction,
       exact: driftClass(c.head!.unit) === 'none',
-      block: samplesPerRequest(c.bench.id, c.head!.name, c.bench.facts.strategyPairs !== undefined),
+      block: samplesPerRequest(c.bench.id, c.head!.name, c.bench.facts),
       alphaForMde
     })
     if (r) tests.set(c, r)
