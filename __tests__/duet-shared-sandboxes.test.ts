@@ -139,17 +139,32 @@ describe('a duet on a slow platform', () => {
       }
     }
     const sharing = new SandboxSharing(new Marked(local))
-    const get = (side: 'head' | 'base') =>
-      sharing.create({ label: side, pair: { key: 'together', side } }).then(s => (log.push(side), s))
-    // The base asks a fraction of a millisecond after the head, as the later side of a deploy pair does.
-    const first = get('head')
-    const until = performance.now() + 0.2
-    while (performance.now() < until);
-    const [head, base] = await Promise.all([first, get('base')])
-    await new Promise(setImmediate)
-    expect(head.id).toBe(base.id)
-    expect(log).toEqual(['head', 'base', 'next turn'])
-    await Promise.all([head.kill(), base.kill()])
+    // The base asks a fraction of a millisecond after the head, as the later side of a deploy pair does. On a busy
+    // machine the test itself can be descheduled between the two requests; such an attempt proves nothing, and
+    // is tried again.
+    let judged = 0
+    for (let attempt = 0; attempt < 10 && judged === 0; attempt++) {
+      log.length = 0
+      const get = (side: 'head' | 'base') =>
+        sharing
+          .create({ label: side, pair: { key: `together-${attempt}`, side } })
+          .then(s => (log.push(side), s))
+      const t0 = performance.now()
+      const first = get('head')
+      const until = performance.now() + 0.2
+      while (performance.now() < until);
+      const second = get('base')
+      const gap = performance.now() - t0
+      const [head, base] = await Promise.all([first, second])
+      await new Promise(setImmediate)
+      expect(head.id).toBe(base.id)
+      if (gap < 0.8) {
+        expect(log).toEqual(['head', 'base', 'next turn'])
+        judged++
+      }
+      await Promise.all([head.kill(), base.kill()])
+    }
+    expect(judged).toBe(1)
     expect(local.live()).toHaveLength(0)
   })
 
