@@ -37634,15 +37634,16 @@ const strategyExecution = {
         // A duet's head agents decide with the head's strategy and the base's (their twin) on the same bars, pair by
         // pair: the base's decision times come from there, and the verdict judges each pair's ratio (src/duet/twin.ts).
         const twin = ctx.duet?.twin === true;
+        const pairsWithTwin = twin && ctx.duet?.side === 'head';
         const twinBase = [];
         let headFirst = 0;
-        if (twin && ctx.duet?.side === 'head')
+        if (pairsWithTwin)
             await swarm.uploadTwin();
         for (let i = 0; i < executions; i++) {
             ctx.checkAbort();
             const window = marketWindow(1000 + i, bars);
             const agent = i % agents;
-            if (twin && ctx.duet?.side === 'head') {
+            if (pairsWithTwin) {
                 // The order of each pair is drawn from a seed of this run: a fixed seed would give every run the same
                 // orders, so any imbalance between them would bias every run the same way.
                 const opts = {
